@@ -1,0 +1,46 @@
+"""geotools: titled-versus-claimed land, concession overlaps and incidents per territory.
+
+The public API, one function per pipeline step::
+
+    from geotools import read_layer, compute_territory_stats
+    territories = read_layer("territories.gpkg", "territories")
+    parcels = read_layer("parcels.shp", "parcels")
+    result = compute_territory_stats(territories.frame, parcels.frame)
+    result.table  # one row per territory, true hectares
+"""
+
+from geotools._version import __version__
+from geotools.area import compute_area_ha, compute_geodesic_area_ha
+from geotools.errors import (
+    CRSError,
+    GeotoolsError,
+    OutputExistsError,
+    SourceError,
+    ValidationError,
+)
+from geotools.io import Layer, read_frame, read_layer
+from geotools.pipeline import read_inputs, run_demo, run_stats, write_stats
+from geotools.stats import StatsResult, compute_territory_stats, describe_territory
+from geotools.tenure import compute_tenure_stats
+
+__all__ = [
+    "CRSError",
+    "GeotoolsError",
+    "Layer",
+    "OutputExistsError",
+    "SourceError",
+    "StatsResult",
+    "ValidationError",
+    "__version__",
+    "compute_area_ha",
+    "compute_geodesic_area_ha",
+    "compute_territory_stats",
+    "compute_tenure_stats",
+    "describe_territory",
+    "read_frame",
+    "read_inputs",
+    "read_layer",
+    "run_demo",
+    "run_stats",
+    "write_stats",
+]

@@ -1,0 +1,239 @@
+"""The ``geotools`` command line: a thin layer over the Python API.
+
+Errors are one line naming the file, the problem and the fix; exit code 1 (2 for usage errors);
+tracebacks only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from geotools._version import __version__
+from geotools.errors import GeotoolsError
+
+log = logging.getLogger("geotools")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EPILOG_LAYERS = (
+    "Layers may be any file GDAL reads (GeoPackage, Shapefile or zipped Shapefile, GeoJSON, "
+    "FlatGeobuf, KML), GeoParquet, or a CSV with longitude/latitude (or WKT) columns. Use "
+    "FILE.gpkg:LAYER to pick a layer of a multi-layer file. Spanish field names such as nombre, "
+    "nom_comuni, etnia, titular, estado are recognised."
+)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    if verbosity < -1:
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0
+                                           else "%(message)s"))
+    root = logging.getLogger("geotools")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def common_options(func: F) -> F:
+    """Add ``-v/--verbose`` and ``-q/--quiet`` and turn geotools errors into one clean line."""
+
+    @click.option("-v", "--verbose", count=True, help="More detail; -vv for debug, tracebacks.")
+    @click.option("-q", "--quiet", count=True, help="Only warnings; -qq only errors.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, verbose: int, quiet: int, **kwargs: Any) -> Any:
+        verbosity = verbose - quiet
+        _configure_logging(verbosity)
+        try:
+            return func(*args, **kwargs)
+        except GeotoolsError as exc:
+            if verbosity > 0:
+                log.exception("error")
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:
+            if verbosity > 0:
+                raise
+            click.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (run again with -v for details "
+                "and report it at the project's issue tracker)",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def layer_options(func: F) -> F:
+    """The layer options shared by ``stats``, ``map`` and ``publish``."""
+    options = [
+        click.option("--territories", type=click.Path(), required=True,
+                     help="Ancestral territories / claims (polygons)."),
+        click.option("--parcels", type=click.Path(), required=True,
+                     help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
+                          "demarcated|in_process, missing column = titled)."),
+        click.option("--concessions", type=click.Path(),
+                     help="Concessions (polygons; kind mining|oil_gas|agribusiness|forestry|other,"
+                          " status active|in_process|expired)."),
+        click.option("--incidents", type=click.Path(), help="Incident points."),
+        click.option("--infrastructure", type=click.Path(),
+                     help="Pipelines and roads (lines); used by maps."),
+        click.option("--nearby-km", type=click.FloatRange(min=0), default=5.0, show_default=True,
+                     help="Geodesic distance for incidents_nearby."),
+        click.option("--assume-crs", metavar="CRS",
+                     help="CRS for files that declare none, e.g. EPSG:32718."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
+    return {k: kwargs.pop(k) for k in
+            ("territories", "parcels", "concessions", "incidents", "infrastructure")}
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Run 'geotools COMMAND --help' for a command's options. Start with 'geotools demo'.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="geotools")
+def main() -> None:
+    """geotools: titled-versus-claimed land, concessions and incidents per territory.
+
+    Overlays ancestral territories, legal parcels, concessions and incident points and reports,
+    per territory, how much is titled, how much lies under concessions and what happened in and
+    near it, in true (geodesic) hectares.
+    """
+
+
+@main.command(epilog=EPILOG_LAYERS)
+@layer_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@common_options
+def stats(out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | None,
+          **kwargs: Any) -> None:
+    """Per-territory tenure, concession and incident statistics.
+
+    Writes OUT/territory_stats.csv (one row per territory), OUT/overlaps.csv (territory x
+    concession pairs), OUT/analysis.gpkg, OUT/provenance.json and OUT/qa/<layer>.json, and prints
+    one sentence per territory.
+
+    \b
+    Example:
+      geotools stats --territories territories.gpkg --parcels parcels.shp \\
+        --concessions concesiones.geojson --incidents incidents.csv --out results/
+    """
+    from geotools.pipeline import run_stats
+    from geotools.stats import describe_territory
+
+    run = run_stats(_paths(kwargs), out_dir, nearby_km=nearby_km, overwrite=overwrite,
+                    assume_crs=assume_crs)
+    _print_summary(run)
+    for _, row in run.stats.table.iterrows():
+        click.echo(describe_territory(row))
+    click.echo(f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, analysis.gpkg, "
+               "provenance.json, qa/")
+
+
+def _print_summary(run: Any) -> None:
+    for layer in run.layers.values():
+        log.info("%s", layer.ledger.summary())
+    for label, facts in run.stats.outside.items():
+        if facts["count"]:
+            click.echo(f"Outside every territory: {facts['count']} {label} "
+                       f"({facts['ha']:,.1f} ha)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Root folder for outputs (default: the checkout, i.e. data/processed/ and "
+                   "maps/).")
+@click.option("--overwrite", is_flag=True, help="Replace earlier demo outputs.")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
+              help="Map language.")
+@common_options
+def demo(out: str | None, overwrite: bool, lang: str) -> None:
+    """Run the whole pipeline on the bundled (invented) Ucayali demo data.
+
+    Writes data/processed/ (statistics, GeoPackage, provenance, QA) and maps/risk_map.html, in
+    the checkout or under --out DIR.
+    """
+    from geotools.pipeline import run_demo
+    from geotools.stats import describe_territory
+
+    done = run_demo(out, overwrite=overwrite, lang=lang)
+    run = done["result"]
+    _print_summary(run)
+    for _, row in run.stats.table.iterrows():
+        click.echo(describe_territory(row))
+    click.echo(f"Wrote {done['processed']}/ and {done['map']}")
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--as", "kind", required=True,
+              type=click.Choice(["territories", "parcels", "concessions", "incidents",
+                                 "infrastructure"]),
+              help="Which canonical layer the file is.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Write the QA report as JSON.")
+@click.option("--assume-crs", metavar="CRS", help="CRS for a file that declares none.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@common_options
+def validate(path: str, kind: str, report: str | None, assume_crs: str | None,
+             overwrite: bool) -> None:
+    """Check a layer and say what would happen to every feature.
+
+    Prints the QA summary; exits 1 when a feature had to be rejected.
+    """
+    from geotools.io import read_layer, write_json
+
+    layer = read_layer(path, kind, assume_crs=assume_crs)
+    ledger = layer.ledger
+    click.echo(ledger.summary())
+    for problem in ledger.problems[:20]:
+        click.echo(f"  {problem.feature}: {problem.problem} -> {problem.action}")
+    if len(ledger.problems) > 20:
+        click.echo(f"  ... {len(ledger.problems) - 20} more (see --report)")
+    if report:
+        write_json(ledger.to_dict(), Path(report), overwrite=overwrite)
+    if ledger.count("rejected"):
+        sys.exit(1)
+
+
+@main.command("map", epilog=EPILOG_LAYERS)
+@layer_options
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True,
+              help="HTML file to write.")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@common_options
+def map_command(out_file: str, lang: str, overwrite: bool, nearby_km: float,
+                assume_crs: str | None, **kwargs: Any) -> None:
+    """Interactive map of territories shaded by titled share, with parcels, concessions and
+    incidents (one self-contained HTML file)."""
+    from geotools.io import check_outputs_free
+    from geotools.pipeline import compute_stats, read_inputs, write_map_html
+
+    target = Path(out_file)
+    check_outputs_free(target.parent, [target.name], overwrite)
+    layers = read_inputs(_paths(kwargs), assume_crs=assume_crs)
+    result = compute_stats(layers, nearby_km=nearby_km)
+    write_map_html(result, layers, target, lang=lang, overwrite=overwrite)
+    click.echo(f"Wrote {target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,121 @@
+"""CRS policy: which equal-area CRS measures hectares, and checks that a layer's CRS is plausible.
+
+Hectares are measured in an Albers equal-area conic projection on the WGS84 ellipsoid. Albers is
+equal-area by construction (PROJ implements the ellipsoidal formulas), so the area of a projected
+polygon is the true ellipsoidal area of the region it bounds; what remains is how edges between
+vertices are interpreted (straight in the projection versus geodesics), which for edges up to 1°
+long differs by less than 0.003 % from ``pyproj.Geod`` (see ``docs/area.md``).
+
+- Data inside Peru (with a margin) use :data:`PERU_ALBERS`, a fixed CRS, so results never depend on
+  which layers were given.
+- Data elsewhere use an Albers fitted to the data's extent (standard parallels at 1/6 and 5/6 of
+  its latitude range), which is equally exact for area.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from pyproj import CRS
+
+from geotools.errors import CRSError
+
+log = logging.getLogger(__name__)
+
+#: Albers equal-area conic for Peru, WGS84 ellipsoid; standard parallels 2°S and 16°S.
+PERU_ALBERS = CRS.from_proj4(
+    "+proj=aea +lat_0=-9.5 +lon_0=-75 +lat_1=-2 +lat_2=-16 +x_0=0 +y_0=0 "
+    "+datum=WGS84 +units=m +no_defs +type=crs"
+)
+#: Longitude/latitude box inside which :data:`PERU_ALBERS` is used (Peru plus ~2° margin).
+PERU_BOUNDS = (-83.5, -20.5, -66.5, 2.0)
+
+WGS84 = CRS.from_epsg(4326)
+
+
+def choose_area_crs(bounds_lonlat: tuple[float, float, float, float]) -> CRS:
+    """Return the equal-area CRS used to measure areas for data within ``bounds_lonlat``.
+
+    Parameters
+    ----------
+    bounds_lonlat : tuple of float
+        ``(min_lon, min_lat, max_lon, max_lat)`` of all layers, in degrees.
+
+    Returns
+    -------
+    pyproj.CRS
+        :data:`PERU_ALBERS` when the box lies inside :data:`PERU_BOUNDS`, else an Albers equal-area
+        CRS fitted to the box.
+    """
+    minx, miny, maxx, maxy = bounds_lonlat
+    if not np.all(np.isfinite(bounds_lonlat)):
+        return PERU_ALBERS
+    px0, py0, px1, py1 = PERU_BOUNDS
+    if minx >= px0 and miny >= py0 and maxx <= px1 and maxy <= py1:
+        return PERU_ALBERS
+    span = max(maxy - miny, 1e-6)
+    lat1 = round(miny + span / 6, 4)
+    lat2 = round(maxy - span / 6, 4)
+    if abs(lat1 + lat2) < 1e-9 or abs(lat1 - lat2) < 1e-6:
+        # Albers needs a cone: standard parallels symmetric about the equator or equal make it
+        # degenerate; shift slightly (areas stay exact, only shape distortion changes).
+        lat2 = lat2 + 0.5
+    lon0 = round((minx + maxx) / 2, 4)
+    lat0 = round((miny + maxy) / 2, 4)
+    log.info("data outside Peru: using an Albers equal-area CRS fitted to the extent")
+    return CRS.from_proj4(
+        f"+proj=aea +lat_0={lat0} +lon_0={lon0} +lat_1={lat1} +lat_2={lat2} "
+        "+x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs +type=crs"
+    )
+
+
+def describe_crs(crs: CRS | None) -> str:
+    """Return a short human label for a CRS (``EPSG:32718``, or its name)."""
+    if crs is None:
+        return "no CRS"
+    epsg = crs.to_epsg(min_confidence=90)
+    if epsg:
+        return f"EPSG:{epsg}"
+    return str(crs.name)
+
+
+def check_coordinates_plausible(
+    crs: CRS, bounds: tuple[float, float, float, float], source: str
+) -> None:
+    """Raise :class:`CRSError` when coordinates cannot be in ``crs``.
+
+    A geographic CRS with coordinates beyond ±180/±90 almost always means projected (UTM) numbers
+    without a CRS tag; the error suggests the likely EPSG code.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The declared (or assumed) CRS.
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` of the layer in that CRS.
+    source : str
+        File name, for the message.
+    """
+    minx, miny, maxx, maxy = bounds
+    if not np.all(np.isfinite(bounds)):
+        return
+    if crs.is_geographic and (
+        min(minx, miny) < -180.0001 or maxx > 360.0001 or max(abs(miny), abs(maxy)) > 90.0001
+    ):
+        hint = suggest_utm_epsg(bounds)
+        raise CRSError(
+            f"{source}: coordinates ({minx:.0f}, {miny:.0f}) to ({maxx:.0f}, {maxy:.0f}) are not "
+            f"degrees, but the layer says it is {describe_crs(crs)}. They look like projected "
+            f"metres{hint}; re-run with --assume-crs EPSG:XXXXX naming the layer's real CRS."
+        )
+
+
+def suggest_utm_epsg(bounds: tuple[float, float, float, float]) -> str:
+    """Guess a UTM zone for projected coordinates in Peru (text for an error message)."""
+    minx, miny, maxx, maxy = bounds
+    if 100_000 <= minx and maxx <= 900_000 and 7_800_000 <= miny and maxy <= 10_000_000:
+        return " (Peru's southern-hemisphere UTM zones: EPSG:32717, 32718 or 32719)"
+    if 100_000 <= minx and maxx <= 900_000 and -2_200_000 <= miny and maxy <= 0:
+        return " (UTM with a negative false northing, e.g. EPSG:32717/32718/32719 shifted)"
+    return ""

@@ -1,0 +1,33 @@
+"""Exception hierarchy: every error geotools raises on purpose derives from GeotoolsError.
+
+The CLI turns a GeotoolsError into one line on stderr and exit code 1, so messages are written for
+the user: they name the file, the problem and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GeotoolsError(Exception):
+    """Root of all geotools errors."""
+
+
+class SourceError(GeotoolsError):
+    """An input file cannot be found, opened or understood."""
+
+
+class CRSError(GeotoolsError):
+    """A layer has no coordinate reference system, or one that cannot be right."""
+
+
+class ValidationError(GeotoolsError):
+    """A layer failed validation; ``report`` holds the QA ledger as a dict."""
+
+    def __init__(self, message: str, report: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.report = report or {}
+
+
+class OutputExistsError(GeotoolsError):
+    """An output would overwrite an existing file and ``overwrite`` was not given."""

@@ -1,0 +1,396 @@
+"""Reading layers from any vector format, and atomic writing of outputs.
+
+Reading goes ``file -> GeoDataFrame -> canonical schema -> QA ledger``; the result is a layer the
+analyses can trust plus the :class:`~geotools.validation.Ledger` saying what happened to every
+feature. Writers never leave partial files: they write to a temporary name in the same folder and
+rename, and refuse to overwrite unless asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
+
+from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
+from geotools.errors import CRSError, OutputExistsError, SourceError, ValidationError
+from geotools.schema import LAYERS, normalise_name, normalise_schema
+from geotools.validation import Ledger, validate_layer
+
+log = logging.getLogger(__name__)
+
+#: Column names (normalised) recognised as longitude / latitude / WKT in tables.
+LON_NAMES = ("lon", "long", "lng", "longitude", "longitud", "x", "coord_x", "este", "easting")
+LAT_NAMES = ("lat", "latitude", "latitud", "y", "coord_y", "norte", "northing")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "geometria")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+
+
+@dataclass
+class Layer:
+    """A layer read, normalised and validated.
+
+    Attributes
+    ----------
+    kind : str
+        Layer kind (``territories``, ``parcels``, ...).
+    frame : geopandas.GeoDataFrame
+        Features fit for analysis, canonical columns.
+    ledger : Ledger
+        What happened to every feature read.
+    path : pathlib.Path
+        The file read.
+    sha256 : str
+        Checksum of the file read, for provenance.
+    """
+
+    kind: str
+    frame: gpd.GeoDataFrame
+    ledger: Ledger
+    path: Path
+    sha256: str
+
+
+def compute_sha256(path: Path) -> str:
+    """Return the SHA-256 hex digest of a file (of every file, for a folder such as a .gdb)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_layer_argument(text: str | os.PathLike[str]) -> tuple[Path, str | None]:
+    """Split ``PATH`` or ``PATH:LAYER`` (a layer inside a GeoPackage, say) into its parts."""
+    raw = str(text)
+    path = Path(raw)
+    if path.exists() or ":" not in raw:
+        return path, None
+    head, _, tail = raw.rpartition(":")
+    if Path(head).exists():
+        return Path(head), tail
+    return path, None
+
+
+def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
+    by_norm = {normalise_name(c): c for c in reversed(columns)}
+    for name in names:
+        if name in by_norm:
+            return by_norm[name]
+    return None
+
+
+def _frame_from_table(
+    table: pd.DataFrame, path: Path, assume_crs: CRS | None
+) -> gpd.GeoDataFrame:
+    """Build point (or WKT) geometries from a plain table with coordinate columns."""
+    columns = [str(c) for c in table.columns]
+    lon = _find_column(columns, LON_NAMES)
+    lat = _find_column(columns, LAT_NAMES)
+    if lon and lat:
+        x = pd.to_numeric(table[lon], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(table[lat], errors="coerce").to_numpy(dtype=float)
+        geoms = shapely.points(x, y)
+        geoms[~(np.isfinite(x) & np.isfinite(y))] = None
+        frame = gpd.GeoDataFrame(table, geometry=geoms, crs=assume_crs or CRS.from_epsg(4326))
+        return frame
+    wkt = _find_column(columns, WKT_NAMES)
+    if wkt:
+        text = table[wkt].astype("string")
+        geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
+        frame = gpd.GeoDataFrame(table.drop(columns=[wkt]), geometry=geoms, crs=assume_crs)
+        if frame.crs is None:
+            frame = frame.set_crs(4326)
+        return frame
+    raise SourceError(
+        f"{path}: no coordinate columns found (looked for longitude {'/'.join(LON_NAMES[:5])}, "
+        f"latitude {'/'.join(LAT_NAMES[:4])} or a WKT column); rename them or convert the table "
+        "to a GIS format"
+    )
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return pd.read_csv(path, sep=sep, engine="python", encoding=encoding, dtype=str)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise SourceError(f"{path}: not a readable table ({exc})") from exc
+    raise SourceError(f"{path}: unknown text encoding; save it as UTF-8")
+
+
+def read_frame(
+    path: str | os.PathLike[str],
+    layer: str | None = None,
+    assume_crs: str | CRS | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a file into a GeoDataFrame with a checked CRS, without any schema mapping.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any vector file GDAL reads (GeoPackage, Shapefile also zipped, GeoJSON, FlatGeobuf, KML,
+        ...), GeoParquet, or a CSV/TSV table with longitude/latitude or WKT columns. ``PATH:LAYER``
+        selects a layer of a multi-layer file.
+    layer : str, optional
+        Layer name inside the file (wins over ``PATH:LAYER``).
+    assume_crs : str or pyproj.CRS, optional
+        CRS to use when the file declares none (or to override a wrong one), e.g. ``EPSG:32718``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features as stored, in source order, with a CRS.
+
+    Raises
+    ------
+    SourceError
+        The file is missing, unreadable or has several layers and none was chosen.
+    CRSError
+        The layer has no CRS (and none was assumed) or coordinates that cannot be in its CRS.
+    """
+    file, inner = parse_layer_argument(path)
+    layer = layer or inner
+    if not file.exists():
+        raise SourceError(f"{file}: file not found")
+    assumed: CRS | None = None
+    if assume_crs is not None:
+        try:
+            assumed = CRS.from_user_input(assume_crs)
+        except ProjCRSError as exc:
+            raise CRSError(f"--assume-crs {assume_crs!r} is not a CRS ({exc})") from exc
+    suffix = file.suffix.lower()
+    try:
+        if suffix in TABLE_SUFFIXES:
+            frame = _frame_from_table(_read_table(file), file, assumed)
+        elif suffix in PARQUET_SUFFIXES:
+            try:
+                frame = gpd.read_parquet(file)
+            except ValueError:
+                frame = _frame_from_table(pd.read_parquet(file), file, assumed)
+        else:
+            frame = _read_ogr(file, layer)
+    except (SourceError, CRSError):
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise SourceError(f"{file}: cannot read it ({_first_line(exc)})") from exc
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear line
+        raise SourceError(f"{file}: cannot read it ({type(exc).__name__}: {_first_line(exc)})") \
+            from exc
+    if assumed is not None:
+        frame = frame.set_crs(assumed, allow_override=True)
+    if frame.crs is None:
+        bounds = tuple(frame.total_bounds) if len(frame) else (np.nan,) * 4
+        hint = suggest_utm_epsg(bounds)  # type: ignore[arg-type]
+        raise CRSError(
+            f"{file}: the layer has no coordinate reference system{hint}. Add one in your GIS "
+            "(e.g. a .prj for a shapefile) or re-run with --assume-crs EPSG:XXXXX"
+        )
+    if len(frame):
+        check_coordinates_plausible(frame.crs, tuple(frame.total_bounds), str(file))
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _read_ogr(file: Path, layer: str | None) -> gpd.GeoDataFrame:
+    target = str(file)
+    if file.suffix.lower() == ".zip":
+        target = f"/vsizip/{file}"
+    if layer is None:
+        layers = pyogrio.list_layers(target)
+        if len(layers) > 1:
+            names = [str(n) for n in layers[:, 0]]
+            raise SourceError(
+                f"{file}: holds {len(names)} layers ({', '.join(names[:8])}); choose one as "
+                f"{file}:{names[0]}"
+            )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return pyogrio.read_dataframe(target, layer=layer, use_arrow=False)
+
+
+def read_layer(
+    path: str | os.PathLike[str],
+    kind: str,
+    mapping: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    assume_crs: str | CRS | None = None,
+) -> Layer:
+    """Read, normalise and validate one canonical layer.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to read (see :func:`read_frame`).
+    kind : str
+        ``territories``, ``parcels``, ``concessions``, ``incidents`` or ``infrastructure``.
+    mapping : mapping of str to str, optional
+        ``{canonical column: source column}``, wins over the alias table.
+    layer : str, optional
+        Layer inside a multi-layer file.
+    assume_crs : str or pyproj.CRS, optional
+        CRS for a file that declares none.
+
+    Returns
+    -------
+    Layer
+        Analysis-ready features and the QA ledger.
+
+    Examples
+    --------
+    >>> from geotools import read_layer
+    >>> territories = read_layer("data/raw/territories.geojson", "territories")  # doctest: +SKIP
+    >>> territories.ledger.summary()  # doctest: +SKIP
+    'territories (territories.geojson): 6 read, 6 valid, 0 repaired, 0 rejected'
+    """
+    if kind not in LAYERS:
+        raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
+    file, _ = parse_layer_argument(path)
+    raw = read_frame(path, layer=layer, assume_crs=assume_crs)
+    raw = raw.reset_index(drop=True)
+    try:
+        frame, fields = normalise_schema(raw, kind, mapping)
+    except ValidationError as exc:
+        raise ValidationError(f"{file}: {exc}") from exc
+    ledger = Ledger(layer=kind, source=file.name, read=len(frame))
+    ledger.notes["crs"] = describe_crs(raw.crs)
+    if assume_crs is not None:
+        ledger.notes["crs_assumed"] = str(assume_crs)
+    ledger.notes["fields"] = {
+        "renamed": fields.renamed,
+        "defaulted": {k: str(v) for k, v in fields.defaulted.items()},
+        "recoded": fields.recoded,
+        "unknown_values": fields.unknown_values,
+    }
+    clean = validate_layer(frame, kind, ledger)
+    log.info("%s", ledger.summary())
+    return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        Final file name.
+    overwrite : bool, default False
+        Replace an existing ``target``; otherwise :class:`OutputExistsError`.
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target}: already exists; pass --overwrite to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=target.suffix + ".part", dir=target.parent
+    )
+    os.close(handle)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(data: Any, target: Path, overwrite: bool = False) -> Path:
+    """Write ``data`` as pretty, key-sorted UTF-8 JSON, atomically."""
+    with atomic_path(target, overwrite) as tmp:
+        tmp.write_text(
+            json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
+            encoding="utf-8",
+        )
+    return target
+
+
+def write_csv(table: pd.DataFrame, target: Path, overwrite: bool = False) -> Path:
+    """Write a table as UTF-8 CSV with deterministic number formatting, atomically."""
+    with atomic_path(target, overwrite) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
+    return target
+
+
+def write_geopackage(
+    layers: Mapping[str, gpd.GeoDataFrame], target: Path, overwrite: bool = False
+) -> Path:
+    """Write several layers into one GeoPackage, atomically (all layers or none)."""
+    with atomic_path(target, overwrite) as tmp:
+        for name, frame in layers.items():
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=tmp.exists())
+    return target
+
+
+def check_outputs_free(out_dir: Path, names: list[str], overwrite: bool = False) -> None:
+    """Raise :class:`OutputExistsError` if any of ``names`` exists in ``out_dir`` (unless
+    ``overwrite``)."""
+    existing = [name for name in names if (Path(out_dir) / name).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{out_dir}: {', '.join(existing[:5])} already exist(s); pass --overwrite to replace"
+        )
+
+
+@contextlib.contextmanager
+def staged_outputs(
+    out_dir: Path, names: list[str], overwrite: bool = False
+) -> Iterator[Path]:
+    """Yield a staging folder; on success move its contents into ``out_dir``, else delete it.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Final folder (created if needed).
+    names : list of str
+        Files or folders (relative to ``out_dir``) the step will write; checked up front so that a
+        run never starts when it would have to overwrite without ``overwrite``.
+    overwrite : bool, default False
+        Allow replacing existing outputs.
+
+    Raises
+    ------
+    OutputExistsError
+        When an output exists and ``overwrite`` is False (nothing is written).
+    """
+    out_dir = Path(out_dir)
+    check_outputs_free(out_dir, names, overwrite)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".geotools-", dir=out_dir))
+    try:
+        yield stage
+        for item in sorted(stage.rglob("*")):
+            if item.is_dir():
+                continue
+            final = out_dir / item.relative_to(stage)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(item, final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

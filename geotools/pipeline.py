@@ -1,0 +1,246 @@
+"""End-to-end runs: read -> validate -> analyse -> write, each step a function usable from Python."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geotools.errors import SourceError
+from geotools.io import (
+    Layer,
+    atomic_path,
+    check_outputs_free,
+    read_layer,
+    staged_outputs,
+    write_csv,
+    write_geopackage,
+    write_json,
+)
+from geotools.provenance import build_provenance, describe_area_crs
+from geotools.stats import StatsResult, compute_territory_stats, round_table
+
+log = logging.getLogger(__name__)
+
+STATS_OUTPUTS = ["territory_stats.csv", "overlaps.csv", "analysis.gpkg", "provenance.json", "qa"]
+LAYER_KINDS = ("territories", "parcels", "concessions", "incidents", "infrastructure")
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    stats : StatsResult
+        The computed statistics.
+    layers : dict of str to Layer
+        Inputs as read and validated.
+    written : list of pathlib.Path
+        Files written.
+    """
+
+    stats: StatsResult
+    layers: dict[str, Layer]
+    written: list[Path] = field(default_factory=list)
+
+
+def read_inputs(
+    paths: Mapping[str, str | os.PathLike[str] | None],
+    assume_crs: str | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, Layer]:
+    """Read and validate every layer given.
+
+    Parameters
+    ----------
+    paths : mapping of str to path or None
+        Layer kind -> file (``None`` for absent optional layers). ``territories`` and ``parcels``
+        are required.
+    assume_crs : str, optional
+        CRS for files that declare none.
+    mappings : mapping, optional
+        Layer kind -> ``{canonical column: source column}``.
+
+    Returns
+    -------
+    dict of str to Layer
+        Layers read, by kind.
+    """
+    for required in ("territories", "parcels"):
+        if not paths.get(required):
+            raise SourceError(f"--{required} is required")
+    layers = {}
+    for kind in LAYER_KINDS:
+        path = paths.get(kind)
+        if path:
+            layers[kind] = read_layer(
+                path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
+            )
+    return layers
+
+
+def compute_stats(layers: Mapping[str, Layer], nearby_km: float = 5.0) -> StatsResult:
+    """Run the analyses on layers from :func:`read_inputs`."""
+    def frame(kind: str) -> gpd.GeoDataFrame | None:
+        return layers[kind].frame if kind in layers else None
+
+    territories, parcels = frame("territories"), frame("parcels")
+    assert territories is not None and parcels is not None
+    return compute_territory_stats(
+        territories, parcels, frame("concessions"), frame("incidents"), nearby_km=nearby_km
+    )
+
+
+def write_stats(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    out_dir: str | os.PathLike[str],
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write ``territory_stats.csv``, ``overlaps.csv``, ``analysis.gpkg``, ``provenance.json``
+    and the QA ledgers (``qa/<layer>.json``) into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    result : StatsResult
+        Output of :func:`compute_stats`.
+    layers : mapping of str to Layer
+        The inputs (for the GeoPackage, QA ledgers and provenance).
+    out_dir : str or path-like
+        Output folder.
+    overwrite : bool, default False
+        Replace existing outputs.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Final paths written.
+    """
+    out = Path(out_dir)
+    with staged_outputs(out, STATS_OUTPUTS, overwrite) as stage:
+        write_csv(round_table(result.table), stage / "territory_stats.csv")
+        write_csv(round_table(result.overlaps), stage / "overlaps.csv")
+        gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
+        for kind, layer in layers.items():
+            gpkg_layers[kind] = layer.frame.to_crs(4326)
+        write_geopackage(gpkg_layers, stage / "analysis.gpkg")
+        for kind, layer in layers.items():
+            write_json(layer.ledger.to_dict(), stage / "qa" / f"{kind}.json")
+        facts = {
+            "area_crs": describe_area_crs(result.area_crs),
+            "area_check": result.area_check,
+            "outside_every_territory": result.outside,
+            "territories": len(result.table),
+        }
+        write_json(build_provenance(layers.values(), result.options, facts),
+                   stage / "provenance.json")
+    written = [out / name for name in STATS_OUTPUTS]
+    log.info("wrote %s", ", ".join(str(p) for p in written))
+    return written
+
+
+def run_stats(
+    paths: Mapping[str, str | os.PathLike[str] | None],
+    out_dir: str | os.PathLike[str],
+    nearby_km: float = 5.0,
+    overwrite: bool = False,
+    assume_crs: str | None = None,
+) -> RunResult:
+    """Read, analyse and write: the Python form of ``geotools stats``."""
+    out = Path(out_dir)
+    check_outputs_free(out, STATS_OUTPUTS, overwrite)  # fail before a long analysis, not after
+    layers = read_inputs(paths, assume_crs=assume_crs)
+    result = compute_stats(layers, nearby_km=nearby_km)
+    written = write_stats(result, layers, out, overwrite=overwrite)
+    return RunResult(result, layers, written)
+
+
+def write_map_html(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    target: str | os.PathLike[str],
+    lang: str = "es",
+    overwrite: bool = False,
+) -> Path:
+    """Build the risk map from a run and save it as one HTML file, atomically."""
+    from geotools.maps import build_map
+
+    def frame(kind: str) -> gpd.GeoDataFrame | None:
+        return layers[kind].frame if kind in layers else None
+
+    fmap = build_map(
+        result.territories,
+        parcels=frame("parcels"),
+        concessions=frame("concessions"),
+        incidents=frame("incidents"),
+        infrastructure=frame("infrastructure"),
+        lang=lang,
+    )
+    path = Path(target)
+    with atomic_path(path, overwrite) as tmp:
+        fmap.save(str(tmp))
+    return path
+
+
+def find_checkout() -> Path | None:
+    """Return the repository root when geotools runs from a checkout with bundled demo data."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "data" / "raw" / "territories.geojson").exists() and (root / "geotools").is_dir():
+        return root
+    return None
+
+
+DEMO_FILES = {
+    "territories": "territories.geojson",
+    "parcels": "parcels.geojson",
+    "concessions": "concessions.geojson",
+    "incidents": "incidents.csv",
+    "infrastructure": "infrastructure.geojson",
+}
+
+
+def run_demo(
+    out: str | os.PathLike[str] | None = None, overwrite: bool = False, lang: str = "es"
+) -> dict[str, Any]:
+    """Run the whole pipeline on the bundled demo data (``geotools demo``).
+
+    Parameters
+    ----------
+    out : str or path-like, optional
+        Root folder; outputs go to ``OUT/data/processed/`` and ``OUT/maps/``. Defaults to the
+        checkout root, or ``./geotools-demo`` when geotools is installed without a checkout.
+    overwrite : bool, default False
+        Replace earlier demo outputs.
+    lang : str, default "es"
+        Map language.
+
+    Returns
+    -------
+    dict
+        ``{"result": RunResult, "processed": Path, "map": Path}``.
+    """
+    checkout = find_checkout()
+    root = Path(out) if out is not None else (checkout or Path.cwd() / "geotools-demo")
+    processed = root / "data" / "processed"
+    map_path = root / "maps" / "risk_map.html"
+    check_outputs_free(map_path.parent, [map_path.name], overwrite)
+    with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
+        if checkout is not None:
+            raw = checkout / "data" / "raw"
+        else:
+            from geotools.demo_data import write_demo_data
+
+            raw = Path(scratch)
+            write_demo_data(raw)
+        paths = {kind: raw / name for kind, name in DEMO_FILES.items() if (raw / name).exists()}
+        run = run_stats(paths, processed, overwrite=overwrite)
+    written_map = write_map_html(run.stats, run.layers, map_path, lang=lang, overwrite=overwrite)
+    run.written.append(written_map)
+    return {"result": run, "processed": processed, "map": written_map}

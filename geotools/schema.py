@@ -1,0 +1,434 @@
+"""Canonical layers, their columns and vocabularies, and the alias table for source field names.
+
+Every reader maps its source onto these English snake_case columns once, here, so the analyses never
+see a Spanish or agency-specific field name. Extra columns are kept untouched. Official names are
+values and are never translated.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from geotools.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+PUNTAL = ("Point", "MultiPoint")
+LINEAL = ("LineString", "MultiLineString")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Description of one canonical layer.
+
+    Attributes
+    ----------
+    name : str
+        Layer kind (``territories``, ``parcels``, ...).
+    geometry_types : tuple of str
+        Geometry types the layer accepts.
+    id_column : str or None
+        Column that must be present and unique.
+    required : tuple of str
+        Columns that must be present after alias mapping.
+    optional : tuple of str
+        Canonical optional columns (kept when present).
+    defaults : dict
+        Value used when an optional column is missing entirely.
+    """
+
+    name: str
+    geometry_types: tuple[str, ...]
+    id_column: str | None
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    defaults: Mapping[str, object] = field(default_factory=dict)
+
+
+LAYERS: dict[str, LayerSpec] = {
+    "territories": LayerSpec(
+        "territories",
+        POLYGONAL,
+        "territory_id",
+        ("territory_id",),
+        ("name", "people", "community", "claim_source", "claim_date"),
+    ),
+    "parcels": LayerSpec(
+        "parcels",
+        POLYGONAL,
+        "parcel_id",
+        ("parcel_id",),
+        ("tenure", "territory_id", "title_date", "registry_ref"),
+        {"tenure": "titled"},
+    ),
+    "concessions": LayerSpec(
+        "concessions",
+        POLYGONAL,
+        "concession_id",
+        ("concession_id",),
+        ("kind", "status", "holder", "granted_date"),
+        {"status": "active", "kind": "other"},
+    ),
+    "incidents": LayerSpec(
+        "incidents",
+        PUNTAL,
+        "incident_id",
+        ("incident_id", "date"),
+        (
+            "kind",
+            "severity",
+            "description",
+            "victims",
+            "source",
+            "precision",
+            "sensitivity",
+        ),
+        {"sensitivity": "restricted", "precision": "exact", "kind": "other"},
+    ),
+    "infrastructure": LayerSpec(
+        "infrastructure",
+        LINEAL,
+        None,
+        (),
+        ("kind", "name", "km_start"),
+    ),
+}
+
+VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "parcels": {"tenure": ("titled", "cession_in_use", "demarcated", "in_process")},
+    "concessions": {
+        "kind": ("mining", "oil_gas", "agribusiness", "forestry", "other"),
+        "status": ("active", "in_process", "expired"),
+    },
+    "incidents": {
+        "kind": (
+            "threat",
+            "attack",
+            "killing",
+            "arson",
+            "eviction",
+            "invasion",
+            "deforestation",
+            "spill",
+            "protest_casualty",
+            "criminalization",
+            "other",
+        ),
+        "precision": ("exact", "approximate", "locality", "district"),
+        "sensitivity": ("public", "restricted", "confidential"),
+    },
+}
+
+#: Default severity (1-5) of an incident by kind when the source gives none.
+DEFAULT_SEVERITY: dict[str, int] = {
+    "threat": 2,
+    "attack": 4,
+    "killing": 5,
+    "arson": 4,
+    "eviction": 3,
+    "invasion": 3,
+    "deforestation": 2,
+    "spill": 3,
+    "protest_casualty": 5,
+    "criminalization": 2,
+    "other": 1,
+}
+
+#: Source field name (normalised: lower case, no accents, non-alphanumerics as "_") -> canonical
+#: column, per layer. The first alias present in a source wins; an exact canonical name always wins.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "territories": {
+        "territory_id": ("id", "codigo", "cod_comuni", "id_comunidad", "objectid", "fid_comuni"),
+        "name": ("nombre", "nom_comuni", "nomb_comun", "comunidad_nativa", "name_field"),
+        "people": ("etnia", "pueblo", "pueblo_indigena", "ethnicities_field", "ethnicity"),
+        "community": ("comunidad", "tipo_comunidad"),
+        "claim_source": ("fuente", "source", "source_field"),
+        "claim_date": ("fecha", "fecha_reclamo", "fecha_solicitud"),
+    },
+    "parcels": {
+        "parcel_id": ("id", "codigo", "cod_predio", "id_predio", "partida", "objectid"),
+        "tenure": ("tenencia", "estado", "estado_titulacion", "situacion"),
+        "territory_id": ("id_territorio", "cod_comuni"),
+        "title_date": ("fecha_titulo", "fecha_titulacion", "fec_titulo"),
+        "registry_ref": ("partida_registral", "ficha_registral", "registro"),
+    },
+    "concessions": {
+        "concession_id": ("id", "codigo", "codigou", "lote", "cod_concesion", "objectid"),
+        "kind": ("tipo", "actividad", "sector"),
+        "status": ("estado", "d_estado", "situacion"),
+        "holder": ("titular", "tit_conces", "empresa", "operador"),
+        "granted_date": ("fecha_otorgamiento", "fec_denu", "fecha", "fec_otorga"),
+    },
+    "incidents": {
+        "incident_id": ("id", "codigo", "event_id_cnty", "id_incidente", "objectid"),
+        "date": ("fecha", "event_date", "detecto", "fecha_evento"),
+        "kind": ("tipo", "tipo_incidente", "event_type", "tipo_impacto"),
+        "severity": ("severidad", "gravedad"),
+        "description": ("descripcion", "notes", "detalle"),
+        "victims": ("victimas", "afectados", "fatalities"),
+        "source": ("fuente", "source_name"),
+        "precision": ("precision_geo", "geo_precision"),
+        "sensitivity": ("sensibilidad", "confidencialidad"),
+    },
+    "infrastructure": {
+        "kind": ("tipo",),
+        "name": ("nombre", "ramal", "tramo"),
+        "km_start": ("km_inicio", "km_ini"),
+    },
+}
+
+#: Source values (normalised) -> canonical vocabulary values, per layer and column.
+VALUE_ALIASES: dict[str, dict[str, dict[str, str]]] = {
+    "parcels": {
+        "tenure": {
+            "titulada": "titled",
+            "titulado": "titled",
+            "inscrita": "titled",
+            "titulo": "titled",
+            "cesion_en_uso": "cession_in_use",
+            "cesion_uso": "cession_in_use",
+            "demarcada": "demarcated",
+            "demarcado": "demarcated",
+            "en_tramite": "in_process",
+            "en_proceso": "in_process",
+            "solicitud": "in_process",
+            "ampliacion": "in_process",
+        }
+    },
+    "concessions": {
+        "kind": {
+            "mineria": "mining",
+            "minera": "mining",
+            "hidrocarburos": "oil_gas",
+            "petroleo": "oil_gas",
+            "lote_petrolero": "oil_gas",
+            "agroindustria": "agribusiness",
+            "palma_aceitera": "agribusiness",
+            "forestal": "forestry",
+            "otro": "other",
+        },
+        "status": {
+            "activa": "active",
+            "activo": "active",
+            "vigente": "active",
+            "titulada": "active",
+            "en_tramite": "in_process",
+            "en_proceso": "in_process",
+            "tramite": "in_process",
+            "extinguida": "expired",
+            "caducada": "expired",
+            "vencida": "expired",
+        },
+    },
+    "incidents": {
+        "kind": {
+            "amenaza": "threat",
+            "ataque": "attack",
+            "agresion": "attack",
+            "asesinato": "killing",
+            "homicidio": "killing",
+            "incendio": "arson",
+            "desalojo": "eviction",
+            "invasion": "invasion",
+            "deforestacion": "deforestation",
+            "derrame": "spill",
+            "criminalizacion": "criminalization",
+            "otro": "other",
+        },
+        "precision": {
+            "exacta": "exact",
+            "aproximada": "approximate",
+            "localidad": "locality",
+            "distrito": "district",
+        },
+        "sensitivity": {
+            "publico": "public",
+            "publica": "public",
+            "restringido": "restricted",
+            "restringida": "restricted",
+            "confidencial": "confidential",
+        },
+    },
+}
+
+
+def normalise_name(text: str) -> str:
+    """Return ``text`` lower-cased, without accents, non-alphanumerics collapsed to ``_``.
+
+    Parameters
+    ----------
+    text : str
+        A field name or vocabulary value.
+
+    Returns
+    -------
+    str
+        The normalised key used by the alias tables (``"Nom_Comuni"`` -> ``"nom_comuni"``,
+        ``"Cesión en uso"`` -> ``"cesion_en_uso"``).
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]+", "_", ascii_text.lower()).strip("_")
+
+
+@dataclass
+class FieldMapping:
+    """What a schema mapping did, for the QA ledger and provenance.
+
+    Attributes
+    ----------
+    renamed : dict of str to str
+        Source column -> canonical column.
+    defaulted : dict of str to object
+        Canonical column -> value used because the column was missing.
+    recoded : dict of str to dict
+        Canonical column -> {source value: canonical value} for recognised aliases.
+    unknown_values : dict of str to list of str
+        Canonical column -> values outside the vocabulary (kept as they are).
+    """
+
+    renamed: dict[str, str] = field(default_factory=dict)
+    defaulted: dict[str, object] = field(default_factory=dict)
+    recoded: dict[str, dict[str, str]] = field(default_factory=dict)
+    unknown_values: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _resolve_columns(
+    columns: list[str], layer: str, mapping: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Return ``{source column: canonical column}`` for the columns to rename."""
+    spec = LAYERS[layer]
+    canonical = set(spec.required) | set(spec.optional)
+    renames: dict[str, str] = {}
+    taken: set[str] = set(c for c in columns if c in canonical)
+    user = dict(mapping or {})
+    for target, source in user.items():
+        if source not in columns:
+            raise ValidationError(
+                f"field mapping for {layer}: source column {source!r} (for {target!r}) not found; "
+                f"columns are {', '.join(map(str, columns))}"
+            )
+        renames[source] = target
+        taken.add(target)
+    by_norm: dict[str, str] = {}
+    for col in columns:
+        by_norm.setdefault(normalise_name(col), col)
+    for target, aliases in ALIASES.get(layer, {}).items():
+        if target in taken:
+            continue
+        for alias in (target, *aliases):
+            source = by_norm.get(alias)
+            if source is not None and source not in renames and source not in canonical:
+                renames[source] = target
+                taken.add(target)
+                break
+    return renames
+
+
+def _recode(series: pd.Series, table: Mapping[str, str], vocabulary: tuple[str, ...]) -> pd.Series:
+    """Map known aliases onto the vocabulary; keep other values as they are."""
+
+    def convert(value: object) -> object:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return value
+        key = normalise_name(str(value))
+        if key in vocabulary:
+            return key
+        return table.get(key, value)
+
+    return series.map(convert)
+
+
+def normalise_schema(
+    frame: gpd.GeoDataFrame, layer: str, mapping: Mapping[str, str] | None = None
+) -> tuple[gpd.GeoDataFrame, FieldMapping]:
+    """Map a source layer onto the canonical columns of ``layer``.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer as read.
+    layer : str
+        One of :data:`LAYERS`.
+    mapping : mapping of str to str, optional
+        User mapping ``{canonical column: source column}``; it wins over the alias table.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with canonical columns (extra columns kept) and vocabularies recoded.
+    FieldMapping
+        What was renamed, defaulted and recoded, and unknown vocabulary values.
+
+    Raises
+    ------
+    ValidationError
+        If a required column is missing or the id column is not unique.
+    """
+    if layer not in LAYERS:
+        raise ValidationError(f"unknown layer kind {layer!r}; use one of {', '.join(LAYERS)}")
+    spec = LAYERS[layer]
+    report = FieldMapping()
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    renames = _resolve_columns(columns, layer, mapping)
+    out = frame.rename(columns=renames).copy()
+    report.renamed = dict(renames)
+    missing = [c for c in spec.required if c not in out.columns]
+    if spec.id_column in missing and len(out):
+        # An id is required for accounting; when the source has none, number the features.
+        out[spec.id_column] = [f"{layer[:-1] if layer.endswith('s') else layer}-{i + 1}"
+                               for i in range(len(out))]
+        report.defaulted[spec.id_column] = "sequential (source has no id column)"
+        missing.remove(spec.id_column)
+    if missing:
+        raise ValidationError(
+            f"{layer}: required column(s) {', '.join(missing)} not found among "
+            f"{', '.join(map(str, columns)) or 'no columns'}; rename them or pass a field mapping "
+            f"such as --map {missing[0]}=SOURCE_COLUMN"
+        )
+    for column, value in spec.defaults.items():
+        if column not in out.columns:
+            out[column] = value
+            report.defaulted[column] = value
+        elif value is not None:
+            out[column] = out[column].where(out[column].notna(), value)
+    if spec.id_column:
+        out[spec.id_column] = out[spec.id_column].astype(str)
+    for column, vocabulary in VOCABULARIES.get(layer, {}).items():
+        if column not in out.columns:
+            continue
+        table = VALUE_ALIASES.get(layer, {}).get(column, {})
+        before = out[column]
+        after = _recode(before, table, vocabulary)
+        changed = before.notna() & (before.astype(str) != after.astype(str))
+        if changed.any():
+            pairs = dict(zip(before[changed].astype(str), after[changed].astype(str), strict=True))
+            report.recoded[column] = dict(sorted(pairs.items()))
+        out[column] = after
+        unknown = sorted({str(v) for v in after.dropna() if v not in vocabulary})
+        if unknown:
+            report.unknown_values[column] = unknown
+            log.warning(
+                "%s: column %r has values outside the vocabulary (kept as they are): %s",
+                layer,
+                column,
+                ", ".join(unknown[:10]),
+            )
+    if layer == "incidents":
+        severity = out.get("severity")
+        default = out["kind"].map(DEFAULT_SEVERITY).fillna(1)
+        if severity is None:
+            out["severity"] = default.astype(int)
+            report.defaulted["severity"] = "by kind"
+        else:
+            numeric = pd.to_numeric(severity, errors="coerce")
+            out["severity"] = numeric.fillna(default).clip(1, 5).astype(int)
+    return out, report
