@@ -35,8 +35,11 @@ def lonlat_bounds(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> tuple[flo
     for frame in frames:
         if frame is None or len(frame) == 0 or frame.crs is None:
             continue
-        total = frame.to_crs(4326).total_bounds if not frame.crs.equals(CRS.from_epsg(4326)) \
+        total = (
+            frame.to_crs(4326).total_bounds
+            if not frame.crs.equals(CRS.from_epsg(4326))
             else frame.total_bounds
+        )
         if np.all(np.isfinite(total)):
             boxes.append(total)
     if not boxes:
@@ -96,15 +99,15 @@ def compute_geodesic_area_ha(geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndar
     # otherwise a hole is added instead of subtracted.
     lonlat = shapely.orient_polygons(np.asarray(series.to_crs(4326).values, dtype=object))
     return np.array(
-        [abs(_GEOD.geometry_area_perimeter(g)[0]) / M2_PER_HA if g is not None else 0.0
-         for g in lonlat],
+        [
+            abs(_GEOD.geometry_area_perimeter(g)[0]) / M2_PER_HA if g is not None else 0.0
+            for g in lonlat
+        ],
         dtype=float,
     )
 
 
-def check_area_method(
-    geoms: gpd.GeoSeries, area_crs: CRS, sample: int = 50
-) -> dict[str, Any]:
+def check_area_method(geoms: gpd.GeoSeries, area_crs: CRS, sample: int = 50) -> dict[str, Any]:
     """Compare equal-area hectares with geodesic ones on the largest polygons (self-check).
 
     Parameters
@@ -130,7 +133,7 @@ def check_area_method(
         return {"compared": 0, "max_rel_diff_pct": 0.0}
     reference = compute_geodesic_area_ha(geoms.iloc[order])
     rel = np.abs(ours[order] - reference) / np.maximum(reference, 1e-12) * 100
-    result = {"compared": int(len(order)), "max_rel_diff_pct": float(np.round(rel.max(), 6))}
+    result = {"compared": len(order), "max_rel_diff_pct": float(np.round(rel.max(), 6))}
     if result["max_rel_diff_pct"] > 0.01:
         log.warning(
             "equal-area and geodesic hectares differ by up to %.4f %% (polygons with very long "

@@ -35,8 +35,9 @@ def _configure_logging(verbosity: int) -> None:
     if verbosity < -1:
         level = logging.ERROR
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0
-                                           else "%(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
+    )
     root = logging.getLogger("geotools")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -77,21 +78,39 @@ def common_options(func: F) -> F:
 def layer_options(func: F) -> F:
     """The layer options shared by ``stats``, ``map`` and ``publish``."""
     options = [
-        click.option("--territories", type=click.Path(), required=True,
-                     help="Ancestral territories / claims (polygons)."),
-        click.option("--parcels", type=click.Path(), required=True,
-                     help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
-                          "demarcated|in_process, missing column = titled)."),
-        click.option("--concessions", type=click.Path(),
-                     help="Concessions (polygons; kind mining|oil_gas|agribusiness|forestry|other,"
-                          " status active|in_process|expired)."),
+        click.option(
+            "--territories",
+            type=click.Path(),
+            required=True,
+            help="Ancestral territories / claims (polygons).",
+        ),
+        click.option(
+            "--parcels",
+            type=click.Path(),
+            required=True,
+            help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
+            "demarcated|in_process, missing column = titled).",
+        ),
+        click.option(
+            "--concessions",
+            type=click.Path(),
+            help="Concessions (polygons; kind mining|oil_gas|agribusiness|forestry|other,"
+            " status active|in_process|expired).",
+        ),
         click.option("--incidents", type=click.Path(), help="Incident points."),
-        click.option("--infrastructure", type=click.Path(),
-                     help="Pipelines and roads (lines); used by maps."),
-        click.option("--nearby-km", type=click.FloatRange(min=0), default=5.0, show_default=True,
-                     help="Geodesic distance for incidents_nearby."),
-        click.option("--assume-crs", metavar="CRS",
-                     help="CRS for files that declare none, e.g. EPSG:32718."),
+        click.option(
+            "--infrastructure", type=click.Path(), help="Pipelines and roads (lines); used by maps."
+        ),
+        click.option(
+            "--nearby-km",
+            type=click.FloatRange(min=0),
+            default=5.0,
+            show_default=True,
+            help="Geodesic distance for incidents_nearby.",
+        ),
+        click.option(
+            "--assume-crs", metavar="CRS", help="CRS for files that declare none, e.g. EPSG:32718."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -99,8 +118,10 @@ def layer_options(func: F) -> F:
 
 
 def _paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
-    return {k: kwargs.pop(k) for k in
-            ("territories", "parcels", "concessions", "incidents", "infrastructure")}
+    return {
+        k: kwargs.pop(k)
+        for k in ("territories", "parcels", "concessions", "incidents", "infrastructure")
+    }
 
 
 @click.group(
@@ -119,12 +140,14 @@ def main() -> None:
 
 @main.command(epilog=EPILOG_LAYERS)
 @layer_options
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Output folder.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 @common_options
-def stats(out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | None,
-          **kwargs: Any) -> None:
+def stats(
+    out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | None, **kwargs: Any
+) -> None:
     """Per-territory tenure, concession and incident statistics.
 
     Writes OUT/territory_stats.csv (one row per territory), OUT/overlaps.csv (territory x
@@ -139,13 +162,15 @@ def stats(out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | Non
     from geotools.pipeline import run_stats
     from geotools.stats import describe_territory
 
-    run = run_stats(_paths(kwargs), out_dir, nearby_km=nearby_km, overwrite=overwrite,
-                    assume_crs=assume_crs)
+    run = run_stats(
+        _paths(kwargs), out_dir, nearby_km=nearby_km, overwrite=overwrite, assume_crs=assume_crs
+    )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
-    click.echo(f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, analysis.gpkg, "
-               "provenance.json, qa/")
+    click.echo(
+        f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, analysis.gpkg, provenance.json, qa/"
+    )
 
 
 def _print_summary(run: Any) -> None:
@@ -153,17 +178,19 @@ def _print_summary(run: Any) -> None:
         log.info("%s", layer.ledger.summary())
     for label, facts in run.stats.outside.items():
         if facts["count"]:
-            click.echo(f"Outside every territory: {facts['count']} {label} "
-                       f"({facts['ha']:,.1f} ha)")
+            click.echo(f"Outside every territory: {facts['count']} {label} ({facts['ha']:,.1f} ha)")
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False),
-              help="Root folder for outputs (default: the checkout, i.e. data/processed/ and "
-                   "maps/).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Root folder for outputs (default: the checkout, i.e. data/processed/ and maps/).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace earlier demo outputs.")
-@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
-              help="Map language.")
+@click.option(
+    "--lang", type=click.Choice(["es", "en"]), default="es", show_default=True, help="Map language."
+)
 @common_options
 def demo(out: str | None, overwrite: bool, lang: str) -> None:
     """Run the whole pipeline on the bundled (invented) Ucayali demo data.
@@ -184,16 +211,20 @@ def demo(out: str | None, overwrite: bool, lang: str) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path())
-@click.option("--as", "kind", required=True,
-              type=click.Choice(["territories", "parcels", "concessions", "incidents",
-                                 "infrastructure"]),
-              help="Which canonical layer the file is.")
+@click.option(
+    "--as",
+    "kind",
+    required=True,
+    type=click.Choice(["territories", "parcels", "concessions", "incidents", "infrastructure"]),
+    help="Which canonical layer the file is.",
+)
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the QA report as JSON.")
 @click.option("--assume-crs", metavar="CRS", help="CRS for a file that declares none.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing report.")
 @common_options
-def validate(path: str, kind: str, report: str | None, assume_crs: str | None,
-             overwrite: bool) -> None:
+def validate(
+    path: str, kind: str, report: str | None, assume_crs: str | None, overwrite: bool
+) -> None:
     """Check a layer and say what would happen to every feature.
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
@@ -215,13 +246,20 @@ def validate(path: str, kind: str, report: str | None, assume_crs: str | None,
 
 @main.command("map", epilog=EPILOG_LAYERS)
 @layer_options
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True,
-              help="HTML file to write.")
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), required=True, help="HTML file to write."
+)
 @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 @common_options
-def map_command(out_file: str, lang: str, overwrite: bool, nearby_km: float,
-                assume_crs: str | None, **kwargs: Any) -> None:
+def map_command(
+    out_file: str,
+    lang: str,
+    overwrite: bool,
+    nearby_km: float,
+    assume_crs: str | None,
+    **kwargs: Any,
+) -> None:
     """Interactive map of territories shaded by titled share, with parcels, concessions and
     incidents (one self-contained HTML file)."""
     from geotools.io import check_outputs_free

@@ -114,8 +114,8 @@ def check_coordinates_plausible(
 def suggest_utm_epsg(bounds: tuple[float, float, float, float]) -> str:
     """Guess a UTM zone for projected coordinates in Peru (text for an error message)."""
     minx, miny, maxx, maxy = bounds
-    if 100_000 <= minx and maxx <= 900_000 and 7_800_000 <= miny and maxy <= 10_000_000:
+    if minx >= 100_000 and maxx <= 900_000 and miny >= 7_800_000 and maxy <= 10_000_000:
         return " (Peru's southern-hemisphere UTM zones: EPSG:32717, 32718 or 32719)"
-    if 100_000 <= minx and maxx <= 900_000 and -2_200_000 <= miny and maxy <= 0:
+    if minx >= 100_000 and maxx <= 900_000 and miny >= -2_200_000 and maxy <= 0:
         return " (UTM with a negative false northing, e.g. EPSG:32717/32718/32719 shifted)"
     return ""

@@ -29,9 +29,7 @@ log = logging.getLogger(__name__)
 INTERIORS_INTERSECT = "T********"
 
 
-def union_by_group(
-    geoms: np.ndarray, groups: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def union_by_group(geoms: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Union the geometries of each group.
 
     Parameters
@@ -167,7 +165,10 @@ def dissolve_by_group(
 
 
 def query_pairs(
-    zones: np.ndarray, geoms: np.ndarray, predicate: str = "intersects", distance: float | None = None
+    zones: np.ndarray,
+    geoms: np.ndarray,
+    predicate: str = "intersects",
+    distance: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(zone_index, geom_index)`` pairs satisfying ``predicate``, sorted by zone.
 
@@ -178,7 +179,7 @@ def query_pairs(
     if len(zones) == 0 or len(geoms) == 0:
         return empty, empty
     tree = shapely.STRtree(geoms)
-    zone_idx, geom_idx = tree.query(zones, predicate=predicate, distance=distance)
+    zone_idx, geom_idx = tree.query(zones, predicate=predicate, distance=distance)  # type: ignore[call-overload]
     order = np.lexsort((geom_idx, zone_idx))
     return zone_idx[order], geom_idx[order]
 

@@ -1,9 +1,9 @@
 """Incidents inside and near each territory.
 
-``inside`` counts points within (or on the boundary of) a territory. ``nearby`` counts points outside
-it but within a distance of it. Distances are geodesic on the WGS84 ellipsoid: candidates are found
-in the equal-area plane with a generous margin, then each candidate's distance is measured with
-``pyproj.Geod`` between the point and the nearest point of the territory.
+``inside`` counts points within (or on the boundary of) a territory. ``nearby`` counts points
+outside it but within a distance of it. Distances are geodesic on the WGS84 ellipsoid: candidates
+are found in the equal-area plane with a generous margin, then each candidate's distance is
+measured with ``pyproj.Geod`` between the point and the nearest point of the territory.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ _GEOD = Geod(ellps="WGS84")
 SEARCH_MARGIN = 1.25
 
 
-def compute_geodesic_distance_m(
-    zones: np.ndarray, points: np.ndarray, crs: CRS
-) -> np.ndarray:
+def compute_geodesic_distance_m(zones: np.ndarray, points: np.ndarray, crs: CRS) -> np.ndarray:
     """Return the geodesic distance (m) from each point to its paired zone.
 
     Parameters
@@ -80,7 +78,9 @@ def count_incidents(
     nearby = np.zeros(n, dtype=np.int64)
     if nearby_km > 0 and len(incident_geoms):
         t_near, p_near = query_pairs(
-            territory_geoms, incident_geoms, predicate="dwithin",
+            territory_geoms,
+            incident_geoms,
+            predicate="dwithin",
             distance=nearby_km * 1000 * SEARCH_MARGIN,
         )
         dist = compute_geodesic_distance_m(territory_geoms[t_near], incident_geoms[p_near], crs)

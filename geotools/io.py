@@ -100,9 +100,7 @@ def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _frame_from_table(
-    table: pd.DataFrame, path: Path, assume_crs: CRS | None
-) -> gpd.GeoDataFrame:
+def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -> gpd.GeoDataFrame:
     """Build point (or WKT) geometries from a plain table with coordinate columns."""
     columns = [str(c) for c in table.columns]
     lon = _find_column(columns, LON_NAMES)
@@ -110,7 +108,7 @@ def _frame_from_table(
     if lon and lat:
         x = pd.to_numeric(table[lon], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(table[lat], errors="coerce").to_numpy(dtype=float)
-        geoms = shapely.points(x, y)
+        geoms = np.asarray(shapely.points(x, y), dtype=object)
         geoms[~(np.isfinite(x) & np.isfinite(y))] = None
         frame = gpd.GeoDataFrame(table, geometry=geoms, crs=assume_crs or CRS.from_epsg(4326))
         return frame
@@ -196,14 +194,17 @@ def read_frame(
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise SourceError(f"{file}: cannot read it ({_first_line(exc)})") from exc
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear line
-        raise SourceError(f"{file}: cannot read it ({type(exc).__name__}: {_first_line(exc)})") \
-            from exc
+    except Exception as exc:
+        raise SourceError(
+            f"{file}: cannot read it ({type(exc).__name__}: {_first_line(exc)})"
+        ) from exc
     if assumed is not None:
         frame = frame.set_crs(assumed, allow_override=True)
     if frame.crs is None:
-        bounds = tuple(frame.total_bounds) if len(frame) else (np.nan,) * 4
-        hint = suggest_utm_epsg(bounds)  # type: ignore[arg-type]
+        minx, miny, maxx, maxy = (
+            (float(v) for v in frame.total_bounds) if len(frame) else ((np.nan,) * 4)
+        )
+        hint = suggest_utm_epsg((minx, miny, maxx, maxy))
         raise CRSError(
             f"{file}: the layer has no coordinate reference system{hint}. Add one in your GIS "
             "(e.g. a .prj for a shapefile) or re-run with --assume-crs EPSG:XXXXX"
@@ -309,7 +310,7 @@ def atomic_path(target: Path, overwrite: bool = False) -> Iterator[Path]:
         raise OutputExistsError(f"{target}: already exists; pass --overwrite to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=target.suffix + ".part", dir=target.parent
+        prefix=f".{target.stem}.part-", suffix=target.suffix, dir=target.parent
     )
     os.close(handle)
     tmp = Path(tmp_name)
@@ -360,9 +361,7 @@ def check_outputs_free(out_dir: Path, names: list[str], overwrite: bool = False)
 
 
 @contextlib.contextmanager
-def staged_outputs(
-    out_dir: Path, names: list[str], overwrite: bool = False
-) -> Iterator[Path]:
+def staged_outputs(out_dir: Path, names: list[str], overwrite: bool = False) -> Iterator[Path]:
     """Yield a staging folder; on success move its contents into ``out_dir``, else delete it.
 
     Parameters

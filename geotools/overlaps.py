@@ -1,4 +1,4 @@
-"""Concession pressure on each territory: union hectares by kind, and the territory x concession matrix.
+"""Concession pressure per territory: union hectares by kind, and the territory x concession pairs.
 
 Expired concessions are listed in the pair table (with their status) but never counted as pressure
 in the per-territory totals. Concessions overlapping each other are counted once per territory.
@@ -66,9 +66,7 @@ def summarise_concessions(
     )
     extra = sorted(set(kind[pressing]) - set(CONCESSION_KINDS))
     for name in (*CONCESSION_KINDS, *extra):
-        out[f"concession_{name}_ha"] = (
-            clipped.union_area(pressing & (kind == name), n) / M2_PER_HA
-        )
+        out[f"concession_{name}_ha"] = clipped.union_area(pressing & (kind == name), n) / M2_PER_HA
     return out
 
 

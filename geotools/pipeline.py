@@ -1,4 +1,4 @@
-"""End-to-end runs: read -> validate -> analyse -> write, each step a function usable from Python."""
+"""End-to-end runs: read -> validate -> analyse -> write; each step is a function usable alone."""
 
 from __future__ import annotations
 
@@ -88,13 +88,19 @@ def read_inputs(
 
 def compute_stats(layers: Mapping[str, Layer], nearby_km: float = 5.0) -> StatsResult:
     """Run the analyses on layers from :func:`read_inputs`."""
+
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
 
-    territories, parcels = frame("territories"), frame("parcels")
-    assert territories is not None and parcels is not None
+    for required in ("territories", "parcels"):
+        if required not in layers:
+            raise SourceError(f"the {required} layer is required")
     return compute_territory_stats(
-        territories, parcels, frame("concessions"), frame("incidents"), nearby_km=nearby_km
+        layers["territories"].frame,
+        layers["parcels"].frame,
+        frame("concessions"),
+        frame("incidents"),
+        nearby_km=nearby_km,
     )
 
 
@@ -139,8 +145,9 @@ def write_stats(
             "outside_every_territory": result.outside,
             "territories": len(result.table),
         }
-        write_json(build_provenance(layers.values(), result.options, facts),
-                   stage / "provenance.json")
+        write_json(
+            build_provenance(layers.values(), result.options, facts), stage / "provenance.json"
+        )
     written = [out / name for name in STATS_OUTPUTS]
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return written

@@ -146,7 +146,15 @@ DEFAULT_SEVERITY: dict[str, int] = {
 #: column, per layer. The first alias present in a source wins; an exact canonical name always wins.
 ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "territories": {
-        "territory_id": ("id", "codigo", "cod_comuni", "id_comunidad", "objectid", "fid_comuni"),
+        "territory_id": (
+            "codigo",
+            "cod_comuni",
+            "id_comunidad",
+            "fid_comuni",
+            "id_territorio",
+            "id",
+            "objectid",
+        ),
         "name": ("nombre", "nom_comuni", "nomb_comun", "comunidad_nativa", "name_field"),
         "people": ("etnia", "pueblo", "pueblo_indigena", "ethnicities_field", "ethnicity"),
         "community": ("comunidad", "tipo_comunidad"),
@@ -154,21 +162,21 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "claim_date": ("fecha", "fecha_reclamo", "fecha_solicitud"),
     },
     "parcels": {
-        "parcel_id": ("id", "codigo", "cod_predio", "id_predio", "partida", "objectid"),
+        "parcel_id": ("codigo", "cod_predio", "id_predio", "partida", "id", "objectid"),
         "tenure": ("tenencia", "estado", "estado_titulacion", "situacion"),
         "territory_id": ("id_territorio", "cod_comuni"),
         "title_date": ("fecha_titulo", "fecha_titulacion", "fec_titulo"),
         "registry_ref": ("partida_registral", "ficha_registral", "registro"),
     },
     "concessions": {
-        "concession_id": ("id", "codigo", "codigou", "lote", "cod_concesion", "objectid"),
+        "concession_id": ("codigou", "cod_concesion", "codigo", "lote", "id", "objectid"),
         "kind": ("tipo", "actividad", "sector"),
         "status": ("estado", "d_estado", "situacion"),
         "holder": ("titular", "tit_conces", "empresa", "operador"),
         "granted_date": ("fecha_otorgamiento", "fec_denu", "fecha", "fec_otorga"),
     },
     "incidents": {
-        "incident_id": ("id", "codigo", "event_id_cnty", "id_incidente", "objectid"),
+        "incident_id": ("event_id_cnty", "id_incidente", "codigo", "id", "objectid"),
         "date": ("fecha", "event_date", "detecto", "fecha_evento"),
         "kind": ("tipo", "tipo_incidente", "event_type", "tipo_impacto"),
         "severity": ("severidad", "gravedad"),
@@ -302,9 +310,13 @@ class FieldMapping:
 
 
 def _resolve_columns(
-    columns: list[str], layer: str, mapping: Mapping[str, str] | None
+    columns: list[str], layer: str, mapping: Mapping[str, str] | None, empty: set[str]
 ) -> dict[str, str]:
-    """Return ``{source column: canonical column}`` for the columns to rename."""
+    """Return ``{source column: canonical column}`` for the columns to rename.
+
+    Columns with no value at all (``empty``; e.g. the blank ``Name`` a KML driver adds) never win
+    an alias match over a column that has values.
+    """
     spec = LAYERS[layer]
     canonical = set(spec.required) | set(spec.optional)
     renames: dict[str, str] = {}
@@ -325,9 +337,11 @@ def _resolve_columns(
         if target in taken:
             continue
         for alias in (target, *aliases):
-            source = by_norm.get(alias)
-            if source is not None and source not in renames and source not in canonical:
-                renames[source] = target
+            found = by_norm.get(alias)
+            if found is None or found in empty:
+                continue
+            if found not in renames and found not in canonical:
+                renames[found] = target
                 taken.add(target)
                 break
     return renames
@@ -378,14 +392,16 @@ def normalise_schema(
     spec = LAYERS[layer]
     report = FieldMapping()
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    renames = _resolve_columns(columns, layer, mapping)
+    empty = {c for c in columns if frame[c].isna().all()} if len(frame) else set()
+    renames = _resolve_columns(columns, layer, mapping, empty)
     out = frame.rename(columns=renames).copy()
     report.renamed = dict(renames)
     missing = [c for c in spec.required if c not in out.columns]
     if spec.id_column in missing and len(out):
         # An id is required for accounting; when the source has none, number the features.
-        out[spec.id_column] = [f"{layer[:-1] if layer.endswith('s') else layer}-{i + 1}"
-                               for i in range(len(out))]
+        out[spec.id_column] = [
+            f"{layer[:-1] if layer.endswith('s') else layer}-{i + 1}" for i in range(len(out))
+        ]
         report.defaulted[spec.id_column] = "sequential (source has no id column)"
         missing.remove(spec.id_column)
     if missing:

@@ -140,14 +140,28 @@ def compute_territory_stats(
         outside["concessions"] = _outside(concessions, c_geoms, c_clipped.feature, "concession")
     else:
         conc_table = pd.DataFrame(
-            0.0, index=range(n),
-            columns=["concession_ha", "concession_pct", "concession_untitled_ha",
-                     *[f"concession_{k}_ha" for k in CONCESSION_KINDS]],
+            0.0,
+            index=range(n),
+            columns=[
+                "concession_ha",
+                "concession_pct",
+                "concession_untitled_ha",
+                *[f"concession_{k}_ha" for k in CONCESSION_KINDS],
+            ],
         )
         overlaps = pd.DataFrame(
-            columns=["territory_id", "territory_name", "concession_id", "kind", "status",
-                     "holder", "granted_date", "overlap_ha", "pct_of_territory",
-                     "pct_of_concession"]
+            columns=[
+                "territory_id",
+                "territory_name",
+                "concession_id",
+                "kind",
+                "status",
+                "holder",
+                "granted_date",
+                "overlap_ha",
+                "pct_of_territory",
+                "pct_of_concession",
+            ]
         )
 
     table = pd.DataFrame({"territory_id": territories["territory_id"].astype(str).to_numpy()})
@@ -161,8 +175,11 @@ def compute_territory_stats(
         inside = nearby = np.zeros(n, dtype=np.int64)
     table["incidents_inside"] = inside
     table["incidents_nearby"] = nearby
-    kinds = [c for c in table.columns if c.startswith("concession_") and c.endswith("_ha")
-             and c not in BASE_COLUMNS]
+    kinds = [
+        c
+        for c in table.columns
+        if c.startswith("concession_") and c.endswith("_ha") and c not in BASE_COLUMNS
+    ]
     table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS]]
 
     joined = territories.to_crs(4326).drop(
@@ -197,10 +214,14 @@ def describe_territory(row: pd.Series) -> str:
     Examples
     --------
     >>> import pandas as pd
-    >>> describe_territory(pd.Series({"territory_id": "T1", "name": "Santa Clara de Uchunya",
-    ...     "claimed_ha": 8600.0, "titled_ha": 200.0, "titled_pct": 2.3256, "concession_ha": 6000.0,
-    ...     "concession_pct": 69.77, "incidents_inside": 3, "incidents_nearby": 1}))
-    'Santa Clara de Uchunya: 200 of 8,600 ha titled (2.3 %), 6,000 ha under concessions (69.8 %), 3 incidents inside, 1 nearby'
+    >>> text = describe_territory(pd.Series({"territory_id": "T1",
+    ...     "name": "Santa Clara de Uchunya", "claimed_ha": 8600.0, "titled_ha": 200.0,
+    ...     "titled_pct": 2.3256, "concession_ha": 6000.0, "concession_pct": 69.77,
+    ...     "incidents_inside": 3, "incidents_nearby": 1}))
+    >>> text.split(", ")[0]
+    'Santa Clara de Uchunya: 200 of 8,600 ha titled (2.3 %)'
+    >>> text.split(", ", 1)[1]
+    '6,000 ha under concessions (69.8 %), 3 incidents inside, 1 nearby'
     """
     name = row.get("name")
     label = str(name) if isinstance(name, str) and name.strip() else str(row["territory_id"])

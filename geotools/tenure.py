@@ -5,7 +5,8 @@ Definitions (DESIGN §6):
 - claimed = the territory's area;
 - titled = union of parcels with tenure ``titled``, clipped to the territory;
 - secured = union of parcels with tenure ``titled`` or ``cession_in_use``, clipped;
-- in_process = union of parcels with tenure ``in_process`` (a titling or extension request), clipped;
+- in_process = union of parcels with tenure ``in_process`` (titling or extension requested),
+  clipped;
 - untitled = claimed - secured.
 
 Overlapping parcels are counted once (unions, never sums); a parcel crossing two territories

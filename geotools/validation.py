@@ -121,9 +121,7 @@ class Ledger:
         )
 
 
-def validate_layer(
-    frame: gpd.GeoDataFrame, layer: str, ledger: Ledger
-) -> gpd.GeoDataFrame:
+def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.GeoDataFrame:
     """Check and repair a schema-normalised layer; return the features fit for analysis.
 
     Parameters
@@ -167,7 +165,9 @@ def validate_layer(
     if collection.any() and spec.geometry_types[0] == "Polygon":
         geoms[collection] = polygonal_part(geoms[collection])
         ledger.flag(
-            rows[collection], ids[collection], "geometry collection",
+            rows[collection],
+            ids[collection],
+            "geometry collection",
             "repaired: kept the polygonal parts",
         )
         types = np.asarray(shapely.get_type_id(geoms))
@@ -179,7 +179,8 @@ def validate_layer(
         kinds = sorted(set(shapely.get_type_id(geoms[wrong]).tolist()))
         names = ", ".join(shapely.GeometryType(k).name.title() for k in kinds)
         ledger.flag(
-            rows[wrong], ids[wrong],
+            rows[wrong],
+            ids[wrong],
             f"wrong geometry type ({names}; {layer} need {'/'.join(spec.geometry_types)})",
             REJECTED,
         )
@@ -198,7 +199,9 @@ def validate_layer(
             ):
                 change = (a1 - a0) / a0 * 100 if a0 else 0.0
                 ledger.flag(
-                    np.array([row]), np.array([fid]), f"invalid geometry: {reason}",
+                    np.array([row]),
+                    np.array([fid]),
+                    f"invalid geometry: {reason}",
                     f"repaired: make_valid, polygonal parts kept (area {change:+.3f} %)",
                 )
         zero = alive & (shapely.area(geoms) <= 0)
@@ -213,7 +216,9 @@ def validate_layer(
             occurrence = ids_series[dup].groupby(ids_series[dup]).cumcount().to_numpy() + 2
             new_ids = np.array([f"{i}#{k}" for i, k in zip(ids[dup], occurrence, strict=True)])
             ledger.flag(
-                rows[dup], ids[dup], f"duplicate {id_col}",
+                rows[dup],
+                ids[dup],
+                f"duplicate {id_col}",
                 "repaired: suffixed #2, #3... to keep ids unique",
             )
             ids = ids.copy()

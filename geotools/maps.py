@@ -1,0 +1,1154 @@
+"""Interactive web maps (Leaflet, via folium) of territories, tenure, concessions and incidents.
+
+:func:`build_map` builds a :class:`folium.Map`; it never writes files (call ``m.save(path)``).
+
+What reaches the HTML
+---------------------
+folium embeds every property of every GeoJSON feature in the page, whether a popup shows it or
+not. This module therefore never hands a frame to folium: it builds each layer's GeoJSON itself,
+with exactly three properties per feature:
+
+- ``popup``: the popup, as HTML in which every value taken from the data is ``html.escape``-d;
+- ``tooltip``: the hover text, escaped likewise;
+- ``k``: a style key (a class number or vocabulary values, never free text).
+
+Leaflet inserts popups and tooltips with ``innerHTML``, so escaping here is what stops a name or
+description such as ``<img src=x onerror=alert(1)>`` from running as code in the reader's browser.
+Numbers are formatted per language (:func:`format_number`).
+
+Display geometry
+----------------
+Layers are reprojected to EPSG:4326, simplified with a tolerance of :data:`DISPLAY_TOLERANCE_DEG`
+(about 11 m; territories and parcels that form a valid coverage use the topology-preserving
+``shapely.coverage_simplify``, so shared borders stay shared) and snapped to a
+:data:`COORDINATE_GRID_DEG` grid (5 decimals, about 1 m). The map is for display only: hectares
+shown in popups come from the input columns, never from these geometries.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+from pyproj import CRS
+
+from geotools.crs import PERU_BOUNDS
+from geotools.errors import CRSError
+from geotools.schema import DEFAULT_SEVERITY
+
+log = logging.getLogger(__name__)
+
+#: Languages of labels, legends and popups.
+LANGUAGES = ("es", "en")
+#: Simplification tolerance of displayed polygons and lines, in degrees (about 11 m).
+DISPLAY_TOLERANCE_DEG = 1e-4
+#: Grid displayed coordinates are snapped to, in degrees (5 decimals, about 1 m).
+COORDINATE_GRID_DEG = 1e-5
+
+#: Class breaks (%) of the titled share of each territory; classes are closed on the left.
+TITLED_BREAKS = (0, 10, 25, 50, 75, 100)
+#: Sequential colours of the titled-share classes (ColorBrewer Purples, 5 classes).
+TITLED_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+NO_DATA_COLOUR = "#d9d9d9"
+TERRITORY_OUTLINE = "#3f007d"
+
+TENURE_COLOURS = {
+    "titled": "#1a9850",
+    "cession_in_use": "#91cf60",
+    "demarcated": "#fee08b",
+    "in_process": "#fc8d59",
+}
+#: Outline and hatching colour, and hatching angle (degrees), of each concession kind.
+CONCESSION_STYLES = {
+    "mining": ("#d7191c", 45),
+    "oil_gas": ("#111111", -45),
+    "agribusiness": ("#a6611a", 0),
+    "forestry": ("#7b3294", 90),
+    "other": ("#636363", 45),
+}
+#: Outline dash pattern and opacity of each concession status.
+STATUS_STYLES: dict[str, tuple[str | None, float]] = {
+    "active": (None, 1.0),
+    "in_process": ("8 5", 0.9),
+    "expired": ("2 5", 0.5),
+}
+INCIDENT_COLOURS = {
+    "killing": "#67000d",
+    "protest_casualty": "#a50f15",
+    "attack": "#e31a1c",
+    "arson": "#fd8d3c",
+    "threat": "#fecc5c",
+    "eviction": "#6a3d9a",
+    "invasion": "#b15928",
+    "deforestation": "#4d9221",
+    "spill": "#000000",
+    "criminalization": "#1f78b4",
+    "other": "#969696",
+}
+#: Colour and dash pattern of infrastructure lines by (normalised) kind; others use ``None``'s.
+INFRASTRUCTURE_STYLES: dict[str | None, tuple[str, str | None]] = {
+    "road": ("#7f4f24", None),
+    "pipeline": ("#111111", "10 5"),
+    "power_line": ("#e66101", "3 5"),
+    None: ("#525252", "6 4"),
+}
+
+NBSP = "\u00a0"
+
+#: Sensitivity values (normalised: stripped, lower case) that keep an incident off the map.
+CONFIDENTIAL_VALUES = frozenset({"confidential", "confidencial"})
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Land titling and conflicts",
+        "hint": "Click a territory for its figures; parcels and concessions open from their "
+        "outline.",
+        "layer_territories": "Territories (titled share)",
+        "layer_parcels": "Parcels (tenure)",
+        "layer_concessions": "Concessions",
+        "layer_incidents": "Incidents",
+        "layer_infrastructure": "Infrastructure",
+        "base_map": "Map (OpenStreetMap)",
+        "base_satellite": "Satellite (Esri)",
+        "titled_share": "Titled share of the claimed territory",
+        "no_data": "no data",
+        "na": "n/a",
+        "titled_sentence": "{titled} of {claimed}\u00a0ha titled ({pct})",
+        "secured": "Secured tenure",
+        "untitled": "Untitled",
+        "in_concessions": "Under concessions",
+        "incidents": "Incidents",
+        "incidents_value": "{inside} inside, {nearby} nearby",
+        "id": "ID",
+        "parcel": "Parcel",
+        "tenure": "Tenure",
+        "concession": "Concession",
+        "kind": "Type",
+        "status": "Status",
+        "holder": "Holder",
+        "date": "Date",
+        "severity": "Severity",
+        "source": "Source",
+        "precision": "Location precision",
+        "withheld": "Description and victims withheld (restricted record).",
+        "concession_status": "Status (outline)",
+        "hollow_note": "hollow: approximate location",
+        "size_note": "size: severity 1-5",
+        "name": "Name",
+        "infrastructure": "Infrastructure",
+    },
+    "es": {
+        "title": "Titulación y conflictos territoriales",
+        "hint": "Haga clic en un territorio para ver sus cifras; predios y concesiones se abren "
+        "desde su borde.",
+        "layer_territories": "Territorios (% titulado)",
+        "layer_parcels": "Predios (tenencia)",
+        "layer_concessions": "Concesiones",
+        "layer_incidents": "Incidentes",
+        "layer_infrastructure": "Infraestructura",
+        "base_map": "Mapa (OpenStreetMap)",
+        "base_satellite": "Satélite (Esri)",
+        "titled_share": "Porcentaje titulado del territorio reclamado",
+        "no_data": "sin datos",
+        "na": "s/d",
+        "titled_sentence": "{titled} de {claimed}\u00a0ha tituladas ({pct})",
+        "secured": "Tenencia asegurada",
+        "untitled": "No titulado",
+        "in_concessions": "En concesiones",
+        "incidents": "Incidentes",
+        "incidents_value": "{inside} dentro, {nearby} en el entorno",
+        "id": "Código",
+        "parcel": "Predio",
+        "tenure": "Tenencia",
+        "concession": "Concesión",
+        "kind": "Tipo",
+        "status": "Estado",
+        "holder": "Titular",
+        "date": "Fecha",
+        "severity": "Gravedad",
+        "source": "Fuente",
+        "precision": "Precisión de la ubicación",
+        "withheld": "Descripción y víctimas reservadas (registro restringido).",
+        "concession_status": "Estado (borde)",
+        "hollow_note": "hueco: ubicación aproximada",
+        "size_note": "tamaño: gravedad 1-5",
+        "name": "Nombre",
+        "infrastructure": "Infraestructura",
+    },
+}
+
+#: Labels of vocabulary values, per column and language.
+VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "tenure": {
+        "en": {
+            "titled": "Titled",
+            "cession_in_use": "Cession in use",
+            "demarcated": "Demarcated",
+            "in_process": "In process",
+        },
+        "es": {
+            "titled": "Titulado",
+            "cession_in_use": "Cesión en uso",
+            "demarcated": "Demarcado",
+            "in_process": "En trámite",
+        },
+    },
+    "concession_kind": {
+        "en": {
+            "mining": "Mining",
+            "oil_gas": "Oil and gas",
+            "agribusiness": "Agribusiness",
+            "forestry": "Forestry",
+            "other": "Other",
+        },
+        "es": {
+            "mining": "Minería",
+            "oil_gas": "Hidrocarburos",
+            "agribusiness": "Agroindustria",
+            "forestry": "Forestal",
+            "other": "Otra",
+        },
+    },
+    "status": {
+        "en": {"active": "Active", "in_process": "In process", "expired": "Expired"},
+        "es": {"active": "Vigente", "in_process": "En trámite", "expired": "Extinguida"},
+    },
+    "incident_kind": {
+        "en": {
+            "threat": "Threat",
+            "attack": "Attack",
+            "killing": "Killing",
+            "arson": "Arson",
+            "eviction": "Eviction",
+            "invasion": "Invasion",
+            "deforestation": "Deforestation",
+            "spill": "Spill",
+            "protest_casualty": "Protest casualty",
+            "criminalization": "Criminalization",
+            "other": "Other",
+        },
+        "es": {
+            "threat": "Amenaza",
+            "attack": "Agresión",
+            "killing": "Asesinato",
+            "arson": "Incendio provocado",
+            "eviction": "Desalojo",
+            "invasion": "Invasión",
+            "deforestation": "Deforestación",
+            "spill": "Derrame",
+            "protest_casualty": "Víctima en protesta",
+            "criminalization": "Criminalización",
+            "other": "Otro",
+        },
+    },
+    "precision": {
+        "en": {
+            "exact": "exact",
+            "approximate": "approximate",
+            "locality": "locality",
+            "district": "district",
+        },
+        "es": {
+            "exact": "exacta",
+            "approximate": "aproximada",
+            "locality": "localidad",
+            "district": "distrito",
+        },
+    },
+    "infrastructure_kind": {
+        "en": {"road": "Road", "pipeline": "Pipeline", "power_line": "Power line"},
+        "es": {"road": "Carretera", "pipeline": "Ducto", "power_line": "Línea eléctrica"},
+    },
+}
+
+_CONCESSION_KIND_HA = re.compile(r"^concession_(?P<kind>\w+)_ha$")
+
+_CSS = """
+<style>
+.gt-box {background: rgba(255, 255, 255, 0.93); padding: 6px 10px; border-radius: 5px;
+  box-shadow: 0 1px 5px rgba(0, 0, 0, 0.4); font: 12px/1.35 "Helvetica Neue", Arial, sans-serif;
+  color: #222;}
+.gt-title {max-width: 320px;}
+.gt-title .gt-t {font-size: 16px; font-weight: 700;}
+.gt-title .gt-hint {color: #555; font-size: 11px; margin-top: 2px;}
+.gt-legend {max-height: 60vh; overflow-y: auto;}
+.gt-legend .gt-sec {font-weight: 700; margin: 6px 0 2px;}
+.gt-legend .gt-sec:first-child {margin-top: 0;}
+.gt-legend .gt-row {display: flex; align-items: center; gap: 6px; white-space: nowrap;}
+.gt-legend .gt-note {color: #555; font-size: 11px;}
+.gt-sw {width: 18px; height: 12px; flex: none; border: 1px solid #666; box-sizing: border-box;}
+.gt-dot {width: 11px; height: 11px; flex: none; border-radius: 50%; border: 1px solid #fff;
+  box-shadow: 0 0 0 1px #999; margin: 0 3px;}
+.gt-popup {font: 12px/1.4 "Helvetica Neue", Arial, sans-serif; min-width: 200px;}
+.gt-popup .gt-h {font-size: 14px; font-weight: 700;}
+.gt-popup .gt-sub {color: #555;}
+.gt-popup .gt-lead {margin: 4px 0; font-weight: 600;}
+.gt-popup table {border-collapse: collapse;}
+.gt-popup th {text-align: left; font-weight: 600; color: #444; padding: 1px 8px 1px 0;
+  vertical-align: top;}
+.gt-popup td {padding: 1px 0;}
+.gt-popup .gt-desc {margin-top: 4px;}
+.gt-popup .gt-note {margin-top: 4px; color: #666; font-style: italic;}
+.leaflet-pane > svg path.leaflet-interactive.gt-outline-only {pointer-events: visibleStroke;}
+</style>
+"""
+
+
+class _HtmlControl(MacroElement):
+    """A Leaflet control holding static HTML (title box, legend); the HTML must be pre-escaped."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var control = L.control({position: {{ this.position|tojson }}});
+            control.onAdd = function() {
+                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
+                div.innerHTML = {{ this.content|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, position: str, css_class: str) -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.content = content
+        self.position = position
+        self.css_class = css_class
+
+
+class _PageAssets(MacroElement):
+    """Style sheet and SVG hatching patterns shared by the layers and the legend."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
+        {% macro html(this, kwargs) %}{{ this.svg }}{% endmacro %}
+        """
+    )
+
+    def __init__(self, css: str, svg: str) -> None:
+        super().__init__()
+        self._name = "PageAssets"
+        self.css = css
+        self.svg = svg
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}.")
+
+
+def format_number(value: Any, lang: str, decimals: int = 0) -> str:
+    """Format a number for display in ``lang``.
+
+    English uses a comma for thousands and a point for decimals (``8,600``, ``2.3``). Spanish
+    uses a no-break space (U+00A0) for thousands and a comma for decimals (``8 600``, ``2,3``), as
+    recommended by the RAE and the SI; the no-break space keeps a number on one line.
+
+    Parameters
+    ----------
+    value : number or None
+        Value to format; ``None``, NaN and non-numbers give the language's "n/a".
+    lang : {"es", "en"}
+        Language.
+    decimals : int, default 0
+        Number of decimals.
+
+    Returns
+    -------
+    str
+        Formatted number (plain text, not escaped).
+    """
+    _check_lang(lang)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return TEXT[lang]["na"]
+    if not np.isfinite(number):
+        return TEXT[lang]["na"]
+    text = f"{round(number, decimals) + 0.0:,.{decimals}f}"
+    if lang == "es":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return text
+
+
+def format_hectares(value: Any, lang: str) -> str:
+    """Format an area as ``"8,600 ha"``: whole hectares, one decimal below 10 ha.
+
+    Parameters
+    ----------
+    value : number or None
+        Area in hectares.
+    lang : {"es", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+        Number and unit joined by a no-break space; "n/a" without unit when missing.
+    """
+    text = _hectare_number(value, lang)
+    return text if text == TEXT[lang]["na"] else f"{text}{NBSP}ha"
+
+
+def _hectare_number(value: Any, lang: str) -> str:
+    """A number of hectares without unit: whole hectares, one decimal below 10 ha."""
+    return format_number(value, lang, 1 if 0 < abs(_as_float(value)) < 10 else 0)
+
+
+def format_percent(value: Any, lang: str) -> str:
+    """Format a percentage (0-100) with one decimal, as ``"2.3 %"`` (no-break space before %).
+
+    Parameters
+    ----------
+    value : number or None
+        Percentage.
+    lang : {"es", "en"}
+        Language.
+
+    Returns
+    -------
+    str
+        Formatted percentage.
+    """
+    text = format_number(value, lang, 1)
+    return text if text == TEXT[lang]["na"] else f"{text}{NBSP}%"
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Return ``frame[name]``, or an all-missing series when the column is absent."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return pd.to_numeric(_column(frame, name), errors="coerce").to_numpy(dtype=float)
+
+
+def _escaped(values: pd.Series) -> list[str]:
+    """Escape each value for HTML (quotes included); missing values become ``""``."""
+    missing = values.isna().to_numpy()
+    return ["" if gone else html.escape(str(v)) for v, gone in zip(values, missing, strict=True)]
+
+
+def _normalised(values: pd.Series) -> pd.Series:
+    """Vocabulary values stripped and lower-cased (missing stays missing)."""
+    return values.astype("string").str.strip().str.lower()
+
+
+def _labels(values: pd.Series, table: dict[str, str]) -> list[str]:
+    """Translate vocabulary values; unknown values are shown as given, escaped."""
+    codes = _normalised(values)
+    escaped = _escaped(values)
+    return [
+        table[c] if isinstance(c, str) and c in table else raw
+        for c, raw in zip(codes.fillna("").to_list(), escaped, strict=True)
+    ]
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><th>{label}</th><td>{value}</td></tr>" if value else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------
+
+
+def _display_frame(
+    frame: gpd.GeoDataFrame, layer: str, simplify: bool, coverage: bool = False
+) -> gpd.GeoDataFrame:
+    """Return ``frame`` in EPSG:4326 with display geometry (simplified, 5 decimals), no empties.
+
+    The index is reset to 0..n-1 so that no identifier of the caller's leaks as a feature id.
+    """
+    if frame.crs is None:
+        raise CRSError(
+            f"The {layer} layer has no coordinate reference system; set one (e.g. "
+            f"frame.set_crs('EPSG:4326')) before building a map."
+        )
+    wgs84 = CRS.from_epsg(4326)
+    out = frame if frame.crs.equals(wgs84) else frame.to_crs(wgs84)
+    geoms = out.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.all():
+        log.info("%s: %d feature(s) without geometry left off the map.", layer, (~present).sum())
+    out = out.loc[present].reset_index(drop=True)
+    geoms = geoms[present]
+    if simplify and len(geoms):
+        geoms = _simplify(geoms, coverage)
+    geoms = shapely.set_precision(geoms, COORDINATE_GRID_DEG)
+    kept = ~shapely.is_empty(geoms)
+    if not kept.all():
+        log.info("%s: %d feature(s) too small to display left off.", layer, (~kept).sum())
+    out = out.loc[kept].reset_index(drop=True)
+    return out.set_geometry(gpd.GeoSeries(geoms[kept], crs=wgs84), crs=wgs84)
+
+
+def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
+    """Simplify for display; a valid polygon coverage keeps its shared edges shared."""
+    if coverage:
+        try:
+            if bool(shapely.coverage_is_valid(geoms)):
+                return shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
+            log.debug("Polygons overlap or do not match exactly; simplifying each on its own.")
+        except (AttributeError, shapely.errors.GEOSException, shapely.errors.ShapelyError) as exc:
+            log.debug("coverage_simplify unavailable (%s); simplifying each polygon.", exc)
+    return shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+
+
+def _feature_collection(frame: gpd.GeoDataFrame, properties: dict[str, list[Any]]) -> dict:
+    """GeoJSON of ``frame``'s geometry with exactly ``properties`` (whitelisted, escaped)."""
+    layer = gpd.GeoDataFrame(properties, geometry=frame.geometry.array, crs=frame.crs)
+    return layer.to_geo_dict(na="null", show_bbox=False, drop_id=False)
+
+
+def _add_layer(
+    target: folium.Map,
+    frame: gpd.GeoDataFrame,
+    properties: dict[str, list[Any]],
+    styles: dict[Any, dict[str, Any]],
+    name: str,
+    highlight: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Add one GeoJSON layer styled by the ``k`` property, with popup and tooltip."""
+    data = _feature_collection(frame, properties)
+    highlight_function: Callable[[dict], dict] | None = (
+        (lambda feature: highlight) if highlight is not None else None
+    )
+    folium.GeoJson(
+        data,
+        name=html.escape(name),
+        style_function=lambda feature: styles[feature["properties"]["k"]],
+        highlight_function=highlight_function,
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, localize=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, max_width=340),
+        **kwargs,
+    ).add_to(target)
+
+
+# --------------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------------
+
+
+def _titled_pct(frame: pd.DataFrame) -> np.ndarray:
+    """``titled_pct``, or ``100 * titled_ha / claimed_ha`` where the column is absent."""
+    if "titled_pct" in frame.columns:
+        return _numbers(frame, "titled_pct")
+    claimed = _numbers(frame, "claimed_ha")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(claimed > 0, 100.0 * _numbers(frame, "titled_ha") / claimed, np.nan)
+
+
+def _titled_class(pct: np.ndarray) -> np.ndarray:
+    """Class index (0-4) of each titled share; -1 where missing."""
+    classes = np.digitize(pct, TITLED_BREAKS[1:-1])
+    return np.where(np.isfinite(pct), classes, -1)
+
+
+def _ha_and_pct(hectares: np.ndarray, percent: np.ndarray, lang: str) -> list[str]:
+    """``"350 ha (4.1 %)"`` per element; the percentage is left out where missing."""
+    return [
+        format_hectares(ha, lang) + (f" ({format_percent(p, lang)})" if np.isfinite(p) else "")
+        for ha, p in zip(hectares, percent, strict=True)
+    ]
+
+
+def _concession_kind_rows(frame: pd.DataFrame, lang: str) -> list[str]:
+    """Popup rows with the hectares of each ``concession_<kind>_ha`` column that is positive."""
+    kinds = VALUE_LABELS["concession_kind"][lang]
+    columns = [
+        (c, kinds.get(match["kind"], html.escape(match["kind"])))
+        for c in frame.columns
+        if (match := _CONCESSION_KIND_HA.match(str(c)))
+    ]
+    if not columns:
+        return [""] * len(frame)
+    values = np.column_stack([_numbers(frame, c) for c, _ in columns])
+    return [
+        "".join(
+            _row(f"&nbsp;&nbsp;· {label}", format_hectares(v, lang))
+            for (_, label), v in zip(columns, row, strict=True)
+            if np.isfinite(v) and v > 0
+        )
+        for row in values
+    ]
+
+
+def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+    t = TEXT[lang]
+    pct = _titled_pct(frame)
+    classes = _titled_class(pct)
+    names = _escaped(_column(frame, "name"))
+    ids = _escaped(_column(frame, "territory_id"))
+    headings = [name or ident for name, ident in zip(names, ids, strict=True)]
+    peoples = [
+        f'<div class="gt-sub">{people}</div>' if people else ""
+        for people in _escaped(_column(frame, "people"))
+    ]
+    leads = [
+        t["titled_sentence"].format(
+            titled=_hectare_number(titled, lang),
+            claimed=_hectare_number(claimed, lang),
+            pct=format_percent(share, lang),
+        )
+        for titled, claimed, share in zip(
+            _numbers(frame, "titled_ha"), _numbers(frame, "claimed_ha"), pct, strict=True
+        )
+    ]
+    secured = _ha_and_pct(_numbers(frame, "secured_ha"), _numbers(frame, "secured_pct"), lang)
+    untitled = [format_hectares(v, lang) for v in _numbers(frame, "untitled_ha")]
+    conceded = _ha_and_pct(
+        _numbers(frame, "concession_ha"), _numbers(frame, "concession_pct"), lang
+    )
+    kind_rows = _concession_kind_rows(frame, lang)
+    incidents = [
+        t["incidents_value"].format(
+            inside=format_number(inside, lang), nearby=format_number(nearby, lang)
+        )
+        for inside, nearby in zip(
+            _numbers(frame, "incidents_inside"), _numbers(frame, "incidents_nearby"), strict=True
+        )
+    ]
+    popups = [
+        f'<div class="gt-popup"><div class="gt-h">{heading}</div>{people}'
+        f'<div class="gt-lead">{lead}</div><table>'
+        + _row(t["secured"], sec)
+        + _row(t["untitled"], unt)
+        + _row(t["in_concessions"], conc)
+        + krows
+        + _row(t["incidents"], inc)
+        + _row(t["id"], ident)
+        + "</table></div>"
+        for heading, people, lead, sec, unt, conc, krows, inc, ident in zip(
+            headings,
+            peoples,
+            leads,
+            secured,
+            untitled,
+            conceded,
+            kind_rows,
+            incidents,
+            ids,
+            strict=True,
+        )
+    ]
+    tooltips = [
+        f"{heading} · {format_percent(share, lang)}"
+        for heading, share in zip(headings, pct, strict=True)
+    ]
+    styles = {
+        int(k): {
+            "fillColor": TITLED_COLOURS[k] if k >= 0 else NO_DATA_COLOUR,
+            "fillOpacity": 0.7,
+            "color": TERRITORY_OUTLINE,
+            "weight": 1.5,
+        }
+        for k in range(-1, len(TITLED_COLOURS))
+    }
+    _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": classes.tolist()},
+        styles,
+        t["layer_territories"],
+        highlight={"weight": 3.5, "color": "#000000"},
+    )
+    return {"no_data": bool((classes < 0).any())}
+
+
+def _parcel_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
+    t = TEXT[lang]
+    codes = _normalised(_column(frame, "tenure"))
+    keys = [c if c in TENURE_COLOURS else "other" for c in codes.fillna("").to_list()]
+    tenure = _labels(_column(frame, "tenure"), VALUE_LABELS["tenure"][lang])
+    ids = _escaped(_column(frame, "parcel_id"))
+    popups = [
+        f'<div class="gt-popup"><div class="gt-h">{t["parcel"]} {ident}</div>'
+        f"<table>{_row(t['tenure'], label)}</table></div>"
+        for ident, label in zip(ids, tenure, strict=True)
+    ]
+    tooltips = [
+        f"{t['parcel']} {ident}: {label}" if label else f"{t['parcel']} {ident}"
+        for ident, label in zip(ids, tenure, strict=True)
+    ]
+    styles = {
+        key: {
+            "fillColor": colour,
+            "fillOpacity": 0.6,
+            "color": colour,
+            "weight": 2.5,
+            "opacity": 0.95,
+        }
+        for key, colour in [*TENURE_COLOURS.items(), ("other", NO_DATA_COLOUR)]
+    }
+    _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": keys},
+        styles,
+        t["layer_parcels"],
+        highlight={"weight": 4, "color": "#000000"},
+        class_name="gt-outline-only",
+    )
+    return [k for k in (*TENURE_COLOURS, "other") if k in set(keys)]
+
+
+def _concession_layer(
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str
+) -> tuple[list[str], list[str]]:
+    t = TEXT[lang]
+    kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
+    status_codes = _normalised(_column(frame, "status")).fillna("").to_list()
+    kinds = [k if k in CONCESSION_STYLES else "other" for k in kind_codes]
+    statuses = [s if s in STATUS_STYLES else "active" for s in status_codes]
+    kind_labels = _labels(_column(frame, "kind"), VALUE_LABELS["concession_kind"][lang])
+    status_labels = _labels(_column(frame, "status"), VALUE_LABELS["status"][lang])
+    ids = _escaped(_column(frame, "concession_id"))
+    holders = _escaped(_column(frame, "holder"))
+    popups = [
+        f'<div class="gt-popup"><div class="gt-h">{t["concession"]} {ident}</div><table>'
+        + _row(t["kind"], kind)
+        + _row(t["status"], status)
+        + _row(t["holder"], holder)
+        + "</table></div>"
+        for ident, kind, status, holder in zip(
+            ids, kind_labels, status_labels, holders, strict=True
+        )
+    ]
+    tooltips = [
+        f"{kind} · {holder}" if holder else kind
+        for kind, holder in zip(kind_labels, holders, strict=True)
+    ]
+    keys = [f"{k}|{s}" for k, s in zip(kinds, statuses, strict=True)]
+    styles = {
+        f"{kind}|{status}": {
+            "fillColor": f"url(#gt-hatch-{kind})",
+            "fillOpacity": opacity,
+            "color": colour,
+            "weight": 2.5,
+            "opacity": opacity,
+            "dashArray": dash,
+        }
+        for kind, (colour, _) in CONCESSION_STYLES.items()
+        for status, (dash, opacity) in STATUS_STYLES.items()
+    }
+    _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": keys},
+        styles,
+        t["layer_concessions"],
+        highlight={"weight": 4.5},
+        class_name="gt-outline-only",
+    )
+    present_kinds = [k for k in CONCESSION_STYLES if k in set(kinds)]
+    present_statuses = [s for s in STATUS_STYLES if s in set(statuses)]
+    return present_kinds, present_statuses
+
+
+def _visible_incidents(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop confidential incidents before anything else touches them."""
+    sensitivity = _normalised(_column(incidents, "sensitivity"))
+    confidential = sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+    if confidential.any():
+        log.info("incidents: %d confidential record(s) left off the map.", confidential.sum())
+    return incidents.loc[~confidential]
+
+
+def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
+    t = TEXT[lang]
+    kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
+    kinds = [k if k in INCIDENT_COLOURS else "other" for k in kind_codes]
+    kind_labels = _labels(_column(frame, "kind"), VALUE_LABELS["incident_kind"][lang])
+    precision_codes = _normalised(_column(frame, "precision")).fillna("exact").to_list()
+    precision_labels = _labels(_column(frame, "precision"), VALUE_LABELS["precision"][lang])
+    public = (_normalised(_column(frame, "sensitivity")) == "public").fillna(False).to_numpy(bool)
+    # Descriptions are read for public incidents only; victims are never read at all.
+    descriptions = _escaped(_column(frame, "description").where(public))
+    sources = _escaped(_column(frame, "source"))
+    raw_dates = _column(frame, "date")
+    parsed = pd.to_datetime(raw_dates, errors="coerce", format="ISO8601", utc=False)
+    dates = _escaped(parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), raw_dates))
+    severity = _numbers(frame, "severity")
+    severity_text = [f"{format_number(s, lang)}/5" if np.isfinite(s) else "" for s in severity]
+    default = np.array([DEFAULT_SEVERITY.get(k, 1) for k in kinds], dtype=float)
+    radius = 4 + np.clip(np.where(np.isfinite(severity), severity, default), 1, 5).astype(int)
+    exact = [p == "exact" for p in precision_codes]
+    popups = [
+        f'<div class="gt-popup"><div class="gt-h">{kind}</div><table>'
+        + _row(t["date"], date)
+        + _row(t["severity"], sev)
+        + _row(t["source"], source)
+        + _row(t["precision"], precision)
+        + "</table>"
+        + (
+            f'<div class="gt-desc">{desc}</div>'
+            if is_public
+            else f'<div class="gt-note">{t["withheld"]}</div>'
+        )
+        + "</div>"
+        for kind, date, sev, source, precision, desc, is_public in zip(
+            kind_labels,
+            dates,
+            severity_text,
+            sources,
+            precision_labels,
+            descriptions,
+            public,
+            strict=True,
+        )
+    ]
+    tooltips = [
+        f"{kind} · {date}" if date else kind for kind, date in zip(kind_labels, dates, strict=True)
+    ]
+    keys = [f"{k}|{r}|{int(e)}" for k, r, e in zip(kinds, radius, exact, strict=True)]
+    styles = {
+        key: (
+            {
+                "radius": int(r),
+                "color": "#ffffff",
+                "weight": 1.5,
+                "fillColor": INCIDENT_COLOURS[k],
+                "fillOpacity": 0.95,
+            }
+            if e
+            else {
+                "radius": int(r),
+                "color": INCIDENT_COLOURS[k],
+                "weight": 2.5,
+                "fillColor": INCIDENT_COLOURS[k],
+                "fillOpacity": 0.2,
+            }
+        )
+        for key, k, r, e in zip(keys, kinds, radius, exact, strict=True)
+    }
+    _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": keys},
+        styles,
+        t["layer_incidents"],
+        marker=folium.CircleMarker(),
+    )
+    return [k for k in INCIDENT_COLOURS if k in set(kinds)]
+
+
+def _infrastructure_style(code: str | None) -> tuple[str, str | None]:
+    return INFRASTRUCTURE_STYLES.get(code, INFRASTRUCTURE_STYLES[None])
+
+
+def _infrastructure_layer(
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str
+) -> list[tuple[str, str]]:
+    t = TEXT[lang]
+    codes = _normalised(_column(frame, "kind")).fillna("").to_list()
+    keys = [c if c in INFRASTRUCTURE_STYLES else "" for c in codes]
+    kind_labels = _labels(_column(frame, "kind"), VALUE_LABELS["infrastructure_kind"][lang])
+    names = _escaped(_column(frame, "name"))
+    popups = [
+        f'<div class="gt-popup"><div class="gt-h">{name or kind or t["infrastructure"]}</div>'
+        f"<table>{_row(t['kind'], kind)}</table></div>"
+        for name, kind in zip(names, kind_labels, strict=True)
+    ]
+    tooltips = [
+        " · ".join(part for part in (name, kind) if part) or t["infrastructure"]
+        for name, kind in zip(names, kind_labels, strict=True)
+    ]
+    styles = {
+        key: {
+            "color": _infrastructure_style(key or None)[0],
+            "dashArray": _infrastructure_style(key or None)[1],
+            "weight": 3,
+            "opacity": 0.9,
+        }
+        for key in set(keys)
+    }
+    _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": keys},
+        styles,
+        t["layer_infrastructure"],
+        highlight={"weight": 5},
+    )
+    # One legend row per distinct displayed label, with the style of its first occurrence.
+    rows: dict[str, str] = {}
+    for key, label in zip(keys, kind_labels, strict=True):
+        rows.setdefault(label or t["infrastructure"], key)
+    return list(rows.items())
+
+
+# --------------------------------------------------------------------------------------------
+# Legend, title and page assets
+# --------------------------------------------------------------------------------------------
+
+
+def _hatch_svg() -> str:
+    """Hidden SVG with one hatching pattern per concession kind (``url(#gt-hatch-<kind>)``)."""
+    patterns = "".join(
+        f'<pattern id="gt-hatch-{kind}" width="7" height="7" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate({angle})">'
+        f'<line x1="0" y1="0" x2="0" y2="7" stroke="{colour}" stroke-width="2" '
+        'stroke-opacity="0.75"/></pattern>'
+        for kind, (colour, angle) in CONCESSION_STYLES.items()
+    )
+    return (
+        '<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">'
+        f"<defs>{patterns}</defs></svg>"
+    )
+
+
+def _legend_html(
+    lang: str,
+    no_data: bool,
+    tenures: Sequence[str],
+    concession_kinds: Sequence[str],
+    statuses: Sequence[str],
+    incident_kinds: Sequence[str],
+    infrastructure: Sequence[tuple[str, str]],
+) -> str:
+    """The legend's HTML; all labels are constants or already escaped."""
+    t = TEXT[lang]
+    parts = [f'<div class="gt-sec">{t["titled_share"]}</div>']
+    for low, high, colour in zip(
+        TITLED_BREAKS[:-1], TITLED_BREAKS[1:], TITLED_COLOURS, strict=True
+    ):
+        parts.append(
+            f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
+            f"{low}–{high}{NBSP}%</div>"
+        )
+    if no_data:
+        parts.append(
+            f'<div class="gt-row"><span class="gt-sw" style="background:{NO_DATA_COLOUR}">'
+            f"</span>{t['no_data']}</div>"
+        )
+    if tenures:
+        labels = VALUE_LABELS["tenure"][lang]
+        parts.append(f'<div class="gt-sec">{t["layer_parcels"]}</div>')
+        parts.extend(
+            f'<div class="gt-row"><span class="gt-sw" style="background:'
+            f'{TENURE_COLOURS.get(k, NO_DATA_COLOUR)}"></span>{labels.get(k, t["no_data"])}</div>'
+            for k in tenures
+        )
+    if concession_kinds:
+        labels = VALUE_LABELS["concession_kind"][lang]
+        parts.append(f'<div class="gt-sec">{t["layer_concessions"]}</div>')
+        parts.extend(
+            '<div class="gt-row"><svg width="18" height="12"><rect x="1" y="1" width="16" '
+            f'height="10" fill="url(#gt-hatch-{k})" stroke="{CONCESSION_STYLES[k][0]}" '
+            f'stroke-width="2"/></svg>{labels[k]}</div>'
+            for k in concession_kinds
+        )
+        if len(statuses) > 1 or statuses[0] != "active":
+            labels = VALUE_LABELS["status"][lang]
+            parts.append(f'<div class="gt-note">{t["concession_status"]}:</div>')
+            parts.extend(
+                '<div class="gt-row"><svg width="18" height="12"><line x1="0" y1="6" x2="18" '
+                f'y2="6" stroke="#444" stroke-width="2" stroke-opacity="{STATUS_STYLES[s][1]}" '
+                f'stroke-dasharray="{STATUS_STYLES[s][0] or "none"}"/></svg>{labels[s]}</div>'
+                for s in statuses
+            )
+    if incident_kinds:
+        labels = VALUE_LABELS["incident_kind"][lang]
+        parts.append(f'<div class="gt-sec">{t["layer_incidents"]}</div>')
+        parts.extend(
+            f'<div class="gt-row"><span class="gt-dot" style="background:'
+            f'{INCIDENT_COLOURS[k]}"></span>{labels[k]}</div>'
+            for k in incident_kinds
+        )
+        parts.append(f'<div class="gt-note">{t["size_note"]}; {t["hollow_note"]}</div>')
+    if infrastructure:
+        parts.append(f'<div class="gt-sec">{t["layer_infrastructure"]}</div>')
+        for label, key in infrastructure:
+            colour, dash = _infrastructure_style(key or None)
+            parts.append(
+                '<div class="gt-row"><svg width="18" height="12"><line x1="0" y1="6" x2="18" '
+                f'y2="6" stroke="{colour}" stroke-width="3" '
+                f'stroke-dasharray="{dash or "none"}"/></svg>{label}</div>'
+            )
+    return "".join(parts)
+
+
+def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
+    boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
+    boxes = boxes[np.isfinite(boxes).all(axis=1)]
+    if len(boxes):
+        west, south = boxes[:, 0].min(), boxes[:, 1].min()
+        east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    else:
+        west, south, east, north = PERU_BOUNDS
+    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], max_zoom=15)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def build_map(
+    territories: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None = None,
+    concessions: gpd.GeoDataFrame | None = None,
+    incidents: gpd.GeoDataFrame | None = None,
+    infrastructure: gpd.GeoDataFrame | None = None,
+    lang: str = "es",
+    title: str | None = None,
+) -> folium.Map:
+    """Build an interactive map of territories, tenure, concessions, incidents and infrastructure.
+
+    The map is built, not written: save it with ``m.save(path)``. Layers (each can be toggled in
+    the layer control): territories shaded by titled share in five classes (0-10, 10-25, 25-50,
+    50-75 and 75-100 %), parcels coloured by tenure, concessions hatched and outlined by kind
+    (outline dash by status), infrastructure lines and incidents as circles coloured by kind
+    (size by severity; hollow when the location is not exact). The view fits all layers; a title
+    box and a legend list what is shown.
+
+    A click inside a territory always opens the territory's popup ("200 of 8,600 ha titled
+    (2.3 %)", secured, untitled and concession hectares, incidents inside and nearby), even where
+    parcels or concessions cover it: those two layers respond to their outline only.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        One row per territory, any CRS. Columns used: ``territory_id``, ``name``, ``people``,
+        ``claimed_ha``, ``titled_ha``, ``titled_pct``, ``secured_ha``, ``secured_pct``,
+        ``untitled_ha``, ``concession_ha``, ``concession_pct``, ``incidents_inside``,
+        ``incidents_nearby`` and any ``concession_<kind>_ha``; missing values show as "n/a".
+        Percentages are on a 0-100 scale.
+    parcels : geopandas.GeoDataFrame, optional
+        ``parcel_id``, ``tenure`` (titled, cession_in_use, demarcated, in_process).
+    concessions : geopandas.GeoDataFrame, optional
+        ``concession_id``, ``kind`` (mining, oil_gas, agribusiness, forestry, other), ``status``
+        (active, in_process, expired), ``holder``.
+    incidents : geopandas.GeoDataFrame, optional
+        Points with ``date``, ``kind``, ``severity``, ``source``, ``precision``, ``sensitivity``
+        and, for public incidents only, ``description``. See *Safety* below.
+    infrastructure : geopandas.GeoDataFrame, optional
+        Lines with ``kind`` and ``name``.
+    lang : {"es", "en"}, default "es"
+        Language of every label, legend and popup, and of number formatting
+        (``8,600`` and ``2.3`` in English, ``8 600`` and ``2,3`` in Spanish).
+    title : str, optional
+        Title shown in the title box and as the page title; a default per language if omitted.
+
+    Returns
+    -------
+    folium.Map
+        The map, in EPSG:4326.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is not "es" or "en".
+    geotools.errors.CRSError
+        If a layer has no CRS.
+
+    Notes
+    -----
+    Safety:
+
+    - Every text value from the data is HTML-escaped before it reaches the page.
+    - Only the properties a popup or tooltip displays are embedded (folium would otherwise put
+      every column of every feature in the HTML, shown or not).
+    - Incidents whose ``sensitivity`` is "confidential" are dropped before anything else is done
+      with them: they are not on the map and nothing of them is in the HTML.
+    - ``victims`` is never read. ``description`` is shown only when ``sensitivity`` is "public".
+    - Incidents that are "restricted", or have no sensitivity, are shown without description or
+      victims, *at the location given*: this function does not generalise locations. A caller
+      that passes restricted incidents is responsible for generalising them first (snapping to a
+      locality or district and setting ``precision`` accordingly).
+
+    Display geometry is simplified (tolerance about 11 m) and rounded to 5 decimals; it is not
+    suitable for measurement.
+    """
+    _check_lang(lang)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, not {type(title).__name__}.")
+    t = TEXT[lang]
+    # Confidential incidents go first, before any reprojection or formatting sees them.
+    if incidents is not None:
+        incidents = _visible_incidents(incidents)
+
+    shown: list[gpd.GeoDataFrame] = []
+    m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
+    folium.TileLayer("OpenStreetMap", name=t["base_map"]).add_to(m)
+    folium.TileLayer("Esri.WorldImagery", name=t["base_satellite"], show=False).add_to(m)
+    page_title = title if title is not None else t["title"]
+    m.get_root().title = html.escape(page_title)  # type: ignore[attr-defined]
+    m.add_child(_PageAssets(_CSS, _hatch_svg()))
+
+    legend: dict[str, Any] = {
+        "no_data": False,
+        "tenures": [],
+        "concession_kinds": [],
+        "statuses": [],
+        "incident_kinds": [],
+        "infrastructure": [],
+    }
+    frame = _display_frame(territories, "territories", simplify=True, coverage=True)
+    if len(frame):
+        legend.update(_territory_layer(m, frame, lang))
+        shown.append(frame)
+    if parcels is not None:
+        frame = _display_frame(parcels, "parcels", simplify=True, coverage=True)
+        if len(frame):
+            legend["tenures"] = _parcel_layer(m, frame, lang)
+            shown.append(frame)
+    if concessions is not None:
+        frame = _display_frame(concessions, "concessions", simplify=True)
+        if len(frame):
+            legend["concession_kinds"], legend["statuses"] = _concession_layer(m, frame, lang)
+            shown.append(frame)
+    if infrastructure is not None:
+        frame = _display_frame(infrastructure, "infrastructure", simplify=True)
+        if len(frame):
+            legend["infrastructure"] = _infrastructure_layer(m, frame, lang)
+            shown.append(frame)
+    if incidents is not None:
+        frame = _display_frame(incidents, "incidents", simplify=False)
+        if len(frame):
+            legend["incident_kinds"] = _incident_layer(m, frame, lang)
+            shown.append(frame)
+
+    title_html = (
+        f'<div class="gt-t">{html.escape(page_title)}</div><div class="gt-hint">{t["hint"]}</div>'
+    )
+    m.add_child(_HtmlControl(title_html, "topright", "gt-box gt-title"))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.add_child(_HtmlControl(_legend_html(lang, **legend), "bottomleft", "gt-box gt-legend"))
+    _fit_bounds(m, shown)
+    log.debug("Map built with %d layer(s) in %s.", len(shown), lang)
+    return m

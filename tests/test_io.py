@@ -1,0 +1,151 @@
+"""Reading layers from any format, alias mapping, and clear errors for bad files."""
+
+from __future__ import annotations
+
+import zipfile
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geotools.errors import CRSError, SourceError, ValidationError
+from geotools.io import read_layer
+
+FORMATS = {
+    "gpkg": ("GPKG", ".gpkg"),
+    "shp": ("ESRI Shapefile", ".shp"),
+    "geojson": ("GeoJSON", ".geojson"),
+    "fgb": ("FlatGeobuf", ".fgb"),
+    "kml": ("KML", ".kml"),
+}
+
+
+@pytest.fixture
+def spanish_territories(case):
+    t = case["territories"].to_crs(4326).rename(columns={"territory_id": "codigo",
+                                                         "name": "nom_comuni"})
+    t["etnia"] = ["Shipibo-Conibo", "Cacataibo", "Asháninka", "Yine"]
+    return t
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_read_every_format_with_spanish_fields(tmp_path, spanish_territories, fmt):
+    driver, suffix = FORMATS[fmt]
+    path = tmp_path / f"territorios{suffix}"
+    pyogrio.write_dataframe(spanish_territories, path, driver=driver)
+    layer = read_layer(path, "territories")
+    frame = layer.frame.sort_values("territory_id")  # FlatGeobuf stores features in index order
+    assert list(frame["territory_id"]) == ["A", "B", "C", "D"]
+    assert frame["people"].iloc[2] == "Asháninka"
+    assert frame["name"].iloc[0] == "Alfa"
+    assert layer.ledger.read == 4 and layer.ledger.count("valid") == 4
+    assert len(layer.sha256) == 64
+
+
+def test_read_zipped_shapefile_and_geoparquet(tmp_path, spanish_territories):
+    shp = tmp_path / "t.shp"
+    pyogrio.write_dataframe(spanish_territories, shp)
+    archive = tmp_path / "t.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("t.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    assert len(read_layer(archive, "territories").frame) == 4
+    parquet = tmp_path / "t.parquet"
+    spanish_territories.to_parquet(parquet)
+    assert len(read_layer(parquet, "territories").frame) == 4
+
+
+def test_layer_of_a_multilayer_geopackage(tmp_path, case):
+    path = tmp_path / "all.gpkg"
+    pyogrio.write_dataframe(case["territories"], path, layer="territorios")
+    pyogrio.write_dataframe(case["parcels"], path, layer="predios", append=False)
+    with pytest.raises(SourceError, match="holds 2 layers"):
+        read_layer(path, "parcels")
+    assert len(read_layer(f"{path}:predios", "parcels").frame) == 10
+
+
+def test_csv_points_with_lat_lon_columns(tmp_path):
+    path = tmp_path / "incidentes.csv"
+    pd.DataFrame({"id": ["a", "b"], "fecha": ["2017-09-01", "2014-01-15"],
+                  "tipo": ["asesinato", "incendio"], "latitud": [-8.4, -8.5],
+                  "longitud": [-74.6, -74.7]}).to_csv(path, index=False)
+    layer = read_layer(path, "incidents")
+    frame = layer.frame
+    assert list(frame["kind"]) == ["killing", "arson"]
+    assert list(frame["sensitivity"]) == ["restricted", "restricted"]  # private by default
+    assert list(frame["severity"]) == [5, 4]
+    assert frame.geometry.iloc[0].equals(shapely.Point(-74.6, -8.4))
+    assert layer.ledger.notes["fields"]["recoded"]["kind"] == {"asesinato": "killing",
+                                                               "incendio": "arson"}
+
+
+def test_missing_crs_is_a_clear_error(tmp_path, case):
+    path = tmp_path / "sin_prj.shp"
+    pyogrio.write_dataframe(case["territories"], path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError, match=r"no coordinate reference system.*--assume-crs"):
+        read_layer(path, "territories")
+    layer = read_layer(path, "territories", assume_crs=case["territories"].crs)
+    assert len(layer.frame) == 4
+
+
+def test_geojson_with_projected_numbers_suggests_utm(tmp_path):
+    path = tmp_path / "utm.geojson"
+    frame = gpd.GeoDataFrame({"id": ["x"]}, geometry=[shapely.box(500_000, 9_000_000,
+                                                                  501_000, 9_001_000)])
+    path.write_text(frame.to_json())
+    with pytest.raises(CRSError, match=r"not degrees.*32717, 32718 or 32719"):
+        read_layer(path, "concessions")
+    assert len(read_layer(path, "concessions", assume_crs="EPSG:32718").frame) == 1
+
+
+def test_missing_file_and_garbage_file(tmp_path):
+    with pytest.raises(SourceError, match="file not found"):
+        read_layer(tmp_path / "nope.gpkg", "territories")
+    bad = tmp_path / "broken.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [')
+    with pytest.raises(SourceError, match="cannot read"):
+        read_layer(bad, "territories")
+
+
+def test_missing_required_column_names_the_fix(tmp_path):
+    path = tmp_path / "incidents.geojson"
+    frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(-74, -8)], crs=4326)
+    path.write_text(frame.to_json())
+    with pytest.raises(ValidationError, match=r"required column.*date.*--map date="):
+        read_layer(path, "incidents")
+
+
+def test_ledger_accounts_for_every_feature(tmp_path):
+    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    geoms = [shapely.box(0, 0, 1, 1), bowtie, None, shapely.Point(0, 0),
+             shapely.box(2, 2, 3, 3), shapely.Polygon()]
+    frame = gpd.GeoDataFrame({"parcel_id": ["a", "b", "c", "d", "a", "f"]},
+                             geometry=geoms, crs=32718)
+    path = tmp_path / "p.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    layer = read_layer(path, "parcels")
+    ledger = layer.ledger.to_dict()
+    assert ledger["read"] == 6
+    assert ledger["valid"] + ledger["repaired"] + ledger["rejected"] == 6
+    assert ledger["rejected"] == 3  # no geometry, a point, empty
+    assert ledger["repaired"] == 2  # bow-tie made valid, duplicate id suffixed
+    assert sorted(layer.frame["parcel_id"]) == ["a", "a#2", "b"]
+    problems = {p["problem"].split(":")[0] for p in ledger["problems"]}
+    assert {"invalid geometry", "duplicate parcel_id", "no geometry"} <= problems
+    assert len(layer.frame) == 3
+
+
+def test_unknown_vocabulary_values_are_kept_and_listed(tmp_path):
+    frame = gpd.GeoDataFrame({"codigou": ["1", "2"], "estado": ["VIGENTE", "RARO"],
+                              "titular": ["Minera X", "Y"]},
+                             geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=32718)
+    path = tmp_path / "c.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    layer = read_layer(path, "concessions")
+    assert list(layer.frame["status"]) == ["active", "RARO"]
+    assert list(layer.frame["holder"]) == ["Minera X", "Y"]
+    assert layer.ledger.notes["fields"]["unknown_values"] == {"status": ["RARO"]}

@@ -1,0 +1,330 @@
+"""Tests of geotools.maps: escaping, confidentiality, popup numbers, legend and language.
+
+folium embeds GeoJSON and control HTML through JSON with ``<``, ``>``, ``&``, ``'`` and non-ASCII
+characters written as ``\\uXXXX``. A raw ``<script>`` in the data would therefore not appear
+literally in the page source, yet Leaflet would decode it and insert it with ``innerHTML``. The
+checks below thus look at both the raw page and the page with those escapes decoded.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, Polygon, box
+
+from geotools.errors import CRSError
+from geotools.maps import build_map, format_hectares, format_number, format_percent
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+SECRET_ID = "INC-CONF-7731"
+SECRET_DESCRIPTION = "Testimony of the witness at the river camp 7f3a"
+SECRET_SOURCE = "Informant network 55c0"
+SECRET_LON = -74.73331
+RESTRICTED_DESCRIPTION = "Account of the night attack 51b2"
+VICTIMS = ("Victim name 9c1e", "Victim name 4d20", "Victim name 0a77")
+
+
+def decoded(page: str) -> str:
+    """The page with JSON ``\\uXXXX`` escapes decoded (what the browser's JavaScript sees)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), page)
+
+
+def plain(page: str) -> str:
+    """Decoded page with no-break spaces as plain spaces, for matching sentences."""
+    return decoded(page).replace("\xa0", " ")
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    territories = gpd.GeoDataFrame(
+        {
+            "territory_id": ["T-001", "T-002"],
+            "name": ["Santa Clara de Uchunya", IMG],
+            "people": ["Shipibo-Konibo", SCRIPT],
+            "claimed_ha": [8600.0, 1234.4],
+            "titled_ha": [200.0, 1000.0],
+            "titled_pct": [200 / 8600 * 100, 81.01],
+            "secured_ha": [350.0, 1100.0],
+            "secured_pct": [350 / 8600 * 100, 89.11],
+            "untitled_ha": [8250.0, 134.4],
+            "concession_ha": [6000.0, 0.0],
+            "concession_pct": [6000 / 8600 * 100, 0.0],
+            "concession_agribusiness_ha": [6000.0, 0.0],
+            "incidents_inside": [2, 0],
+            "incidents_nearby": [1, 0],
+        },
+        # Adjacent territories, given in UTM 18S to exercise the reprojection.
+        geometry=[box(-74.80, -8.50, -74.70, -8.40), box(-74.70, -8.50, -74.60, -8.40)],
+        crs=4326,
+    ).to_crs(32718)
+    parcels = gpd.GeoDataFrame(
+        {
+            "parcel_id": ["P-1", "P-2", "P-3"],
+            "tenure": ["titled", "cession_in_use", "in_process"],
+        },
+        geometry=[
+            box(-74.80, -8.50, -74.78, -8.49),
+            box(-74.69, -8.49, -74.65, -8.45),
+            box(-74.64, -8.44, -74.62, -8.42),
+        ],
+        crs=4326,
+    )
+    concessions = gpd.GeoDataFrame(
+        {
+            "concession_id": ["C-1", "C-2"],
+            "kind": ["agribusiness", "oil_gas"],
+            "status": ["active", "expired"],
+            "holder": ["Plantaciones & Cía <b>SAC</b>", "Petro Andina"],
+        },
+        geometry=[box(-74.78, -8.47, -74.72, -8.42), box(-74.90, -8.60, -74.75, -8.45)],
+        crs=4326,
+    )
+    incidents = gpd.GeoDataFrame(
+        {
+            "incident_id": [SECRET_ID, "INC-PUB-0002", "INC-RES-0003"],
+            "date": ["2015-03-01", "2016-05-02", "2017-01-09"],
+            "kind": ["killing", "attack", "threat"],
+            "severity": [5, 4, 2],
+            "description": [SECRET_DESCRIPTION, SCRIPT, RESTRICTED_DESCRIPTION],
+            "victims": list(VICTIMS),
+            "source": [SECRET_SOURCE, "Public report", "Community federation"],
+            "precision": ["exact", "exact", "locality"],
+            "sensitivity": ["confidential", "public", "restricted"],
+        },
+        geometry=[Point(SECRET_LON, -8.44441), Point(-74.74, -8.44), Point(-74.66, -8.46)],
+        crs=4326,
+    )
+    infrastructure = gpd.GeoDataFrame(
+        {"kind": ["road"], "name": ["Carretera Nueva Requena"]},
+        geometry=[LineString([(-74.90, -8.30), (-74.60, -8.50)])],
+        crs=4326,
+    )
+    return {
+        "territories": territories,
+        "parcels": parcels,
+        "concessions": concessions,
+        "incidents": incidents,
+        "infrastructure": infrastructure,
+    }
+
+
+@pytest.fixture(scope="module")
+def maps(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, folium.Map]:
+    return {lang: build_map(**layers, lang=lang) for lang in ("en", "es")}
+
+
+@pytest.fixture(scope="module")
+def pages(maps: dict[str, folium.Map]) -> dict[str, str]:
+    return {lang: m.get_root().render() for lang, m in maps.items()}
+
+
+def geojson_layers(m: folium.Map) -> dict[str, dict]:
+    return {c.layer_name: c.data for c in m._children.values() if isinstance(c, folium.GeoJson)}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("payload", [SCRIPT, IMG])
+def test_markup_in_data_appears_only_escaped(pages: dict[str, str], lang: str, payload: str):
+    page = pages[lang]
+    assert payload not in page
+    assert payload not in decoded(page)
+    assert html.escape(payload) in decoded(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_values_are_escaped_in_popups(pages: dict[str, str], lang: str):
+    assert "Plantaciones &amp; Cía &lt;b&gt;SAC&lt;/b&gt;" in decoded(pages[lang])
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_confidential_incident_leaves_no_trace(pages: dict[str, str], lang: str):
+    page = decoded(pages[lang])
+    for secret in (SECRET_ID, SECRET_DESCRIPTION, SECRET_SOURCE, str(SECRET_LON), VICTIMS[0]):
+        assert secret not in page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_victims_and_non_public_descriptions_never_shown(pages: dict[str, str], lang: str):
+    page = decoded(pages[lang])
+    for victims in VICTIMS:
+        assert victims not in page
+    assert RESTRICTED_DESCRIPTION not in page
+    assert "Community federation" in page  # the restricted incident itself is on the map
+
+
+def test_features_carry_only_whitelisted_properties(maps: dict[str, folium.Map]):
+    layers = geojson_layers(maps["en"])
+    assert set(layers) == {
+        "Territories (titled share)",
+        "Parcels (tenure)",
+        "Concessions",
+        "Incidents",
+        "Infrastructure",
+    }
+    for data in layers.values():
+        for feature in data["features"]:
+            assert set(feature["properties"]) == {"popup", "tooltip", "k"}
+    assert len(layers["Incidents"]["features"]) == 2
+
+
+def test_display_geometry_is_lonlat_rounded_and_keeps_shared_borders(maps: dict[str, folium.Map]):
+    layers = geojson_layers(maps["en"])
+    for data in layers.values():
+        coords = shapely.get_coordinates(
+            [shapely.geometry.shape(f["geometry"]) for f in data["features"]]
+        )
+        assert np.all((coords[:, 0] > -75.0) & (coords[:, 0] < -74.5))
+        assert np.all((coords[:, 1] > -8.7) & (coords[:, 1] < -8.2))
+        np.testing.assert_array_equal(coords, np.round(coords, 5))
+    territories = [
+        shapely.geometry.shape(f["geometry"])
+        for f in layers["Territories (titled share)"]["features"]
+    ]
+    assert shapely.coverage_is_valid(territories)
+
+
+def test_territory_popup_tells_the_story_in_english(pages: dict[str, str]):
+    page = plain(pages["en"])
+    assert "200 of 8,600 ha titled (2.3 %)" in page
+    assert "<th>Secured tenure</th><td>350 ha (4.1 %)</td>" in page
+    assert "<th>Untitled</th><td>8,250 ha</td>" in page
+    assert "<th>Under concessions</th><td>6,000 ha (69.8 %)</td>" in page
+    assert "Agribusiness</th><td>6,000 ha</td>" in page
+    assert "<th>Incidents</th><td>2 inside, 1 nearby</td>" in page
+    assert "1,000 of 1,234 ha titled (81.0 %)" in page
+
+
+def test_territory_popup_tells_the_story_in_spanish(pages: dict[str, str]):
+    page = plain(pages["es"])
+    assert "200 de 8 600 ha tituladas (2,3 %)" in page
+    assert "<th>Tenencia asegurada</th><td>350 ha (4,1 %)</td>" in page
+    assert "<th>No titulado</th><td>8 250 ha</td>" in page
+    assert "<th>En concesiones</th><td>6 000 ha (69,8 %)</td>" in page
+    assert "<th>Incidentes</th><td>2 dentro, 1 en el entorno</td>" in page
+
+
+def test_incident_popup_shows_date_kind_source_precision(pages: dict[str, str]):
+    page = plain(pages["en"])
+    assert "Attack" in page
+    assert "<th>Date</th><td>2016-05-02</td>" in page
+    assert "<th>Source</th><td>Public report</td>" in page
+    assert "<th>Location precision</th><td>locality</td>" in page
+    assert "withheld" in page
+
+
+def test_legend_is_present(pages: dict[str, str]):
+    page = plain(pages["en"])
+    assert "gt-legend" in page
+    assert "Titled share of the claimed territory" in page
+    for label in ("0–10 %", "10–25 %", "25–50 %", "50–75 %", "75–100 %"):
+        assert label in page
+    for label in ("Cession in use", "Oil and gas", "Expired", "Attack", "Threat", "Road"):
+        assert label in page
+    assert "Killing" not in page  # only kinds on the map are listed
+
+
+def test_spanish_labels(pages: dict[str, str]):
+    page = plain(pages["es"])
+    for label in (
+        "Porcentaje titulado del territorio reclamado",
+        "Territorios (% titulado)",
+        "Predios (tenencia)",
+        "Concesiones",
+        "Incidentes",
+        "Cesión en uso",
+        "Hidrocarburos",
+        "Agresión",
+        "Titulación y conflictos territoriales",
+    ):
+        assert label in page
+    for english in ("Under concessions", "Titled share", "Incidents", "Oil and gas", "Attack"):
+        assert english not in page
+
+
+def test_title_is_escaped(layers: dict[str, gpd.GeoDataFrame]):
+    page = build_map(layers["territories"], title=f"Map {SCRIPT}", lang="en").get_root().render()
+    assert SCRIPT not in decoded(page)
+    assert f"<title>Map {html.escape(SCRIPT)}</title>" in page
+
+
+def test_invalid_lang_raises(layers: dict[str, gpd.GeoDataFrame]):
+    with pytest.raises(ValueError, match="lang"):
+        build_map(layers["territories"], lang="fr")
+
+
+def test_layer_without_crs_raises(layers: dict[str, gpd.GeoDataFrame]):
+    with pytest.raises(CRSError, match="parcels"):
+        build_map(
+            layers["territories"], parcels=layers["parcels"].set_crs(None, allow_override=True)
+        )
+
+
+def test_sensitivity_variants(layers: dict[str, gpd.GeoDataFrame]):
+    incidents = layers["incidents"].copy()
+    incidents["sensitivity"] = [" Confidencial ", "PUBLIC", None]
+    m = build_map(layers["territories"], incidents=incidents, lang="en")
+    page = decoded(m.get_root().render())
+    assert SECRET_DESCRIPTION not in page
+    assert html.escape(SCRIPT) in page  # "PUBLIC" is public
+    assert RESTRICTED_DESCRIPTION not in page  # missing sensitivity counts as restricted
+    assert len(geojson_layers(m)["Incidents"]["features"]) == 2
+
+
+def test_builds_without_writing_files(layers, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    build_map(**layers, lang="en").get_root().render()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_map_fits_the_data(maps: dict[str, folium.Map]):
+    page = maps["en"].get_root().render()
+    assert "fitBounds" in page
+    assert "[[-8.6, -74.9], [-8.3, -74.6]]" in page.replace("\n", "").replace("  ", "")
+
+
+def test_overlapping_territories_are_simplified_one_by_one():
+    wiggly = Polygon(
+        [(-74.7 + 0.00005 * (i % 2), -8.5 + 0.001 * i) for i in range(101)]
+        + [(-74.8, -8.4), (-74.8, -8.5)]
+    )
+    territories = gpd.GeoDataFrame(
+        {"territory_id": ["A", "B"]}, geometry=[wiggly, box(-74.75, -8.5, -74.6, -8.4)], crs=4326
+    )
+    m = build_map(territories, lang="en")
+    (data,) = geojson_layers(m).values()
+    assert (
+        len(shapely.get_coordinates(shapely.geometry.shape(data["features"][0]["geometry"]))) < 50
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "decimals", "expected"),
+    [
+        (8600, "en", 0, "8,600"),
+        (8600, "es", 0, "8\xa0600"),
+        (1234567.25, "es", 1, "1\xa0234\xa0567,2"),
+        (2.3256, "en", 1, "2.3"),
+        (-0.01, "en", 0, "0"),
+        (None, "en", 0, "n/a"),
+        (float("nan"), "es", 0, "s/d"),
+        ("x", "es", 0, "s/d"),
+    ],
+)
+def test_format_number(value, lang, decimals, expected):
+    assert format_number(value, lang, decimals) == expected
+
+
+def test_format_units():
+    assert format_hectares(8600, "es") == "8\xa0600\xa0ha"
+    assert format_hectares(0.44, "en") == "0.4\xa0ha"
+    assert format_hectares(None, "en") == "n/a"
+    assert format_percent(2.3256, "es") == "2,3\xa0%"
+    with pytest.raises(ValueError, match="lang"):
+        format_number(1, "fr")
