@@ -53,6 +53,78 @@ def area_crs_for(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> CRS:
     return choose_area_crs(tuple(float(v) for v in lonlat_bounds(*frames)))  # type: ignore[arg-type]
 
 
+#: Edges longer than this (metres, in the equal-area plane) are densified along the geodesic.
+LONG_EDGE_M = 2_000.0
+#: Spacing of the points inserted along long edges (metres, gnomonic plane).
+GEODESIC_STEP_M = 1_000.0
+
+
+def gnomonic_for(crs: CRS) -> CRS:
+    """Return a gnomonic CRS centred where ``crs`` is centred (geodesics are straight in it)."""
+    lon0, lat0 = -75.0, -9.5
+    if crs.is_projected and crs.coordinate_operation is not None:
+        values = {p.name: p.value for p in crs.coordinate_operation.params}
+        lon0 = values.get("Longitude of false origin", values.get("Longitude of natural origin",
+                                                                  lon0))
+        lat0 = values.get("Latitude of false origin", values.get("Latitude of natural origin",
+                                                                 lat0))
+    return CRS.from_proj4(f"+proj=gnom +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+
+
+def find_long_edges(geoms: np.ndarray, limit: float) -> np.ndarray:
+    """Return a mask of geometries having a segment longer than ``limit`` (CRS units).
+
+    A jump between two rings of one geometry also counts as a segment; it can only flag a
+    geometry needlessly (it is then densified for nothing), never miss one.
+    """
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    mask = np.zeros(len(geoms), dtype=bool)
+    if len(coords) < 2:
+        return mask
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    same = index[1:] == index[:-1]
+    mask[index[1:][same & (step > limit)]] = True
+    return mask
+
+
+def project_to_area_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
+    """Return geometries in the equal-area ``crs`` with edges that follow geodesics.
+
+    Vertices are projected as they are. Edges longer than :data:`LONG_EDGE_M` (simplified
+    boundaries, oil blocks, legal descriptions by a few corner points) get intermediate points
+    along the geodesic between their ends, placed by segmentising in a gnomonic projection where
+    geodesics are straight lines. Without this an edge of 40 km would be taken as straight in
+    the Albers plane, which differs from the geodesic by metres and the area by up to 0.1 %.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries or geopandas.GeoDataFrame
+        Geometries with a CRS.
+    crs : pyproj.CRS
+        Equal-area target CRS.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        Geometries in ``crs``.
+    """
+    series = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+    projected = np.asarray(series.to_crs(crs).values, dtype=object)
+    if len(projected) == 0:
+        return projected
+    long = find_long_edges(projected, LONG_EDGE_M)
+    if long.any():
+        gnomonic = gnomonic_for(crs)
+        dense = shapely.segmentize(
+            np.asarray(series[long].to_crs(gnomonic).values, dtype=object), GEODESIC_STEP_M
+        )
+        projected[long] = np.asarray(
+            gpd.GeoSeries(dense, crs=gnomonic).to_crs(crs).values, dtype=object
+        )
+        log.debug("densified %d geometries with edges over %.0f m", long.sum(), LONG_EDGE_M)
+    return projected
+
+
 def compute_area_ha(
     geoms: gpd.GeoSeries | gpd.GeoDataFrame, area_crs: CRS | None = None
 ) -> np.ndarray:
@@ -74,8 +146,7 @@ def compute_area_ha(
     if len(series) == 0:
         return np.zeros(0)
     crs = area_crs or area_crs_for(series)
-    projected = series.to_crs(crs)
-    return np.asarray(shapely.area(projected.values), dtype=float) / M2_PER_HA
+    return np.asarray(shapely.area(project_to_area_crs(series, crs)), dtype=float) / M2_PER_HA
 
 
 def compute_geodesic_area_ha(geoms: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:

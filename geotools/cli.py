@@ -229,8 +229,10 @@ def validate(
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
-    from geotools.io import read_layer, write_json
+    from geotools.io import check_outputs_free, read_layer, write_json
 
+    if report:
+        check_outputs_free(Path(report).parent, [Path(report).name], overwrite)
     layer = read_layer(path, kind, assume_crs=assume_crs)
     ledger = layer.ledger
     click.echo(ledger.summary())

@@ -2,9 +2,9 @@
 
 Hectares are measured in an Albers equal-area conic projection on the WGS84 ellipsoid. Albers is
 equal-area by construction (PROJ implements the ellipsoidal formulas), so the area of a projected
-polygon is the true ellipsoidal area of the region it bounds; what remains is how edges between
-vertices are interpreted (straight in the projection versus geodesics), which for edges up to 1°
-long differs by less than 0.003 % from ``pyproj.Geod`` (see ``docs/area.md``).
+polygon is the true ellipsoidal area of the region it bounds. Edges are geodesics between
+vertices, as in ``pyproj.Geod``: long edges are densified along the geodesic before measuring
+(:func:`geotools.area.project_to_area_crs`; see ``docs/area.md``).
 
 - Data inside Peru (with a margin) use :data:`PERU_ALBERS`, a fixed CRS, so results never depend on
   which layers were given.
@@ -18,16 +18,26 @@ import logging
 
 import numpy as np
 from pyproj import CRS
+from pyproj.crs import GeographicCRS, ProjectedCRS
+from pyproj.crs.coordinate_operation import AlbersEqualAreaConversion
 
 from geotools.errors import CRSError
 
 log = logging.getLogger(__name__)
 
+def albers_crs(lat1: float, lat2: float, lat0: float, lon0: float, name: str) -> CRS:
+    """Return a named Albers equal-area conic CRS on WGS84 (metres)."""
+    conversion = AlbersEqualAreaConversion(
+        latitude_first_parallel=lat1,
+        latitude_second_parallel=lat2,
+        latitude_false_origin=lat0,
+        longitude_false_origin=lon0,
+    )
+    return CRS(ProjectedCRS(conversion=conversion, geodetic_crs=GeographicCRS(), name=name))
+
+
 #: Albers equal-area conic for Peru, WGS84 ellipsoid; standard parallels 2°S and 16°S.
-PERU_ALBERS = CRS.from_proj4(
-    "+proj=aea +lat_0=-9.5 +lon_0=-75 +lat_1=-2 +lat_2=-16 +x_0=0 +y_0=0 "
-    "+datum=WGS84 +units=m +no_defs +type=crs"
-)
+PERU_ALBERS = albers_crs(-2.0, -16.0, -9.5, -75.0, "geotools Peru Albers equal-area (WGS 84)")
 #: Longitude/latitude box inside which :data:`PERU_ALBERS` is used (Peru plus ~2° margin).
 PERU_BOUNDS = (-83.5, -20.5, -66.5, 2.0)
 
@@ -64,10 +74,7 @@ def choose_area_crs(bounds_lonlat: tuple[float, float, float, float]) -> CRS:
     lon0 = round((minx + maxx) / 2, 4)
     lat0 = round((miny + maxy) / 2, 4)
     log.info("data outside Peru: using an Albers equal-area CRS fitted to the extent")
-    return CRS.from_proj4(
-        f"+proj=aea +lat_0={lat0} +lon_0={lon0} +lat_1={lat1} +lat_2={lat2} "
-        "+x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs +type=crs"
-    )
+    return albers_crs(lat1, lat2, lat0, lon0, f"geotools Albers equal-area {lon0}/{lat0} (WGS 84)")
 
 
 def describe_crs(crs: CRS | None) -> str:

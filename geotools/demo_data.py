@@ -6,8 +6,8 @@ GEOS/GDAL/zlib build).
 
 The data tell the story of the founding case, the Shipibo-Conibo native community of Santa Clara
 de Uchunya: it claims 8,600 ha (geodesic) of which only 200 ha are titled, in two overlapping
-titled parcels; most of the untitled rest lies under two or three overlapping palm-oil
-concessions, where about 7,000 ha of forest were cleared in 2012-2015. Five other communities
+titled parcels; most of the untitled rest lies under three overlapping palm-oil concessions,
+where about 7,000 ha of forest were cleared in 2012-2015. Four other communities
 with invented names show other situations (mostly titled, titled plus forest land in cession in
 use, titling in process, an oil block and a forestry concession, an expired concession, a
 MultiPolygon, a hole, a parcel across a shared boundary, features outside every territory).
@@ -50,6 +50,7 @@ __all__ = [
     "SANTA_CLARA_CLAIMED_HA",
     "SANTA_CLARA_ID",
     "SANTA_CLARA_TITLED_HA",
+    "pixel_area_ha_by_row",
     "write_demo_data",
 ]
 
@@ -96,7 +97,10 @@ SRC_CONCESSION_SC = (
     "community's untitled land)"
 )
 SRC_INVENTED_CONCESSION = f"{_DEMO} and invented holder; invented for illustration"
-SRC_INCIDENT_SC = "ILLUSTRATIVE DEMO DATA - invented location; incident drawn from " + _SC_REPORTS
+SRC_INCIDENT_SC = (
+    "ILLUSTRATIVE DEMO DATA - invented location; incident summarised from public NGO and press "
+    "reports on the Santa Clara de Uchunya case"
+)
 SRC_INCIDENT_NR = (
     "ILLUSTRATIVE DEMO DATA - invented location; incident drawn from public press reports "
     "of a land conflict in Nueva Requena district, Ucayali (September 2017)"
@@ -280,10 +284,20 @@ _T03_MAIN = (
 _T03_ANNEX = ((-74.4330, -8.5400), (-74.4150, -8.5370), (-74.4100, -8.5550), (-74.4280, -8.5600))
 
 # T04 Alto Ejemplo and T05 Bajo Ejemplo (invented) share this boundary, north to south.
-_SHARED_EDGE = ((-74.8150, -8.4700), (-74.8120, -8.5000), (-74.8180, -8.5300), (-74.8140, -8.5700))
+# (-74.8165, -8.545) and (-74.875, -8.545) are vertices on straight runs, where T04's titling
+# request (P06) ends: sharing vertices, not just edges, keeps the layers free of slivers in any
+# projection.
+_SHARED_EDGE = (
+    (-74.8150, -8.4700),
+    (-74.8120, -8.5000),
+    (-74.8180, -8.5300),
+    (-74.8165, -8.5450),
+    (-74.8140, -8.5700),
+)
 _T04_WEST = (
     (-74.8450, -8.5750),
     (-74.8720, -8.5600),
+    (-74.8750, -8.5450),
     (-74.8800, -8.5200),
     (-74.8700, -8.4850),
     (-74.8450, -8.4680),
@@ -371,8 +385,10 @@ def _parcels(territories: dict[str, shapely.Geometry]) -> list[dict[str, Any]]:
     t03_main = _finish(_poly(_T03_MAIN))
     t03_titled = _clip(t03_main, box(-74.53, -8.55, -74.4797, -8.45))
     t03_cession = _clip(t03_main, box(-74.4805, -8.55, -74.4550, -8.45))
-    t04, t05 = territories["T04"], territories["T05"]
-    t04_request = _clip(t04, box(-74.90, -8.5450, -74.80, -8.46))
+    t05 = territories["T05"]
+    # The northern part of T04, built from T04's own vertices (not by clipping) so that it
+    # shares the T04/T05 boundary exactly and leaves no sliver in T05.
+    t04_request = _finish(_poly((*_SHARED_EDGE[:4], *_T04_WEST[2:])))
     across = _finish(
         _poly(((-74.8300, -8.5480), (-74.8000, -8.5500), (-74.8010, -8.5640), (-74.8290, -8.5650)))
     )
@@ -810,7 +826,7 @@ def _forest_loss(
     weights = area[cleared]
     order = np.argsort(values, kind="stable")
     share = np.cumsum(weights[order]) / weights.sum()
-    years = np.empty(len(values), dtype=np.uint8)
+    years = np.full(len(values), _LOSS_YEAR_SHARES[-1][0], dtype=np.uint8)
     start = 0.0
     for year, fraction in _LOSS_YEAR_SHARES:
         years[order[(share > start) & (share <= start + fraction + 1e-12)]] = year
@@ -833,7 +849,11 @@ def _build() -> _Layers:
     parcels = _parcels(by_id)
     concessions = _concessions()
     titled_sc = shapely.union_all(
-        [p["geometry"] for p in parcels if p["territory_id"] == "T01" and p["tenure"] == "titled"]
+        [
+            p["geometry"]
+            for p in parcels
+            if p["territory_id"] == SANTA_CLARA_ID and p["tenure"] == "titled"
+        ]
     )
     palms = [c["geometry"] for c in concessions if c["concession_id"] in ("C01", "C02", "C03")]
     loss = _forest_loss(by_id["T01"], titled_sc, palms)
@@ -966,7 +986,25 @@ def _summary(layers: _Layers) -> dict[str, Any]:
         for year in np.unique(layers.loss)
         if 0 < year < _NODATA
     }
-    return {"territories": per_territory, "loss": by_year}
+    sc = layers.territories[0]["geometry"]
+    titled_sc = shapely.union_all(
+        [
+            p["geometry"]
+            for p in layers.parcels
+            if p["territory_id"] == SANTA_CLARA_ID and p["tenure"] == "titled"
+        ]
+    )
+    palm = shapely.union_all(
+        [c["geometry"] for c in layers.concessions if c["kind"] == "agribusiness"]
+    )
+    zone = shapely.intersection(palm, shapely.difference(sc, titled_sc))
+    rows, cols = np.nonzero((layers.loss >= 12) & (layers.loss <= 15))
+    west, _, _, north = FOREST_LOSS_BOUNDS
+    lon = west + (cols + 0.5) * FOREST_LOSS_PIXEL_DEG
+    lat = north - (rows + 0.5) * FOREST_LOSS_PIXEL_DEG
+    inside = shapely.contains_xy(zone, lon, lat)
+    loss_in_palm = float(areas[rows[inside], cols[inside]].sum())
+    return {"territories": per_territory, "loss": by_year, "loss_in_palm": loss_in_palm}
 
 
 def _readme(layers: _Layers) -> bytes:
@@ -985,6 +1023,7 @@ def _readme(layers: _Layers) -> bytes:
         table=table,
         loss_rows=loss_rows,
         loss_2012_2015=f"{main:,.2f}",
+        loss_in_palm=f"{summary['loss_in_palm']:,.2f}",
         pixel=FOREST_LOSS_PIXEL_DEG,
         bounds=", ".join(str(b) for b in FOREST_LOSS_BOUNDS),
         shape="{} x {}".format(*layers.loss.shape[::-1]),
@@ -1023,6 +1062,10 @@ them overstates the titled land. Three overlapping oil-palm concessions (C01-C03
 `agribusiness`, `active`) cover most of the untitled rest; C01 reaches outside the territory.
 About 7,000 ha of forest were cleared there in 2012-2015 (`forest_loss.tif`).
 
+The demo reproduces the headline figures of the project brief (8,600 ha claimed, 200 ha
+titled, about 7,000 ha of forest cleared for oil palm in 2012-2015); the shapes and locations
+are invented. Check any figure against the primary sources before quoting it.
+
 Test cases built in on purpose:
 
 - T02: mostly titled; an `expired` mining concession (C06) overlaps it (expired concessions are
@@ -1032,8 +1075,8 @@ Test cases built in on purpose:
   road project (C08, kind `other`) overlaps the annex.
 - T04 and T05 share a boundary exactly. P07 (titled, `territory_id` T05) crosses it and counts
   in each territory for its part. T04 has an `in_process` titling request (P06) and an active oil
-  block (C04) overlapping it; T05 has a hole, a `demarcated` parcel (P08) and an active forestry
-  concession (C05).
+  block (C04, which also clips a corner of T05) overlapping it; T05 has a hole, a `demarcated`
+  parcel (P08) and an active forestry concession (C05).
 - P09 (parcel, `territory_id` empty) and C07 (concession) lie outside every territory.
 - Incident I07's description contains `<script>alert(1)</script>` to test escaping in maps;
   I09 has an empty `sensitivity`.
@@ -1041,8 +1084,9 @@ Test cases built in on purpose:
 
 ## Headline figures (geodesic, WGS84 ellipsoid, `pyproj.Geod`; unions clipped to the territory)
 
-Columns: claimed; titled; secured = titled + cession in use; in process (titling requests);
-concessions = active + in-process concessions; expired concessions (never pressure).
+All figures in hectares. Columns: claimed; titled; secured = titled + cession in use; in
+process (titling requests); concessions = active + in-process concessions of any kind; expired
+concessions (never pressure).
 
 | id | name | claimed | titled | secured | in process | concessions | expired conc. |
 |---|---|---:|---:|---:|---:|---:|---:|
@@ -1054,7 +1098,8 @@ Forest loss by year (pixels counted whole, each with its true geodesic area):
 |---|---:|---:|
 {loss_rows}
 
-Total 2012-2015: **{loss_2012_2015} ha**.
+Total 2012-2015: **{loss_2012_2015} ha**, of which {loss_in_palm} ha (pixel centres) inside the
+palm-oil concessions on Santa Clara de Uchunya's untitled land.
 
 ## Files, CRS and columns
 
@@ -1079,7 +1124,7 @@ axes order lon/lat).
 | parcel_id | unique id, `P01`... |
 | tenure | `titled`, `cession_in_use` (cesión en uso of forest land), `demarcated`, `in_process` |
 | territory_id | territory the registry links it to (empty for P09); measure by geometry |
-| title_date | ISO date, empty when not titled |
+| title_date | ISO date (invented), empty when not titled |
 | registry_ref | invented reference `DEMO-REG-....` |
 | source | provenance text |
 
@@ -1121,10 +1166,11 @@ sensitivity, lon, lat`.
 ### forest_loss.tif (single-band uint8 GeoTIFF, EPSG:4326, deflate)
 
 Hansen Global Forest Change `lossyear` coding: 0 = no loss, N = loss in year 2000+N, 255 =
-nodata. Grid: {shape} pixels of {pixel} degree (about 110 m, about 1.22 ha);
-bounds (west, south, east, north): {bounds}. Pixel areas vary with latitude: measure them
-geodesically (or reproject to an equal-area CRS), never as degrees squared. Band description
-`lossyear`; GeoTIFF tags `source` and `coding` repeat the above.
+nodata. Grid: {shape} pixels of {pixel} degree (about 110 m, about 1.22 ha), north-up;
+bounds (west, south, east, north): {bounds}.
+Pixel areas vary with latitude: measure them geodesically (or reproject to an equal-area CRS),
+never as degrees squared. Band description `lossyear`; GeoTIFF tags `source` and `coding` repeat
+the above.
 """
 
 

@@ -233,7 +233,34 @@ def _read_ogr(file: Path, layer: str | None) -> gpd.GeoDataFrame:
             )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return pyogrio.read_dataframe(target, layer=layer, use_arrow=False)
+        try:
+            return pyogrio.read_dataframe(target, layer=layer, use_arrow=False)
+        except shapely.errors.GEOSException as exc:
+            log.info("%s: GEOS refused a geometry (%s); reading raw and repairing", file, exc)
+            return _read_ogr_repairing(target, layer)
+
+
+#: Key in ``GeoDataFrame.attrs`` listing ``(row, problem, repair)`` found while reading.
+READ_REPAIRS = "geotools_read_repairs"
+
+
+def _read_ogr_repairing(target: str, layer: str | None) -> gpd.GeoDataFrame:
+    """Read geometries as WKB and let GEOS fix what it can (e.g. close unclosed rings)."""
+    meta, _, wkb, fields = pyogrio.raw.read(target, layer=layer)
+    strict = shapely.from_wkb(wkb, on_invalid="ignore")
+    fixed = shapely.from_wkb(wkb, on_invalid="fix")
+    table = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields,
+                                                               strict=True)})
+    frame = gpd.GeoDataFrame(table, geometry=fixed, crs=meta["crs"])
+    refused = shapely.is_missing(strict) & ~shapely.is_missing(fixed)
+    lost = refused & shapely.is_empty(fixed)
+    frame.attrs[READ_REPAIRS] = [
+        (int(row), "unclosed ring(s) with too few vertices to close", "rejected")
+        if lost[row]
+        else (int(row), "unclosed ring(s)", "repaired: rings closed by repeating the first vertex")
+        for row in np.flatnonzero(refused)
+    ]
+    return frame
 
 
 def read_layer(
@@ -289,8 +316,11 @@ def read_layer(
         "recoded": fields.recoded,
         "unknown_values": fields.unknown_values,
     }
+    for row, problem, action in raw.attrs.get(READ_REPAIRS, []):
+        fid = frame[LAYERS[kind].id_column].iloc[row] if LAYERS[kind].id_column else f"#{row}"
+        ledger.flag(np.array([row]), np.array([fid]), problem, action)
     clean = validate_layer(frame, kind, ledger)
-    log.info("%s", ledger.summary())
+    log.debug("%s", ledger.summary())
     return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
 
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import folium
@@ -126,11 +126,14 @@ TEXT: dict[str, dict[str, str]] = {
         "titled_sentence": "{titled} of {claimed}\u00a0ha titled ({pct})",
         "secured": "Secured tenure",
         "untitled": "Untitled",
+        "in_process": "Titling in process",
+        "on_untitled": "on untitled land",
         "in_concessions": "Under concessions",
         "incidents": "Incidents",
         "incidents_value": "{inside} inside, {nearby} nearby",
         "id": "ID",
         "parcel": "Parcel",
+        "incident": "Incident",
         "tenure": "Tenure",
         "concession": "Concession",
         "kind": "Type",
@@ -164,11 +167,14 @@ TEXT: dict[str, dict[str, str]] = {
         "titled_sentence": "{titled} de {claimed}\u00a0ha tituladas ({pct})",
         "secured": "Tenencia asegurada",
         "untitled": "No titulado",
+        "in_process": "Titulación en trámite",
+        "on_untitled": "sobre tierra no titulada",
         "in_concessions": "En concesiones",
         "incidents": "Incidentes",
         "incidents_value": "{inside} dentro, {nearby} en el entorno",
         "id": "Código",
         "parcel": "Predio",
+        "incident": "Incidente",
         "tenure": "Tenencia",
         "concession": "Concesión",
         "kind": "Tipo",
@@ -271,7 +277,8 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-_CONCESSION_KIND_HA = re.compile(r"^concession_(?P<kind>\w+)_ha$")
+#: Label prefix of popup rows that break down the row above them.
+SUB_ROW = "&nbsp;&nbsp;· "
 
 _CSS = """
 <style>
@@ -281,7 +288,9 @@ _CSS = """
 .gt-title {max-width: 320px;}
 .gt-title .gt-t {font-size: 16px; font-weight: 700;}
 .gt-title .gt-hint {color: #555; font-size: 11px; margin-top: 2px;}
-.gt-legend {max-height: 60vh; overflow-y: auto;}
+.gt-legend {max-height: calc(100vh - 140px); overflow-y: auto;}
+.gt-legend .gt-cols {display: grid; grid-template-columns: auto auto; column-gap: 10px;}
+.leaflet-control-layers {font-size: 13px;}
 .gt-legend .gt-sec {font-weight: 700; margin: 6px 0 2px;}
 .gt-legend .gt-sec:first-child {margin-top: 0;}
 .gt-legend .gt-row {display: flex; align-items: center; gap: 6px; white-space: nowrap;}
@@ -293,8 +302,8 @@ _CSS = """
 .gt-popup .gt-h {font-size: 14px; font-weight: 700;}
 .gt-popup .gt-sub {color: #555;}
 .gt-popup .gt-lead {margin: 4px 0; font-weight: 600;}
-.gt-popup table {border-collapse: collapse;}
-.gt-popup th {text-align: left; font-weight: 600; color: #444; padding: 1px 8px 1px 0;
+.foliumpopup .gt-popup table {border-collapse: collapse; margin: 0;}
+.foliumpopup .gt-popup th {text-align: left; font-weight: 600; color: #444; padding: 1px 8px 1px 0;
   vertical-align: top;}
 .gt-popup td {padding: 1px 0;}
 .gt-popup .gt-desc {margin-top: 4px;}
@@ -370,7 +379,8 @@ def format_number(value: Any, lang: str, decimals: int = 0) -> str:
     Parameters
     ----------
     value : number or None
-        Value to format; ``None``, NaN and non-numbers give the language's "n/a".
+        Value to format; ``None``, NaN and non-numbers give the language's "n/a". Halves are
+        rounded away from zero (``2.675`` gives ``2.68``, as in a spreadsheet).
     lang : {"es", "en"}
         Language.
     decimals : int, default 0
@@ -382,13 +392,12 @@ def format_number(value: Any, lang: str, decimals: int = 0) -> str:
         Formatted number (plain text, not escaped).
     """
     _check_lang(lang)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return TEXT[lang]["na"]
+    number = _as_float(value)
     if not np.isfinite(number):
         return TEXT[lang]["na"]
-    text = f"{round(number, decimals) + 0.0:,.{decimals}f}"
+    # Half away from zero on the shortest decimal form (as spreadsheets do): 2.675 -> 2.68.
+    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    text = f"{abs(rounded) if rounded.is_zero() else rounded:,.{decimals}f}"
     if lang == "es":
         text = text.replace(",", NBSP).replace(".", ",")
     return text
@@ -586,24 +595,26 @@ def _ha_and_pct(hectares: np.ndarray, percent: np.ndarray, lang: str) -> list[st
     ]
 
 
-def _concession_kind_rows(frame: pd.DataFrame, lang: str) -> list[str]:
-    """Popup rows with the hectares of each ``concession_<kind>_ha`` column that is positive."""
-    kinds = VALUE_LABELS["concession_kind"][lang]
-    columns = [
-        (c, kinds.get(match["kind"], html.escape(match["kind"])))
-        for c in frame.columns
-        if (match := _CONCESSION_KIND_HA.match(str(c)))
-    ]
-    if not columns:
+def _hectare_rows(frame: pd.DataFrame, lang: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+    """Popup rows ``label: X ha (Y %)`` for the ``*_ha`` columns present, where positive.
+
+    The percentage comes from the matching ``*_pct`` column when there is one.
+    """
+    present = [(c, label) for c, label in columns if c in frame.columns]
+    if not present:
         return [""] * len(frame)
-    values = np.column_stack([_numbers(frame, c) for c, _ in columns])
+    cells = [
+        _ha_and_pct(_numbers(frame, c), _numbers(frame, c.removesuffix("_ha") + "_pct"), lang)
+        for c, _ in present
+    ]
+    positive = np.column_stack([_numbers(frame, c) > 0 for c, _ in present])
     return [
         "".join(
-            _row(f"&nbsp;&nbsp;· {label}", format_hectares(v, lang))
-            for (_, label), v in zip(columns, row, strict=True)
-            if np.isfinite(v) and v > 0
+            _row(label, cell)
+            for (_, label), cell, show in zip(present, row_cells, row_positive, strict=True)
+            if show
         )
-        for row in values
+        for row_cells, row_positive in zip(zip(*cells, strict=True), positive, strict=True)
     ]
 
 
@@ -629,11 +640,18 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         )
     ]
     secured = _ha_and_pct(_numbers(frame, "secured_ha"), _numbers(frame, "secured_pct"), lang)
-    untitled = [format_hectares(v, lang) for v in _numbers(frame, "untitled_ha")]
+    untitled = _ha_and_pct(_numbers(frame, "untitled_ha"), _numbers(frame, "untitled_pct"), lang)
+    in_process = _hectare_rows(frame, lang, [("in_process_ha", t["in_process"])])
     conceded = _ha_and_pct(
         _numbers(frame, "concession_ha"), _numbers(frame, "concession_pct"), lang
     )
-    kind_rows = _concession_kind_rows(frame, lang)
+    kinds = VALUE_LABELS["concession_kind"][lang]
+    kind_rows = _hectare_rows(
+        frame,
+        lang,
+        [("concession_untitled_ha", f"{SUB_ROW}{t['on_untitled']}")]
+        + [(f"concession_{k}_ha", f"{SUB_ROW}{kinds[k]}") for k in CONCESSION_STYLES],
+    )
     incidents = [
         t["incidents_value"].format(
             inside=format_number(inside, lang), nearby=format_number(nearby, lang)
@@ -646,17 +664,19 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         f'<div class="gt-popup"><div class="gt-h">{heading}</div>{people}'
         f'<div class="gt-lead">{lead}</div><table>'
         + _row(t["secured"], sec)
+        + inproc
         + _row(t["untitled"], unt)
         + _row(t["in_concessions"], conc)
         + krows
         + _row(t["incidents"], inc)
         + _row(t["id"], ident)
         + "</table></div>"
-        for heading, people, lead, sec, unt, conc, krows, inc, ident in zip(
+        for heading, people, lead, sec, inproc, unt, conc, krows, inc, ident in zip(
             headings,
             peoples,
             leads,
             secured,
+            in_process,
             untitled,
             conceded,
             kind_rows,
@@ -788,24 +808,35 @@ def _visible_incidents(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return incidents.loc[~confidential]
 
 
+def _date_texts(values: pd.Series) -> pd.Series:
+    """ISO dates (``YYYY-MM-DD``) where ``values`` parse as dates; the values as given elsewhere."""
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), values)
+    except (TypeError, ValueError, AttributeError):  # e.g. mixed time zones
+        return values
+
+
 def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
     t = TEXT[lang]
     kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
     kinds = [k if k in INCIDENT_COLOURS else "other" for k in kind_codes]
-    kind_labels = _labels(_column(frame, "kind"), VALUE_LABELS["incident_kind"][lang])
+    kind_labels = [
+        label or t["incident"]
+        for label in _labels(_column(frame, "kind"), VALUE_LABELS["incident_kind"][lang])
+    ]
     precision_codes = _normalised(_column(frame, "precision")).fillna("exact").to_list()
     precision_labels = _labels(_column(frame, "precision"), VALUE_LABELS["precision"][lang])
     public = (_normalised(_column(frame, "sensitivity")) == "public").fillna(False).to_numpy(bool)
     # Descriptions are read for public incidents only; victims are never read at all.
     descriptions = _escaped(_column(frame, "description").where(public))
     sources = _escaped(_column(frame, "source"))
-    raw_dates = _column(frame, "date")
-    parsed = pd.to_datetime(raw_dates, errors="coerce", format="ISO8601", utc=False)
-    dates = _escaped(parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), raw_dates))
+    dates = _escaped(_date_texts(_column(frame, "date")))
     severity = _numbers(frame, "severity")
     severity_text = [f"{format_number(s, lang)}/5" if np.isfinite(s) else "" for s in severity]
     default = np.array([DEFAULT_SEVERITY.get(k, 1) for k in kinds], dtype=float)
-    radius = 4 + np.clip(np.where(np.isfinite(severity), severity, default), 1, 5).astype(int)
+    level = np.clip(np.where(np.isfinite(severity), severity, default), 1, 5).round()
+    radius = 3.5 + 1.5 * level
     exact = [p == "exact" for p in precision_codes]
     popups = [
         f'<div class="gt-popup"><div class="gt-h">{kind}</div><table>'
@@ -834,11 +865,12 @@ def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[s
     tooltips = [
         f"{kind} · {date}" if date else kind for kind, date in zip(kind_labels, dates, strict=True)
     ]
-    keys = [f"{k}|{r}|{int(e)}" for k, r, e in zip(kinds, radius, exact, strict=True)]
+    keys = [f"{k}|{r:g}|{int(e)}" for k, r, e in zip(kinds, radius, exact, strict=True)]
     styles = {
         key: (
             {
-                "radius": int(r),
+                "radius": float(r),
+                "fill": True,
                 "color": "#ffffff",
                 "weight": 1.5,
                 "fillColor": INCIDENT_COLOURS[k],
@@ -846,7 +878,8 @@ def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[s
             }
             if e
             else {
-                "radius": int(r),
+                "radius": float(r),
+                "fill": True,
                 "color": INCIDENT_COLOURS[k],
                 "weight": 2.5,
                 "fillColor": INCIDENT_COLOURS[k],
@@ -983,12 +1016,13 @@ def _legend_html(
             )
     if incident_kinds:
         labels = VALUE_LABELS["incident_kind"][lang]
-        parts.append(f'<div class="gt-sec">{t["layer_incidents"]}</div>')
+        parts.append(f'<div class="gt-sec">{t["layer_incidents"]}</div><div class="gt-cols">')
         parts.extend(
             f'<div class="gt-row"><span class="gt-dot" style="background:'
             f'{INCIDENT_COLOURS[k]}"></span>{labels[k]}</div>'
             for k in incident_kinds
         )
+        parts.append("</div>")
         parts.append(f'<div class="gt-note">{t["size_note"]}; {t["hollow_note"]}</div>')
     if infrastructure:
         parts.append(f'<div class="gt-sec">{t["layer_infrastructure"]}</div>')

@@ -149,7 +149,7 @@ def write_stats(
             build_provenance(layers.values(), result.options, facts), stage / "provenance.json"
         )
     written = [out / name for name in STATS_OUTPUTS]
-    log.info("wrote %s", ", ".join(str(p) for p in written))
+    log.debug("wrote %s", ", ".join(str(p) for p in written))
     return written
 
 

@@ -17,7 +17,8 @@ from geotools.io import Layer
 
 AREA_METHOD = (
     "Hectares are measured in an Albers equal-area conic projection on the WGS84 ellipsoid "
-    "(exactly equal-area); vertices are projected and edges taken as straight in that plane. "
+    "(exactly equal-area); edges are geodesics between vertices (edges over 2 km are densified "
+    "along the geodesic first), as in pyproj.Geod. "
     "Each run compares this with geodesic areas from pyproj.Geod on the largest territories "
     "(area_check). Unions are computed before measuring, so overlapping parcels or concessions are "
     "counted once."

@@ -81,7 +81,7 @@ def _outside(
     hectares = float(shapely.area(pieces).sum() / M2_PER_HA)
     ids = frame[f"{label}_id"].astype(str).to_numpy()[mask]
     if mask.any():
-        log.info("%d %ss (%.1f ha) lie outside every territory", mask.sum(), label, hectares)
+        log.debug("%d %ss (%.1f ha) lie outside every territory", mask.sum(), label, hectares)
     return {"count": int(mask.sum()), "ha": round(hectares, 4), "ids": ids.tolist()[:50]}
 
 
@@ -116,7 +116,7 @@ def compute_territory_stats(
         Table, overlap matrix, joined territories and run facts.
     """
     crs = area_crs or area_crs_for(territories, parcels, concessions, incidents)
-    log.info("measuring areas in %s", crs.name)
+    log.debug("measuring areas in %s", crs.name)
     t_geoms = project(territories, crs)
     claimed = np.asarray(shapely.area(t_geoms), dtype=float)
     n = len(t_geoms)
@@ -205,6 +205,8 @@ def format_ha(value: float) -> str:
     """Format hectares for a sentence: ``8,600``, ``200``, ``12.5``, ``0.4``."""
     if not np.isfinite(value):
         return "n/a"
+    if value == 0:
+        return "0"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
 
 
@@ -239,6 +241,6 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """Round hectare and percent columns for publication (the Python API keeps full precision)."""
     out = table.copy()
     for column in out.columns:
-        if column.endswith(("_ha", "_pct")):
+        if column.endswith(("_ha", "_pct")) or column.startswith("pct_"):
             out[column] = out[column].astype(float).round(decimals)
     return out

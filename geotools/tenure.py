@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geotools.area import M2_PER_HA, area_crs_for
+from geotools.area import M2_PER_HA, area_crs_for, project_to_area_crs
 from geotools.geometry import (
     clip_pairs,
     dissolve_by_group,
@@ -103,8 +103,8 @@ def clip_to_territories(territory_geoms: np.ndarray, feature_geoms: np.ndarray) 
 
 
 def project(frame: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
-    """Return the frame's geometries in ``crs`` as a numpy array."""
-    return np.asarray(frame.geometry.to_crs(crs).values, dtype=object)
+    """Return the frame's geometries in the equal-area ``crs``, edges along geodesics."""
+    return project_to_area_crs(frame, crs)
 
 
 def compute_tenure_stats(

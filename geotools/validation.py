@@ -190,7 +190,7 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
         invalid = alive & ~shapely.is_valid(geoms)
         if invalid.any():
             reasons = shapely.is_valid_reason(geoms[invalid])
-            before = shapely.area(geoms[invalid])
+            before = np.abs(shapely.area(geoms[invalid]))  # the invalid ring's shoelace area
             fixed = polygonal_part(shapely.make_valid(geoms[invalid]))
             after = shapely.area(fixed)
             geoms[invalid] = fixed
@@ -202,7 +202,8 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
                     np.array([row]),
                     np.array([fid]),
                     f"invalid geometry: {reason}",
-                    f"repaired: make_valid, polygonal parts kept (area {change:+.3f} %)",
+                    "repaired: make_valid, polygonal parts kept (planar area "
+                    f"{change:+.3f} % against the invalid ring's shoelace area)",
                 )
         zero = alive & (shapely.area(geoms) <= 0)
         ledger.flag(rows[zero], ids[zero], "zero area", REJECTED)

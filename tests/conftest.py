@@ -7,7 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely import Polygon, box
+import shapely
+from shapely import Point, Polygon, box
 
 from geotools.crs import PERU_ALBERS
 
@@ -16,8 +17,13 @@ KM = 1000.0
 
 
 def km_box(x0: float, y0: float, x1: float, y1: float) -> Polygon:
-    """A box given in km in PERU_ALBERS (equal-area: a 1 km square is exactly 100 true ha)."""
-    return box(x0 * KM, y0 * KM, x1 * KM, y1 * KM)
+    """A box given in km in PERU_ALBERS (equal-area: a 1 km square is exactly 100 true ha).
+
+    Vertices every 500 m, as digitised boundaries have: geotools reads edges as geodesics and
+    densifies edges over 2 km along them, so a 10 km edge drawn straight in the Albers plane
+    would differ from its geodesic by centimetres and spoil the hand-computed hectares.
+    """
+    return shapely.segmentize(box(x0 * KM, y0 * KM, x1 * KM, y1 * KM), 500)
 
 
 def frame(rows: list[dict], crs=PERU_ALBERS) -> gpd.GeoDataFrame:
@@ -37,10 +43,10 @@ def realdata() -> Path:
 @pytest.fixture
 def case() -> dict[str, gpd.GeoDataFrame]:
     """The hand-computed case of tests/test_stats.py (see the docstring there)."""
-    hole = Polygon(
+    hole = shapely.segmentize(Polygon(
         [(30 * KM, 0), (40 * KM, 0), (40 * KM, 10 * KM), (30 * KM, 10 * KM)],
         [[(33 * KM, 3 * KM), (37 * KM, 3 * KM), (37 * KM, 7 * KM), (33 * KM, 7 * KM)]],
-    )
+    ), 500)
     multi = km_box(50, 0, 52, 2).union(km_box(55, 0, 57, 2))
     territories = frame([
         {"territory_id": "A", "name": "Alfa", "geometry": km_box(0, 0, 10, 10)},
@@ -72,17 +78,13 @@ def case() -> dict[str, gpd.GeoDataFrame]:
     ])
     incidents = frame([
         {"incident_id": "I1", "date": "2017-09-01", "kind": "killing",
-         "geometry": km_box(5, 5, 5, 5).centroid},
+         "geometry": Point(5 * KM, 5 * KM)},
         {"incident_id": "I2", "date": "2014-01-15", "kind": "arson",
-         "geometry": km_box(-3, 5, -3, 5).centroid},
+         "geometry": Point(-3 * KM, 5 * KM)},
         {"incident_id": "I3", "date": "2012-05-01", "kind": "threat",
-         "geometry": km_box(35, 5, 35, 5).centroid},
+         "geometry": Point(35 * KM, 5 * KM)},
         {"incident_id": "I4", "date": "2012-05-01", "kind": "threat",
-         "geometry": km_box(-8, 5, -8, 5).centroid},
+         "geometry": Point(-8 * KM, 5 * KM)},
     ])
-    from shapely import Point
-
-    for i, (x, y) in enumerate([(5, 5), (-3, 5), (35, 5), (-8, 5)]):
-        incidents.loc[i, "geometry"] = Point(x * KM, y * KM)
     return {"territories": territories, "parcels": parcels, "concessions": concessions,
             "incidents": incidents}

@@ -33,8 +33,17 @@ FILES = (
 )
 ILLUSTRATIVE = "ILLUSTRATIVE DEMO DATA"
 INCIDENT_COLUMNS = [
-    "incident_id", "date", "kind", "severity", "description", "victims", "source", "precision",
-    "sensitivity", "lon", "lat",
+    "incident_id",
+    "date",
+    "kind",
+    "severity",
+    "description",
+    "victims",
+    "source",
+    "precision",
+    "sensitivity",
+    "lon",
+    "lat",
 ]
 
 
@@ -77,9 +86,7 @@ def territory(layers: dict[str, gpd.GeoDataFrame], tid: str) -> shapely.Geometry
     return frame.loc[frame["territory_id"] == tid].geometry.iloc[0]
 
 
-def parcels_of(
-    layers: dict[str, gpd.GeoDataFrame], *tenures: str
-) -> list[shapely.Geometry]:
+def parcels_of(layers: dict[str, gpd.GeoDataFrame], *tenures: str) -> list[shapely.Geometry]:
     frame = layers["parcels"]
     return list(frame.loc[frame["tenure"].isin(tenures)].geometry)
 
@@ -113,10 +120,15 @@ def test_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
 
 def test_layers_are_wgs84_with_expected_columns(layers: dict[str, gpd.GeoDataFrame]) -> None:
     expected = {
-        "territories": ["territory_id", "name", "people", "community", "claim_source",
-                        "claim_date"],
-        "parcels": ["parcel_id", "tenure", "territory_id", "title_date", "registry_ref",
-                    "source"],
+        "territories": [
+            "territory_id",
+            "name",
+            "people",
+            "community",
+            "claim_source",
+            "claim_date",
+        ],
+        "parcels": ["parcel_id", "tenure", "territory_id", "title_date", "registry_ref", "source"],
         "concessions": ["concession_id", "kind", "status", "holder", "granted_date", "source"],
         "infrastructure": ["kind", "name", "km_start", "source"],
     }
@@ -127,13 +139,25 @@ def test_layers_are_wgs84_with_expected_columns(layers: dict[str, gpd.GeoDataFra
         assert frame.geometry.is_valid.all(), name
         minx, miny, maxx, maxy = frame.total_bounds
         assert -75.0 < minx < maxx < -74.3 and -8.7 < miny < maxy < -8.0, name
-    for name, id_column in (("territories", "territory_id"), ("parcels", "parcel_id"),
-                            ("concessions", "concession_id")):
+    for name, id_column in (
+        ("territories", "territory_id"),
+        ("parcels", "parcel_id"),
+        ("concessions", "concession_id"),
+    ):
         assert layers[name][id_column].is_unique, name
-    assert set(layers["parcels"]["tenure"]) == {"titled", "cession_in_use", "demarcated",
-                                                "in_process"}
-    assert set(layers["concessions"]["kind"]) <= {"mining", "oil_gas", "agribusiness",
-                                                  "forestry", "other"}
+    assert set(layers["parcels"]["tenure"]) == {
+        "titled",
+        "cession_in_use",
+        "demarcated",
+        "in_process",
+    }
+    assert set(layers["concessions"]["kind"]) <= {
+        "mining",
+        "oil_gas",
+        "agribusiness",
+        "forestry",
+        "other",
+    }
     assert set(layers["concessions"]["status"]) == {"active", "in_process", "expired"}
     assert set(layers["infrastructure"]["kind"]) == {"pipeline", "road"}
     types = set(layers["territories"].geom_type)
@@ -150,8 +174,9 @@ def test_santa_clara_claimed_and_titled(layers: dict[str, gpd.GeoDataFrame]) -> 
     assert geodesic_ha(sc) == pytest.approx(8600.0, abs=0.5)
 
     parcels = layers["parcels"]
-    titled = parcels.loc[(parcels["territory_id"] == row["territory_id"])
-                         & (parcels["tenure"] == "titled")]
+    titled = parcels.loc[
+        (parcels["territory_id"] == row["territory_id"]) & (parcels["tenure"] == "titled")
+    ]
     assert len(titled) == 2
     a, b = titled.geometry
     assert shapely.intersection(a, b).area > 0  # they overlap: summing would overstate
@@ -200,7 +225,8 @@ def test_other_situations_are_present(layers: dict[str, gpd.GeoDataFrame]) -> No
 
     # A parcel crossing the shared boundary of two adjacent territories counts in each.
     crossing = [
-        p for p in parcels.geometry
+        p
+        for p in parcels.geometry
         if sum(shapely.intersection(p, t).area > 0 for t in terr.geometry) == 2
     ]
     assert len(crossing) == 1
@@ -239,8 +265,19 @@ def test_incidents_table(incidents: list[dict[str, str]], demo: Path) -> None:
         header = next(csv.reader(handle))
     assert header == INCIDENT_COLUMNS  # no name-like field besides `victims`
     assert len({row["incident_id"] for row in incidents}) == len(incidents)
-    kinds = {"threat", "attack", "killing", "arson", "eviction", "invasion", "deforestation",
-             "spill", "protest_casualty", "criminalization", "other"}
+    kinds = {
+        "threat",
+        "attack",
+        "killing",
+        "arson",
+        "eviction",
+        "invasion",
+        "deforestation",
+        "spill",
+        "protest_casualty",
+        "criminalization",
+        "other",
+    }
     for row in incidents:
         assert row["kind"] in kinds
         assert row["precision"] in {"exact", "approximate", "locality", "district"}

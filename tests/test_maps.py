@@ -54,8 +54,12 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
             "secured_ha": [350.0, 1100.0],
             "secured_pct": [350 / 8600 * 100, 89.11],
             "untitled_ha": [8250.0, 134.4],
+            "untitled_pct": [8250 / 8600 * 100, 10.89],
+            "in_process_ha": [0.0, 100.0],
+            "in_process_pct": [0.0, 8.1],
             "concession_ha": [6000.0, 0.0],
             "concession_pct": [6000 / 8600 * 100, 0.0],
+            "concession_untitled_ha": [5900.0, 0.0],
             "concession_agribusiness_ha": [6000.0, 0.0],
             "incidents_inside": [2, 0],
             "incidents_nearby": [1, 0],
@@ -194,9 +198,12 @@ def test_territory_popup_tells_the_story_in_english(pages: dict[str, str]):
     page = plain(pages["en"])
     assert "200 of 8,600 ha titled (2.3 %)" in page
     assert "<th>Secured tenure</th><td>350 ha (4.1 %)</td>" in page
-    assert "<th>Untitled</th><td>8,250 ha</td>" in page
+    assert "<th>Untitled</th><td>8,250 ha (95.9 %)</td>" in page
     assert "<th>Under concessions</th><td>6,000 ha (69.8 %)</td>" in page
+    assert "on untitled land</th><td>5,900 ha</td>" in page
     assert "Agribusiness</th><td>6,000 ha</td>" in page
+    assert page.count("<th>Titling in process</th><td>100 ha (8.1 %)</td>") == 1
+    assert page.count("Titling in process") == 1  # only where positive
     assert "<th>Incidents</th><td>2 inside, 1 nearby</td>" in page
     assert "1,000 of 1,234 ha titled (81.0 %)" in page
 
@@ -205,7 +212,7 @@ def test_territory_popup_tells_the_story_in_spanish(pages: dict[str, str]):
     page = plain(pages["es"])
     assert "200 de 8 600 ha tituladas (2,3 %)" in page
     assert "<th>Tenencia asegurada</th><td>350 ha (4,1 %)</td>" in page
-    assert "<th>No titulado</th><td>8 250 ha</td>" in page
+    assert "<th>No titulado</th><td>8 250 ha (95,9 %)</td>" in page
     assert "<th>En concesiones</th><td>6 000 ha (69,8 %)</td>" in page
     assert "<th>Incidentes</th><td>2 dentro, 1 en el entorno</td>" in page
 
@@ -309,9 +316,12 @@ def test_overlapping_territories_are_simplified_one_by_one():
     [
         (8600, "en", 0, "8,600"),
         (8600, "es", 0, "8\xa0600"),
-        (1234567.25, "es", 1, "1\xa0234\xa0567,2"),
+        (1234567.25, "es", 1, "1\xa0234\xa0567,3"),
         (2.3256, "en", 1, "2.3"),
         (-0.01, "en", 0, "0"),
+        (1234.5, "en", 0, "1,235"),
+        (2.675, "es", 2, "2,68"),
+        (1e6, "en", 0, "1,000,000"),
         (None, "en", 0, "n/a"),
         (float("nan"), "es", 0, "s/d"),
         ("x", "es", 0, "s/d"),
