@@ -63,11 +63,17 @@ def gnomonic_for(crs: CRS) -> CRS:
     """Return a gnomonic CRS centred where ``crs`` is centred (geodesics are straight in it)."""
     lon0, lat0 = -75.0, -9.5
     if crs.is_projected and crs.coordinate_operation is not None:
-        values = {p.name: p.value for p in crs.coordinate_operation.params}
-        lon0 = values.get("Longitude of false origin", values.get("Longitude of natural origin",
-                                                                  lon0))
-        lat0 = values.get("Latitude of false origin", values.get("Latitude of natural origin",
-                                                                 lat0))
+        values = {
+            p.name: float(p.value)
+            for p in crs.coordinate_operation.params
+            if isinstance(p.value, (int, float))
+        }
+        lon0 = values.get(
+            "Longitude of false origin", values.get("Longitude of natural origin", lon0)
+        )
+        lat0 = values.get(
+            "Latitude of false origin", values.get("Latitude of natural origin", lat0)
+        )
     return CRS.from_proj4(f"+proj=gnom +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
 
 

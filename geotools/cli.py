@@ -252,18 +252,31 @@ def validate(
     "--out", "out_file", type=click.Path(dir_okay=False), required=True, help="HTML file to write."
 )
 @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(["public", "internal"]),
+    default="public",
+    show_default=True,
+    help="public: only incidents marked public are drawn (safe to share); internal: restricted "
+    "incidents too, at their exact place (never share it).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 @common_options
 def map_command(
     out_file: str,
     lang: str,
+    profile: str,
     overwrite: bool,
     nearby_km: float,
     assume_crs: str | None,
     **kwargs: Any,
 ) -> None:
     """Interactive map of territories shaded by titled share, with parcels, concessions and
-    incidents (one self-contained HTML file)."""
+    incidents (one HTML file).
+
+    Incident counts in the popups include every incident; which points are drawn follows
+    --profile (public by default: restricted and confidential incidents are not drawn).
+    """
     from geotools.io import check_outputs_free
     from geotools.pipeline import compute_stats, read_inputs, write_map_html
 
@@ -271,7 +284,7 @@ def map_command(
     check_outputs_free(target.parent, [target.name], overwrite)
     layers = read_inputs(_paths(kwargs), assume_crs=assume_crs)
     result = compute_stats(layers, nearby_km=nearby_km)
-    write_map_html(result, layers, target, lang=lang, overwrite=overwrite)
+    write_map_html(result, layers, target, lang=lang, overwrite=overwrite, profile=profile)
     click.echo(f"Wrote {target}")
 
 

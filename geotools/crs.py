@@ -25,6 +25,7 @@ from geotools.errors import CRSError
 
 log = logging.getLogger(__name__)
 
+
 def albers_crs(lat1: float, lat2: float, lat0: float, lon0: float, name: str) -> CRS:
     """Return a named Albers equal-area conic CRS on WGS84 (metres)."""
     conversion = AlbersEqualAreaConversion(

@@ -249,8 +249,9 @@ def _read_ogr_repairing(target: str, layer: str | None) -> gpd.GeoDataFrame:
     meta, _, wkb, fields = pyogrio.raw.read(target, layer=layer)
     strict = shapely.from_wkb(wkb, on_invalid="ignore")
     fixed = shapely.from_wkb(wkb, on_invalid="fix")
-    table = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields,
-                                                               strict=True)})
+    table = pd.DataFrame(
+        {name: values for name, values in zip(meta["fields"], fields, strict=True)}
+    )
     frame = gpd.GeoDataFrame(table, geometry=fixed, crs=meta["crs"])
     refused = shapely.is_missing(strict) & ~shapely.is_missing(fixed)
     lost = refused & shapely.is_empty(fixed)

@@ -111,6 +111,8 @@ CONFIDENTIAL_VALUES = frozenset({"confidential", "confidencial"})
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Land titling and conflicts",
+        "not_shown": "{n} incident(s) not shown: restricted or confidential records stay off "
+        "maps meant for sharing until their locations are generalised.",
         "hint": "Click a territory for its figures; parcels and concessions open from their "
         "outline.",
         "layer_territories": "Territories (titled share)",
@@ -152,6 +154,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "es": {
         "title": "Titulación y conflictos territoriales",
+        "not_shown": "{n} incidente(s) no mostrado(s): los registros restringidos o "
+        "confidenciales no se muestran en mapas para compartir hasta generalizar su ubicación.",
         "hint": "Haga clic en un territorio para ver sus cifras; predios y concesiones se abren "
         "desde su borde.",
         "layer_territories": "Territorios (% titulado)",
@@ -799,13 +803,24 @@ def _concession_layer(
     return present_kinds, present_statuses
 
 
-def _visible_incidents(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Drop confidential incidents before anything else touches them."""
+PUBLIC_VALUES = frozenset({"public", "publico", "público", "publica", "pública"})
+PROFILES = ("public", "internal")
+
+
+def _visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.GeoDataFrame:
+    """Drop the incidents a map of ``profile`` must not hold, before anything else touches them.
+
+    ``public`` keeps only incidents marked public (a missing sensitivity means restricted);
+    ``internal`` keeps everything but confidential records.
+    """
     sensitivity = _normalised(_column(incidents, "sensitivity"))
-    confidential = sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
-    if confidential.any():
-        log.info("incidents: %d confidential record(s) left off the map.", confidential.sum())
-    return incidents.loc[~confidential]
+    if profile == "public":
+        keep = sensitivity.isin(PUBLIC_VALUES).fillna(False).to_numpy(dtype=bool)
+    else:
+        keep = ~sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+    if (~keep).any():
+        log.info("incidents: %d record(s) left off the %s map.", (~keep).sum(), profile)
+    return incidents.loc[keep]
 
 
 def _date_texts(values: pd.Series) -> pd.Series:
@@ -1060,6 +1075,7 @@ def build_map(
     infrastructure: gpd.GeoDataFrame | None = None,
     lang: str = "es",
     title: str | None = None,
+    profile: str = "public",
 ) -> folium.Map:
     """Build an interactive map of territories, tenure, concessions, incidents and infrastructure.
 
@@ -1097,6 +1113,10 @@ def build_map(
         (``8,600`` and ``2.3`` in English, ``8 600`` and ``2,3`` in Spanish).
     title : str, optional
         Title shown in the title box and as the page title; a default per language if omitted.
+    profile : {"public", "internal"}, default "public"
+        ``public`` (safe to share): only incidents whose ``sensitivity`` is "public" are drawn,
+        and the map says how many were left out. ``internal``: restricted incidents too, at
+        their given location (never confidential ones).
 
     Returns
     -------
@@ -1117,13 +1137,12 @@ def build_map(
     - Every text value from the data is HTML-escaped before it reaches the page.
     - Only the properties a popup or tooltip displays are embedded (folium would otherwise put
       every column of every feature in the HTML, shown or not).
-    - Incidents whose ``sensitivity`` is "confidential" are dropped before anything else is done
-      with them: they are not on the map and nothing of them is in the HTML.
+    - Incidents the profile excludes (all but "public" by default; "confidential" always) are
+      dropped before anything else is done with them: nothing of them is in the HTML.
     - ``victims`` is never read. ``description`` is shown only when ``sensitivity`` is "public".
-    - Incidents that are "restricted", or have no sensitivity, are shown without description or
-      victims, *at the location given*: this function does not generalise locations. A caller
-      that passes restricted incidents is responsible for generalising them first (snapping to a
-      locality or district and setting ``precision`` accordingly).
+    - With ``profile="internal"``, incidents that are "restricted", or have no sensitivity, are
+      shown without description or victims, *at the location given*: this function does not
+      generalise locations, so such a map is for internal use only.
 
     Display geometry is simplified (tolerance about 11 m) and rounded to 5 decimals; it is not
     suitable for measurement.
@@ -1132,9 +1151,14 @@ def build_map(
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, not {type(title).__name__}.")
     t = TEXT[lang]
-    # Confidential incidents go first, before any reprojection or formatting sees them.
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
+    # Withheld incidents go first, before any reprojection or formatting sees them.
+    withheld = 0
     if incidents is not None:
-        incidents = _visible_incidents(incidents)
+        visible = _visible_incidents(incidents, profile)
+        withheld = len(incidents) - len(visible)
+        incidents = visible
 
     shown: list[gpd.GeoDataFrame] = []
     m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
@@ -1180,6 +1204,9 @@ def build_map(
     title_html = (
         f'<div class="gt-t">{html.escape(page_title)}</div><div class="gt-hint">{t["hint"]}</div>'
     )
+    if withheld:
+        title_html += f'<div class="gt-hint">{html.escape(t["not_shown"].format(n=withheld))}</div>'
+
     m.add_child(_HtmlControl(title_html, "topright", "gt-box gt-title"))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.add_child(_HtmlControl(_legend_html(lang, **legend), "bottomleft", "gt-box gt-legend"))

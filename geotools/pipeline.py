@@ -175,8 +175,13 @@ def write_map_html(
     target: str | os.PathLike[str],
     lang: str = "es",
     overwrite: bool = False,
+    profile: str = "public",
 ) -> Path:
-    """Build the risk map from a run and save it as one HTML file, atomically."""
+    """Build the risk map from a run and save it as one HTML file, atomically.
+
+    ``profile="public"`` (default) leaves restricted and confidential incidents off the map;
+    ``"internal"`` draws restricted ones at their exact location (never share such a map).
+    """
     from geotools.maps import build_map
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
@@ -189,6 +194,7 @@ def write_map_html(
         incidents=frame("incidents"),
         infrastructure=frame("infrastructure"),
         lang=lang,
+        profile=profile,
     )
     path = Path(target)
     with atomic_path(path, overwrite) as tmp:

@@ -60,7 +60,8 @@ def test_utm_and_web_mercator_planar_areas_are_wrong_but_ours_are_not():
     assert merc / truth - 1 > 0.015
     assert utm17 / truth - 1 > 0.003
     assert compute_area_ha(gpd.GeoSeries([poly], crs=4326).to_crs(3857))[0] == pytest.approx(
-        truth, rel=1e-4)
+        truth, rel=1e-4
+    )
 
 
 def test_one_km_square_in_equal_area_plane_is_100_ha():
@@ -82,7 +83,8 @@ def test_area_crs_outside_peru_is_fitted_and_still_exact():
     poly = irregular(11.0, 46.0, 0.3)
     truth = geod_ha(poly)
     assert compute_area_ha(gpd.GeoSeries([poly], crs=4326), crs)[0] == pytest.approx(
-        truth, rel=1e-4)
+        truth, rel=1e-4
+    )
     assert choose_area_crs((-75.0, -9.0, -74.0, -8.0)) == PERU_ALBERS
 
 

@@ -27,9 +27,19 @@ def files(tmp_path, case):
 
 
 def args_for(files, out):
-    return ["stats", "--territories", str(files["territories"]), "--parcels",
-            str(files["parcels"]), "--concessions", str(files["concessions"]),
-            "--incidents", str(files["incidents"]), "--out", str(out)]
+    return [
+        "stats",
+        "--territories",
+        str(files["territories"]),
+        "--parcels",
+        str(files["parcels"]),
+        "--concessions",
+        str(files["concessions"]),
+        "--incidents",
+        str(files["incidents"]),
+        "--out",
+        str(out),
+    ]
 
 
 def run(args):
@@ -40,8 +50,14 @@ def test_stats_writes_the_contracted_outputs(files, tmp_path):
     out = tmp_path / "out"
     result = run(args_for(files, out))
     assert result.exit_code == 0, result.output
-    for name in ("territory_stats.csv", "overlaps.csv", "analysis.gpkg", "provenance.json",
-                 "qa/territories.json", "qa/parcels.json"):
+    for name in (
+        "territory_stats.csv",
+        "overlaps.csv",
+        "analysis.gpkg",
+        "provenance.json",
+        "qa/territories.json",
+        "qa/parcels.json",
+    ):
         assert (out / name).exists(), name
     table = pd.read_csv(out / "territory_stats.csv")
     a = table.set_index("territory_id").loc["A"]
@@ -49,8 +65,12 @@ def test_stats_writes_the_contracted_outputs(files, tmp_path):
     assert "Alfa: 3,400 of 10,000 ha titled (34.0 %)" in result.output
     assert "Outside every territory: 3 parcels (1,500.0 ha)" in result.output
     provenance = json.loads((out / "provenance.json").read_text())
-    assert {i["layer"] for i in provenance["inputs"]} == {"territories", "parcels",
-                                                          "concessions", "incidents"}
+    assert {i["layer"] for i in provenance["inputs"]} == {
+        "territories",
+        "parcels",
+        "concessions",
+        "incidents",
+    }
     assert all(len(i["sha256"]) == 64 for i in provenance["inputs"])
     assert provenance["options"]["nearby_km"] == 5.0
     assert provenance["version"] == __version__
@@ -99,8 +119,16 @@ def test_inputs_are_never_modified(files, tmp_path):
 
 
 def test_validate_exit_codes(files, tmp_path):
-    ok = run(["validate", str(files["parcels"]), "--as", "parcels", "--report",
-              str(tmp_path / "qa.json")])
+    ok = run(
+        [
+            "validate",
+            str(files["parcels"]),
+            "--as",
+            "parcels",
+            "--report",
+            str(tmp_path / "qa.json"),
+        ]
+    )
     assert ok.exit_code == 0
     assert "10 read, 10 valid, 0 repaired, 0 rejected" in ok.output
     assert json.loads((tmp_path / "qa.json").read_text())["read"] == 10
@@ -117,8 +145,19 @@ def test_usage_errors_exit_2_and_version():
 def test_console_script_help_and_missing_file(tmp_path):
     exe = [sys.executable, "-m", "geotools.cli"]
     assert subprocess.run([*exe, "--help"], capture_output=True).returncode == 0
-    proc = subprocess.run([*exe, "stats", "--territories", str(tmp_path / "none.gpkg"),
-                           "--parcels", str(tmp_path / "none.gpkg"), "--out",
-                           str(tmp_path / "o")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            *exe,
+            "stats",
+            "--territories",
+            str(tmp_path / "none.gpkg"),
+            "--parcels",
+            str(tmp_path / "none.gpkg"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"error: {tmp_path / 'none.gpkg'}: file not found"

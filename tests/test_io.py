@@ -24,8 +24,11 @@ FORMATS = {
 
 @pytest.fixture
 def spanish_territories(case):
-    t = case["territories"].to_crs(4326).rename(columns={"territory_id": "codigo",
-                                                         "name": "nom_comuni"})
+    t = (
+        case["territories"]
+        .to_crs(4326)
+        .rename(columns={"territory_id": "codigo", "name": "nom_comuni"})
+    )
     t["etnia"] = ["Shipibo-Conibo", "Cacataibo", "Asháninka", "Yine"]
     return t
 
@@ -69,17 +72,25 @@ def test_layer_of_a_multilayer_geopackage(tmp_path, case):
 
 def test_csv_points_with_lat_lon_columns(tmp_path):
     path = tmp_path / "incidentes.csv"
-    pd.DataFrame({"id": ["a", "b"], "fecha": ["2017-09-01", "2014-01-15"],
-                  "tipo": ["asesinato", "incendio"], "latitud": [-8.4, -8.5],
-                  "longitud": [-74.6, -74.7]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "fecha": ["2017-09-01", "2014-01-15"],
+            "tipo": ["asesinato", "incendio"],
+            "latitud": [-8.4, -8.5],
+            "longitud": [-74.6, -74.7],
+        }
+    ).to_csv(path, index=False)
     layer = read_layer(path, "incidents")
     frame = layer.frame
     assert list(frame["kind"]) == ["killing", "arson"]
     assert list(frame["sensitivity"]) == ["restricted", "restricted"]  # private by default
     assert list(frame["severity"]) == [5, 4]
     assert frame.geometry.iloc[0].equals(shapely.Point(-74.6, -8.4))
-    assert layer.ledger.notes["fields"]["recoded"]["kind"] == {"asesinato": "killing",
-                                                               "incendio": "arson"}
+    assert layer.ledger.notes["fields"]["recoded"]["kind"] == {
+        "asesinato": "killing",
+        "incendio": "arson",
+    }
 
 
 def test_missing_crs_is_a_clear_error(tmp_path, case):
@@ -94,8 +105,9 @@ def test_missing_crs_is_a_clear_error(tmp_path, case):
 
 def test_geojson_with_projected_numbers_suggests_utm(tmp_path):
     path = tmp_path / "utm.geojson"
-    frame = gpd.GeoDataFrame({"id": ["x"]}, geometry=[shapely.box(500_000, 9_000_000,
-                                                                  501_000, 9_001_000)])
+    frame = gpd.GeoDataFrame(
+        {"id": ["x"]}, geometry=[shapely.box(500_000, 9_000_000, 501_000, 9_001_000)]
+    )
     path.write_text(frame.to_json())
     with pytest.raises(CRSError, match=r"not degrees.*32717, 32718 or 32719"):
         read_layer(path, "concessions")
@@ -121,10 +133,17 @@ def test_missing_required_column_names_the_fix(tmp_path):
 
 def test_ledger_accounts_for_every_feature(tmp_path):
     bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
-    geoms = [shapely.box(0, 0, 1, 1), bowtie, None, shapely.Point(0, 0),
-             shapely.box(2, 2, 3, 3), shapely.Polygon()]
-    frame = gpd.GeoDataFrame({"parcel_id": ["a", "b", "c", "d", "a", "f"]},
-                             geometry=geoms, crs=32718)
+    geoms = [
+        shapely.box(0, 0, 1, 1),
+        bowtie,
+        None,
+        shapely.Point(0, 0),
+        shapely.box(2, 2, 3, 3),
+        shapely.Polygon(),
+    ]
+    frame = gpd.GeoDataFrame(
+        {"parcel_id": ["a", "b", "c", "d", "a", "f"]}, geometry=geoms, crs=32718
+    )
     path = tmp_path / "p.gpkg"
     pyogrio.write_dataframe(frame, path)
     layer = read_layer(path, "parcels")
@@ -140,9 +159,11 @@ def test_ledger_accounts_for_every_feature(tmp_path):
 
 
 def test_unknown_vocabulary_values_are_kept_and_listed(tmp_path):
-    frame = gpd.GeoDataFrame({"codigou": ["1", "2"], "estado": ["VIGENTE", "RARO"],
-                              "titular": ["Minera X", "Y"]},
-                             geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=32718)
+    frame = gpd.GeoDataFrame(
+        {"codigou": ["1", "2"], "estado": ["VIGENTE", "RARO"], "titular": ["Minera X", "Y"]},
+        geometry=[shapely.box(0, 0, 1, 1)] * 2,
+        crs=32718,
+    )
     path = tmp_path / "c.gpkg"
     pyogrio.write_dataframe(frame, path)
     layer = read_layer(path, "concessions")

@@ -121,7 +121,8 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def maps(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, folium.Map]:
-    return {lang: build_map(**layers, lang=lang) for lang in ("en", "es")}
+    # The internal profile draws restricted incidents too, so these tests see every rule at work.
+    return {lang: build_map(**layers, lang=lang, profile="internal") for lang in ("en", "es")}
 
 
 @pytest.fixture(scope="module")
@@ -276,12 +277,26 @@ def test_layer_without_crs_raises(layers: dict[str, gpd.GeoDataFrame]):
 def test_sensitivity_variants(layers: dict[str, gpd.GeoDataFrame]):
     incidents = layers["incidents"].copy()
     incidents["sensitivity"] = [" Confidencial ", "PUBLIC", None]
-    m = build_map(layers["territories"], incidents=incidents, lang="en")
+    m = build_map(layers["territories"], incidents=incidents, lang="en", profile="internal")
     page = decoded(m.get_root().render())
     assert SECRET_DESCRIPTION not in page
     assert html.escape(SCRIPT) in page  # "PUBLIC" is public
     assert RESTRICTED_DESCRIPTION not in page  # missing sensitivity counts as restricted
     assert len(geojson_layers(m)["Incidents"]["features"]) == 2
+
+
+def test_public_profile_is_the_default_and_draws_only_public_incidents(layers):
+    incidents = layers["incidents"].copy()
+    incidents["sensitivity"] = ["restricted", "PUBLIC", None]
+    m = build_map(layers["territories"], incidents=incidents, lang="en")
+    features = geojson_layers(m)["Incidents"]["features"]
+    assert len(features) == 1
+    page = decoded(m.get_root().render())
+    assert "2 incident(s) not shown" in page
+    restricted_point = incidents.geometry.iloc[0]
+    assert f"{restricted_point.x:.5f}" not in page and f"{restricted_point.y:.5f}" not in page
+    with pytest.raises(ValueError, match="profile"):
+        build_map(layers["territories"], profile="everything")
 
 
 def test_builds_without_writing_files(layers, tmp_path, monkeypatch):

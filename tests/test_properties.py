@@ -35,15 +35,19 @@ def layers(draw):
     t = draw(st.lists(boxes(), min_size=1, max_size=3))
     p = draw(st.lists(st.tuples(boxes(), st.sampled_from(TENURES)), min_size=0, max_size=10))
     territories = gpd.GeoDataFrame(
-        {"territory_id": [f"T{i}" for i in range(len(t))]}, geometry=t, crs=PERU_ALBERS)
+        {"territory_id": [f"T{i}" for i in range(len(t))]}, geometry=t, crs=PERU_ALBERS
+    )
     parcels = gpd.GeoDataFrame(
         {"parcel_id": [f"P{i}" for i in range(len(p))], "tenure": [x[1] for x in p]},
-        geometry=[x[0] for x in p], crs=PERU_ALBERS)
+        geometry=[x[0] for x in p],
+        crs=PERU_ALBERS,
+    )
     return territories, parcels
 
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 
 
 @SETTINGS
@@ -54,8 +58,11 @@ def test_tenure_matches_bruteforce_union_oracle(data):
     for i, territory in enumerate(territories.geometry):
         for name, members in TENURE_CLASSES.items():
             chosen = parcels.geometry[parcels["tenure"].isin(members)]
-            expected = shapely.union_all(chosen.to_numpy()).intersection(territory).area / 1e4 \
-                if len(chosen) else 0.0
+            expected = (
+                shapely.union_all(chosen.to_numpy()).intersection(territory).area / 1e4
+                if len(chosen)
+                else 0.0
+            )
             assert result[f"{name}_ha"].iloc[i] == pytest.approx(expected, rel=1e-9, abs=1e-6)
 
 
@@ -78,8 +85,9 @@ def test_union_never_exceeds_sum_of_clipped_parts(data):
     territories, parcels = data
     t = compute_territory_stats(territories, parcels).table
     for i, territory in enumerate(territories.geometry):
-        clipped_sum = shapely.area(shapely.intersection(parcels.geometry.to_numpy(),
-                                                        territory)).sum() / 1e4
+        clipped_sum = (
+            shapely.area(shapely.intersection(parcels.geometry.to_numpy(), territory)).sum() / 1e4
+        )
         assert t["titled_ha"].iloc[i] <= clipped_sum + 1e-6
 
 
@@ -106,12 +114,15 @@ def test_union_by_group_equals_union_all(geoms, n_groups):
     for key in np.unique(groups):
         mine = pieces[pg == key]
         assert shapely.area(mine).sum() == pytest.approx(
-            shapely.union_all(geoms[groups == key]).area)
+            shapely.union_all(geoms[groups == key]).area
+        )
 
 
 def test_deterministic(case):
-    a = compute_territory_stats(case["territories"], case["parcels"], case["concessions"],
-                                case["incidents"]).table
-    b = compute_territory_stats(case["territories"], case["parcels"], case["concessions"],
-                                case["incidents"]).table
+    a = compute_territory_stats(
+        case["territories"], case["parcels"], case["concessions"], case["incidents"]
+    ).table
+    b = compute_territory_stats(
+        case["territories"], case["parcels"], case["concessions"], case["incidents"]
+    ).table
     assert a.to_csv() == b.to_csv()

@@ -80,8 +80,9 @@ def test_unclosed_rings_load_and_are_repaired(realdata):
 
 
 def test_oil_blocks_with_repeated_ids_and_invalid_polygons(realdata):
-    layer = read_layer(realdata / "observatorio-ambiental-peruano/lotes-petroleros.geojson",
-                       "concessions")
+    layer = read_layer(
+        realdata / "observatorio-ambiental-peruano/lotes-petroleros.geojson", "concessions"
+    )
     assert layer.ledger.read == 78
     assert layer.frame["concession_id"].is_unique  # '8' x5 suffixed '8#2'...
     assert "8#5" in set(layer.frame["concession_id"])

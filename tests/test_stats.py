@@ -100,10 +100,12 @@ def test_incidents_inside_and_nearby(result):
 
 
 def test_nearby_distance_option(case):
-    far = compute_territory_stats(case["territories"], case["parcels"],
-                                  incidents=case["incidents"], nearby_km=10)
-    near = compute_territory_stats(case["territories"], case["parcels"],
-                                   incidents=case["incidents"], nearby_km=1)
+    far = compute_territory_stats(
+        case["territories"], case["parcels"], incidents=case["incidents"], nearby_km=10
+    )
+    near = compute_territory_stats(
+        case["territories"], case["parcels"], incidents=case["incidents"], nearby_km=1
+    )
     assert far.table.set_index("territory_id").loc["A", "incidents_nearby"] == 2
     assert near.table.set_index("territory_id").loc["A", "incidents_nearby"] == 0
 
@@ -122,8 +124,20 @@ def test_no_concessions_no_incidents(case):
 
 
 def test_columns_contract(result):
-    required = ["territory_id", "name", "claimed_ha", "titled_ha", "titled_pct", "secured_ha",
-                "secured_pct", "untitled_ha", "concession_ha", "concession_pct",
-                "concession_untitled_ha", "incidents_inside", "incidents_nearby"]
+    required = [
+        "territory_id",
+        "name",
+        "claimed_ha",
+        "titled_ha",
+        "titled_pct",
+        "secured_ha",
+        "secured_pct",
+        "untitled_ha",
+        "concession_ha",
+        "concession_pct",
+        "concession_untitled_ha",
+        "incidents_inside",
+        "incidents_nearby",
+    ]
     assert [c for c in result.table.columns if c in required] == required
     assert list(result.table["territory_id"]) == ["A", "B", "C", "D"]
