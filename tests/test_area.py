@@ -52,13 +52,13 @@ def test_same_polygon_any_crs_matches_geodesic(place, crs):
 
 
 def test_utm_and_web_mercator_planar_areas_are_wrong_but_ours_are_not():
-    """The errors DESIGN §3 warns about, measured: Web Mercator ~+2 % here, UTM off-zone ~+0.4 %."""
+    """The errors DESIGN §3 warns about, at Santa Clara: Web Mercator +2.8 %, UTM 17S +1.1 %."""
     poly = irregular(-74.65, -8.35, 0.05)
     truth = geod_ha(poly)
     merc = gpd.GeoSeries([poly], crs=4326).to_crs(3857).area.iloc[0] / 1e4
     utm17 = gpd.GeoSeries([poly], crs=4326).to_crs(32717).area.iloc[0] / 1e4
-    assert merc / truth - 1 > 0.015
-    assert utm17 / truth - 1 > 0.003
+    assert merc / truth - 1 == pytest.approx(0.028, abs=0.001)
+    assert utm17 / truth - 1 == pytest.approx(0.011, abs=0.001)
     assert compute_area_ha(gpd.GeoSeries([poly], crs=4326).to_crs(3857))[0] == pytest.approx(
         truth, rel=1e-4
     )
