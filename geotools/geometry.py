@@ -1,15 +1,19 @@
 """Vectorised geometry primitives behind every hectare figure.
 
-The analyses never loop over features in Python. They use three building blocks:
+The analyses never loop over features in Python. They use these building blocks:
 
-- :func:`union_by_group`: the union of the geometries of each group, by a pairwise tree
-  reduction in which every round is one vectorised ``shapely.union`` call;
-- :func:`dissolve_overlaps`: interior-disjoint pieces covering the same area as a set of possibly
-  overlapping polygons. Only clusters of polygons whose interiors actually intersect are unioned;
-  the (usually many) polygons that overlap nothing pass through untouched;
-- :func:`sum_area_within`: for interior-disjoint pieces and a set of zones, the area of the pieces
-  inside each zone. Pieces strictly inside a zone are summed directly; only boundary-crossing
-  pairs are intersected.
+- :func:`query_pairs` and :func:`clip_pairs`: every zone x feature pair that intersects (STRtree,
+  zones prepared); features properly inside their zone are kept as they are and only
+  boundary-crossing pairs are intersected;
+- :func:`find_overlapping_pairs`: pairs whose interiors intersect (bounding-box candidates, then
+  one vectorised DE-9IM test), optionally only within the same group;
+- :func:`dissolve_by_group`: pieces that are interior-disjoint within each group and cover the
+  same area. Only clusters of polygons that actually overlap (connected components of the
+  overlap graph) are unioned; the usually many that overlap nothing pass through untouched;
+- :func:`union_by_group`: the union of each group, by a pairwise tree reduction in which every
+  round is one vectorised ``shapely.union`` call;
+- :func:`intersect_area_by_group`: the area of ``union(a) ∩ union(b)`` per group from two
+  interior-disjoint sets.
 
 All functions take and return numpy arrays of shapely geometries in a planar (equal-area) CRS.
 """

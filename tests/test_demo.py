@@ -1,0 +1,80 @@
+"""`geotools demo` end to end on the bundled data: the founding case's headline numbers."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from geotools.cli import main
+from geotools.pipeline import find_checkout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--lang", "en"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_checkout_is_found():
+    assert find_checkout() is not None
+
+
+def test_santa_clara_headline(demo):
+    out, output = demo
+    table = pd.read_csv(out / "data" / "processed" / "territory_stats.csv")
+    santa_clara = table.set_index("name").loc["Santa Clara de Uchunya"]
+    assert santa_clara.claimed_ha == pytest.approx(8600.0, abs=0.01)
+    assert santa_clara.titled_ha == pytest.approx(200.0, abs=0.01)
+    assert santa_clara.titled_pct == pytest.approx(2.33)
+    # Palm oil covers most of the untitled part: 6,455.84 ha of the 8,400 ha untitled.
+    assert santa_clara.concession_agribusiness_ha == pytest.approx(6455.84, abs=0.05)
+    assert santa_clara.concession_untitled_ha / santa_clara.untitled_ha > 0.7
+    assert "Santa Clara de Uchunya: 200 of 8,600 ha titled (2.3 %)" in output
+
+
+def test_demo_writes_everything_and_accounts_for_every_feature(demo):
+    out, _ = demo
+    processed = out / "data" / "processed"
+    for name in ("territory_stats.csv", "overlaps.csv", "analysis.gpkg", "provenance.json"):
+        assert (processed / name).stat().st_size > 0
+    provenance = json.loads((processed / "provenance.json").read_text())
+    for layer in provenance["inputs"]:
+        assert layer["read"] == layer["valid"] + layer["repaired"] + layer["rejected"]
+    assert provenance["facts"]["area_check"]["max_rel_diff_pct"] < 0.01
+    outside = provenance["facts"]["outside_every_territory"]
+    assert outside["parcels"]["count"] == 1
+    assert outside["concessions"]["count"] == 1
+
+
+def test_demo_map_is_safe_to_share(demo):
+    out, _ = demo
+    page = (out / "maps" / "risk_map.html").read_text(encoding="utf-8")
+    text = html.unescape(page.encode().decode("unicode_escape", errors="ignore"))
+    incidents = pd.read_csv(find_checkout() / "data" / "raw" / "incidents.csv")
+    public = incidents["sensitivity"].fillna("restricted") == "public"
+
+    def drawn(row: pd.Series) -> bool:  # GeoJSON point as the map serialises it (5 decimals)
+        return f"[{round(row.lon, 5)!r}, {round(row.lat, 5)!r}]" in page
+
+    assert all(drawn(row) for _, row in incidents[public].iterrows())  # the check can see points
+    for _, row in incidents[~public].iterrows():
+        assert not drawn(row), row.incident_id
+        assert row.description not in text
+    for victims in incidents["victims"].dropna():
+        assert f">{victims}<" not in text
+    assert "<script>alert(1)</script>" not in page
+    assert "incident(s) not shown" in text
+
+
+def test_demo_refuses_to_overwrite(demo):
+    out, _ = demo
+    again = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert again.exit_code == 1
+    assert "--overwrite" in again.output
