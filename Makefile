@@ -26,12 +26,12 @@ demo: $(STAMP)
 	$(BIN)/geotools demo --overwrite
 
 test: $(STAMP)
-	$(BIN)/ruff check geotools tests scripts benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check geotools tests scripts benchmarks
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
