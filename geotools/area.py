@@ -8,9 +8,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Geod
+from pyproj import CRS, Geod, Transformer
 
 from geotools.crs import choose_area_crs
+from geotools.errors import CRSError
+from geotools.parallel import map_chunks
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,11 @@ def find_long_edges(geoms: np.ndarray, limit: float) -> np.ndarray:
     geometry needlessly (it is then densified for nothing), never miss one.
     """
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    mask = np.zeros(len(geoms), dtype=bool)
+    return _long_edge_mask(coords, index, len(geoms), limit)
+
+
+def _long_edge_mask(coords: np.ndarray, index: np.ndarray, n: int, limit: float) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
     if len(coords) < 2:
         return mask
     step = np.hypot(*np.diff(coords, axis=0).T)
@@ -115,10 +121,19 @@ def project_to_area_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame, crs: CRS) -> np
         Geometries in ``crs``.
     """
     series = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
-    projected = np.asarray(series.to_crs(crs).values, dtype=object)
-    if len(projected) == 0:
-        return projected
-    long = find_long_edges(projected, LONG_EDGE_M)
+    if series.crs is None:
+        raise CRSError("cannot measure a layer with no CRS; set one first")
+    source = np.asarray(series.values, dtype=object)
+    if len(source) == 0:
+        return source.copy()
+    # One pass over the coordinates: transform them, then find long edges on the same array.
+    transformer = Transformer.from_crs(series.crs, crs, always_xy=True)
+    coords, index = shapely.get_coordinates(source, return_index=True)
+    xy = map_chunks(
+        lambda x, y: np.column_stack(transformer.transform(x, y)), coords[:, 0], coords[:, 1]
+    )
+    projected = shapely.set_coordinates(source.copy(), xy)
+    long = _long_edge_mask(xy, index, len(source), LONG_EDGE_M)
     if long.any():
         gnomonic = gnomonic_for(crs)
         dense = shapely.segmentize(

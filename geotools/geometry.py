@@ -27,6 +27,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geotools.parallel import group_starts, map_chunks
+
 log = logging.getLogger(__name__)
 
 #: DE-9IM pattern "the interiors intersect" (overlap, containment or equality; not mere touching).
@@ -75,14 +77,14 @@ def union_by_group(geoms: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, n
         even = rank % 2 == 0
         left = index[even & same_as_next]
         geo = geo.copy()
-        geo[left] = shapely.union(geo[left], geo[left + 1])
+        geo[left] = map_chunks(shapely.union, geo[left], geo[left + 1])
         geo = geo[even]
         g = g[even]
     return g, geo
 
 
 def find_overlapping_pairs(
-    geoms: np.ndarray, groups: np.ndarray | None = None
+    geoms: np.ndarray, groups: np.ndarray | None = None, classes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return index pairs ``(i, j)``, ``i < j``, of geometries whose interiors intersect.
 
@@ -92,6 +94,9 @@ def find_overlapping_pairs(
         Polygons.
     groups : numpy.ndarray, optional
         When given, only pairs within the same group are returned.
+    classes : numpy.ndarray of int, optional
+        Bit mask per geometry of the unions it takes part in; pairs that share no bit are never
+        unioned together, so they are not tested (a 0 mask takes part in no union).
 
     Returns
     -------
@@ -107,11 +112,17 @@ def find_overlapping_pairs(
     keep = left < right
     if groups is not None:
         keep &= groups[left] == groups[right]
+    if classes is not None:
+        keep &= (classes[left] & classes[right]) != 0
     left, right = left[keep], right[keep]
     if len(left) == 0:
         return empty, empty
-    hit = shapely.relate_pattern(geoms[left], geoms[right], INTERIORS_INTERSECT)
+    hit = map_chunks(_interiors_intersect, geoms[left], geoms[right])
     return left[hit], right[hit]
+
+
+def _interiors_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.asarray(shapely.relate_pattern(a, b, INTERIORS_INTERSECT), dtype=bool)
 
 
 def subset_pairs(
@@ -200,12 +211,20 @@ def clip_pairs(
     if len(zone_idx) == 0:
         return out
     shapely.prepare(zones)
-    inside = shapely.contains_properly(zones[zone_idx], geoms[geom_idx])
+    # A prepared zone must not be used from two threads: chunks start only where a zone does.
+    order = np.argsort(zone_idx, kind="stable")
+    inside = np.empty(len(zone_idx), dtype=bool)
+    inside[order] = map_chunks(
+        shapely.contains_properly,
+        zones[zone_idx[order]],
+        geoms[geom_idx[order]],
+        boundaries=group_starts(zone_idx[order]),
+    )
     out[inside] = geoms[geom_idx[inside]]
     cross = ~inside
     if cross.any():
         out[cross] = polygonal_part(
-            shapely.intersection(geoms[geom_idx[cross]], zones[zone_idx[cross]])
+            map_chunks(shapely.intersection, geoms[geom_idx[cross]], zones[zone_idx[cross]])
         )
     return out
 

@@ -15,8 +15,13 @@ from pyproj import CRS
 from geotools.area import M2_PER_HA, area_crs_for, check_area_method
 from geotools.geometry import dissolve_by_group
 from geotools.incidents import count_incidents
-from geotools.overlaps import CONCESSION_KINDS, build_overlap_table, summarise_concessions
-from geotools.tenure import clip_to_territories, project, summarise_tenure
+from geotools.overlaps import (
+    CONCESSION_KINDS,
+    PRESSURE_STATUSES,
+    build_overlap_table,
+    summarise_concessions,
+)
+from geotools.tenure import clip_to_territories, project, summarise_tenure, tenure_bits
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +127,9 @@ def compute_territory_stats(
     n = len(t_geoms)
 
     p_geoms = project(parcels, crs)
-    p_clipped = clip_to_territories(t_geoms, p_geoms)
-    tenure = parcels["tenure"].astype(str).to_numpy()[p_clipped.feature]
+    values = parcels["tenure"].astype(str).to_numpy()
+    p_clipped = clip_to_territories(t_geoms, p_geoms, tenure_bits(values))
+    tenure = values[p_clipped.feature]
     tenure_table = summarise_tenure(claimed, p_clipped, tenure)
     outside = {"parcels": _outside(parcels, p_geoms, p_clipped.feature, "parcel")}
 
@@ -132,7 +138,8 @@ def compute_territory_stats(
 
     if concessions is not None and len(concessions):
         c_geoms = project(concessions, crs)
-        c_clipped = clip_to_territories(t_geoms, c_geoms)
+        pressing = np.isin(concessions["status"].astype(str).to_numpy(), PRESSURE_STATUSES)
+        c_clipped = clip_to_territories(t_geoms, c_geoms, pressing.astype(np.int64))
         conc_table = summarise_concessions(claimed, concessions, c_clipped, secured)
         overlaps = build_overlap_table(
             territories, claimed, concessions, shapely.area(c_geoms), c_clipped

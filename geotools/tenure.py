@@ -78,7 +78,9 @@ class ClippedLayer:
         return np.bincount(groups, weights=shapely.area(pieces), minlength=n_territories)
 
 
-def clip_to_territories(territory_geoms: np.ndarray, feature_geoms: np.ndarray) -> ClippedLayer:
+def clip_to_territories(
+    territory_geoms: np.ndarray, feature_geoms: np.ndarray, classes: np.ndarray | None = None
+) -> ClippedLayer:
     """Clip every feature to every territory it overlaps (vectorised, see module docs).
 
     Parameters
@@ -87,6 +89,9 @@ def clip_to_territories(territory_geoms: np.ndarray, feature_geoms: np.ndarray) 
         Territories in the equal-area CRS.
     feature_geoms : numpy.ndarray of shapely.Geometry
         Parcels or concessions in the same CRS.
+    classes : numpy.ndarray of int, optional
+        Bit mask per feature of the unions it will take part in (see :func:`tenure_bits`);
+        overlaps are only looked for between parts that share a bit.
 
     Returns
     -------
@@ -98,8 +103,20 @@ def clip_to_territories(territory_geoms: np.ndarray, feature_geoms: np.ndarray) 
     area = shapely.area(parts)
     keep = area > 0
     t_idx, f_idx, parts, area = t_idx[keep], f_idx[keep], parts[keep], area[keep]
-    pairs = find_overlapping_pairs(parts, t_idx)
+    pairs = find_overlapping_pairs(parts, t_idx, None if classes is None else classes[f_idx])
     return ClippedLayer(t_idx, f_idx, parts, area, pairs)
+
+
+def tenure_bits(tenure: np.ndarray) -> np.ndarray:
+    """Return per parcel a bit mask of the :data:`TENURE_CLASSES` its tenure belongs to.
+
+    ``titled`` parcels take part in the titled and secured unions, ``cession_in_use`` in the
+    secured one, ``in_process`` in its own; ``demarcated`` and unknown tenures in none.
+    """
+    bits = np.zeros(len(tenure), dtype=np.int64)
+    for k, members in enumerate(TENURE_CLASSES.values()):
+        bits |= np.where(np.isin(tenure, members), 1 << k, 0)
+    return bits
 
 
 def project(frame: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
@@ -148,8 +165,9 @@ def compute_tenure_stats(
     """
     crs = area_crs or area_crs_for(territories, parcels)
     t_geoms = project(territories, crs)
-    clipped = clip_to_territories(t_geoms, project(parcels, crs))
-    tenure = parcels["tenure"].astype(str).to_numpy()[clipped.feature]
+    values = parcels["tenure"].astype(str).to_numpy()
+    clipped = clip_to_territories(t_geoms, project(parcels, crs), tenure_bits(values))
+    tenure = values[clipped.feature]
     result = summarise_tenure(shapely.area(t_geoms), clipped, tenure)
     result.insert(0, "territory_id", territories["territory_id"].astype(str).to_numpy())
     return result

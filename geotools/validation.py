@@ -100,6 +100,12 @@ class Ledger:
         for fid in np.asarray(ids, dtype=object):
             self.problems.append(Problem(str(fid), problem, action))
 
+    def note(self, rows: np.ndarray, ids: np.ndarray, problem: str, action: str) -> None:
+        """Record a warning that does not change the features' status (``action`` says why)."""
+        for fid in np.asarray(ids, dtype=object):
+            self.problems.append(Problem(str(fid), problem, action))
+        del rows  # positions are implied by ids; kept in the signature for symmetry with flag
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready report (``layer, read, valid, repaired, rejected, problems``)."""
         return {
@@ -121,8 +127,152 @@ class Ledger:
         )
 
 
+@dataclass
+class _Checks:
+    """Working state of :func:`validate_layer`: geometries, ids and which features are alive."""
+
+    frame: gpd.GeoDataFrame
+    layer: str
+    ledger: Ledger
+    geoms: np.ndarray
+    ids: np.ndarray
+    alive: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.arange(len(self.geoms))
+
+    def alive_geoms(self) -> np.ndarray:
+        """Geometries of alive features, None for the others."""
+        out = np.full(len(self.geoms), None, dtype=object)
+        out[self.alive] = self.geoms[self.alive]
+        return out
+
+    def reject(self, mask: np.ndarray, problem: str) -> None:
+        self.ledger.flag(self.rows[mask], self.ids[mask], problem, REJECTED)
+        self.alive &= ~mask
+
+    def repair(self, mask: np.ndarray, problem: str, action: str) -> None:
+        self.ledger.flag(self.rows[mask], self.ids[mask], problem, f"repaired: {action}")
+
+
+def _check_ids(c: _Checks) -> None:
+    id_col = LAYERS[c.layer].id_column
+    if not id_col:
+        return
+    raw = pd.Series(c.frame[id_col].to_numpy(dtype=object))
+    blank = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy()
+    ids = raw.astype(str).str.strip().to_numpy(dtype=object)
+    if blank.any():
+        ids[blank] = [f"{c.layer}-row-{i + 1}" for i in np.flatnonzero(blank)]
+        c.ids = ids
+        c.repair(blank, f"missing {id_col}", "given an id from its row number")
+    series = pd.Series(ids)
+    dup = series.duplicated(keep="first").to_numpy()
+    if dup.any():
+        occurrence = series[dup].groupby(series[dup]).cumcount().to_numpy() + 2
+        c.ids = ids
+        c.repair(dup, f"duplicate {id_col}", "suffixed #2, #3... to keep ids unique")
+        ids = ids.copy()
+        ids[dup] = [f"{i}#{k}" for i, k in zip(ids[dup], occurrence, strict=True)]
+    c.ids = ids
+
+
+def _check_presence(c: _Checks) -> None:
+    missing = shapely.is_missing(c.geoms)
+    c.reject(missing, "no geometry")
+    c.reject(~missing & shapely.is_empty(c.geoms), "empty geometry")
+
+
+def _check_dimensions(c: _Checks) -> None:
+    has_z = c.alive & shapely.has_z(c.geoms)
+    if has_z.any():
+        c.geoms[has_z] = shapely.force_2d(c.geoms[has_z])
+        c.repair(has_z, "Z/M coordinates", "dropped to 2D")
+
+
+def _check_types(c: _Checks) -> None:
+    spec = LAYERS[c.layer]
+    polygonal = spec.geometry_types[0] == "Polygon"
+    types = np.asarray(shapely.get_type_id(c.geoms))
+    collection = c.alive & (types == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if collection.any() and polygonal:
+        c.geoms[collection] = polygonal_part(c.geoms[collection])
+        c.repair(collection, "geometry collection", "kept the polygonal parts")
+        types = np.asarray(shapely.get_type_id(c.geoms))
+        c.reject(collection & shapely.is_empty(c.geoms), "no polygonal part")
+    allowed = [shapely.GeometryType[t.upper()].value for t in spec.geometry_types]
+    wrong = c.alive & ~np.isin(types, allowed)
+    if wrong.any():
+        kinds = sorted(set(types[wrong].tolist()))
+        names = ", ".join(shapely.GeometryType(k).name.title() for k in kinds)
+        c.reject(
+            wrong, f"wrong geometry type ({names}; {c.layer} need {'/'.join(spec.geometry_types)})"
+        )
+
+
+def _check_validity(c: _Checks) -> None:
+    if LAYERS[c.layer].geometry_types[0] != "Polygon":
+        return
+    invalid = c.alive & ~shapely.is_valid(c.geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(c.geoms[invalid])
+        before = np.abs(shapely.area(c.geoms[invalid]))  # the invalid ring's shoelace area
+        fixed = polygonal_part(shapely.make_valid(c.geoms[invalid]))
+        after = shapely.area(fixed)
+        c.geoms[invalid] = fixed
+        for row, reason, a0, a1 in zip(c.rows[invalid], reasons, before, after, strict=True):
+            change = (a1 - a0) / a0 * 100 if a0 else 0.0
+            c.ledger.flag(
+                np.array([row]),
+                c.ids[[row]],
+                f"invalid geometry: {reason}",
+                "repaired: make_valid, polygonal parts kept (planar area "
+                f"{change:+.3f} % against the invalid ring's shoelace area)",
+            )
+    c.reject(c.alive & (shapely.area(c.geoms) <= 0), "zero area")
+
+
+def _check_null_island(c: _Checks) -> None:
+    crs = c.frame.crs
+    if crs is None or not crs.is_geographic or LAYERS[c.layer].geometry_types[0] != "Point":
+        return
+    x = shapely.get_x(c.alive_geoms())
+    y = shapely.get_y(c.alive_geoms())
+    zero = (
+        c.alive
+        & (np.nan_to_num(np.abs(x), nan=1) < 1e-9)
+        & (np.nan_to_num(np.abs(y), nan=1) < 1e-9)
+    )
+    c.reject(zero, "at 0°, 0° (missing coordinates written as zeros)")
+
+
+def _check_duplicate_geometries(c: _Checks) -> None:
+    if not c.alive.any():
+        return
+    keys = pd.Series(shapely.to_wkb(shapely.normalize(c.alive_geoms()), hex=True))
+    keys[~c.alive] = None
+    dup = (keys.duplicated(keep="first") & keys.notna()).to_numpy()
+    if not dup.any():
+        return
+    first_id = pd.Series(c.ids).groupby(keys).transform("first").to_numpy()
+    what = (
+        "counted once by unions"
+        if LAYERS[c.layer].geometry_types[0] == "Polygon"
+        else ("kept; check whether it is the same record")
+    )
+    for row in np.flatnonzero(dup):
+        c.ledger.note(
+            np.array([row]), c.ids[[row]], f"same geometry as {first_id[row]}", f"kept ({what})"
+        )
+
+
 def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.GeoDataFrame:
     """Check and repair a schema-normalised layer; return the features fit for analysis.
+
+    Checks, in order: ids (missing: numbered; duplicated: suffixed), missing or empty geometry,
+    Z/M coordinates, geometry type (collections reduced to their polygons), validity
+    (``make_valid``), zero area, points at 0°, 0°, duplicate geometries (noted, kept).
 
     Parameters
     ----------
@@ -139,94 +289,26 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
         Valid and repaired features (rejected ones removed), geometries 2D and valid.
     """
     spec = LAYERS[layer]
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    id_col = spec.id_column
-    ids = (
-        frame[id_col].astype(str).to_numpy()
-        if id_col
-        else np.array([f"#{i + 1}" for i in range(len(frame))], dtype=object)
+    checks = _Checks(
+        frame=frame,
+        layer=layer,
+        ledger=ledger,
+        geoms=np.asarray(frame.geometry.values, dtype=object).copy(),
+        ids=np.array([f"#{i + 1}" for i in range(len(frame))], dtype=object),
+        alive=np.ones(len(frame), dtype=bool),
     )
-    rows = np.arange(len(frame))
-
-    missing = shapely.is_missing(geoms)
-    ledger.flag(rows[missing], ids[missing], "no geometry", REJECTED)
-    empty = ~missing & shapely.is_empty(geoms)
-    ledger.flag(rows[empty], ids[empty], "empty geometry", REJECTED)
-    alive = ~(missing | empty)
-
-    has_z = alive & shapely.has_z(geoms)
-    if has_z.any():
-        geoms[has_z] = shapely.force_2d(geoms[has_z])
-        ledger.flag(rows[has_z], ids[has_z], "Z/M coordinates", "repaired: dropped to 2D")
-
-    types = np.asarray(shapely.get_type_id(geoms))
-    allowed_ids = [shapely.GeometryType[t.upper()].value for t in spec.geometry_types]
-    collection = alive & (types == shapely.GeometryType.GEOMETRYCOLLECTION)
-    if collection.any() and spec.geometry_types[0] == "Polygon":
-        geoms[collection] = polygonal_part(geoms[collection])
-        ledger.flag(
-            rows[collection],
-            ids[collection],
-            "geometry collection",
-            "repaired: kept the polygonal parts",
-        )
-        types = np.asarray(shapely.get_type_id(geoms))
-        now_empty = collection & shapely.is_empty(geoms)
-        ledger.flag(rows[now_empty], ids[now_empty], "no polygonal part", REJECTED)
-        alive &= ~now_empty
-    wrong = alive & ~np.isin(types, allowed_ids)
-    if wrong.any():
-        kinds = sorted(set(shapely.get_type_id(geoms[wrong]).tolist()))
-        names = ", ".join(shapely.GeometryType(k).name.title() for k in kinds)
-        ledger.flag(
-            rows[wrong],
-            ids[wrong],
-            f"wrong geometry type ({names}; {layer} need {'/'.join(spec.geometry_types)})",
-            REJECTED,
-        )
-        alive &= ~wrong
-
-    if spec.geometry_types[0] == "Polygon":
-        invalid = alive & ~shapely.is_valid(geoms)
-        if invalid.any():
-            reasons = shapely.is_valid_reason(geoms[invalid])
-            before = np.abs(shapely.area(geoms[invalid]))  # the invalid ring's shoelace area
-            fixed = polygonal_part(shapely.make_valid(geoms[invalid]))
-            after = shapely.area(fixed)
-            geoms[invalid] = fixed
-            for row, fid, reason, a0, a1 in zip(
-                rows[invalid], ids[invalid], reasons, before, after, strict=True
-            ):
-                change = (a1 - a0) / a0 * 100 if a0 else 0.0
-                ledger.flag(
-                    np.array([row]),
-                    np.array([fid]),
-                    f"invalid geometry: {reason}",
-                    "repaired: make_valid, polygonal parts kept (planar area "
-                    f"{change:+.3f} % against the invalid ring's shoelace area)",
-                )
-        zero = alive & (shapely.area(geoms) <= 0)
-        ledger.flag(rows[zero], ids[zero], "zero area", REJECTED)
-        alive &= ~zero
-
-    if id_col:
-        blank = alive & pd.Series(frame[id_col]).isna().to_numpy()
-        ids_series = pd.Series(ids)
-        dup = alive & ids_series.duplicated(keep="first").to_numpy() & ~blank
-        if dup.any():
-            occurrence = ids_series[dup].groupby(ids_series[dup]).cumcount().to_numpy() + 2
-            new_ids = np.array([f"{i}#{k}" for i, k in zip(ids[dup], occurrence, strict=True)])
-            ledger.flag(
-                rows[dup],
-                ids[dup],
-                f"duplicate {id_col}",
-                "repaired: suffixed #2, #3... to keep ids unique",
-            )
-            ids = ids.copy()
-            ids[dup] = new_ids
-
+    for check in (
+        _check_ids,
+        _check_presence,
+        _check_dimensions,
+        _check_types,
+        _check_validity,
+        _check_null_island,
+        _check_duplicate_geometries,
+    ):
+        check(checks)
     out = frame.copy()
-    out = out.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs, index=frame.index))
-    if id_col:
-        out[id_col] = ids
-    return out.loc[alive].copy()
+    out = out.set_geometry(gpd.GeoSeries(checks.geoms, crs=frame.crs, index=frame.index))
+    if spec.id_column:
+        out[spec.id_column] = checks.ids
+    return out.loc[checks.alive].copy()

@@ -170,3 +170,22 @@ def test_unknown_vocabulary_values_are_kept_and_listed(tmp_path):
     assert list(layer.frame["status"]) == ["active", "RARO"]
     assert list(layer.frame["holder"]) == ["Minera X", "Y"]
     assert layer.ledger.notes["fields"]["unknown_values"] == {"status": ["RARO"]}
+
+
+def test_missing_ids_null_island_and_duplicate_geometries(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"incident_id": ["i1", None, "i3", "i4"], "date": ["2017-09-01"] * 4},
+        geometry=[shapely.Point(-74.6, -8.4), shapely.Point(-74.7, -8.5),
+                  shapely.Point(0, 0), shapely.Point(-74.6, -8.4)],
+        crs=4326,
+    )
+    path = tmp_path / "i.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    layer = read_layer(path, "incidents")
+    report = layer.ledger.to_dict()
+    assert (report["valid"], report["repaired"], report["rejected"]) == (2, 1, 1)
+    assert list(layer.frame["incident_id"]) == ["i1", "incidents-row-2", "i4"]
+    problems = {(p["feature"], p["problem"]) for p in report["problems"]}
+    assert ("incidents-row-2", "missing incident_id") in problems
+    assert ("i3", "at 0°, 0° (missing coordinates written as zeros)") in problems
+    assert ("i4", "same geometry as i1") in problems  # noted, kept
