@@ -111,10 +111,33 @@ def layer_options(func: F) -> F:
         click.option(
             "--assume-crs", metavar="CRS", help="CRS for files that declare none, e.g. EPSG:32718."
         ),
+        click.option(
+            "--map",
+            "field_map",
+            metavar="LAYER.COLUMN=SOURCE",
+            multiple=True,
+            help="Field mapping, repeatable: e.g. --map territories.name=NOMBRE_CN "
+            "--map parcels.tenure=SITUACION.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, sep, source = item.partition("=")
+        layer, dot, column = target.partition(".")
+        if not sep or not dot or not source or not column:
+            raise click.BadParameter(
+                f"{item!r}: use LAYER.COLUMN=SOURCE, e.g. territories.name=NOMBRE",
+                param_hint="--map",
+            )
+        out.setdefault(layer.strip(), {})[column.strip()] = source.strip()
+    return out
 
 
 def _paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
@@ -163,7 +186,12 @@ def stats(
     from geotools.stats import describe_territory
 
     run = run_stats(
-        _paths(kwargs), out_dir, nearby_km=nearby_km, overwrite=overwrite, assume_crs=assume_crs
+        _paths(kwargs),
+        out_dir,
+        nearby_km=nearby_km,
+        overwrite=overwrite,
+        assume_crs=assume_crs,
+        mappings=_mappings(kwargs.pop("field_map")),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -282,10 +310,88 @@ def map_command(
 
     target = Path(out_file)
     check_outputs_free(target.parent, [target.name], overwrite)
-    layers = read_inputs(_paths(kwargs), assume_crs=assume_crs)
+    layers = read_inputs(
+        _paths(kwargs), assume_crs=assume_crs, mappings=_mappings(kwargs.pop("field_map"))
+    )
     result = compute_stats(layers, nearby_km=nearby_km)
     write_map_html(result, layers, target, lang=lang, overwrite=overwrite, profile=profile)
     click.echo(f"Wrote {target}")
+
+
+def _importer_help() -> str:
+    from geotools.importers import IMPORTERS
+
+    lines = [f"{name}: {imp.description} ({imp.layer})" for name, imp in sorted(IMPORTERS.items())]
+    return "\b\nSources:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@main.command("import", epilog=_importer_help())
+@click.argument("source", metavar="SOURCE")
+@click.argument("path", type=click.Path())
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="GeoPackage to write (layer named after the canonical layer); the QA report "
+    "goes beside it as FILE.qa.json.",
+)
+@click.option("--assume-crs", metavar="CRS", help="CRS for a file that declares none.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@common_options
+def import_command(
+    source: str, path: str, out: str, assume_crs: str | None, overwrite: bool
+) -> None:
+    """Import a known export (ACLED, KoboToolbox/ODK, Mapeo, Defensoría, monitors' records,
+    LandMark...) into a canonical, validated GeoPackage layer.
+
+    Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
+    reason); the licence terms of the source, if any, are recorded there too.
+    """
+    from geotools.importers import IMPORTERS
+    from geotools.io import check_outputs_free, read_layer, write_geopackage, write_json
+
+    if source not in IMPORTERS:
+        raise click.BadParameter(
+            f"{source!r}; choose one of {', '.join(sorted(IMPORTERS))}", param_hint="SOURCE"
+        )
+    target = Path(out)
+    report = target.with_suffix(".qa.json")
+    check_outputs_free(target.parent, [target.name, report.name], overwrite)
+    kind = IMPORTERS[source].layer
+    layer = read_layer(path, kind, source=source, assume_crs=assume_crs)
+    write_geopackage({kind: layer.frame}, target, overwrite=overwrite)
+    write_json(layer.ledger.to_dict(), report, overwrite=overwrite)
+    click.echo(layer.ledger.summary())
+    licence = IMPORTERS[source].licence_note
+    if licence:
+        click.echo(f"Licence: {licence}")
+    click.echo(f"Wrote {target} ({kind}) and {report}")
+
+
+@main.command("run")
+@click.argument("project", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Write the outputs here instead of the project's own out folder.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace earlier outputs.")
+@common_options
+def run_command(project: str, out: str | None, overwrite: bool) -> None:
+    """Run a whole study from a project file (TOML).
+
+    The project file names the layers (paths relative to it), their field and value mappings,
+    importers and options, so a study is re-run with one command. A commented example:
+    data/raw/demo_project.toml.
+    """
+    from geotools.project import run_project
+    from geotools.stats import describe_territory
+
+    spec, run = run_project(project, overwrite=overwrite, out=out)
+    _print_summary(run)
+    for _, row in run.stats.table.iterrows():
+        click.echo(describe_territory(row))
+    click.echo(f"Wrote {spec.out}/" + (f" and {spec.map}" if spec.map else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,7 +89,7 @@ def describe_crs(crs: CRS | None) -> str:
 
 
 def check_coordinates_plausible(
-    crs: CRS, bounds: tuple[float, float, float, float], source: str
+    crs: CRS, bounds: tuple[float, float, float, float], source: str, assumed: bool = False
 ) -> None:
     """Raise :class:`CRSError` when coordinates cannot be in ``crs``.
 
@@ -104,6 +104,8 @@ def check_coordinates_plausible(
         ``(minx, miny, maxx, maxy)`` of the layer in that CRS.
     source : str
         File name, for the message.
+    assumed : bool, default False
+        The CRS was given by the user (``--assume-crs``): trust it for projected CRSs.
     """
     minx, miny, maxx, maxy = bounds
     if not np.all(np.isfinite(bounds)):
@@ -116,6 +118,18 @@ def check_coordinates_plausible(
             f"{source}: coordinates ({minx:.0f}, {miny:.0f}) to ({maxx:.0f}, {maxy:.0f}) are not "
             f"degrees, but the layer says it is {describe_crs(crs)}. They look like projected "
             f"metres{hint}; re-run with --assume-crs EPSG:XXXXX naming the layer's real CRS."
+        )
+    looks_like_degrees = (
+        max(abs(minx), abs(maxx)) <= 180
+        and max(abs(miny), abs(maxy)) <= 90
+        and (maxx - minx) < 30
+        and (maxy - miny) < 30
+    )
+    if crs.is_projected and looks_like_degrees and not assumed:
+        raise CRSError(
+            f"{source}: coordinates ({minx:.4f}, {miny:.4f}) to ({maxx:.4f}, {maxy:.4f}) look "
+            f"like degrees, but the layer says it is {describe_crs(crs)} (metres). Re-run with "
+            "--assume-crs EPSG:4326 if they are longitude/latitude."
         )
 
 

@@ -108,9 +108,16 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
     if lon and lat:
         x = pd.to_numeric(table[lon], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(table[lat], errors="coerce").to_numpy(dtype=float)
+        crs = assume_crs or CRS.from_epsg(4326)
+        swapped = find_swapped_points(x, y) if crs.is_geographic else np.zeros(len(x), bool)
+        x, y = np.where(swapped, y, x), np.where(swapped, x, y)
         geoms = np.asarray(shapely.points(x, y), dtype=object)
         geoms[~(np.isfinite(x) & np.isfinite(y))] = None
-        frame = gpd.GeoDataFrame(table, geometry=geoms, crs=assume_crs or CRS.from_epsg(4326))
+        frame = gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
+        frame.attrs[READ_REPAIRS] = [
+            (int(row), f"{lat} and {lon} swapped", "repaired: swapped back")
+            for row in np.flatnonzero(swapped)
+        ]
         return frame
     wkt = _find_column(columns, WKT_NAMES)
     if wkt:
@@ -125,6 +132,44 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
         f"latitude {'/'.join(LAT_NAMES[:4])} or a WKT column); rename them or convert the table "
         "to a GIS format"
     )
+
+
+def find_swapped_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return a mask of points whose longitude and latitude were entered the wrong way round.
+
+    A point is swapped when its latitude is impossible (beyond ±90°) while its longitude would be
+    a valid latitude, or when, in a table of at least 5 points, swapping it brings it from more
+    than 5° away to within 2° of the table's median point (the others' cluster). The second rule
+    assumes most rows are right.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of float
+        Longitudes and latitudes as given (NaN for missing).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where the point should be ``(y, x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lon = np.array([-74.6, -74.7, -74.5, -8.4, -74.8, -74.6])
+    >>> lat = np.array([-8.3, -8.4, -8.5, -74.65, -8.2, -8.35])
+    >>> find_swapped_points(lon, lat).tolist()
+    [False, False, False, True, False, False]
+    """
+    finite = np.isfinite(x) & np.isfinite(y)
+    impossible = finite & (np.abs(y) > 90) & (np.abs(x) <= 90)
+    usable = finite & ~impossible
+    if usable.sum() < 5:
+        return impossible
+    mx, my = np.median(x[usable]), np.median(y[usable])
+    as_given = np.hypot(x - mx, y - my)
+    as_swapped = np.hypot(y - mx, x - my)
+    cluster = usable & (as_given > 5) & (as_swapped < 2)
+    return impossible | cluster
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -209,8 +254,10 @@ def read_frame(
             f"{file}: the layer has no coordinate reference system{hint}. Add one in your GIS "
             "(e.g. a .prj for a shapefile) or re-run with --assume-crs EPSG:XXXXX"
         )
-    if len(frame):
-        check_coordinates_plausible(frame.crs, tuple(frame.total_bounds), str(file))
+    if len(frame) and not shapely.is_missing(np.asarray(frame.geometry.values)).all():
+        check_coordinates_plausible(
+            frame.crs, tuple(frame.total_bounds), str(file), assumed=assumed is not None
+        )
     return frame
 
 
@@ -234,10 +281,28 @@ def _read_ogr(file: Path, layer: str | None) -> gpd.GeoDataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            return pyogrio.read_dataframe(target, layer=layer, use_arrow=False)
+            frame = pyogrio.read_dataframe(target, layer=layer, use_arrow=False)
         except shapely.errors.GEOSException as exc:
             log.info("%s: GEOS refused a geometry (%s); reading raw and repairing", file, exc)
             return _read_ogr_repairing(target, layer)
+        if _looks_like_utf8_read_as_latin1(frame):
+            # A shapefile without .cpg is decoded as Latin-1; UTF-8 text then reads "AshÃ¡ninka".
+            frame = pyogrio.read_dataframe(target, layer=layer, use_arrow=False, encoding="UTF-8")
+            frame.attrs["geotools_encoding"] = "UTF-8 (detected: the file declares no encoding)"
+        return frame
+
+
+_MOJIBAKE = r"[ÃÂ][\x80-\xbf]"
+
+
+def _looks_like_utf8_read_as_latin1(frame: pd.DataFrame) -> bool:
+    """True when text columns hold the typical marks of UTF-8 decoded as Latin-1."""
+    for column in frame.columns:
+        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
+            text = frame[column].dropna().astype(str)
+            if len(text) and text.str.contains(_MOJIBAKE, regex=True).any():
+                return True
+    return False
 
 
 #: Key in ``GeoDataFrame.attrs`` listing ``(row, problem, repair)`` found while reading.
@@ -270,6 +335,8 @@ def read_layer(
     mapping: Mapping[str, str] | None = None,
     layer: str | None = None,
     assume_crs: str | CRS | None = None,
+    source: str | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Layer:
     """Read, normalise and validate one canonical layer.
 
@@ -285,6 +352,11 @@ def read_layer(
         Layer inside a multi-layer file.
     assume_crs : str or pyproj.CRS, optional
         CRS for a file that declares none.
+    source : str, optional
+        Read the file with an importer (``acled``, ``kobo``, ``mapeo``...; see
+        :mod:`geotools.importers`) instead of as a plain GIS layer.
+    values : mapping, optional
+        ``{canonical column: {source value: canonical value}}`` vocabulary mapping.
 
     Returns
     -------
@@ -301,14 +373,27 @@ def read_layer(
     if kind not in LAYERS:
         raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
     file, _ = parse_layer_argument(path)
-    raw = read_frame(path, layer=layer, assume_crs=assume_crs)
+    if source:
+        from geotools.importers import import_file
+
+        produced, raw = import_file(source, file)
+        if produced != kind:
+            raise ValidationError(f"{file}: the {source} importer gives {produced}, not {kind}")
+        if assume_crs is not None:
+            raw = raw.set_crs(assume_crs, allow_override=True)
+    else:
+        raw = read_frame(path, layer=layer, assume_crs=assume_crs)
     raw = raw.reset_index(drop=True)
     try:
-        frame, fields = normalise_schema(raw, kind, mapping)
+        frame, fields = normalise_schema(raw, kind, mapping, values)
     except ValidationError as exc:
         raise ValidationError(f"{file}: {exc}") from exc
     ledger = Ledger(layer=kind, source=file.name, read=len(frame))
     ledger.notes["crs"] = describe_crs(raw.crs)
+    if source:
+        ledger.notes["importer"] = raw.attrs.get("geotools_import", {"source": source})
+    if "geotools_encoding" in raw.attrs:
+        ledger.notes["encoding"] = raw.attrs["geotools_encoding"]
     if assume_crs is not None:
         ledger.notes["crs_assumed"] = str(assume_crs)
     ledger.notes["fields"] = {

@@ -25,6 +25,7 @@ from geotools.io import (
 )
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.stats import StatsResult, compute_territory_stats, round_table
+from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def read_inputs(
             layers[kind] = read_layer(
                 path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
             )
+    flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
 
 
@@ -159,11 +161,12 @@ def run_stats(
     nearby_km: float = 5.0,
     overwrite: bool = False,
     assume_crs: str | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``."""
     out = Path(out_dir)
     check_outputs_free(out, STATS_OUTPUTS, overwrite)  # fail before a long analysis, not after
-    layers = read_inputs(paths, assume_crs=assume_crs)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
     result = compute_stats(layers, nearby_km=nearby_km)
     written = write_stats(result, layers, out, overwrite=overwrite)
     return RunResult(result, layers, written)
@@ -176,6 +179,7 @@ def write_map_html(
     lang: str = "es",
     overwrite: bool = False,
     profile: str = "public",
+    title: str | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -195,6 +199,7 @@ def write_map_html(
         infrastructure=frame("infrastructure"),
         lang=lang,
         profile=profile,
+        title=title,
     )
     path = Path(target)
     with atomic_path(path, overwrite) as tmp:

@@ -348,21 +348,27 @@ def _resolve_columns(
 
 
 def _recode(series: pd.Series, table: Mapping[str, str], vocabulary: tuple[str, ...]) -> pd.Series:
-    """Map known aliases onto the vocabulary; keep other values as they are."""
+    """Map known aliases onto the vocabulary; keep other values as they are.
+
+    Each distinct value is converted once, then mapped onto the column (a layer of a million
+    parcels has a handful of tenure values).
+    """
 
     def convert(value: object) -> object:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return value
         key = normalise_name(str(value))
         if key in vocabulary:
             return key
         return table.get(key, value)
 
-    return series.map(convert)
+    lookup = {value: convert(value) for value in series.dropna().unique()}
+    return series.map(lookup).where(series.notna(), series)
 
 
 def normalise_schema(
-    frame: gpd.GeoDataFrame, layer: str, mapping: Mapping[str, str] | None = None
+    frame: gpd.GeoDataFrame,
+    layer: str,
+    mapping: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, FieldMapping]:
     """Map a source layer onto the canonical columns of ``layer``.
 
@@ -374,6 +380,9 @@ def normalise_schema(
         One of :data:`LAYERS`.
     mapping : mapping of str to str, optional
         User mapping ``{canonical column: source column}``; it wins over the alias table.
+    values : mapping of str to mapping, optional
+        User vocabulary mapping ``{canonical column: {source value: canonical value}}``; it wins
+        over the built-in value aliases (keys are compared lower-cased, without accents).
 
     Returns
     -------
@@ -421,7 +430,9 @@ def normalise_schema(
     for column, vocabulary in VOCABULARIES.get(layer, {}).items():
         if column not in out.columns:
             continue
-        table = VALUE_ALIASES.get(layer, {}).get(column, {})
+        table = dict(VALUE_ALIASES.get(layer, {}).get(column, {}))
+        user_values = (values or {}).get(column, {})
+        table.update({normalise_name(k): v for k, v in user_values.items()})
         before = out[column]
         after = _recode(before, table, vocabulary)
         changed = before.notna() & (before.astype(str) != after.astype(str))

@@ -7,6 +7,7 @@ The checks here are vectorised over the whole layer. Counts always add up:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,11 +101,10 @@ class Ledger:
         for fid in np.asarray(ids, dtype=object):
             self.problems.append(Problem(str(fid), problem, action))
 
-    def note(self, rows: np.ndarray, ids: np.ndarray, problem: str, action: str) -> None:
+    def note(self, ids: np.ndarray, problem: str, action: str) -> None:
         """Record a warning that does not change the features' status (``action`` says why)."""
         for fid in np.asarray(ids, dtype=object):
             self.problems.append(Problem(str(fid), problem, action))
-        del rows  # positions are implied by ids; kept in the signature for symmetry with flag
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready report (``layer, read, valid, repaired, rejected, problems``)."""
@@ -262,9 +262,7 @@ def _check_duplicate_geometries(c: _Checks) -> None:
         else ("kept; check whether it is the same record")
     )
     for row in np.flatnonzero(dup):
-        c.ledger.note(
-            np.array([row]), c.ids[[row]], f"same geometry as {first_id[row]}", f"kept ({what})"
-        )
+        c.ledger.note(c.ids[[row]], f"same geometry as {first_id[row]}", f"kept ({what})")
 
 
 def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.GeoDataFrame:
@@ -312,3 +310,53 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
     if spec.id_column:
         out[spec.id_column] = checks.ids
     return out.loc[checks.alive].copy()
+
+
+def flag_far_outside(
+    layers: Mapping[str, tuple[gpd.GeoDataFrame, Ledger]], reference: str = "territories"
+) -> None:
+    """Note features lying far outside the area of the reference layer (usually a typo).
+
+    A feature is "far outside" when its representative point lies beyond the reference layer's
+    longitude/latitude box widened by half its size (at least 1°). Such features are kept (they
+    may be legitimate) but listed in their ledger with the distance, so a digit dropped from a
+    coordinate does not go unnoticed.
+
+    Parameters
+    ----------
+    layers : mapping of str to (GeoDataFrame, Ledger)
+        Analysis-ready layers by kind and their ledgers.
+    reference : str, default "territories"
+        Kind of the layer whose extent is the study area.
+    """
+    if reference not in layers or len(layers[reference][0]) == 0:
+        return
+    ref = layers[reference][0].to_crs(4326)
+    minx, miny, maxx, maxy = ref.total_bounds
+    margin = max(1.0, 0.5 * max(maxx - minx, maxy - miny))
+    box = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+    for kind, (frame, ledger) in layers.items():
+        if kind == reference or len(frame) == 0:
+            continue
+        points = shapely.point_on_surface(np.asarray(frame.to_crs(4326).geometry.values))
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        dx = np.maximum(np.maximum(box[0] - x, x - box[2]), 0)
+        dy = np.maximum(np.maximum(box[1] - y, y - box[3]), 0)
+        far = (dx > 0) | (dy > 0)
+        if not far.any():
+            continue
+        id_col = LAYERS[kind].id_column
+        ids = frame[id_col].to_numpy() if id_col else np.array([f"#{i}" for i in range(len(x))])
+        km = np.hypot(dx, dy) * 111.0  # degrees to km, rough: the message only needs the scale
+        for fid, dist in zip(ids[far], km[far], strict=True):
+            ledger.note(
+                np.array([fid]),
+                f"far outside the {reference} (about {dist:,.0f} km beyond their area)",
+                "kept: check its coordinates",
+            )
+        log.warning(
+            "%s: %d feature(s) far outside the %s; see the QA report",
+            kind,
+            int(far.sum()),
+            reference,
+        )

@@ -161,3 +161,19 @@ def test_console_script_help_and_missing_file(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"error: {tmp_path / 'none.gpkg'}: file not found"
+
+
+@pytest.mark.realdata
+def test_import_command_on_real_monitoring_records(realdata, tmp_path):
+    source = realdata / "observatorio-ambiental-peruano" / "monitoreo-indigena_sample.csv"
+    out = tmp_path / "monitoreo.gpkg"
+    result = run(["import", "monitoring", str(source), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "95 read, 95 valid, 0 repaired, 0 rejected" in result.output
+    frame = pyogrio.read_dataframe(out, layer="incidents")
+    assert len(frame) == 95
+    assert "responsable" not in frame.columns  # the data-entry person is a personal field
+    report = json.loads((tmp_path / "monitoreo.qa.json").read_text())
+    assert report["notes"]["importer"]["source"] == "monitoring"
+    unknown = run(["import", "facebook", str(source), "--out", str(tmp_path / "x.gpkg")])
+    assert unknown.exit_code == 2

@@ -132,13 +132,14 @@ def test_missing_required_column_names_the_fix(tmp_path):
 
 
 def test_ledger_accounts_for_every_feature(tmp_path):
-    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    x, y = 500_000, 9_000_000  # UTM 18S metres near Pucallpa
+    bowtie = shapely.Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
     geoms = [
-        shapely.box(0, 0, 1, 1),
+        shapely.box(x, y, x + 100, y + 100),
         bowtie,
         None,
-        shapely.Point(0, 0),
-        shapely.box(2, 2, 3, 3),
+        shapely.Point(x, y),
+        shapely.box(x + 200, y, x + 300, y + 100),
         shapely.Polygon(),
     ]
     frame = gpd.GeoDataFrame(
@@ -161,7 +162,10 @@ def test_ledger_accounts_for_every_feature(tmp_path):
 def test_unknown_vocabulary_values_are_kept_and_listed(tmp_path):
     frame = gpd.GeoDataFrame(
         {"codigou": ["1", "2"], "estado": ["VIGENTE", "RARO"], "titular": ["Minera X", "Y"]},
-        geometry=[shapely.box(0, 0, 1, 1)] * 2,
+        geometry=[
+            shapely.box(500_000, 9_000_000, 501_000, 9_001_000),
+            shapely.box(502_000, 9_000_000, 503_000, 9_001_000),
+        ],
         crs=32718,
     )
     path = tmp_path / "c.gpkg"
@@ -189,3 +193,43 @@ def test_missing_ids_null_island_and_duplicate_geometries(tmp_path):
     assert ("incidents-row-2", "missing incident_id") in problems
     assert ("i3", "at 0°, 0° (missing coordinates written as zeros)") in problems
     assert ("i4", "same geometry as i1") in problems  # noted, kept
+
+
+def test_swapped_lat_lon_rows_in_a_table_are_swapped_back(tmp_path):
+    path = tmp_path / "monitoreo.csv"
+    pd.DataFrame({
+        "codigo": ["m1", "m2", "m3", "m4", "m5", "m6"],
+        "fecha": ["2018-03-23"] * 6,
+        "lat": [-2.80, -2.85, -76.10, -2.90, -2.75, -95.0],
+        "lon": [-76.05, -76.20, -2.82, -76.15, -76.00, -3.0],
+    }).to_csv(path, index=False)
+    layer = read_layer(path, "incidents")
+    xy = shapely.get_coordinates(layer.frame.geometry.to_numpy())
+    assert (xy[:, 0] < -70).all()
+    assert (xy[:, 1] > -4).all()
+    swapped = [p["feature"] for p in layer.ledger.to_dict()["problems"]
+               if p["problem"] == "lat and lon swapped"]
+    assert swapped == ["m3", "m6"]  # m3 by the cluster rule, m6 (latitude -95) as impossible
+
+
+def test_degrees_labelled_as_metres_are_refused(tmp_path, case):
+    path = tmp_path / "wrong.gpkg"
+    frame = case["territories"].to_crs(4326).set_crs(32718, allow_override=True)
+    pyogrio.write_dataframe(frame, path)
+    with pytest.raises(CRSError, match=r"look like degrees.*--assume-crs EPSG:4326"):
+        read_layer(path, "territories")
+    assert len(read_layer(path, "territories", assume_crs="EPSG:4326").frame) == 4
+
+
+@pytest.mark.parametrize(("encoding", "keep_cpg"), [("UTF-8", False), ("ISO-8859-1", False),
+                                                    ("ISO-8859-1", True), ("UTF-8", True)])
+def test_shapefile_text_encodings(tmp_path, encoding, keep_cpg):
+    name = "Comunidad Nativa Ñuñu (Asháninka)"
+    frame = gpd.GeoDataFrame({"codigo": ["c1"], "nombre": [name]},
+                             geometry=[shapely.box(-74.7, -8.4, -74.6, -8.3)], crs=4326)
+    path = tmp_path / "comunidades.shp"
+    pyogrio.write_dataframe(frame, path, encoding=encoding)
+    if not keep_cpg:
+        path.with_suffix(".cpg").unlink()
+    layer = read_layer(path, "territories")
+    assert layer.frame["name"].iloc[0] == name

@@ -1,0 +1,237 @@
+"""Project files: one TOML file that names the layers, their mappings and the options of a study.
+
+An analyst re-runs a whole study with ``geotools run project.toml``. Paths are relative to the
+project file. Unknown keys are refused (a typo must not silently change a study). See
+``data/raw/demo_project.toml`` for a commented example.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from geotools.errors import SourceError, ValidationError
+from geotools.io import Layer, check_outputs_free, read_layer
+from geotools.pipeline import (
+    LAYER_KINDS,
+    STATS_OUTPUTS,
+    RunResult,
+    compute_stats,
+    write_map_html,
+    write_stats,
+)
+from geotools.validation import flag_far_outside
+
+log = logging.getLogger(__name__)
+
+PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
+OPTION_KEYS = {"nearby_km", "assume_crs"}
+LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values"}
+
+
+@dataclass
+class LayerSpec:
+    """One layer of a project: where it is and how its fields map onto the canonical ones."""
+
+    kind: str
+    path: Path
+    layer: str | None = None
+    source: str | None = None
+    assume_crs: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Project:
+    """A parsed project file.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The project file.
+    name : str
+        Study name (used as the map title).
+    out : pathlib.Path
+        Folder for the tables, GeoPackage, provenance and QA reports.
+    map : pathlib.Path or None
+        HTML map to write, if any.
+    lang : str
+        Map language (``es`` or ``en``).
+    map_profile : str
+        ``public`` or ``internal`` (see ``geotools map --help``).
+    nearby_km : float
+        Distance for ``incidents_nearby``.
+    layers : dict of str to LayerSpec
+        Layers by kind.
+    """
+
+    path: Path
+    name: str
+    out: Path
+    map: Path | None
+    lang: str
+    map_profile: str
+    nearby_km: float
+    layers: dict[str, LayerSpec]
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ValidationError(
+            f"{path}: unknown key(s) {', '.join(unknown)} in [{where}]; allowed: "
+            f"{', '.join(sorted(allowed))}"
+        )
+
+
+def _string_table(value: Any, where: str, path: Path) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValidationError(f"{path}: [{where}] must map names to strings")
+    return {str(k): v for k, v in value.items()}
+
+
+def read_project(path: str | os.PathLike[str]) -> Project:
+    """Parse and check a project file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        TOML project file.
+
+    Returns
+    -------
+    Project
+        Paths resolved against the project file's folder.
+
+    Raises
+    ------
+    SourceError
+        The file is missing or not valid TOML.
+    ValidationError
+        A key is unknown, a required entry is missing or a value has the wrong type.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise SourceError(f"{file}: project file not found")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{file}: not a valid TOML project file ({exc})") from exc
+    _check_keys(data, {"project", "options", "layers"}, "top level", file)
+    base = file.parent
+    meta = data.get("project", {})
+    options = data.get("options", {})
+    _check_keys(meta, PROJECT_KEYS, "project", file)
+    _check_keys(options, OPTION_KEYS, "options", file)
+    layers_table = data.get("layers", {})
+    _check_keys(layers_table, set(LAYER_KINDS), "layers", file)
+    default_crs = options.get("assume_crs")
+    layers: dict[str, LayerSpec] = {}
+    for kind, spec in layers_table.items():
+        if not isinstance(spec, dict) or "path" not in spec:
+            raise ValidationError(f"{file}: [layers.{kind}] needs a path")
+        _check_keys(spec, LAYER_KEYS, f"layers.{kind}", file)
+        values = spec.get("values", {})
+        layers[kind] = LayerSpec(
+            kind=kind,
+            path=base / spec["path"],
+            layer=spec.get("layer"),
+            source=spec.get("source"),
+            assume_crs=spec.get("assume_crs", default_crs),
+            mapping=_string_table(spec.get("mapping", {}), f"layers.{kind}.mapping", file),
+            values={
+                column: _string_table(table, f"layers.{kind}.values.{column}", file)
+                for column, table in values.items()
+            },
+        )
+    for required in ("territories", "parcels"):
+        if required not in layers:
+            raise ValidationError(f"{file}: [layers.{required}] is required")
+    lang = meta.get("lang", "es")
+    profile = meta.get("map_profile", "public")
+    if lang not in ("es", "en") or profile not in ("public", "internal"):
+        raise ValidationError(f"{file}: lang must be es|en and map_profile public|internal")
+    nearby = options.get("nearby_km", 5.0)
+    if not isinstance(nearby, (int, float)) or nearby < 0:
+        raise ValidationError(f"{file}: nearby_km must be a number >= 0")
+    return Project(
+        path=file,
+        name=str(meta.get("name", file.stem)),
+        out=base / meta.get("out", "data/processed"),
+        map=(base / meta["map"]) if meta.get("map") else None,
+        lang=lang,
+        map_profile=profile,
+        nearby_km=float(nearby),
+        layers=layers,
+    )
+
+
+def read_project_layers(project: Project) -> dict[str, Layer]:
+    """Read and validate every layer of a project."""
+    layers = {
+        kind: read_layer(
+            spec.path,
+            kind,
+            mapping=spec.mapping,
+            layer=spec.layer,
+            assume_crs=spec.assume_crs,
+            source=spec.source,
+            values=spec.values,
+        )
+        for kind, spec in project.layers.items()
+    }
+    flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
+    return layers
+
+
+def run_project(
+    path: str | os.PathLike[str], overwrite: bool = False, out: str | os.PathLike[str] | None = None
+) -> tuple[Project, RunResult]:
+    """Run a whole study from its project file (``geotools run``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Project file.
+    overwrite : bool, default False
+        Replace earlier outputs.
+    out : str or path-like, optional
+        Write the tables here instead of the project's ``out`` (the map goes beside them).
+
+    Returns
+    -------
+    tuple of (Project, RunResult)
+        The project and what the run produced.
+    """
+    project = read_project(path)
+    if out is not None:
+        project.out = Path(out)
+        if project.map is not None:
+            project.map = Path(out) / project.map.name
+    check_outputs_free(project.out, STATS_OUTPUTS, overwrite)
+    if project.map is not None:
+        check_outputs_free(project.map.parent, [project.map.name], overwrite)
+    layers = read_project_layers(project)
+    result = compute_stats(layers, nearby_km=project.nearby_km)
+    result.options["project"] = {"file": str(project.path), "name": project.name}
+    written = write_stats(result, layers, project.out, overwrite=overwrite)
+    if project.map is not None:
+        written.append(
+            write_map_html(
+                result,
+                layers,
+                project.map,
+                lang=project.lang,
+                overwrite=overwrite,
+                profile=project.map_profile,
+                title=project.name,
+            )
+        )
+    log.debug("project %s done", project.name)
+    return project, RunResult(result, layers, written)
