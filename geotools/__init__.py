@@ -11,6 +11,7 @@ The public API, one function per pipeline step::
 
 from geotools._version import __version__
 from geotools.area import compute_area_ha, compute_geodesic_area_ha
+from geotools.dates import parse_dates
 from geotools.errors import (
     CRSError,
     GeotoolsError,
@@ -37,6 +38,7 @@ __all__ = [
     "compute_tenure_stats",
     "compute_territory_stats",
     "describe_territory",
+    "parse_dates",
     "read_frame",
     "read_inputs",
     "read_layer",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geotools.dates import parse_dates
 from geotools.geometry import polygonal_part
 from geotools.schema import LAYERS
 
@@ -309,7 +310,70 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
     out = out.set_geometry(gpd.GeoSeries(checks.geoms, crs=frame.crs, index=frame.index))
     if spec.id_column:
         out[spec.id_column] = checks.ids
+    out = parse_date_columns(out, layer, ledger, checks.ids)
     return out.loc[checks.alive].copy()
+
+
+#: Date columns of each layer.
+DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "territories": ("claim_date",),
+    "parcels": ("title_date",),
+    "concessions": ("granted_date",),
+    "incidents": ("date",),
+}
+
+
+def parse_date_columns(
+    frame: gpd.GeoDataFrame, layer: str, ledger: Ledger, ids: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Parse the layer's date columns, keeping their precision; list what could not be read.
+
+    Each date column becomes the ISO start date, with ``<column>_end`` (inclusive end of the
+    period) and ``<column>_precision`` (``day``, ``month``, ``year`` or ``range``) beside it.
+    The text as given is kept in ``<column>_raw`` when any value was rewritten. Unreadable and
+    ambiguous values are listed in the ledger (the feature is kept).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Layer with canonical columns.
+    layer : str
+        Layer kind.
+    ledger : Ledger
+        Ledger to note problems in.
+    ids : numpy.ndarray
+        Feature ids, aligned with ``frame``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with the date columns parsed.
+    """
+    out = frame.copy()
+    for column in DATE_COLUMNS.get(layer, ()):
+        if column not in out.columns:
+            continue
+        raw = out[column]
+        parsed = parse_dates(raw)
+        text = raw.astype("string")
+        if (text.fillna("") != parsed["date"].fillna("")).any():
+            out[f"{column}_raw"] = text
+        out[column] = parsed["date"]
+        out[f"{column}_end"] = parsed["date_end"]
+        out[f"{column}_precision"] = parsed["precision"]
+        problem = parsed["problem"].to_numpy(dtype=object)
+        for row in np.flatnonzero(pd.notna(problem)):
+            unread = pd.isna(parsed["date"].iloc[row])
+            ledger.note(
+                ids[[row]],
+                f"{column}: {problem[row]}",
+                "kept: date unknown" if unread else "kept: read as shown",
+            )
+        if layer == "incidents":
+            undated = np.flatnonzero(raw.isna().to_numpy() & ~pd.notna(problem))
+            for row in undated:
+                ledger.note(ids[[row]], "no date", "kept: date unknown")
+    return out
 
 
 def flag_far_outside(

@@ -233,3 +233,23 @@ def test_shapefile_text_encodings(tmp_path, encoding, keep_cpg):
         path.with_suffix(".cpg").unlink()
     layer = read_layer(path, "territories")
     assert layer.frame["name"].iloc[0] == name
+
+
+def test_incident_dates_parsed_with_precision_and_problems_listed(tmp_path):
+    path = tmp_path / "incidentes.csv"
+    pd.DataFrame({
+        "codigo": ["a", "b", "c", "d"],
+        "fecha": ["2017-09", "16-19/06/2016", "31/02/2016", None],
+        "lat": [-8.4] * 4, "lon": [-74.6, -74.61, -74.62, -74.63],
+    }).to_csv(path, index=False)
+    layer = read_layer(path, "incidents")
+    frame = layer.frame.set_index("incident_id")
+    assert frame.loc["a", ["date", "date_end", "date_precision"]].tolist() == [
+        "2017-09-01", "2017-09-30", "month"]
+    assert frame.loc["b", "date_precision"] == "range"
+    assert pd.isna(frame.loc["c", "date"])
+    assert frame.loc["c", "date_raw"] == "31/02/2016"
+    problems = {p.feature: p.problem for p in layer.ledger.problems}
+    assert problems["c"].startswith("date: unparsed")
+    assert problems["d"] == "no date"
+    assert layer.ledger.count("valid") == 4  # undated incidents are kept, and listed
