@@ -228,6 +228,15 @@ VALUE_ALIASES: dict[str, dict[str, dict[str, str]]] = {
             "activo": "active",
             "vigente": "active",
             "titulada": "active",
+            # INGEMMET cadastre (D_ESTADO): titled rights are in force, petitions in process.
+            "titulado": "active",
+            "d_m_titulado": "active",
+            "d_m_titulado_d_l_109": "active",
+            "d_m_en_tramite": "in_process",
+            "petitorio": "in_process",
+            "petitorio_en_tramite": "in_process",
+            "extinguido": "expired",
+            "d_m_extinguido": "expired",
             "en_tramite": "in_process",
             "en_proceso": "in_process",
             "tramite": "in_process",
@@ -403,14 +412,18 @@ def normalise_schema(
     columns = [c for c in frame.columns if c != frame.geometry.name]
     empty = {c for c in columns if frame[c].isna().all()} if len(frame) else set()
     renames = _resolve_columns(columns, layer, mapping, empty)
+    # A user mapping wins over a column that already has the canonical name: keep that one as
+    # <name>_original rather than end with two columns of the same name.
+    for source, target in list(renames.items()):
+        if target in columns and target != source and target not in renames:
+            renames[target] = f"{target}_original"
     out = frame.rename(columns=renames).copy()
     report.renamed = dict(renames)
     missing = [c for c in spec.required if c not in out.columns]
     if spec.id_column in missing and len(out):
         # An id is required for accounting; when the source has none, number the features.
-        out[spec.id_column] = [
-            f"{layer[:-1] if layer.endswith('s') else layer}-{i + 1}" for i in range(len(out))
-        ]
+        prefix = spec.id_column.removesuffix("_id")
+        out[spec.id_column] = [f"{prefix}-{i + 1}" for i in range(len(out))]
         report.defaulted[spec.id_column] = "sequential (source has no id column)"
         missing.remove(spec.id_column)
     if missing:
@@ -459,3 +472,43 @@ def normalise_schema(
             numeric = pd.to_numeric(severity, errors="coerce")
             out["severity"] = numeric.fillna(default).clip(1, 5).astype(int)
     return out, report
+
+
+def describe_field_mapping() -> str:
+    """Return the alias and vocabulary tables as Markdown (the text of ``docs/fields.md``)."""
+    lines = [
+        "# Field names and values geotools recognises",
+        "",
+        "Generated from `geotools/schema.py` by `python scripts/write_field_docs.py`; a test keeps",
+        "it in sync. Source names are compared lower-cased, without accents, with any run of other",
+        "characters read as `_` (`Nom_Comuni`, `NOM COMUNI` and `nom-comuni` all match",
+        "`nom_comuni`). An exact canonical name always wins; then the aliases in the order shown;",
+        "a user mapping (`--map`, or `[layers.X.mapping]` in a project file) wins over both.",
+        "Columns with no value at all never win an alias match.",
+        "",
+    ]
+    for layer, spec in LAYERS.items():
+        lines += [f"## {layer}", "", "| canonical column | source names recognised |", "|---|---|"]
+        for column in (*spec.required, *spec.optional):
+            aliases = ALIASES.get(layer, {}).get(column, ())
+            required = f"**{column}**" if column in spec.required else column
+            lines.append(f"| {required} | {', '.join(f'`{a}`' for a in aliases) or '-'} |")
+        lines.append("")
+        for column, vocabulary in VOCABULARIES.get(layer, {}).items():
+            default = spec.defaults.get(column)
+            lines += [
+                f"`{column}` vocabulary: {', '.join(f'`{v}`' for v in vocabulary)}"
+                + (f" (missing: `{default}`)." if default is not None else "."),
+                "",
+            ]
+            table = VALUE_ALIASES.get(layer, {}).get(column, {})
+            if table:
+                lines += ["| source value | becomes |", "|---|---|"]
+                lines += [f"| `{k}` | `{v}` |" for k, v in table.items()]
+                lines.append("")
+    lines += [
+        "Values outside a vocabulary are kept as given and listed in the QA report",
+        "(`notes.fields.unknown_values`); they are never silently recoded.",
+        "",
+    ]
+    return "\n".join(lines)

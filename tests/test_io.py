@@ -253,3 +253,25 @@ def test_incident_dates_parsed_with_precision_and_problems_listed(tmp_path):
     assert problems["c"].startswith("date: unparsed")
     assert problems["d"] == "no date"
     assert layer.ledger.count("valid") == 4  # undated incidents are kept, and listed
+
+
+def test_field_documentation_is_in_sync():
+    from pathlib import Path
+
+    from geotools.schema import describe_field_mapping
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "fields.md"
+    assert doc.read_text(encoding="utf-8") == describe_field_mapping(), (
+        "run python scripts/write_field_docs.py")
+
+
+def test_user_mapping_wins_over_an_existing_canonical_column(tmp_path):
+    frame = gpd.GeoDataFrame({"territory_id": ["A"], "name": ["old label"],
+                              "NOMBRE_CN": ["Santa Clara de Uchunya"]},
+                             geometry=[shapely.box(-74.7, -8.4, -74.6, -8.3)], crs=4326)
+    path = tmp_path / "t.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    layer = read_layer(path, "territories", mapping={"name": "NOMBRE_CN"})
+    assert layer.frame["name"].tolist() == ["Santa Clara de Uchunya"]
+    assert layer.frame["name_original"].tolist() == ["old label"]
+    assert list(layer.frame.columns).count("name") == 1
