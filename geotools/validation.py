@@ -186,10 +186,10 @@ def _check_presence(c: _Checks) -> None:
 
 
 def _check_dimensions(c: _Checks) -> None:
-    has_z = c.alive & shapely.has_z(c.geoms)
-    if has_z.any():
-        c.geoms[has_z] = shapely.force_2d(c.geoms[has_z])
-        c.repair(has_z, "Z/M coordinates", "dropped to 2D")
+    has_zm = c.alive & (shapely.has_z(c.geoms) | shapely.has_m(c.geoms))
+    if has_zm.any():
+        c.geoms[has_zm] = shapely.force_2d(c.geoms[has_zm])
+        c.repair(has_zm, "Z/M coordinates", "dropped to 2D")
 
 
 def _check_types(c: _Checks) -> None:

@@ -275,3 +275,20 @@ def test_user_mapping_wins_over_an_existing_canonical_column(tmp_path):
     assert layer.frame["name"].tolist() == ["Santa Clara de Uchunya"]
     assert layer.frame["name_original"].tolist() == ["old label"]
     assert list(layer.frame.columns).count("name") == 1
+
+
+def test_z_and_m_coordinates_are_dropped_to_2d():
+    from geotools.validation import Ledger, validate_layer
+
+    x, y = 500_000, 9_000_000
+    square = [(x, y), (x + 100, y), (x + 100, y + 100), (x, y + 100)]
+    z = shapely.Polygon([(x, y, 150.0) for x, y in square])
+    m = shapely.from_wkt("POLYGON M ((500000 9000000 1, 500100 9000000 2, 500100 9000100 3, "
+                         "500000 9000100 4, 500000 9000000 1))")
+    frame = gpd.GeoDataFrame({"parcel_id": ["z", "m", "plain"], "tenure": ["titled"] * 3},
+                             geometry=[z, m, shapely.Polygon(square)], crs=32718)
+    ledger = Ledger("parcels", "memory", 3)
+    out = validate_layer(frame, "parcels", ledger)
+    assert not shapely.has_z(out.geometry.to_numpy()).any()
+    assert not shapely.has_m(out.geometry.to_numpy()).any()
+    assert (ledger.count("valid"), ledger.count("repaired")) == (1, 2)
