@@ -237,15 +237,30 @@ def intersect_area_by_group(
     ``a`` and ``b`` must each be interior-disjoint within a group (see :func:`dissolve_by_group`),
     so the pairwise intersections within a group never overlap and their areas add up.
     """
-    out = np.zeros(n_groups)
+    per_item = intersect_area_per_item(a, a_groups, b, b_groups)
+    return (
+        np.bincount(a_groups, weights=per_item, minlength=n_groups)
+        if len(a)
+        else (np.zeros(n_groups))
+    )
+
+
+def intersect_area_per_item(
+    a: np.ndarray, a_groups: np.ndarray, b: np.ndarray, b_groups: np.ndarray
+) -> np.ndarray:
+    """Return for each geometry of ``a`` the area it shares with ``union(b)`` in its group.
+
+    ``b`` must be interior-disjoint within a group, so the pairwise intersections add up.
+    """
+    out = np.zeros(len(a))
     if len(a) == 0 or len(b) == 0:
         return out
     tree = shapely.STRtree(b)
     ia, ib = tree.query(a, predicate="intersects")
     same = a_groups[ia] == b_groups[ib]
     ia, ib = ia[same], ib[same]
-    areas = shapely.area(shapely.intersection(a[ia], b[ib]))
-    return np.bincount(a_groups[ia], weights=areas, minlength=n_groups)
+    areas = shapely.area(map_chunks(shapely.intersection, a[ia], b[ib]))
+    return np.bincount(ia, weights=areas, minlength=len(a))
 
 
 def polygonal_part(geoms: np.ndarray) -> np.ndarray:

@@ -14,13 +14,30 @@ import pandas as pd
 import shapely
 
 from geotools.area import M2_PER_HA
-from geotools.geometry import intersect_area_by_group
+from geotools.geometry import intersect_area_by_group, intersect_area_per_item
 from geotools.schema import VOCABULARIES
 from geotools.tenure import ClippedLayer, percent
 
 log = logging.getLogger(__name__)
 
 CONCESSION_KINDS: tuple[str, ...] = VOCABULARIES["concessions"]["kind"]
+CONCESSION_STATUSES: tuple[str, ...] = VOCABULARIES["concessions"]["status"]
+#: Columns of overlaps.csv.
+OVERLAP_COLUMNS: tuple[str, ...] = (
+    "territory_id",
+    "territory_name",
+    "concession_id",
+    "kind",
+    "status",
+    "holder",
+    "granted_date",
+    "overlap_ha",
+    "pct_of_territory",
+    "pct_of_concession",
+    "on_titled_ha",
+    "on_secured_ha",
+    "on_untitled_ha",
+)
 #: Statuses that count as pressure.
 PRESSURE_STATUSES: tuple[str, ...] = ("active", "in_process")
 
@@ -48,7 +65,8 @@ def summarise_concessions(
     -------
     pandas.DataFrame
         ``concession_ha, concession_pct, concession_untitled_ha, concession_<kind>_ha`` for every
-        kind of the vocabulary and any other kind found.
+        kind of the vocabulary and any other kind found, and ``concession_<status>_ha`` for
+        active, in_process and expired (each the union of that status alone).
     """
     n = len(claimed_m2)
     status = concessions["status"].astype(str).to_numpy()[clipped.feature]
@@ -67,7 +85,15 @@ def summarise_concessions(
     extra = sorted(set(kind[pressing]) - set(CONCESSION_KINDS))
     for name in (*CONCESSION_KINDS, *extra):
         out[f"concession_{name}_ha"] = clipped.union_area(pressing & (kind == name), n) / M2_PER_HA
+    # By status, kept apart: active and in-process are pressure; expired is listed, never counted.
+    for name in CONCESSION_STATUSES:
+        out[f"concession_{name}_ha"] = clipped.union_area(status == name, n) / M2_PER_HA
     return out
+
+
+def concession_bits(status: np.ndarray) -> np.ndarray:
+    """Bit mask of the unions a concession takes part in: pressure (1) or expired (2)."""
+    return np.where(np.isin(status, PRESSURE_STATUSES), 1, 0) | np.where(status == "expired", 2, 0)
 
 
 def build_overlap_table(
@@ -76,6 +102,8 @@ def build_overlap_table(
     concessions: gpd.GeoDataFrame,
     concession_m2: np.ndarray,
     clipped: ClippedLayer,
+    titled: tuple[np.ndarray, np.ndarray] | None = None,
+    secured: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Return one row per territory x concession pair that overlap (positive area).
 
@@ -91,12 +119,16 @@ def build_overlap_table(
         Concession areas (m²).
     clipped : ClippedLayer
         Concessions clipped to territories.
+    titled, secured : tuple of numpy.ndarray, optional
+        ``(territory, pieces)`` of the titled and secured unions; when given, each pair gets
+        ``on_titled_ha``, ``on_secured_ha`` and ``on_untitled_ha`` (= overlap - on secured).
 
     Returns
     -------
     pandas.DataFrame
-        ``territory_id, name, concession_id, kind, status, holder, granted_date, overlap_ha,
-        pct_of_territory, pct_of_concession``, sorted by territory then concession (input order).
+        ``territory_id, territory_name, concession_id, kind, status, holder, granted_date,
+        overlap_ha, pct_of_territory, pct_of_concession`` (+ the ``on_`` columns), sorted by
+        territory then concession (input order).
     """
     t, c = clipped.territory, clipped.feature
 
@@ -119,5 +151,13 @@ def build_overlap_table(
             "pct_of_concession": percent(clipped.area_m2, concession_m2[c]),
         }
     )
+    if titled is not None and secured is not None:
+        on = {
+            name: intersect_area_per_item(clipped.geoms, t, pieces[1], pieces[0])
+            for name, pieces in (("titled", titled), ("secured", secured))
+        }
+        table["on_titled_ha"] = on["titled"] / M2_PER_HA
+        table["on_secured_ha"] = on["secured"] / M2_PER_HA
+        table["on_untitled_ha"] = np.maximum(clipped.area_m2 - on["secured"], 0.0) / M2_PER_HA
     order = np.lexsort((c, t))
     return table.iloc[order].reset_index(drop=True)

@@ -17,11 +17,19 @@ from geotools.geometry import dissolve_by_group
 from geotools.incidents import count_incidents
 from geotools.overlaps import (
     CONCESSION_KINDS,
-    PRESSURE_STATUSES,
+    CONCESSION_STATUSES,
+    OVERLAP_COLUMNS,
     build_overlap_table,
+    concession_bits,
     summarise_concessions,
 )
-from geotools.tenure import clip_to_territories, project, summarise_tenure, tenure_bits
+from geotools.tenure import (
+    TENURE_CLASSES,
+    clip_to_territories,
+    project,
+    summarise_tenure,
+    tenure_bits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,43 +141,27 @@ def compute_territory_stats(
     tenure_table = summarise_tenure(claimed, p_clipped, tenure)
     outside = {"parcels": _outside(parcels, p_geoms, p_clipped.feature, "parcel")}
 
-    secured_mask = np.isin(tenure, ("titled", "cession_in_use"))
-    secured = p_clipped.union_pieces(secured_mask)
+    titled = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["titled"]))
+    secured = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["secured"]))
 
     if concessions is not None and len(concessions):
         c_geoms = project(concessions, crs)
-        pressing = np.isin(concessions["status"].astype(str).to_numpy(), PRESSURE_STATUSES)
-        c_clipped = clip_to_territories(t_geoms, c_geoms, pressing.astype(np.int64))
+        status = concessions["status"].astype(str).to_numpy()
+        c_clipped = clip_to_territories(t_geoms, c_geoms, concession_bits(status))
         conc_table = summarise_concessions(claimed, concessions, c_clipped, secured)
         overlaps = build_overlap_table(
-            territories, claimed, concessions, shapely.area(c_geoms), c_clipped
+            territories, claimed, concessions, shapely.area(c_geoms), c_clipped, titled, secured
         )
         outside["concessions"] = _outside(concessions, c_geoms, c_clipped.feature, "concession")
     else:
-        conc_table = pd.DataFrame(
-            0.0,
-            index=range(n),
-            columns=[
-                "concession_ha",
-                "concession_pct",
-                "concession_untitled_ha",
-                *[f"concession_{k}_ha" for k in CONCESSION_KINDS],
-            ],
-        )
-        overlaps = pd.DataFrame(
-            columns=[
-                "territory_id",
-                "territory_name",
-                "concession_id",
-                "kind",
-                "status",
-                "holder",
-                "granted_date",
-                "overlap_ha",
-                "pct_of_territory",
-                "pct_of_concession",
-            ]
-        )
+        columns = [
+            "concession_ha",
+            "concession_pct",
+            "concession_untitled_ha",
+            *[f"concession_{k}_ha" for k in (*CONCESSION_KINDS, *CONCESSION_STATUSES)],
+        ]
+        conc_table = pd.DataFrame(0.0, index=range(n), columns=columns)
+        overlaps = pd.DataFrame(columns=OVERLAP_COLUMNS)
 
     table = pd.DataFrame({"territory_id": territories["territory_id"].astype(str).to_numpy()})
     for column in ("name", "people"):

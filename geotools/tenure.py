@@ -16,7 +16,7 @@ counts in each for its part; a parcel inside a hole of a territory counts for no
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -66,11 +66,20 @@ class ClippedLayer:
     geoms: np.ndarray
     area_m2: np.ndarray
     pairs: tuple[np.ndarray, np.ndarray]
+    _unions: dict[bytes, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def union_pieces(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(territory, pieces)``: the union of the selected parts, per territory."""
-        left, right = subset_pairs(mask, *self.pairs)
-        return dissolve_by_group(self.geoms[mask], self.territory[mask], (left, right))
+        """Return ``(territory, pieces)``: the union of the selected parts, per territory.
+
+        Results are remembered per mask, so asking twice for the same union costs nothing.
+        """
+        key = np.packbits(mask).tobytes() + len(mask).to_bytes(8, "little")
+        if key not in self._unions:
+            left, right = subset_pairs(mask, *self.pairs)
+            self._unions[key] = dissolve_by_group(
+                self.geoms[mask], self.territory[mask], (left, right)
+            )
+        return self._unions[key]
 
     def union_area(self, mask: np.ndarray, n_territories: int) -> np.ndarray:
         """Return per territory the area (m²) of the union of the selected parts."""

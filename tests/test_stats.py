@@ -141,3 +141,23 @@ def test_columns_contract(result):
     ]
     assert [c for c in result.table.columns if c in required] == required
     assert list(result.table["territory_id"]) == ["A", "B", "C", "D"]
+
+
+def test_concession_totals_by_status_are_kept_apart(result):
+    a = row(result, "A")
+    assert a.concession_active_ha == pytest.approx(6_000)  # C1 ∪ C2 within A
+    assert a.concession_in_process_ha == pytest.approx(100)  # C4
+    assert a.concession_expired_ha == pytest.approx(10_000)  # C3: listed, never pressure
+    assert a.concession_ha == pytest.approx(6_100)
+
+
+def test_overlap_pairs_on_titled_secured_and_untitled_land(result):
+    pairs = result.overlaps.set_index(["territory_id", "concession_id"])
+    c1 = pairs.loc[("A", "C1")]
+    # C1 = 4..9 km. Titled in A: 0..3 and P5's part 8..10 x 4..6; secured adds 3..5 (cession).
+    assert c1.overlap_ha == pytest.approx(5_000)
+    assert c1.on_titled_ha == pytest.approx(200)  # 8..9 x 4..6
+    assert c1.on_secured_ha == pytest.approx(1_200)  # + 4..5 x 0..10
+    assert c1.on_untitled_ha == pytest.approx(3_800)
+    c4 = pairs.loc[("A", "C4")]
+    assert (c4.on_titled_ha, c4.on_untitled_ha) == (pytest.approx(100), pytest.approx(0))
