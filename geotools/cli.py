@@ -112,6 +112,11 @@ def layer_options(func: F) -> F:
             "--assume-crs", metavar="CRS", help="CRS for files that declare none, e.g. EPSG:32718."
         ),
         click.option(
+            "--forest-loss",
+            type=click.Path(dir_okay=False),
+            help="Forest-loss GeoTIFF in Hansen lossyear coding (0 none, N loss in 2000+N).",
+        ),
+        click.option(
             "--map",
             "field_map",
             metavar="LAYER.COLUMN=SOURCE",
@@ -192,12 +197,14 @@ def stats(
         overwrite=overwrite,
         assume_crs=assume_crs,
         mappings=_mappings(kwargs.pop("field_map")),
+        forest_loss=kwargs.pop("forest_loss"),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
     click.echo(
-        f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, analysis.gpkg, provenance.json, qa/"
+        f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, timeseries.csv, analysis.gpkg, "
+        "provenance.json, qa/"
     )
 
 
@@ -313,7 +320,7 @@ def map_command(
     layers = read_inputs(
         _paths(kwargs), assume_crs=assume_crs, mappings=_mappings(kwargs.pop("field_map"))
     )
-    result = compute_stats(layers, nearby_km=nearby_km)
+    result = compute_stats(layers, nearby_km=nearby_km, forest_loss=kwargs.pop("forest_loss"))
     write_map_html(result, layers, target, lang=lang, overwrite=overwrite, profile=profile)
     click.echo(f"Wrote {target}")
 

@@ -17,6 +17,7 @@ from geotools.io import (
     Layer,
     atomic_path,
     check_outputs_free,
+    compute_sha256,
     read_layer,
     staged_outputs,
     write_csv,
@@ -29,7 +30,14 @@ from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
 
-STATS_OUTPUTS = ["territory_stats.csv", "overlaps.csv", "analysis.gpkg", "provenance.json", "qa"]
+STATS_OUTPUTS = [
+    "territory_stats.csv",
+    "overlaps.csv",
+    "timeseries.csv",
+    "analysis.gpkg",
+    "provenance.json",
+    "qa",
+]
 LAYER_KINDS = ("territories", "parcels", "concessions", "incidents", "infrastructure")
 
 
@@ -88,8 +96,12 @@ def read_inputs(
     return layers
 
 
-def compute_stats(layers: Mapping[str, Layer], nearby_km: float = 5.0) -> StatsResult:
-    """Run the analyses on layers from :func:`read_inputs`."""
+def compute_stats(
+    layers: Mapping[str, Layer],
+    nearby_km: float = 5.0,
+    forest_loss: str | os.PathLike[str] | None = None,
+) -> StatsResult:
+    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
@@ -103,7 +115,19 @@ def compute_stats(layers: Mapping[str, Layer], nearby_km: float = 5.0) -> StatsR
         frame("concessions"),
         frame("incidents"),
         nearby_km=nearby_km,
+        forest_loss=check_raster(forest_loss),
+        infrastructure=frame("infrastructure"),
     )
+
+
+def check_raster(path: str | os.PathLike[str] | None) -> Path | None:
+    """Return the raster path, or raise :class:`SourceError` when it does not exist."""
+    if path is None:
+        return None
+    raster = Path(path)
+    if not raster.is_file():
+        raise SourceError(f"{raster}: raster not found (--forest-loss expects a GeoTIFF)")
+    return raster
 
 
 def write_stats(
@@ -135,6 +159,7 @@ def write_stats(
     with staged_outputs(out, STATS_OUTPUTS, overwrite) as stage:
         write_csv(round_table(result.table), stage / "territory_stats.csv")
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
+        write_csv(round_table(result.timeseries), stage / "timeseries.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
         for kind, layer in layers.items():
             gpkg_layers[kind] = layer.frame.to_crs(4326)
@@ -145,10 +170,18 @@ def write_stats(
             "area_crs": describe_area_crs(result.area_crs),
             "area_check": result.area_check,
             "outside_every_territory": result.outside,
+            "incidents": result.incident_facts,
             "territories": len(result.table),
         }
+        rasters = []
+        if result.options.get("forest_loss"):
+            raster = Path(result.options["forest_loss"])
+            rasters.append(
+                {"layer": "forest_loss", "path": str(raster), "sha256": compute_sha256(raster)}
+            )
         write_json(
-            build_provenance(layers.values(), result.options, facts), stage / "provenance.json"
+            build_provenance(layers.values(), result.options, facts, rasters),
+            stage / "provenance.json",
         )
     written = [out / name for name in STATS_OUTPUTS]
     log.debug("wrote %s", ", ".join(str(p) for p in written))
@@ -162,12 +195,14 @@ def run_stats(
     overwrite: bool = False,
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    forest_loss: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``."""
     out = Path(out_dir)
     check_outputs_free(out, STATS_OUTPUTS, overwrite)  # fail before a long analysis, not after
+    check_raster(forest_loss)
     layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
-    result = compute_stats(layers, nearby_km=nearby_km)
+    result = compute_stats(layers, nearby_km=nearby_km, forest_loss=forest_loss)
     written = write_stats(result, layers, out, overwrite=overwrite)
     return RunResult(result, layers, written)
 
@@ -258,7 +293,10 @@ def run_demo(
             raw = Path(scratch)
             write_demo_data(raw)
         paths = {kind: raw / name for kind, name in DEMO_FILES.items() if (raw / name).exists()}
-        run = run_stats(paths, processed, overwrite=overwrite)
+        raster = raw / "forest_loss.tif"
+        run = run_stats(
+            paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
+        )
     written_map = write_map_html(run.stats, run.layers, map_path, lang=lang, overwrite=overwrite)
     run.written.append(written_map)
     return {"result": run, "processed": processed, "map": written_map}

@@ -35,7 +35,10 @@ CAVEATS = (
 
 
 def build_provenance(
-    layers: Iterable[Layer], options: dict[str, Any], facts: dict[str, Any]
+    layers: Iterable[Layer],
+    options: dict[str, Any],
+    facts: dict[str, Any],
+    rasters: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Return the provenance record written beside every output.
 
@@ -47,6 +50,8 @@ def build_provenance(
         Options of the run.
     facts : dict
         Run facts (area CRS, area self-check, features outside every territory...).
+    rasters : iterable of dict
+        Raster inputs as ``{"layer", "path", "sha256"}``.
 
     Returns
     -------
@@ -68,6 +73,7 @@ def build_provenance(
                 "rejected": ledger["rejected"],
             }
         )
+    inputs.extend(dict(raster) for raster in rasters)
     return {
         "tool": "geotools",
         "version": __version__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,8 @@ import shapely
 from pyproj import CRS
 
 from geotools.area import M2_PER_HA, area_crs_for, check_area_method
-from geotools.geometry import dissolve_by_group
-from geotools.incidents import count_incidents
+from geotools.geometry import dissolve_by_group, union_by_group
+from geotools.incident_stats import merge_duplicate_incidents, summarise_incidents
 from geotools.overlaps import (
     CONCESSION_KINDS,
     CONCESSION_STATUSES,
@@ -74,6 +75,10 @@ class StatsResult:
         Equal-area versus geodesic self-check on the largest territories.
     options : dict
         Options used (for provenance).
+    timeseries : pandas.DataFrame
+        Long table, one row per territory and year with anything to report
+        (``timeseries.csv``): ``territory_id, year`` and the yearly measures available
+        (``forest_loss_ha``, ``forest_loss_untitled_ha``, incident counts).
     """
 
     table: pd.DataFrame
@@ -83,6 +88,10 @@ class StatsResult:
     area_crs: CRS
     area_check: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    timeseries: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["territory_id", "year"])
+    )
+    incident_facts: dict[str, Any] = field(default_factory=dict)
 
 
 def _outside(
@@ -105,6 +114,8 @@ def compute_territory_stats(
     incidents: gpd.GeoDataFrame | None = None,
     nearby_km: float = 5.0,
     area_crs: CRS | None = None,
+    forest_loss: str | os.PathLike[str] | None = None,
+    infrastructure: gpd.GeoDataFrame | None = None,
 ) -> StatsResult:
     """Compute the per-territory table of DESIGN §6.
 
@@ -122,6 +133,15 @@ def compute_territory_stats(
         Geodesic distance for ``incidents_nearby``.
     area_crs : pyproj.CRS, optional
         Equal-area CRS; chosen from the data's extent when omitted.
+    forest_loss : str or path-like, optional
+        Forest-loss GeoTIFF in Hansen ``lossyear`` coding (0 none, N loss in 2000+N): adds
+        ``forest_loss_ha``, ``forest_loss_secured_ha``, ``forest_loss_untitled_ha`` and
+        ``forest_loss_coverage`` (exact pixel coverage, true pixel areas; see
+        :mod:`geotools.rasters`) and yearly rows to ``timeseries``.
+    infrastructure : geopandas.GeoDataFrame, optional
+        Pipelines and roads (``kind``): adds ``pipeline_km_inside/nearby``,
+        ``road_km_inside/nearby`` (geodesic km) and ``spills_inside/nearby`` (incidents of kind
+        spill), all within ``nearby_km``.
 
     Returns
     -------
@@ -168,18 +188,79 @@ def compute_territory_stats(
         values = territories[column] if column in territories.columns else None
         table[column] = values.to_numpy(dtype=object) if values is not None else None
     table = pd.concat([table, tenure_table, conc_table], axis=1)
-    if incidents is not None:
-        inside, nearby = count_incidents(t_geoms, project(incidents, crs), crs, nearby_km)
+    incident_facts: dict[str, Any] = {}
+    incident_years = pd.DataFrame(columns=["territory_id", "year"])
+    if incidents is not None and len(incidents):
+        merged, merges = merge_duplicate_incidents(incidents)
+        summary = summarise_incidents(territories, merged, nearby_km=nearby_km)
+        per = summary.per_territory.drop(columns=["territory_id"]).reset_index(drop=True)
+        table = pd.concat([table, per], axis=1)
+        incident_years = summary.by_year.rename(
+            columns={
+                "inside": "incidents_inside",
+                "nearby": "incidents_nearby",
+                "uncertain": "incidents_uncertain",
+                "severity_inside": "incident_severity_inside",
+            }
+        )
+        incident_facts = {
+            "read": len(incidents),
+            "after_merging_duplicates": len(merged),
+            "merged": merges.to_dict(orient="records"),
+            "uncertain_assignments": len(summary.uncertain),
+            "reference_date": summary.reference_date,
+        }
     else:
-        inside = nearby = np.zeros(n, dtype=np.int64)
-    table["incidents_inside"] = inside
-    table["incidents_nearby"] = nearby
+        table["incidents_inside"] = np.zeros(n, dtype=np.int64)
+        table["incidents_nearby"] = np.zeros(n, dtype=np.int64)
     kinds = [
         c
         for c in table.columns
         if c.startswith("concession_") and c.endswith("_ha") and c not in BASE_COLUMNS
     ]
-    table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS]]
+    rest = [c for c in table.columns if c not in (*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS)]
+    table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS, *rest]]
+    if infrastructure is not None and len(infrastructure):
+        from geotools.infrastructure import compute_infrastructure_exposure
+
+        spills = None
+        if incidents is not None and "kind" in incidents.columns:
+            spills = incidents[incidents["kind"].astype(str) == "spill"]
+        exposure = compute_infrastructure_exposure(
+            territories, infrastructure, spills, distance_km=nearby_km
+        )
+        table = pd.concat(
+            [table, exposure.drop(columns=["territory_id"]).reset_index(drop=True)], axis=1
+        )
+    timeseries = pd.DataFrame(
+        {"territory_id": pd.Series(dtype=str), "year": pd.Series(dtype="int64")}
+    )
+    if len(incident_years):
+        timeseries = timeseries.merge(incident_years, on=["territory_id", "year"], how="outer")
+    if forest_loss is not None:
+        loss_columns, loss_years = summarise_forest_loss(
+            table["territory_id"].to_numpy(), t_geoms, secured, crs, forest_loss
+        )
+        table = pd.concat([table, loss_columns], axis=1)
+        timeseries = timeseries.merge(loss_years, on=["territory_id", "year"], how="outer")
+    # A year missing for one measure had none of it (not unknown): 0, except forest loss on
+    # territories the raster does not cover, which stays unknown.
+    for column in (
+        "incidents_inside",
+        "incidents_nearby",
+        "incidents_uncertain",
+        "incident_severity_inside",
+    ):
+        if column in timeseries.columns:
+            timeseries[column] = timeseries[column].fillna(0).astype("int64")
+    if forest_loss is not None:
+        covered = table.loc[table["forest_loss_coverage"] != "outside", "territory_id"]
+        known = timeseries["territory_id"].isin(covered)
+        for column in ("forest_loss_ha", "forest_loss_untitled_ha"):
+            timeseries.loc[known, column] = timeseries.loc[known, column].fillna(0.0)
+    timeseries = timeseries.sort_values(["territory_id", "year"], kind="stable").reset_index(
+        drop=True
+    )
 
     joined = territories.to_crs(4326).drop(
         columns=[c for c in table.columns if c in territories.columns and c != "territory_id"]
@@ -196,8 +277,83 @@ def compute_territory_stats(
         outside=outside,
         area_crs=crs,
         area_check=area_check,
-        options={"nearby_km": nearby_km, "area_crs": crs.srs},
+        options={
+            "nearby_km": nearby_km,
+            "area_crs": crs.srs,
+            "forest_loss": str(forest_loss) if forest_loss is not None else None,
+        },
+        incident_facts=incident_facts,
+        timeseries=timeseries,
     )
+
+
+def summarise_forest_loss(
+    territory_ids: np.ndarray,
+    t_geoms: np.ndarray,
+    secured: tuple[np.ndarray, np.ndarray],
+    crs: CRS,
+    raster: str | os.PathLike[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forest loss per territory, on its secured and untitled land, and per year.
+
+    Parameters
+    ----------
+    territory_ids : numpy.ndarray of str
+        Territory ids, in table order.
+    t_geoms : numpy.ndarray of shapely.Geometry
+        Territories in the equal-area ``crs``.
+    secured : tuple of numpy.ndarray
+        ``(territory, pieces)`` of the secured union.
+    crs : pyproj.CRS
+        The equal-area CRS of the geometries.
+    raster : str or path-like
+        Loss-year GeoTIFF.
+
+    Returns
+    -------
+    columns : pandas.DataFrame
+        ``forest_loss_ha, forest_loss_secured_ha, forest_loss_untitled_ha,
+        forest_loss_coverage`` aligned with ``territory_ids``; hectares are NaN for territories
+        outside the raster (unknown, not zero).
+    years : pandas.DataFrame
+        ``territory_id, year, forest_loss_ha, forest_loss_untitled_ha``.
+    """
+    from geotools.rasters import compute_loss_by_year
+
+    groups, unions = union_by_group(secured[1], secured[0])
+    zone_ids = np.concatenate([territory_ids, [f"secured:{territory_ids[g]}" for g in groups]])
+    zones = gpd.GeoDataFrame(
+        {"zone_id": zone_ids}, geometry=np.concatenate([t_geoms, unions]), crs=crs
+    )
+    result = compute_loss_by_year(zones, raster)
+    by_zone = result.table.groupby("zone_id")["loss_ha"].sum()
+    total = by_zone.reindex(territory_ids).fillna(0.0).to_numpy()
+    on_secured = by_zone.reindex([f"secured:{t}" for t in territory_ids]).fillna(0.0).to_numpy()
+    status = result.coverage.set_index("zone_id")["status"].reindex(territory_ids).to_numpy()
+    unknown = status == "outside"
+    columns = pd.DataFrame(
+        {
+            "forest_loss_ha": np.where(unknown, np.nan, total),
+            "forest_loss_secured_ha": np.where(unknown, np.nan, on_secured),
+            "forest_loss_untitled_ha": np.where(
+                unknown, np.nan, np.maximum(total - on_secured, 0.0)
+            ),
+            "forest_loss_coverage": status,
+        }
+    )
+    yearly = result.table.copy()
+    is_secured = yearly["zone_id"].str.startswith("secured:")
+    whole = yearly[~is_secured].rename(
+        columns={"zone_id": "territory_id", "loss_ha": "forest_loss_ha"}
+    )
+    part = yearly[is_secured].assign(territory_id=lambda f: f["zone_id"].str[len("secured:") :])
+    years = whole.merge(
+        part[["territory_id", "year", "loss_ha"]], on=["territory_id", "year"], how="left"
+    )
+    years["forest_loss_untitled_ha"] = np.maximum(
+        years["forest_loss_ha"] - years["loss_ha"].fillna(0.0), 0.0
+    )
+    return columns, years[["territory_id", "year", "forest_loss_ha", "forest_loss_untitled_ha"]]
 
 
 def format_ha(value: float) -> str:
@@ -228,11 +384,13 @@ def describe_territory(row: pd.Series) -> str:
     label = str(name) if isinstance(name, str) and name.strip() else str(row["territory_id"])
     inside = int(row.get("incidents_inside", 0))
     nearby = int(row.get("incidents_nearby", 0))
+    uncertain = row.get("incidents_uncertain", 0)
+    uncertain = int(uncertain) if pd.notna(uncertain) else 0
     return (
         f"{label}: {format_ha(row['titled_ha'])} of {format_ha(row['claimed_ha'])} ha titled "
         f"({row['titled_pct']:.1f} %), {format_ha(row['concession_ha'])} ha under concessions "
         f"({row['concession_pct']:.1f} %), {inside} incident{'s' if inside != 1 else ''} inside, "
-        f"{nearby} nearby"
+        f"{nearby} nearby" + (f", {uncertain} uncertain" if uncertain else "")
     )
 
 
@@ -240,6 +398,6 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """Round hectare and percent columns for publication (the Python API keeps full precision)."""
     out = table.copy()
     for column in out.columns:
-        if column.endswith(("_ha", "_pct")) or column.startswith("pct_"):
+        if column.endswith(("_ha", "_pct", "_km")) or column.startswith("pct_"):
             out[column] = out[column].astype(float).round(decimals)
     return out

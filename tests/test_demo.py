@@ -45,8 +45,12 @@ def test_demo_writes_everything_and_accounts_for_every_feature(demo):
     for name in ("territory_stats.csv", "overlaps.csv", "analysis.gpkg", "provenance.json"):
         assert (processed / name).stat().st_size > 0
     provenance = json.loads((processed / "provenance.json").read_text())
-    for layer in provenance["inputs"]:
+    vectors = [i for i in provenance["inputs"] if i["layer"] != "forest_loss"]
+    for layer in vectors:
         assert layer["read"] == layer["valid"] + layer["repaired"] + layer["rejected"]
+    raster = [i for i in provenance["inputs"] if i["layer"] == "forest_loss"]
+    assert len(raster) == 1
+    assert len(raster[0]["sha256"]) == 64
     assert provenance["facts"]["area_check"]["max_rel_diff_pct"] < 0.01
     outside = provenance["facts"]["outside_every_territory"]
     assert outside["parcels"]["count"] == 1
@@ -78,3 +82,19 @@ def test_demo_refuses_to_overwrite(demo):
     again = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert again.exit_code == 1
     assert "--overwrite" in again.output
+
+
+def test_demo_pressure_columns(demo):
+    out, _ = demo
+    processed = out / "data" / "processed"
+    table = pd.read_csv(processed / "territory_stats.csv").set_index("territory_id")
+    # Santa Clara: the 2012-2015 clearing lies on its untitled land (demo generator: 5,907 ha
+    # inside the territory of the 7,010 ha cleared in all).
+    assert table.loc["T01", "forest_loss_ha"] == pytest.approx(5907.37, abs=0.05)
+    assert table.loc["T01", "forest_loss_untitled_ha"] == pytest.approx(5907.37, abs=0.05)
+    assert table.loc["T02", "concession_expired_ha"] > 0  # listed
+    assert table.loc["T02", "concession_ha"] == 0  # never pressure
+    assert table.loc["T04", "pipeline_km_inside"] > 0
+    series = pd.read_csv(processed / "timeseries.csv")
+    santa_clara = series[series.territory_id == "T01"].set_index("year")["forest_loss_ha"]
+    assert santa_clara.loc[2012:2015].sum() == pytest.approx(5907.37, abs=0.05)

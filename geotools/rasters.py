@@ -1,0 +1,392 @@
+"""Forest loss by year inside zones, from a Hansen-style "lossyear" raster, in true hectares.
+
+:func:`compute_loss_by_year` overlays polygons (indigenous territories, concessions, ...) on a
+single-band raster coded like the Global Forest Change ``lossyear`` layer (0 = no loss, N = loss
+in year 2000 + N) and returns the hectares lost per zone and year, plus a coverage report saying
+how much of each zone lies on valid data, on nodata pixels, or beyond the raster.
+
+Design choices
+--------------
+- **Exact coverage fractions from exactextract.** The ``exactextract`` library computes, for
+  each polygon, the exact fraction of every raster cell it covers (no centre-of-pixel rule) and
+  reads the raster window by window, so rasters larger than memory are fine. We ask it for the
+  cell index, coverage fraction and value of every covered cell (``cell_id``, ``coverage``,
+  ``values``) and do the area weighting ourselves, because its built-in cell areas
+  (``coverage_area``) use a sphere, not the WGS84 ellipsoid, and ignore projection scale.
+- **True pixel area.** For a raster in degrees, the area of a pixel is the geodesic area of its
+  longitude/latitude rectangle on the raster's ellipsoid (``pyproj.Geod``), computed once per
+  raster row. For a projected raster, the planar pixel area is divided by the areal scale factor
+  of the projection at the pixel centre (``pyproj.Proj.get_factors``, vectorised), which is the
+  true area on the ellipsoid (exact for an equal-area CRS, where the factor is 1).
+- **The raster is never resampled.** Zones are densified in their own CRS (100 m, or 0.001 deg
+  when geographic) and transformed into the raster's CRS.
+- **Nothing is silently zero.** Nodata pixels are neither loss nor "no loss": their area is
+  reported in ``nodata_ha``. The part of a zone beyond the raster's extent is measured in an
+  equal-area CRS (:func:`geotools.area.compute_area_ha`) and reported in ``outside_ha``, with
+  the zone's ``status`` ('inside', 'partial' or 'outside').
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from exactextract import exact_extract
+from exactextract.raster import RasterioRasterSource
+from pyproj import CRS, Geod, Proj, Transformer
+from rasterio.errors import RasterioIOError
+
+from geotools.area import M2_PER_HA, compute_area_ha
+from geotools.errors import CRSError, SourceError, ValidationError
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LOSSYEAR_BASE",
+    "ZonalResult",
+    "compute_loss_by_year",
+    "pixel_area_m2",
+    "row_area_m2",
+]
+
+#: Hansen ``lossyear`` coding: value N means loss in year ``LOSSYEAR_BASE + N``.
+LOSSYEAR_BASE = 2000
+#: Densification step of zone edges before reprojection, metres (projected source CRS).
+DENSIFY_M = 100.0
+#: Densification step of zone edges before reprojection, degrees (geographic source CRS).
+DENSIFY_DEG = 0.001
+#: Upper bound on the bounding-box cells of the zones handed to exactextract in one call.
+CHUNK_CELLS = 20_000_000
+
+_TABLE_COLUMNS = ["zone_id", "year", "loss_ha"]
+_COVERAGE_COLUMNS = ["zone_id", "status", "covered_ha", "nodata_ha", "outside_ha"]
+
+
+@dataclass
+class ZonalResult:
+    """Result of :func:`compute_loss_by_year`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Long format, one row per (zone, year) with loss > 0: ``zone_id`` (str), ``year`` (int,
+        e.g. 2013), ``loss_ha`` (float, true hectares).
+    coverage : pandas.DataFrame
+        One row per zone, in input order: ``zone_id``, ``status`` ('inside' | 'partial' |
+        'outside'), ``covered_ha`` (zone area on valid raster data), ``nodata_ha`` (zone area on
+        nodata pixels) and ``outside_ha`` (zone area beyond the raster extent).
+    """
+
+    table: pd.DataFrame
+    coverage: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """What we need to know about the raster grid."""
+
+    crs: CRS
+    transform: Any
+    width: int
+    height: int
+    nodata: float | None
+    is_float: bool
+
+
+def row_area_m2(transform: Any, height: int, geod: Geod | None = None) -> np.ndarray:
+    """Return the true area (m2) of one pixel of each row of a north-up raster in degrees.
+
+    The area of a pixel is the geodesic area of its longitude/latitude rectangle on the
+    ellipsoid of ``geod`` (WGS84 by default); all pixels of a row have the same area, so it is
+    computed once per row.
+
+    Parameters
+    ----------
+    transform : affine.Affine
+        Raster transform (degrees, no rotation).
+    height : int
+        Number of rows.
+    geod : pyproj.Geod, optional
+        Ellipsoid; WGS84 when omitted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``height`` areas in square metres, first row first.
+    """
+    geod = geod or Geod(ellps="WGS84")
+    west, width_deg = float(transform.c), float(transform.a)
+    edges = float(transform.f) + float(transform.e) * np.arange(height + 1)
+    lons = [west, west + width_deg, west + width_deg, west]
+    # One geodesic polygon per row (a loop over rows, never over pixels).
+    return np.array(
+        [
+            abs(geod.polygon_area_perimeter(lons, [top, top, bottom, bottom])[0])
+            for top, bottom in itertools.pairwise(edges)
+        ],
+        dtype=float,
+    )
+
+
+def pixel_area_m2(rows: np.ndarray, cols: np.ndarray, transform: Any, crs: CRS) -> np.ndarray:
+    """Return the true area (m2) of pixels of a projected raster, by areal scale factor.
+
+    Parameters
+    ----------
+    rows, cols : numpy.ndarray
+        Pixel indices.
+    transform : affine.Affine
+        Raster transform (no rotation).
+    crs : pyproj.CRS
+        Projected CRS of the raster.
+
+    Returns
+    -------
+    numpy.ndarray
+        Planar pixel area divided by the projection's areal scale at each pixel centre.
+    """
+    if len(rows) == 0:
+        return np.zeros(0)
+    planar = abs(float(transform.a) * float(transform.e))
+    x = float(transform.c) + (cols + 0.5) * float(transform.a)
+    y = float(transform.f) + (rows + 0.5) * float(transform.e)
+    to_lonlat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    lon, lat = to_lonlat.transform(x, y)
+    scale = Proj(crs).get_factors(lon, lat).areal_scale
+    return planar / np.asarray(scale, dtype=float)
+
+
+def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
+    name = os.fspath(raster)
+    try:
+        with rasterio.open(name) as src:
+            if not 1 <= band <= src.count:
+                raise SourceError(
+                    f"{name}: band {band} does not exist (the file has {src.count}); "
+                    f"pass band=1..{src.count}"
+                )
+            if src.crs is None:
+                raise CRSError(f"{name}: raster has no CRS; set one (e.g. gdal_edit.py -a_srs)")
+            t = src.transform
+            if t.b != 0 or t.d != 0:
+                raise SourceError(f"{name}: rotated rasters are not supported; warp it north-up")
+            nodata = src.nodatavals[band - 1]
+            return _Grid(
+                crs=CRS.from_user_input(src.crs.to_wkt()),
+                transform=t,
+                width=src.width,
+                height=src.height,
+                nodata=None if nodata is None else float(nodata),
+                is_float=np.dtype(src.dtypes[band - 1]).kind == "f",
+            )
+    except RasterioIOError as exc:
+        raise SourceError(f"{name}: cannot open raster ({exc}); check the path") from exc
+
+
+def _check_zones(zones: gpd.GeoDataFrame) -> None:
+    if not isinstance(zones, gpd.GeoDataFrame) or "zone_id" not in zones.columns:
+        raise ValidationError("zones must be a GeoDataFrame with a 'zone_id' column; rename it")
+    if zones.crs is None:
+        raise CRSError("zones have no CRS; set one with GeoDataFrame.set_crs")
+    dup = zones["zone_id"].duplicated()
+    if dup.any():
+        raise ValidationError(
+            f"zones: duplicated zone_id {zones['zone_id'][dup].iloc[0]!r}; make ids unique"
+        )
+    geoms = np.asarray(zones.geometry.values, dtype=object)
+    kinds = shapely.get_type_id(geoms)  # -1 for None
+    bad = ~np.isin(kinds, [3, 6]) | shapely.is_empty(geoms)
+    if bad.any():
+        raise ValidationError(
+            f"zones: zone_id {zones['zone_id'][bad].iloc[0]!r} is not a non-empty "
+            "Polygon/MultiPolygon; fix or drop it"
+        )
+
+
+def _to_raster_crs(zones: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
+    """Densify edges in the zones' CRS, then transform to the raster's CRS."""
+    series = zones.geometry
+    if CRS.from_user_input(series.crs).equals(crs):
+        return np.asarray(series.values, dtype=object)
+    step = DENSIFY_DEG if CRS.from_user_input(series.crs).is_geographic else DENSIFY_M
+    dense = gpd.GeoSeries(
+        shapely.segmentize(np.asarray(series.values, dtype=object), step), crs=series.crs
+    )
+    return np.asarray(dense.to_crs(crs).values, dtype=object)
+
+
+def _chunks(geoms: np.ndarray, grid: _Grid) -> Iterator[np.ndarray]:
+    """Yield index arrays of consecutive zones whose bounding boxes hold <= CHUNK_CELLS cells."""
+    b = shapely.bounds(geoms)
+    cells = ((b[:, 2] - b[:, 0]) / abs(grid.transform.a) + 1) * (
+        (b[:, 3] - b[:, 1]) / abs(grid.transform.e) + 1
+    )
+    start, total = 0, 0.0
+    for i, c in enumerate(cells):
+        if i > start and total + c > CHUNK_CELLS:
+            yield np.arange(start, i)
+            start, total = i, 0.0
+        total += c
+    if start < len(geoms):
+        yield np.arange(start, len(geoms))
+
+
+def _ops(grid: _Grid) -> list[str]:
+    nodata = grid.nodata
+    if nodata is not None and math.isfinite(nodata):
+        # Nodata cells are kept, with the nodata value itself, so one pass gives both.
+        d = int(nodata) if not grid.is_float and float(nodata).is_integer() else nodata
+        return [
+            f"cid=cell_id(default_value={d})",
+            f"cov=coverage(default_value={d})",
+            f"val=values(default_value={d})",
+        ]
+    # No (finite) nodata value: ask for all cells and for valid cells separately.
+    return [
+        "cida=cell_id(default_value=0)",
+        "cova=coverage(default_value=0)",
+        "cid=cell_id",
+        "cov=coverage",
+        "val=values",
+    ]
+
+
+def compute_loss_by_year(
+    zones: gpd.GeoDataFrame, raster: str | os.PathLike[str], band: int = 1
+) -> ZonalResult:
+    """Return forest loss per zone and year in true hectares, with exact pixel coverage.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Column ``zone_id`` (unique) and Polygon/MultiPolygon geometries in any CRS.
+    raster : str or os.PathLike
+        GeoTIFF with Hansen ``lossyear`` coding (0 = no loss, N = loss in 2000 + N) and its
+        nodata value declared.
+    band : int, default 1
+        Band to read.
+
+    Returns
+    -------
+    ZonalResult
+        ``table`` (zone_id, year, loss_ha) and ``coverage`` (zone_id, status, covered_ha,
+        nodata_ha, outside_ha).
+
+    Raises
+    ------
+    SourceError
+        The raster cannot be opened, the band is missing or the raster is rotated.
+    CRSError
+        The zones or the raster have no CRS.
+    ValidationError
+        ``zone_id`` is missing or duplicated, or a geometry is not a non-empty polygon.
+    """
+    grid = _open_grid(raster, band)
+    _check_zones(zones)
+    ids = zones["zone_id"].astype(str).to_numpy()
+    n = len(ids)
+    geoms = _to_raster_crs(zones, grid.crs)
+
+    # Footprint of the raster and the part of each zone beyond it.
+    left, top = float(grid.transform.c), float(grid.transform.f)
+    right = left + grid.width * float(grid.transform.a)
+    bottom = top + grid.height * float(grid.transform.e)
+    footprint = shapely.box(min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+    inside = shapely.within(geoms, footprint)
+    touching = shapely.intersects(geoms, footprint)
+    outside_ha = np.zeros(n)
+    if (~inside).any():
+        beyond = shapely.difference(geoms[~inside], footprint)
+        outside_ha[~inside] = compute_area_ha(gpd.GeoSeries(beyond, crs=grid.crs))
+    covered_ha = np.zeros(n)
+    nodata_ha = np.zeros(n)
+
+    geod = grid.crs.get_geod() or Geod(ellps="WGS84")
+    row_area = row_area_m2(grid.transform, grid.height, geod) if grid.crs.is_geographic else None
+
+    def cell_area(cid: np.ndarray) -> np.ndarray:
+        rows, cols = np.divmod(cid.astype(np.int64), grid.width)
+        if row_area is not None:
+            return row_area[rows]
+        return pixel_area_m2(rows, cols, grid.transform, grid.crs)
+
+    ops = _ops(grid)
+    zone_rows: list[np.ndarray] = []
+    year_rows: list[np.ndarray] = []
+    ha_rows: list[np.ndarray] = []
+    todo = np.flatnonzero(touching)
+    with rasterio.open(os.fspath(raster)) as ds:
+        source = RasterioRasterSource(ds, band)
+        for chunk in _chunks(geoms[todo], grid):
+            index = todo[chunk]
+            frame = gpd.GeoDataFrame({"zidx": index}, geometry=geoms[index], crs=grid.crs)
+            out = exact_extract(source, frame, ops, include_cols=["zidx"], output="pandas")
+            for rec in out.itertuples(index=False):
+                i = int(rec.zidx)
+                val = np.asarray(rec.val)
+                area = np.asarray(rec.cov, dtype=float) * cell_area(np.asarray(rec.cid))
+                if "cida" in out.columns:
+                    valid = np.ones(len(val), dtype=bool)
+                    total = float(
+                        np.dot(np.asarray(rec.cova, dtype=float), cell_area(np.asarray(rec.cida)))
+                    )
+                else:
+                    valid = val != grid.nodata
+                    total = float(area.sum())
+                if grid.is_float:
+                    valid &= ~np.isnan(val)
+                covered = float(area[valid].sum())
+                covered_ha[i] = covered / M2_PER_HA
+                nodata_ha[i] = max(total - covered, 0.0) / M2_PER_HA
+                loss = valid & (val > 0)
+                if loss.any():
+                    codes = np.rint(val[loss]).astype(np.int64)
+                    years, inverse = np.unique(codes, return_inverse=True)
+                    ha = np.bincount(inverse, weights=area[loss]) / M2_PER_HA
+                    keep = ha > 0
+                    zone_rows.append(np.full(int(keep.sum()), i))
+                    year_rows.append(LOSSYEAR_BASE + years[keep])
+                    ha_rows.append(ha[keep])
+
+    status = np.where(inside, "inside", np.where(touching, "partial", "outside"))
+    # A zone that only touches the raster's edge has no area on it.
+    status[(status == "partial") & (covered_ha + nodata_ha == 0)] = "outside"
+    coverage = pd.DataFrame(
+        {
+            "zone_id": ids,
+            "status": status,
+            "covered_ha": covered_ha,
+            "nodata_ha": nodata_ha,
+            "outside_ha": outside_ha,
+        },
+        columns=_COVERAGE_COLUMNS,
+    )
+    zone_index = np.concatenate(zone_rows) if zone_rows else np.zeros(0, dtype=np.int64)
+    table = pd.DataFrame(
+        {
+            "zone_id": pd.Series(ids[zone_index], dtype=str),
+            "year": np.concatenate(year_rows).astype(int) if year_rows else np.zeros(0, int),
+            "loss_ha": np.concatenate(ha_rows) if ha_rows else np.zeros(0),
+        },
+        columns=_TABLE_COLUMNS,
+    )
+    n_out = int((status != "inside").sum())
+    if n_out:
+        log.warning(
+            "%d of %d zones lie partly or wholly beyond %s; see coverage.outside_ha",
+            n_out,
+            n,
+            os.fspath(raster),
+        )
+    log.info("forest loss: %d zones, %d zone-year rows", n, len(table))
+    return ZonalResult(table=table, coverage=coverage)
