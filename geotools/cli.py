@@ -375,6 +375,73 @@ def import_command(
     click.echo(f"Wrote {target} ({kind}) and {report}")
 
 
+@main.command("locate-km")
+@click.option(
+    "--infrastructure",
+    type=click.Path(),
+    required=True,
+    help="Lines with km_start (km_inicio) and, if known, km_end (km_fin).",
+)
+@click.option(
+    "--marks",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="CSV with a km column ('km 41+833', '41.833') and optionally a line column "
+    "naming the line (matched against name, tramo, ramal, kind).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="GeoJSON of the located points (marks that cannot be placed keep a null "
+    "geometry and a problem).",
+)
+@click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Stretch each line's drawn length over its km_start..km_end range "
+    "(drawn routes are usually generalised and shorter than the pipe).",
+)
+@click.option("--assume-crs", metavar="CRS", help="CRS for a lines file that declares none.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@common_options
+def locate_km_command(
+    infrastructure: str,
+    marks: str,
+    out: str,
+    calibrate: bool,
+    assume_crs: str | None,
+    overwrite: bool,
+) -> None:
+    """Turn pipeline kilometre marks (progressives such as "km 41+833") into points.
+
+    Distances are geodesic along the line from its first vertex, which is at km_start; with
+    --calibrate the drawn length is stretched over the line's km range instead.
+    """
+    import pandas as pd
+
+    from geotools.errors import SourceError
+    from geotools.infrastructure import locate_km_marks
+    from geotools.io import atomic_path, check_outputs_free, read_layer
+
+    target = Path(out)
+    check_outputs_free(target.parent, [target.name], overwrite)
+    lines = read_layer(infrastructure, "infrastructure", assume_crs=assume_crs)
+    try:
+        table = pd.read_csv(marks, dtype=str)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{marks}: not a readable CSV ({exc})") from exc
+    if "km" not in table.columns:
+        raise SourceError(f"{marks}: needs a 'km' column (e.g. 'km 41+833' or 41.833)")
+    located = locate_km_marks(lines.frame, table, calibrate=calibrate)
+    with atomic_path(target, overwrite) as tmp:
+        tmp.write_text(located.to_json(na="null", drop_id=True), encoding="utf-8")
+    placed = int(located.geometry.notna().sum())
+    click.echo(f"{placed} of {len(located)} marks located; wrote {target}")
+    for _, row in located[located["problem"].notna()].iterrows():
+        click.echo(f"  km {row['km']}: {row['problem']}")
+
+
 @main.command("run")
 @click.argument("project", type=click.Path(dir_okay=False))
 @click.option(

@@ -98,7 +98,7 @@ LAYERS: dict[str, LayerSpec] = {
         LINEAL,
         None,
         (),
-        ("kind", "name", "km_start"),
+        ("kind", "name", "km_start", "km_end"),
     ),
 }
 
@@ -190,6 +190,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "kind": ("tipo",),
         "name": ("nombre", "ramal", "tramo"),
         "km_start": ("km_inicio", "km_ini"),
+        "km_end": ("km_fin", "km_final"),
     },
 }
 

@@ -239,7 +239,11 @@ def compute_territory_stats(
         timeseries = timeseries.merge(incident_years, on=["territory_id", "year"], how="outer")
     if forest_loss is not None:
         loss_columns, loss_years = summarise_forest_loss(
-            table["territory_id"].to_numpy(), t_geoms, secured, crs, forest_loss
+            table["territory_id"].to_numpy(),
+            t_geoms,
+            {"titled": titled, "secured": secured},
+            crs,
+            forest_loss,
         )
         table = pd.concat([table, loss_columns], axis=1)
         timeseries = timeseries.merge(loss_years, on=["territory_id", "year"], how="outer")
@@ -290,11 +294,11 @@ def compute_territory_stats(
 def summarise_forest_loss(
     territory_ids: np.ndarray,
     t_geoms: np.ndarray,
-    secured: tuple[np.ndarray, np.ndarray],
+    tenure_pieces: dict[str, tuple[np.ndarray, np.ndarray]],
     crs: CRS,
     raster: str | os.PathLike[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Forest loss per territory, on its secured and untitled land, and per year.
+    """Forest loss per territory, on its titled, secured and untitled land, and per year.
 
     Parameters
     ----------
@@ -302,8 +306,8 @@ def summarise_forest_loss(
         Territory ids, in table order.
     t_geoms : numpy.ndarray of shapely.Geometry
         Territories in the equal-area ``crs``.
-    secured : tuple of numpy.ndarray
-        ``(territory, pieces)`` of the secured union.
+    tenure_pieces : dict
+        ``{"titled": (territory, pieces), "secured": (territory, pieces)}`` unions.
     crs : pyproj.CRS
         The equal-area CRS of the geometries.
     raster : str or path-like
@@ -312,43 +316,50 @@ def summarise_forest_loss(
     Returns
     -------
     columns : pandas.DataFrame
-        ``forest_loss_ha, forest_loss_secured_ha, forest_loss_untitled_ha,
-        forest_loss_coverage`` aligned with ``territory_ids``; hectares are NaN for territories
-        outside the raster (unknown, not zero).
+        ``forest_loss_ha, forest_loss_titled_ha, forest_loss_secured_ha,
+        forest_loss_untitled_ha, forest_loss_coverage`` aligned with ``territory_ids``; hectares
+        are NaN for territories outside the raster (unknown, not zero).
     years : pandas.DataFrame
         ``territory_id, year, forest_loss_ha, forest_loss_untitled_ha``.
     """
     from geotools.rasters import compute_loss_by_year
 
-    groups, unions = union_by_group(secured[1], secured[0])
-    zone_ids = np.concatenate([territory_ids, [f"secured:{territory_ids[g]}" for g in groups]])
+    ids, geoms = [territory_ids], [t_geoms]
+    for name, (groups, pieces) in tenure_pieces.items():
+        keys, unions = union_by_group(pieces, groups)
+        ids.append(np.array([f"{name}:{territory_ids[k]}" for k in keys], dtype=object))
+        geoms.append(unions)
     zones = gpd.GeoDataFrame(
-        {"zone_id": zone_ids}, geometry=np.concatenate([t_geoms, unions]), crs=crs
+        {"zone_id": np.concatenate(ids)}, geometry=np.concatenate(geoms), crs=crs
     )
     result = compute_loss_by_year(zones, raster)
     by_zone = result.table.groupby("zone_id")["loss_ha"].sum()
-    total = by_zone.reindex(territory_ids).fillna(0.0).to_numpy()
-    on_secured = by_zone.reindex([f"secured:{t}" for t in territory_ids]).fillna(0.0).to_numpy()
+
+    def loss(prefix: str) -> np.ndarray:
+        keys = [f"{prefix}{t}" for t in territory_ids]
+        return by_zone.reindex(keys).fillna(0.0).to_numpy()
+
+    total, titled, secured = loss(""), loss("titled:"), loss("secured:")
     status = result.coverage.set_index("zone_id")["status"].reindex(territory_ids).to_numpy()
     unknown = status == "outside"
     columns = pd.DataFrame(
         {
             "forest_loss_ha": np.where(unknown, np.nan, total),
-            "forest_loss_secured_ha": np.where(unknown, np.nan, on_secured),
-            "forest_loss_untitled_ha": np.where(
-                unknown, np.nan, np.maximum(total - on_secured, 0.0)
-            ),
+            "forest_loss_titled_ha": np.where(unknown, np.nan, titled),
+            "forest_loss_secured_ha": np.where(unknown, np.nan, secured),
+            "forest_loss_untitled_ha": np.where(unknown, np.nan, np.maximum(total - secured, 0.0)),
             "forest_loss_coverage": status,
         }
     )
-    yearly = result.table.copy()
-    is_secured = yearly["zone_id"].str.startswith("secured:")
-    whole = yearly[~is_secured].rename(
+    yearly = result.table
+    whole = yearly[~yearly["zone_id"].str.contains(":")].rename(
         columns={"zone_id": "territory_id", "loss_ha": "forest_loss_ha"}
     )
-    part = yearly[is_secured].assign(territory_id=lambda f: f["zone_id"].str[len("secured:") :])
+    on_secured = yearly[yearly["zone_id"].str.startswith("secured:")].assign(
+        territory_id=lambda f: f["zone_id"].str[len("secured:") :]
+    )
     years = whole.merge(
-        part[["territory_id", "year", "loss_ha"]], on=["territory_id", "year"], how="left"
+        on_secured[["territory_id", "year", "loss_ha"]], on=["territory_id", "year"], how="left"
     )
     years["forest_loss_untitled_ha"] = np.maximum(
         years["forest_loss_ha"] - years["loss_ha"].fillna(0.0), 0.0

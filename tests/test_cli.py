@@ -177,3 +177,22 @@ def test_import_command_on_real_monitoring_records(realdata, tmp_path):
     assert report["notes"]["importer"]["source"] == "monitoring"
     unknown = run(["import", "facebook", str(source), "--out", str(tmp_path / "x.gpkg")])
     assert unknown.exit_code == 2
+
+
+@pytest.mark.realdata
+def test_locate_km_marks_on_the_real_norperuano(realdata, tmp_path):
+    marks = tmp_path / "marks.csv"
+    marks.write_text("km,line\nkm 41+833,ORN\n280,\n", encoding="utf-8")
+    out = tmp_path / "points.geojson"
+    pipeline = realdata / "observatorio-ambiental-peruano" / "oleoducto-norperuano.geojson"
+    result = run(["locate-km", "--infrastructure", str(pipeline), "--marks", str(marks),
+                  "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 marks located" in result.output
+    assert "gap between lines" in result.output  # km 280: Tramo I is missing from the file
+    features = json.loads(out.read_text())["features"]
+    assert features[0]["properties"]["offset_m"] == pytest.approx(41_833.0)
+    assert features[1]["geometry"] is None
+    again = run(["locate-km", "--infrastructure", str(pipeline), "--marks", str(marks),
+                 "--out", str(out)])
+    assert again.exit_code == 1

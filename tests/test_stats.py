@@ -161,3 +161,37 @@ def test_overlap_pairs_on_titled_secured_and_untitled_land(result):
     assert c1.on_untitled_ha == pytest.approx(3_800)
     c4 = pairs.loc[("A", "C4")]
     assert (c4.on_titled_ha, c4.on_untitled_ha) == (pytest.approx(100), pytest.approx(0))
+
+
+def test_forest_loss_on_titled_and_untitled_land(tmp_path):
+    """A 1 km square territory over a raster of 100 m pixels (1 ha each, equal-area CRS).
+
+    Loss in 2012 on the western half (50 ha) and in 2015 on one pixel row of the east (5 ha);
+    a titled parcel covers the western 300 m (30 ha, all of it lost in 2012).
+    """
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from geotools.crs import PERU_ALBERS
+    from tests.conftest import frame, km_box
+
+    data = np.zeros((10, 10), dtype=np.uint8)
+    data[:, :5] = 12
+    data[0, 5:] = 15
+    path = tmp_path / "loss.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8",
+                       crs=PERU_ALBERS, transform=from_origin(0, 1000, 100, 100),
+                       nodata=255) as dst:
+        dst.write(data, 1)
+    territories = frame([{"territory_id": "T", "geometry": km_box(0, 0, 1, 1)}])
+    parcels = frame([{"parcel_id": "p", "tenure": "titled", "geometry": km_box(0, 0, 0.3, 1)}])
+    result = compute_territory_stats(territories, parcels, forest_loss=path)
+    t = result.table.iloc[0]
+    assert t.forest_loss_ha == pytest.approx(55, rel=1e-6)
+    assert t.forest_loss_titled_ha == pytest.approx(30, rel=1e-6)
+    assert t.forest_loss_untitled_ha == pytest.approx(25, rel=1e-6)
+    assert t.forest_loss_coverage == "inside"
+    years = result.timeseries.set_index("year")["forest_loss_ha"]
+    assert years.loc[2012] == pytest.approx(50, rel=1e-6)
+    assert years.loc[2015] == pytest.approx(5, rel=1e-6)
