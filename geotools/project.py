@@ -69,6 +69,8 @@ class Project:
         Distance for ``incidents_nearby``.
     layers : dict of str to LayerSpec
         Layers by kind.
+    forest_loss : pathlib.Path or None
+        Forest-loss GeoTIFF (Hansen lossyear coding), if any.
     """
 
     path: Path
@@ -79,6 +81,7 @@ class Project:
     map_profile: str
     nearby_km: float
     layers: dict[str, LayerSpec]
+    forest_loss: Path | None = None
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -130,7 +133,13 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     _check_keys(meta, PROJECT_KEYS, "project", file)
     _check_keys(options, OPTION_KEYS, "options", file)
     layers_table = data.get("layers", {})
-    _check_keys(layers_table, set(LAYER_KINDS), "layers", file)
+    _check_keys(layers_table, {*LAYER_KINDS, "forest_loss"}, "layers", file)
+    raster_spec = layers_table.pop("forest_loss", None)
+    forest_loss: Path | None = None
+    if raster_spec is not None:
+        if not isinstance(raster_spec, dict) or set(raster_spec) != {"path"}:
+            raise ValidationError(f"{file}: [layers.forest_loss] takes only a path (a GeoTIFF)")
+        forest_loss = base / raster_spec["path"]
     default_crs = options.get("assume_crs")
     layers: dict[str, LayerSpec] = {}
     for kind, spec in layers_table.items():
@@ -169,6 +178,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         map_profile=profile,
         nearby_km=float(nearby),
         layers=layers,
+        forest_loss=forest_loss,
     )
 
 
@@ -218,7 +228,7 @@ def run_project(
     if project.map is not None:
         check_outputs_free(project.map.parent, [project.map.name], overwrite)
     layers = read_project_layers(project)
-    result = compute_stats(layers, nearby_km=project.nearby_km)
+    result = compute_stats(layers, nearby_km=project.nearby_km, forest_loss=project.forest_loss)
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(result, layers, project.out, overwrite=overwrite)
     if project.map is not None:

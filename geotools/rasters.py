@@ -9,10 +9,15 @@ Design choices
 --------------
 - **Exact coverage fractions from exactextract.** The ``exactextract`` library computes, for
   each polygon, the exact fraction of every raster cell it covers (no centre-of-pixel rule) and
-  reads the raster window by window, so rasters larger than memory are fine. We ask it for the
-  cell index, coverage fraction and value of every covered cell (``cell_id``, ``coverage``,
-  ``values``) and do the area weighting ourselves, because its built-in cell areas
-  (``coverage_area``) use a sphere, not the WGS84 ellipsoid, and ignore projection scale.
+  reads the raster window by window, so rasters larger than memory are fine. Its built-in cell
+  areas (``coverage_area``) use a sphere, not the WGS84 ellipsoid, and ignore projection scale,
+  so we give it our own weights: a lazy raster source of true pixel areas (:class:`_AreaSource`,
+  one row area broadcast per window for rasters in degrees, never the whole raster), and let it
+  do the weighting natively (``unique`` + ``weighted_frac`` + ``weighted_sum``, one pass, see
+  :func:`_weighted_pass`). Integer bands whose nodata is an integer (or that have no nodata and
+  no mask) take this path; others (float bands, NaN nodata, mask bands, scaled bands) ask for
+  per-cell ``cell_id``/``coverage``/``values`` arrays and are weighted here
+  (:func:`_per_cell_pass`).
 - **True pixel area.** For a raster in degrees, the area of a pixel is the geodesic area of its
   longitude/latitude rectangle on the raster's ellipsoid (``pyproj.Geod``), computed once per
   raster row. For a projected raster, the planar pixel area is divided by the areal scale factor
@@ -42,9 +47,13 @@ import pandas as pd
 import rasterio
 import shapely
 from exactextract import exact_extract
-from exactextract.raster import RasterioRasterSource
+from exactextract.feature import Feature, FeatureSource
+from exactextract.operation import Operation
+from exactextract.raster import RasterioRasterSource, RasterSource
 from pyproj import CRS, Geod, Proj, Transformer
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
 
 from geotools.area import M2_PER_HA, compute_area_ha
 from geotools.errors import CRSError, SourceError, ValidationError
@@ -157,12 +166,18 @@ def pixel_area_m2(rows: np.ndarray, cols: np.ndarray, transform: Any, crs: CRS) 
     """
     if len(rows) == 0:
         return np.zeros(0)
+    to_lonlat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    return _projected_area(rows, cols, transform, to_lonlat, Proj(crs))
+
+
+def _projected_area(
+    rows: np.ndarray, cols: np.ndarray, transform: Any, to_lonlat: Transformer, proj: Proj
+) -> np.ndarray:
     planar = abs(float(transform.a) * float(transform.e))
     x = float(transform.c) + (cols + 0.5) * float(transform.a)
     y = float(transform.f) + (rows + 0.5) * float(transform.e)
-    to_lonlat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
     lon, lat = to_lonlat.transform(x, y)
-    scale = Proj(crs).get_factors(lon, lat).areal_scale
+    scale = proj.get_factors(lon, lat).areal_scale
     return planar / np.asarray(scale, dtype=float)
 
 
@@ -261,6 +276,262 @@ def _ops(grid: _Grid) -> list[str]:
     ]
 
 
+class _AreaSource(RasterSource):
+    """Lazy weights raster of true pixel areas (m2), on the grid of ``like``.
+
+    Nothing is materialised beyond the window exactextract asks for: for a raster in degrees a
+    window is one row area broadcast along the columns; for a projected raster the areal scale
+    factor is evaluated at the window's pixel centres.
+    """
+
+    def __init__(self, like: Any, grid: _Grid, row_area: np.ndarray | None) -> None:
+        super().__init__()
+        self._like = like
+        self._grid = grid
+        self._row_area = row_area
+        self._factors: tuple[Transformer, Proj] | None = None
+        if row_area is None:
+            to_lonlat = Transformer.from_crs(grid.crs, grid.crs.geodetic_crs, always_xy=True)
+            self._factors = (to_lonlat, Proj(grid.crs))
+
+    def res(self) -> Any:
+        return self._like.res()
+
+    def extent(self) -> Any:
+        return self._like.extent()
+
+    def srs_wkt(self) -> Any:
+        return self._like.srs_wkt()
+
+    def nodata_value(self) -> None:
+        return None
+
+    def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
+        if self._row_area is not None:
+            return np.broadcast_to(self._row_area[y0 : y0 + ny, None], (ny, nx))
+        if nx * ny == 0:
+            return np.zeros((ny, nx))
+        rows, cols = np.mgrid[y0 : y0 + ny, x0 : x0 + nx]
+        assert self._factors is not None
+        area = _projected_area(rows.ravel(), cols.ravel(), self._grid.transform, *self._factors)
+        return area.reshape(ny, nx)
+
+
+class _BandSource(RasterSource):
+    """Plain (unmasked) windowed reads of one band; exactextract compares cells to ``nodata``.
+
+    Only used when the band's mask is all-valid or derived from its nodata value, so the mask
+    carries no information beyond the values, and skipping numpy's masked arrays is safe.
+    """
+
+    def __init__(self, like: Any, ds: Any, band: int, nodata: int | None) -> None:
+        super().__init__()
+        self._like = like
+        self._ds = ds
+        self._band = band
+        self._nodata = nodata
+
+    def res(self) -> Any:
+        return self._like.res()
+
+    def extent(self) -> Any:
+        return self._like.extent()
+
+    def srs_wkt(self) -> Any:
+        return self._like.srs_wkt()
+
+    def nodata_value(self) -> int | None:
+        return self._nodata
+
+    def read_window(self, x0: int, y0: int, nx: int, ny: int) -> np.ndarray:
+        return np.asarray(self._ds.read(self._band, window=Window(x0, y0, nx, ny)))
+
+
+class _WkbFeature(Feature):
+    """A zone handed to exactextract as WKB, with its position as the only field."""
+
+    def __init__(self, k: int, wkb: bytes) -> None:
+        Feature.__init__(self)
+        self._k = k
+        self._wkb = wkb
+
+    def geometry(self) -> bytes:
+        return self._wkb
+
+    def set_geometry_format(self) -> str:
+        return "wkb"
+
+    def get(self, name: str) -> int:
+        return self._k
+
+    def fields(self) -> list[str]:
+        return ["k"]
+
+
+class _WkbFeatures(FeatureSource):
+    """Zones as WKB (cheaper than GeoPandas' GeoJSON round trip through exactextract)."""
+
+    def __init__(self, geoms: np.ndarray, crs: CRS) -> None:
+        super().__init__()
+        self._wkb = shapely.to_wkb(geoms)
+        self._wkt = crs.to_wkt()
+
+    def count(self) -> int:
+        return len(self._wkb)
+
+    def __iter__(self) -> Iterator[_WkbFeature]:
+        for k, wkb in enumerate(self._wkb):
+            yield _WkbFeature(k, wkb)
+
+    def srs_wkt(self) -> str:
+        return self._wkt
+
+
+def _weighted_mode(grid: _Grid, ds: Any, band: int) -> tuple[bool, int | None]:
+    """Whether the native weighted path applies, and the value standing for nodata cells.
+
+    It applies to unscaled integer bands that either declare an integer nodata value (nodata
+    and masked cells are read as that value, so one pass measures both) or have no nodata and
+    no mask at all (every cell valid). Anything else (float bands, NaN nodata, mask bands
+    without a nodata value, scaled bands) takes the per-cell path.
+    """
+    if grid.is_float or ds.scales[band - 1] != 1.0 or ds.offsets[band - 1] != 0.0:
+        return False, None
+    nodata = grid.nodata
+    if nodata is not None:
+        if math.isfinite(nodata) and float(nodata).is_integer():
+            return True, int(nodata)
+        return False, None
+    return list(ds.mask_flag_enums[band - 1]) == [MaskFlags.all_valid], None
+
+
+def _weighted_pass(
+    source: Any,
+    ds: Any,
+    band: int,
+    grid: _Grid,
+    row_area: np.ndarray | None,
+    geoms: np.ndarray,
+    todo: np.ndarray,
+    default: int | None,
+    covered_ha: np.ndarray,
+    nodata_ha: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area-weighted fractions per value and total true area per zone, all from exactextract.
+
+    exactextract weights each cell by coverage x true area against the lazy
+    :class:`_AreaSource`: ``weighted_frac`` gives each value's share f_v of the zone's weighted
+    area A and ``weighted_sum`` gives sum_v v * f_v * A (same accumulator, so both come from one
+    pass over the cells). When every value is >= 0 and one is > 0, A is their ratio (a ratio of
+    sums of positive terms: exact to a few ulps); for the other zones (all cells 0, or negative
+    codes) A comes from a second, smaller call summing the area source. The hectares of value v
+    are then ``f_v * A``.
+    """
+    area = _AreaSource(source, grid, row_area)
+    flags = list(ds.mask_flag_enums[band - 1])
+    if flags in ([MaskFlags.all_valid], [MaskFlags.nodata]):
+        source = _BandSource(source, ds, band, default)
+    opts = {} if default is None else {"default_value": default}
+    ops = [
+        Operation("unique", "val", source, area, opts),
+        Operation("weighted_frac", "frac", source, area, opts),
+        Operation("weighted_sum", "wsum", source, area, opts),
+    ]
+    out = exact_extract(
+        source, _WkbFeatures(geoms[todo], grid.crs), ops, include_cols=["k"], output="pandas"
+    )
+    zidx = todo[out["k"].to_numpy(dtype=np.int64)]
+    vals = [np.asarray(v, dtype=float).ravel() for v in out["val"]]
+    fracs = [np.asarray(f, dtype=float).ravel() for f in out["frac"]]
+    lengths = np.array([len(v) for v in vals], dtype=np.int64)
+    value = np.concatenate(vals) if vals else np.zeros(0)
+    frac = np.concatenate(fracs) if fracs else np.zeros(0)
+    owner = np.repeat(np.arange(len(zidx)), lengths)
+    mean = np.bincount(owner, weights=value * frac, minlength=len(zidx))
+    negative = np.bincount(owner, weights=value < 0, minlength=len(zidx)) > 0
+    ratio = (mean > 0) & ~negative & (lengths > 0)
+    total = np.zeros(len(zidx))
+    wsum = out["wsum"].to_numpy(dtype=float)
+    total[ratio] = wsum[ratio] / mean[ratio]
+    again = np.flatnonzero(~ratio & (lengths > 0))
+    if len(again):
+        rest = exact_extract(
+            area,
+            _WkbFeatures(geoms[zidx[again]], grid.crs),
+            [Operation("sum", "total", area)],
+            include_cols=["k"],
+            output="pandas",
+        )
+        total[again[rest["k"].to_numpy(dtype=np.int64)]] = rest["total"].to_numpy(dtype=float)
+    area_m2 = frac * total[owner]
+    is_nodata = np.zeros(len(value), dtype=bool) if default is None else value == default
+    nodata = np.bincount(owner[is_nodata], weights=area_m2[is_nodata], minlength=len(zidx))
+    covered = np.bincount(owner[~is_nodata], weights=area_m2[~is_nodata], minlength=len(zidx))
+    covered_ha[zidx] = covered / M2_PER_HA
+    nodata_ha[zidx] = np.maximum(nodata, 0.0) / M2_PER_HA
+    loss = ~is_nodata & (value > 0) & (area_m2 > 0)
+    zone = zidx[owner[loss]]
+    codes = np.rint(value[loss]).astype(np.int64)
+    order = np.lexsort((codes, zone))
+    return zone[order], LOSSYEAR_BASE + codes[order], area_m2[loss][order] / M2_PER_HA
+
+
+def _per_cell_pass(
+    source: Any,
+    grid: _Grid,
+    row_area: np.ndarray | None,
+    geoms: np.ndarray,
+    todo: np.ndarray,
+    covered_ha: np.ndarray,
+    nodata_ha: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """General path: per-cell ids, coverage and values from exactextract, weighted here."""
+
+    def cell_area(cid: np.ndarray) -> np.ndarray:
+        rows, cols = np.divmod(cid.astype(np.int64), grid.width)
+        if row_area is not None:
+            return row_area[rows]
+        return pixel_area_m2(rows, cols, grid.transform, grid.crs)
+
+    ops = _ops(grid)
+    zone_rows: list[np.ndarray] = []
+    year_rows: list[np.ndarray] = []
+    ha_rows: list[np.ndarray] = []
+    for chunk in _chunks(geoms[todo], grid):
+        index = todo[chunk]
+        frame = gpd.GeoDataFrame({"zidx": index}, geometry=geoms[index], crs=grid.crs)
+        out = exact_extract(source, frame, ops, include_cols=["zidx"], output="pandas")
+        for rec in out.itertuples(index=False):
+            i = int(rec.zidx)
+            val = np.asarray(rec.val)
+            area = np.asarray(rec.cov, dtype=float) * cell_area(np.asarray(rec.cid))
+            if "cida" in out.columns:
+                valid = np.ones(len(val), dtype=bool)
+                total = float(
+                    np.dot(np.asarray(rec.cova, dtype=float), cell_area(np.asarray(rec.cida)))
+                )
+            else:
+                valid = val != grid.nodata
+                total = float(area.sum())
+            if grid.is_float:
+                valid &= ~np.isnan(val)
+            covered = float(area[valid].sum())
+            covered_ha[i] = covered / M2_PER_HA
+            nodata_ha[i] = max(total - covered, 0.0) / M2_PER_HA
+            loss = valid & (val > 0)
+            if loss.any():
+                codes = np.rint(val[loss]).astype(np.int64)
+                years, inverse = np.unique(codes, return_inverse=True)
+                ha = np.bincount(inverse, weights=area[loss]) / M2_PER_HA
+                keep = ha > 0
+                zone_rows.append(np.full(int(keep.sum()), i))
+                year_rows.append(LOSSYEAR_BASE + years[keep])
+                ha_rows.append(ha[keep])
+    if not zone_rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(zone_rows), np.concatenate(year_rows), np.concatenate(ha_rows)
+
+
 def compute_loss_by_year(
     zones: gpd.GeoDataFrame, raster: str | os.PathLike[str], band: int = 1
 ) -> ZonalResult:
@@ -314,49 +585,18 @@ def compute_loss_by_year(
     geod = grid.crs.get_geod() or Geod(ellps="WGS84")
     row_area = row_area_m2(grid.transform, grid.height, geod) if grid.crs.is_geographic else None
 
-    def cell_area(cid: np.ndarray) -> np.ndarray:
-        rows, cols = np.divmod(cid.astype(np.int64), grid.width)
-        if row_area is not None:
-            return row_area[rows]
-        return pixel_area_m2(rows, cols, grid.transform, grid.crs)
-
-    ops = _ops(grid)
-    zone_rows: list[np.ndarray] = []
-    year_rows: list[np.ndarray] = []
-    ha_rows: list[np.ndarray] = []
     todo = np.flatnonzero(touching)
     with rasterio.open(os.fspath(raster)) as ds:
         source = RasterioRasterSource(ds, band)
-        for chunk in _chunks(geoms[todo], grid):
-            index = todo[chunk]
-            frame = gpd.GeoDataFrame({"zidx": index}, geometry=geoms[index], crs=grid.crs)
-            out = exact_extract(source, frame, ops, include_cols=["zidx"], output="pandas")
-            for rec in out.itertuples(index=False):
-                i = int(rec.zidx)
-                val = np.asarray(rec.val)
-                area = np.asarray(rec.cov, dtype=float) * cell_area(np.asarray(rec.cid))
-                if "cida" in out.columns:
-                    valid = np.ones(len(val), dtype=bool)
-                    total = float(
-                        np.dot(np.asarray(rec.cova, dtype=float), cell_area(np.asarray(rec.cida)))
-                    )
-                else:
-                    valid = val != grid.nodata
-                    total = float(area.sum())
-                if grid.is_float:
-                    valid &= ~np.isnan(val)
-                covered = float(area[valid].sum())
-                covered_ha[i] = covered / M2_PER_HA
-                nodata_ha[i] = max(total - covered, 0.0) / M2_PER_HA
-                loss = valid & (val > 0)
-                if loss.any():
-                    codes = np.rint(val[loss]).astype(np.int64)
-                    years, inverse = np.unique(codes, return_inverse=True)
-                    ha = np.bincount(inverse, weights=area[loss]) / M2_PER_HA
-                    keep = ha > 0
-                    zone_rows.append(np.full(int(keep.sum()), i))
-                    year_rows.append(LOSSYEAR_BASE + years[keep])
-                    ha_rows.append(ha[keep])
+        native, default = _weighted_mode(grid, ds, band)
+        if native:
+            zone_index, years, ha = _weighted_pass(
+                source, ds, band, grid, row_area, geoms, todo, default, covered_ha, nodata_ha
+            )
+        else:
+            zone_index, years, ha = _per_cell_pass(
+                source, grid, row_area, geoms, todo, covered_ha, nodata_ha
+            )
 
     status = np.where(inside, "inside", np.where(touching, "partial", "outside"))
     # A zone that only touches the raster's edge has no area on it.
@@ -371,12 +611,11 @@ def compute_loss_by_year(
         },
         columns=_COVERAGE_COLUMNS,
     )
-    zone_index = np.concatenate(zone_rows) if zone_rows else np.zeros(0, dtype=np.int64)
     table = pd.DataFrame(
         {
             "zone_id": pd.Series(ids[zone_index], dtype=str),
-            "year": np.concatenate(year_rows).astype(int) if year_rows else np.zeros(0, int),
-            "loss_ha": np.concatenate(ha_rows) if ha_rows else np.zeros(0),
+            "year": years.astype(int),
+            "loss_ha": ha,
         },
         columns=_TABLE_COLUMNS,
     )

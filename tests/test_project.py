@@ -28,6 +28,7 @@ def test_demo_project_runs_and_matches_demo(tmp_path):
     out = tmp_path / "data" / "processed" / "project"
     table = pd.read_csv(out / "territory_stats.csv")
     assert table.loc[table.name == "Santa Clara de Uchunya", "titled_ha"].item() == 200.0
+    assert table.loc[table.name == "Santa Clara de Uchunya", "forest_loss_ha"].item() > 5000
     assert (tmp_path / "maps" / "project_map.html").exists()
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["options"]["project"]["name"] == "Ucayali (illustrative demo data)"

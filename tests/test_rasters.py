@@ -329,3 +329,94 @@ def test_real_landsat_against_exactextract(tmp_path: Path) -> None:
         assert by_year(again, zone_id)[2010] == pytest.approx(
             by_year(result, zone_id)[2010], rel=1e-4
         )
+
+
+# (8) the native weighted path (exactextract weights by a lazy true-area source) and the
+# per-cell path (cell arrays weighted in numpy) give the same hectares and coverage
+def _per_cell(monkeypatch: pytest.MonkeyPatch, layer: gpd.GeoDataFrame, tif: Path) -> ZonalResult:
+    import geotools.rasters as rasters
+
+    with monkeypatch.context() as m:
+        m.setattr(rasters, "_weighted_mode", lambda grid, ds, band: (False, None))
+        return compute_loss_by_year(layer, tif)
+
+
+def _assert_same(a: ZonalResult, b: ZonalResult) -> None:
+    assert list(a.table["zone_id"]) == list(b.table["zone_id"])
+    assert list(a.table["year"]) == list(b.table["year"])
+    np.testing.assert_allclose(a.table["loss_ha"], b.table["loss_ha"], rtol=1e-9, atol=0)
+    assert list(a.coverage["zone_id"]) == list(b.coverage["zone_id"])
+    assert list(a.coverage["status"]) == list(b.coverage["status"])
+    for col in ("covered_ha", "nodata_ha", "outside_ha"):
+        np.testing.assert_allclose(a.coverage[col], b.coverage[col], rtol=1e-9, atol=1e-9)
+
+
+def _random_zones(bounds: tuple[float, float, float, float], n: int, crs, seed: int):
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = bounds
+    w, h = x1 - x0, y1 - y0
+    geoms = []
+    for _ in range(n):
+        cx, cy = x0 + rng.uniform(-0.1, 1.1) * w, y0 + rng.uniform(-0.1, 1.1) * h
+        r = rng.uniform(0.05, 0.3) * min(w, h)
+        theta = np.sort(rng.uniform(0, 2 * np.pi, 12))
+        rad = r * rng.uniform(0.5, 1.0, 12)
+        geoms.append(shapely.Polygon(np.c_[cx + rad * np.cos(theta), cy + rad * np.sin(theta)]))
+    return zones(geoms, crs=crs)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "nodata", "crs", "transform"),
+    [
+        ("uint8", 255, 4326, from_origin(-75.0, -9.0, 0.001, 0.001)),
+        ("uint8", None, 4326, from_origin(-75.0, -9.0, 0.001, 0.001)),
+        ("int16", -1, 4326, from_origin(-75.0, -9.0, 0.001, 0.001)),
+        ("int16", 99, 32718, from_origin(500_000, 9_000_000, 30, 30)),
+        ("uint8", 0, PERU_ALBERS, from_origin(0, 3_000, 30, 30)),
+    ],
+)
+def test_native_weighting_matches_per_cell_weighting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dtype, nodata, crs, transform
+) -> None:
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 6, size=(60, 80)).astype(dtype)
+    values[:20, :30] = 0  # a zone in here has no loss at all: A from the second call
+    if dtype == "int16":
+        values[40:, 50:] = -3  # negative codes: covered, never loss
+    if nodata is not None:
+        values[30:35, :] = nodata
+    tif = write_raster(tmp_path / "r.tif", values, crs, transform, nodata=nodata)
+    west, south, east, north = array_bounds(60, 80, transform)
+    layer = _random_zones((west, south, east, north), 25, crs, seed=3)
+    zero_box = box(
+        west + 0.05 * (east - west),
+        north - 0.2 * (north - south),
+        west + 0.3 * (east - west),
+        north - 0.05 * (north - south),
+    )
+    layer = zones([*layer.geometry, zero_box], crs=crs)
+    native = compute_loss_by_year(layer, tif)
+    per_cell = _per_cell(monkeypatch, layer, tif)
+    _assert_same(native, per_cell)
+    last = row(native, f"Z{len(layer) - 1}")
+    assert last["covered_ha" if nodata != 0 else "nodata_ha"] > 0
+    assert by_year(native, f"Z{len(layer) - 1}") == {}
+    assert len(native.table) > 20
+    if nodata is not None and nodata != 0:
+        assert native.coverage["nodata_ha"].sum() > 0
+
+
+def test_float_raster_uses_per_cell_path(tmp_path: Path) -> None:
+    values = VALUES.astype("float32")
+    values[1, 1] = np.nan
+    tif = write_raster(
+        tmp_path / "f.tif", values, PERU_ALBERS, from_origin(0, 300, 100, 100), nodata=np.nan
+    )
+    result = compute_loss_by_year(zones([HALF_OFFSET_SQUARE]), tif)
+    assert by_year(result) == {
+        2012: pytest.approx(1.0),
+        2013: pytest.approx(1.0),
+        2015: pytest.approx(0.5),
+    }
+    assert row(result)["covered_ha"] == pytest.approx(3.0)
+    assert row(result)["nodata_ha"] == pytest.approx(1.0)
