@@ -76,7 +76,8 @@ class IncidentSummary:
     ----------
     per_territory : pandas.DataFrame
         One row per territory in input order: ``territory_id``, ``incidents_inside``,
-        ``incidents_nearby``, ``incidents_uncertain``, ``incidents_inside_<kind>`` for every
+        ``incidents_nearby``, ``incidents_uncertain``, ``incidents_inside_<kind>`` and
+        ``incidents_nearby_<kind>`` for every
         kind of the vocabulary, ``severity_inside``, ``severity_nearby``, ``killings_inside``,
         ``killings_nearby``, ``undated_inside``, ``last_incident_date`` (ISO string or NA, over
         incidents inside or nearby), ``first_incident_year`` (Int64, inside or nearby),
@@ -479,12 +480,13 @@ def summarise_incidents(
     kind_code = pd.Categorical(kind, categories=list(KINDS)).codes[p]
     if is_in.any() and (kind_code[is_in] < 0).any():
         log.warning("incidents of kinds outside the vocabulary are counted only in the totals")
-    known = is_in & (kind_code >= 0)
-    by_kind = np.bincount(
-        t[known] * len(KINDS) + kind_code[known], minlength=n_t * len(KINDS)
-    ).reshape(n_t, len(KINDS))
-    for j, name in enumerate(KINDS):
-        out[f"incidents_inside_{name}"] = by_kind[:, j].astype(np.int64)
+    for relation, mask in (("inside", is_in), ("nearby", is_near)):
+        known = mask & (kind_code >= 0)
+        by_kind = np.bincount(
+            t[known] * len(KINDS) + kind_code[known], minlength=n_t * len(KINDS)
+        ).reshape(n_t, len(KINDS))
+        for j, name in enumerate(KINDS):
+            out[f"incidents_{relation}_{name}"] = by_kind[:, j].astype(np.int64)
     out["severity_inside"] = count(is_in, sev)
     out["severity_nearby"] = count(is_near, sev)
     out["killings_inside"] = count(is_in & kill)

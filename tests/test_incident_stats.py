@@ -127,6 +127,9 @@ def test_kinds_severity_killings(summary):
     assert t2["incidents_inside_protest_casualty"] == 1
     assert t3["incidents_inside_arson"] == 1
     assert per[[f"incidents_inside_{k}" for k in KINDS]].sum(axis=1).tolist() == [2, 1, 1]
+    # Nearby T1: e2 (threat, 2 km east) and a1 (invasion, 1.5 km north).
+    assert (t1["incidents_nearby_threat"], t1["incidents_nearby_invasion"]) == (1, 1)
+    assert per[[f"incidents_nearby_{k}" for k in KINDS]].sum(axis=1).tolist() == [2, 0, 0]
     assert per["severity_inside"].tolist() == [5 + 3, 5, 4]
     assert per["severity_nearby"].tolist() == [2 + 3, 0, 0]
     assert per["killings_inside"].tolist() == [1, 1, 0]
