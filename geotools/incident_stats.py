@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -91,12 +91,16 @@ class IncidentSummary:
         boundary), ``point_inside`` (whether the point itself lies in the territory).
     reference_date : str or None
         ISO date ``days_since_last_incident`` is counted to (None when no incident is dated).
+    pairs : pandas.DataFrame
+        Every related (territory, incident) pair: ``territory_id, incident_id, relation,
+        severity, date, kind`` (for scores that weigh incidents by age).
     """
 
     per_territory: pd.DataFrame
     by_year: pd.DataFrame
     uncertain: pd.DataFrame
     reference_date: str | None = None
+    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def parse_iso_dates(values: pd.Series) -> pd.Series:
@@ -528,9 +532,22 @@ def summarise_incidents(
             "point_inside": unc["point_inside"].to_numpy(),
         }
     )
+    related = pd.DataFrame(
+        {
+            "territory_id": np.asarray(tid, dtype=object)[t],
+            "incident_id": inc["incident_id"].astype(str).to_numpy()[p]
+            if "incident_id" in inc
+            else p.astype(str),
+            "relation": np.array(["inside", "uncertain", "nearby", "unrelated"])[rel],
+            "severity": sev,
+            "date": pd.Series(day).dt.strftime("%Y-%m-%d").astype("string").to_numpy(),
+            "kind": kind.to_numpy()[p],
+        }
+    )
     return IncidentSummary(
         per_territory=per,
         by_year=by_year,
         uncertain=uncertain,
         reference_date=None if pd.isna(ref) else ref.strftime("%Y-%m-%d"),
+        pairs=related,
     )
