@@ -161,6 +161,8 @@ def write_stats(
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
         write_csv(round_table(result.timeseries), stage / "timeseries.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
+        if result.untitled is not None:
+            gpkg_layers["untitled"] = result.untitled
         for kind, layer in layers.items():
             gpkg_layers[kind] = layer.frame.to_crs(4326)
         write_geopackage(gpkg_layers, stage / "analysis.gpkg")

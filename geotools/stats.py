@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 
 from geotools.area import M2_PER_HA, area_crs_for, check_area_method
-from geotools.geometry import dissolve_by_group, union_by_group
+from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
 from geotools.incident_stats import merge_duplicate_incidents, summarise_incidents
 from geotools.overlaps import (
     CONCESSION_KINDS,
@@ -75,6 +75,8 @@ class StatsResult:
         Equal-area versus geodesic self-check on the largest territories.
     options : dict
         Options used (for provenance).
+    untitled : geopandas.GeoDataFrame or None
+        The untitled part of each territory (claimed minus secured), EPSG:4326.
     timeseries : pandas.DataFrame
         Long table, one row per territory and year with anything to report
         (``timeseries.csv``): ``territory_id, year`` and the yearly measures available
@@ -92,6 +94,7 @@ class StatsResult:
         default_factory=lambda: pd.DataFrame(columns=["territory_id", "year"])
     )
     incident_facts: dict[str, Any] = field(default_factory=dict)
+    untitled: gpd.GeoDataFrame | None = None
 
 
 def _outside(
@@ -288,7 +291,44 @@ def compute_territory_stats(
         },
         incident_facts=incident_facts,
         timeseries=timeseries,
+        untitled=untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs),
     )
+
+
+def untitled_geometry(
+    territory_ids: np.ndarray,
+    t_geoms: np.ndarray,
+    secured: tuple[np.ndarray, np.ndarray],
+    crs: CRS,
+) -> gpd.GeoDataFrame:
+    """Return the untitled part of each territory (claimed minus the secured union).
+
+    Parameters
+    ----------
+    territory_ids : numpy.ndarray of str
+        Territory ids, in table order.
+    t_geoms : numpy.ndarray of shapely.Geometry
+        Territories in the equal-area ``crs``.
+    secured : tuple of numpy.ndarray
+        ``(territory, pieces)`` of the secured union.
+    crs : pyproj.CRS
+        CRS of the geometries.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``territory_id, untitled_ha`` and the geometry, EPSG:4326.
+    """
+    geoms = np.asarray(t_geoms, dtype=object).copy()
+    keys, unions = union_by_group(secured[1], secured[0])
+    if len(keys):
+        geoms[keys] = polygonal_part(shapely.difference(geoms[keys], unions))
+    frame = gpd.GeoDataFrame(
+        {"territory_id": territory_ids, "untitled_ha": shapely.area(geoms) / M2_PER_HA},
+        geometry=geoms,
+        crs=crs,
+    )
+    return frame.to_crs(4326)
 
 
 def summarise_forest_loss(

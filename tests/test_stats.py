@@ -195,3 +195,11 @@ def test_forest_loss_on_titled_and_untitled_land(tmp_path):
     years = result.timeseries.set_index("year")["forest_loss_ha"]
     assert years.loc[2012] == pytest.approx(50, rel=1e-6)
     assert years.loc[2015] == pytest.approx(5, rel=1e-6)
+
+
+def test_untitled_geometry_is_claimed_minus_secured(result):
+    untitled = result.untitled.set_index("territory_id")
+    table = result.table.set_index("territory_id")
+    for tid in "ABCD":
+        assert untitled.loc[tid, "untitled_ha"] == pytest.approx(table.loc[tid, "untitled_ha"])
+    assert untitled.crs.to_epsg() == 4326

@@ -1,0 +1,253 @@
+"""Risk surface: hand-checkable grids in PERU_ALBERS.
+
+Layout used throughout: the bounds layer is the 10 x 10 km box (0, 0)-(10, 10) km in PERU_ALBERS;
+cells are 1 km and the bandwidth 1 km, so the margin is 2 km and the grid runs from -2 to 12 km
+in both directions: 14 x 14 cells. The box occupies rows 2-11 and columns 2-11; the cell
+(col c, row r) spans x = (c - 2 .. c - 1) km and y = (12 - r - 1 .. 12 - r) km.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from shapely import Point
+
+from geotools.crs import PERU_ALBERS
+from geotools.errors import OutputExistsError
+from geotools.surface import (
+    RiskSurface,
+    compute_risk_hexagons,
+    compute_risk_surface,
+    write_risk_surface,
+)
+from tests.conftest import KM, frame, km_box
+
+h3 = pytest.importorskip("h3")
+
+N = 14  # cells per side
+BOX = slice(2, 12)  # rows / columns of the 10 x 10 km box
+
+
+def bounds() -> gpd.GeoDataFrame:
+    return frame([{"geometry": km_box(0, 0, 10, 10)}])
+
+
+def surface(
+    incidents: gpd.GeoDataFrame | None = None,
+    concessions: gpd.GeoDataFrame | None = None,
+    untitled: gpd.GeoDataFrame | None = None,
+    **kwargs: object,
+) -> RiskSurface:
+    return compute_risk_surface(
+        incidents, concessions, untitled, bounds(), cell_size_m=KM, bandwidth_m=KM, **kwargs
+    )
+
+
+def cell_centre(col: int, row: int) -> Point:
+    """Centre of grid cell (col, row) in PERU_ALBERS."""
+    return Point((col - 2 + 0.5) * KM, (12 - row - 0.5) * KM)
+
+
+def test_grid_is_equal_area_with_margin() -> None:
+    s = surface()
+    assert s.shape == (N, N)
+    assert s.crs.equals(PERU_ALBERS)
+    assert tuple(s.transform)[:6] == (KM, 0.0, -2 * KM, 0.0, -KM, 12 * KM)
+    assert s.data.dtype == np.float32
+    assert not np.isnan(s.data).any()
+
+
+def test_active_concession_west_half() -> None:
+    s = surface(concessions=frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]))
+    c = s.layers["concessions"]
+    expected = np.zeros((N, N))
+    expected[BOX, 2:7] = 1.0  # x = 0-5 km
+    np.testing.assert_allclose(c, expected, atol=1e-6)
+
+
+def test_half_covered_cell_and_in_process() -> None:
+    active = frame([{"status": "active", "geometry": km_box(0, 0, 5.5, 10)}])
+    c = surface(concessions=active).layers["concessions"]
+    np.testing.assert_allclose(c[BOX, 7], 0.5, atol=1e-6)  # x = 5-6 km, half covered
+    np.testing.assert_allclose(c[BOX, 2:7], 1.0, atol=1e-6)
+    assert c[BOX, 8:].max() == 0
+    in_process = frame([{"status": "in_process", "geometry": km_box(0, 0, 5, 10)}])
+    c = surface(concessions=in_process).layers["concessions"]
+    np.testing.assert_allclose(c[BOX, 2:7], 0.5, atol=1e-6)
+    assert c[:, 7:].max() == 0
+
+
+def test_overlapping_concessions_not_counted_twice() -> None:
+    layer = frame(
+        [
+            {"status": "active", "geometry": km_box(0, 0, 5, 10)},
+            {"status": "active", "geometry": km_box(0, 0, 5, 10)},  # duplicate
+            {"status": "In process", "geometry": km_box(3, 0, 8, 10)},  # half under active
+            {"status": "expired", "geometry": km_box(0, 0, 10, 10)},
+        ]
+    )
+    c = surface(concessions=layer).layers["concessions"]
+    np.testing.assert_allclose(c[BOX, 2:7], 1.0, atol=1e-6)  # active wins
+    np.testing.assert_allclose(c[BOX, 7:10], 0.5, atol=1e-6)  # x = 5-8 km in process only
+    np.testing.assert_allclose(c[BOX, 10:], 0.0, atol=1e-6)  # expired only
+
+
+def test_tenure_fractions() -> None:
+    # x = 2-4.5 km, y = 3-4 km: two full cells and one half cell in row 12 - 4 = 8.
+    s = surface(untitled=frame([{"geometry": km_box(2, 3, 4.5, 4)}]))
+    t = s.layers["tenure"]
+    np.testing.assert_allclose(t[8, 4:6], 1.0, atol=1e-6)
+    np.testing.assert_allclose(t[8, 6], 0.5, atol=1e-6)
+    assert math.isclose(float(t.sum()), 2.5, abs_tol=1e-5)  # 2.5 km² in 1 km² cells
+
+
+def test_tenure_triangle_exact_fraction() -> None:
+    # Right triangle over one cell (x 0-1, y 0-1 km): covers half of it, diagonal exact.
+    from shapely import Polygon
+
+    tri = Polygon([(0, 0), (KM, 0), (0, KM)])
+    t = surface(untitled=frame([{"geometry": tri}])).layers["tenure"]
+    assert math.isclose(float(t[11, 2]), 0.5, abs_tol=1e-6)
+    assert math.isclose(float(t.sum()), 0.5, abs_tol=1e-6)
+
+
+def test_single_incident_peak_and_symmetry() -> None:
+    today = dt.date.today().isoformat()
+    pt = cell_centre(7, 6)
+    s = surface(incidents=frame([{"severity": 5, "date": today, "geometry": pt}]))
+    v = s.layers["violence"]
+    assert np.unravel_index(np.argmax(v), v.shape) == (6, 7)
+    assert v[6, 7] == pytest.approx(1.0)
+    for k in (1, 2, 3):
+        ring = [v[6, 7 + k], v[6, 7 - k], v[6 + k, 7], v[6 - k, 7]]
+        np.testing.assert_allclose(ring, ring[0], rtol=1e-6)
+    # sigma = 1 cell: a sampled Gaussian drops by exp(-1/2) from one cell to the next.
+    assert v[6, 8] == pytest.approx(math.exp(-0.5), rel=1e-5)
+    assert v[7, 8] == pytest.approx(math.exp(-1.0), rel=1e-5)
+    assert s.meta["reference_date"] == today
+
+
+def test_incident_one_half_life_older_weighs_half() -> None:
+    # Two incidents 8 cells apart (kernels truncated at 4 sigma = 4 cells do not overlap).
+    half_life = 1827 / 365.25  # 2020-01-01 -> 2025-01-01, exactly one half-life
+    layer = frame(
+        [
+            {"severity": 5, "date": "2025-01-01", "geometry": cell_centre(3, 6)},
+            {"severity": 5, "date": "2020-01-01", "geometry": cell_centre(11, 6)},
+        ]
+    )
+    v = surface(incidents=layer, half_life_years=half_life).layers["violence"]
+    assert v[6, 3] == pytest.approx(1.0)
+    assert v[6, 11] == pytest.approx(0.5, rel=1e-5)
+
+
+def test_incident_crs_does_not_matter() -> None:
+    layer = frame([{"severity": 3, "date": "2024-05-01", "geometry": Point(4321, 6789)}])
+    a = surface(incidents=layer).layers["violence"]
+    b = surface(incidents=layer.to_crs(4326)).layers["violence"]
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_future_undated_and_bad_severity() -> None:
+    layer = frame(
+        [
+            {"severity": 4, "date": "2020-01-01", "geometry": cell_centre(3, 6)},
+            {"severity": 4, "date": "2030-01-01", "geometry": cell_centre(11, 6)},
+            {"severity": 4, "date": None, "geometry": cell_centre(7, 11)},
+            {"severity": 9, "date": "2020-01-01", "geometry": cell_centre(11, 1)},
+        ]
+    )
+    s = surface(incidents=layer, reference_date="2024-01-01")
+    v = s.layers["violence"]
+    assert v[6, 11] == 0  # after the reference date
+    assert v[1, 11] == 0  # severity out of range
+    assert v[11, 7] == pytest.approx(v[6, 3])  # undated: age of the oldest dated incident
+    assert s.meta["incidents_after_reference"] == 1
+    assert s.meta["incidents_bad_severity"] == 1
+    assert s.meta["incidents_undated"] == 1
+
+
+def test_combined_by_weights() -> None:
+    today = dt.date.today().isoformat()
+    s = surface(
+        incidents=frame([{"severity": 5, "date": today, "geometry": cell_centre(7, 6)}]),
+        concessions=frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]),
+        untitled=frame([{"geometry": km_box(0, 0, 10, 5)}]),
+    )
+    v, c, t = (s.layers[n].astype(float) for n in ("violence", "concessions", "tenure"))
+    np.testing.assert_allclose(s.data, 0.5 * v + 0.3 * c + 0.2 * t, atol=1e-6)
+    # Cell x 0-1, y 0-1 km: concession and untitled, violence ~0 far from the incident.
+    assert s.data[11, 2] == pytest.approx(0.5, abs=1e-4)
+    assert s.data[6, 7] == pytest.approx(0.5 * 1.0, abs=1e-6)  # x 5-6, y 5-6: violence only
+    only = surface(
+        concessions=frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]),
+        weights={"concessions": 2.0},
+    )
+    np.testing.assert_allclose(only.data, only.layers["concessions"])
+    with pytest.raises(ValueError, match="unknown weight"):
+        surface(weights={"roads": 1.0})
+    with pytest.raises(ValueError, match="positive"):
+        surface(weights={"violence": 0.0})
+
+
+def test_write_geotiff(tmp_path: Path) -> None:
+    s = surface(
+        concessions=frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]),
+        untitled=frame([{"geometry": km_box(2, 3, 4.5, 4)}]),
+    )
+    out = write_risk_surface(s, tmp_path / "risk.tif")
+    with rasterio.open(out) as ds:
+        assert ds.count == 4
+        assert ds.crs.to_wkt() and "Albers" in ds.crs.to_wkt()
+        assert PERU_ALBERS.equals(ds.crs.to_wkt())
+        assert ds.transform == s.transform
+        assert all(math.isnan(n) for n in ds.nodatavals)
+        assert ds.dtypes == ("float32",) * 4
+        assert ds.descriptions == ("risk", "violence", "concessions", "tenure")
+        assert ds.overviews(1)
+        assert ds.profile["tiled"]
+        assert ds.compression.name.lower() == "deflate"
+        np.testing.assert_array_equal(ds.read(1), s.data)
+        np.testing.assert_array_equal(ds.read(3), s.layers["concessions"])
+        np.testing.assert_array_equal(ds.read(4), s.layers["tenure"])
+    with pytest.raises(OutputExistsError):
+        write_risk_surface(s, out)
+    write_risk_surface(s, out, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["risk.tif"]  # no temp files left
+
+
+def test_hexagons() -> None:
+    s = surface(
+        concessions=frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]),
+        untitled=frame([{"geometry": km_box(2, 3, 4.5, 4)}]),
+    )
+    hexes = compute_risk_hexagons(s, resolution=7)
+    assert len(hexes) > 0
+    assert hexes.crs.to_epsg() == 4326
+    assert list(hexes.columns) == [
+        "h3",
+        "risk",
+        "violence",
+        "concessions",
+        "tenure",
+        "n_cells",
+        "geometry",
+    ]
+    assert hexes["risk"].between(0, 1).all()
+    assert all(h3.is_valid_cell(c) for c in hexes["h3"])
+    assert hexes["h3"].is_unique
+    assert int(hexes["n_cells"].sum()) == N * N
+    # Means: cell-count-weighted sums give back the grid sums.
+    assert (hexes["risk"] * hexes["n_cells"]).sum() == pytest.approx(float(s.data.sum()))
+    # Each cell centre is in the hexagon h3 itself assigns it to.
+    xx, yy = s.cell_centres()
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(xx.ravel(), yy.ravel()), crs=PERU_ALBERS)
+    lonlat = lonlat.to_crs(4326)
+    expected = {h3.latlng_to_cell(p.y, p.x, 7) for p in lonlat}
+    assert set(hexes["h3"]) == expected
