@@ -286,6 +286,7 @@ def run_demo(
     processed = root / "data" / "processed"
     map_path = root / "maps" / "risk_map.html"
     check_outputs_free(map_path.parent, [map_path.name], overwrite)
+    check_outputs_free(processed, SURFACE_OUTPUTS, overwrite)
     with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
         if checkout is not None:
             raw = checkout / "data" / "raw"
@@ -299,6 +300,46 @@ def run_demo(
         run = run_stats(
             paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
         )
+    run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
     written_map = write_map_html(run.stats, run.layers, map_path, lang=lang, overwrite=overwrite)
     run.written.append(written_map)
     return {"result": run, "processed": processed, "map": written_map}
+
+
+SURFACE_OUTPUTS = ["risk_surface.tif", "risk_hexagons.geojson"]
+
+
+def write_risk_surface_outputs(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    out_dir: str | os.PathLike[str],
+    overwrite: bool = False,
+    cell_size_m: float = 1000.0,
+) -> list[Path]:
+    """Write the risk surface (GeoTIFF) and its H3 hexagons (GeoJSON) for a run.
+
+    The surface combines time-decayed, severity-weighted incident density with the shares of
+    land under concessions and untitled (see :mod:`geotools.surface`). It is an internal output:
+    built from every incident, exact locations included.
+    """
+    from geotools.surface import compute_risk_hexagons, compute_risk_surface, write_risk_surface
+
+    out = Path(out_dir)
+    check_outputs_free(out, SURFACE_OUTPUTS, overwrite)
+
+    def frame(kind: str) -> gpd.GeoDataFrame | None:
+        return layers[kind].frame if kind in layers else None
+
+    surface = compute_risk_surface(
+        frame("incidents"),
+        frame("concessions"),
+        result.untitled,
+        layers["territories"].frame,
+        cell_size_m=cell_size_m,
+    )
+    tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
+    hexagons = compute_risk_hexagons(surface)
+    target = out / "risk_hexagons.geojson"
+    with atomic_path(target, overwrite) as tmp:
+        tmp.write_text(hexagons.to_json(drop_id=True), encoding="utf-8")
+    return [tif, target]

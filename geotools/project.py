@@ -23,6 +23,7 @@ from geotools.pipeline import (
     RunResult,
     compute_stats,
     write_map_html,
+    write_risk_surface_outputs,
     write_stats,
 )
 from geotools.validation import flag_far_outside
@@ -231,6 +232,7 @@ def run_project(
     result = compute_stats(layers, nearby_km=project.nearby_km, forest_loss=project.forest_loss)
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(result, layers, project.out, overwrite=overwrite)
+    written.extend(write_risk_surface_outputs(result, layers, project.out, overwrite))
     if project.map is not None:
         written.append(
             write_map_html(
