@@ -117,6 +117,13 @@ def layer_options(func: F) -> F:
             help="Forest-loss GeoTIFF in Hansen lossyear coding (0 none, N loss in 2000+N).",
         ),
         click.option(
+            "--risk-weight",
+            metavar="COMPONENT=WEIGHT",
+            multiple=True,
+            help="Override a risk weight (tenure, concessions, violence, deforestation, "
+            "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
+        ),
+        click.option(
             "--map",
             "field_map",
             metavar="LAYER.COLUMN=SOURCE",
@@ -143,6 +150,29 @@ def _mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
             )
         out.setdefault(layer.strip(), {})[column.strip()] = source.strip()
     return out
+
+
+def _risk_config(items: tuple[str, ...]) -> Any:
+    """Build a RiskConfig from ``COMPONENT=WEIGHT`` items (None when there are none)."""
+    from geotools.risk import RiskConfig
+
+    if not items:
+        return None
+    weights: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise click.BadParameter(
+                f"{item!r}: use COMPONENT=WEIGHT, e.g. violence=0.4", param_hint="--risk-weight"
+            )
+    try:
+        return RiskConfig.from_mapping({"weights": weights})
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--risk-weight") from exc
 
 
 def _paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
@@ -198,6 +228,7 @@ def stats(
         assume_crs=assume_crs,
         mappings=_mappings(kwargs.pop("field_map")),
         forest_loss=kwargs.pop("forest_loss"),
+        risk_config=_risk_config(kwargs.pop("risk_weight")),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -320,7 +351,12 @@ def map_command(
     layers = read_inputs(
         _paths(kwargs), assume_crs=assume_crs, mappings=_mappings(kwargs.pop("field_map"))
     )
-    result = compute_stats(layers, nearby_km=nearby_km, forest_loss=kwargs.pop("forest_loss"))
+    result = compute_stats(
+        layers,
+        nearby_km=nearby_km,
+        forest_loss=kwargs.pop("forest_loss"),
+        risk_config=_risk_config(kwargs.pop("risk_weight")),
+    )
     write_map_html(result, layers, target, lang=lang, overwrite=overwrite, profile=profile)
     click.echo(f"Wrote {target}")
 

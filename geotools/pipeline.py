@@ -25,6 +25,7 @@ from geotools.io import (
     write_json,
 )
 from geotools.provenance import build_provenance, describe_area_crs
+from geotools.risk import RiskConfig
 from geotools.stats import StatsResult, compute_territory_stats, round_table
 from geotools.validation import flag_far_outside
 
@@ -34,6 +35,7 @@ STATS_OUTPUTS = [
     "territory_stats.csv",
     "overlaps.csv",
     "timeseries.csv",
+    "risk_sensitivity.csv",
     "analysis.gpkg",
     "provenance.json",
     "qa",
@@ -100,6 +102,7 @@ def compute_stats(
     layers: Mapping[str, Layer],
     nearby_km: float = 5.0,
     forest_loss: str | os.PathLike[str] | None = None,
+    risk_config: RiskConfig | None = None,
 ) -> StatsResult:
     """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
 
@@ -117,6 +120,7 @@ def compute_stats(
         nearby_km=nearby_km,
         forest_loss=check_raster(forest_loss),
         infrastructure=frame("infrastructure"),
+        risk_config=risk_config,
     )
 
 
@@ -160,6 +164,7 @@ def write_stats(
         write_csv(round_table(result.table), stage / "territory_stats.csv")
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
         write_csv(round_table(result.timeseries), stage / "timeseries.csv")
+        write_csv(round_table(result.sensitivity), stage / "risk_sensitivity.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
         if result.untitled is not None:
             gpkg_layers["untitled"] = result.untitled
@@ -198,13 +203,16 @@ def run_stats(
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
+    risk_config: RiskConfig | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``."""
     out = Path(out_dir)
     check_outputs_free(out, STATS_OUTPUTS, overwrite)  # fail before a long analysis, not after
     check_raster(forest_loss)
     layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
-    result = compute_stats(layers, nearby_km=nearby_km, forest_loss=forest_loss)
+    result = compute_stats(
+        layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
+    )
     written = write_stats(result, layers, out, overwrite=overwrite)
     return RunResult(result, layers, written)
 
@@ -336,6 +344,7 @@ def write_risk_surface_outputs(
         result.untitled,
         layers["territories"].frame,
         cell_size_m=cell_size_m,
+        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
     )
     tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
     hexagons = compute_risk_hexagons(surface)

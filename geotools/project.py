@@ -26,6 +26,7 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
+from geotools.risk import RiskConfig
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Project:
     nearby_km: float
     layers: dict[str, LayerSpec]
     forest_loss: Path | None = None
+    risk: RiskConfig | None = None
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -127,7 +129,11 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(f"{file}: not a valid TOML project file ({exc})") from exc
-    _check_keys(data, {"project", "options", "layers"}, "top level", file)
+    _check_keys(data, {"project", "options", "layers", "risk"}, "top level", file)
+    try:
+        risk = RiskConfig.from_mapping(data.get("risk", {}))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"{file}: [risk]: {exc}") from exc
     base = file.parent
     meta = data.get("project", {})
     options = data.get("options", {})
@@ -180,6 +186,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         nearby_km=float(nearby),
         layers=layers,
         forest_loss=forest_loss,
+        risk=risk,
     )
 
 
@@ -229,7 +236,12 @@ def run_project(
     if project.map is not None:
         check_outputs_free(project.map.parent, [project.map.name], overwrite)
     layers = read_project_layers(project)
-    result = compute_stats(layers, nearby_km=project.nearby_km, forest_loss=project.forest_loss)
+    result = compute_stats(
+        layers,
+        nearby_km=project.nearby_km,
+        forest_loss=project.forest_loss,
+        risk_config=project.risk,
+    )
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(result, layers, project.out, overwrite=overwrite)
     written.extend(write_risk_surface_outputs(result, layers, project.out, overwrite))

@@ -112,8 +112,8 @@ class RiskConfig:
     ----------
     weights : Mapping[str, float]
         Weight of each component (keys from :data:`COMPONENTS`; an absent key weighs 0).
-        Defaults: tenure 0.30 and violence 0.30 (insecure tenure and violence against defenders
-        are the two strongest predictors of dispossession in the Peruvian cases), concessions
+        Defaults: tenure 0.30 and violence 0.30 (a judgement, not an estimate: insecure tenure
+        and violence against defenders are what this tool exists to document), concessions
         0.25 (the legal vehicle of most pressure), deforestation 0.10 (often the *consequence* of
         a concession already counted), infrastructure 0.05 (pipelines and spills matter in a
         minority of territories). They sum to 1, so a territory 100 % untitled and nothing else
@@ -126,10 +126,10 @@ class RiskConfig:
         An in-process concession presses half as much as an active one (0.5): it is not yet a
         right, but the application already drives invasions and speculation.
     half_life_years : float
-        Violence decays with age, halving every 10 years. The issue proposed 5; with 5 the 2014
-        arson at Santa Clara de Uchunya would weigh under a third by 2023 although its
-        perpetrators face no trial and threats continue. Land conflicts in Peru run for
-        decades, so a decade is the better half-life.
+        Violence decays with age, halving every 10 years. The issue proposed 5; with 5 an arson
+        nine years old would weigh under a third, while land conflicts in Peru often run for
+        decades and threats recur, so a decade is the better half-life (a judgement; override
+        it in the project file or with care).
     nearby_weight : float
         Incidents, pipelines and spills outside the territory but within ``--nearby-km`` count
         half (0.5): they threaten the community without happening on its land.
@@ -235,15 +235,15 @@ class RiskConfig:
         --------
         >>> RiskConfig.from_mapping({"weights": {"violence": 0.5}}).weights["violence"]
         0.5
-        >>> RiskConfig.from_mapping({"colour": "red"})
+        >>> RiskConfig.from_mapping({"colour": "red"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: unknown risk option(s) ['colour']; known: ...
+        ValueError: unknown risk option(s) ['colour']; known: ['weights', ...]
         """
         known = [f.name for f in fields(cls)]
         unknown = sorted(set(mapping) - set(known))
         if unknown:
-            raise ValueError(f"unknown risk option(s) {unknown}; known: ...{known}")
+            raise ValueError(f"unknown risk option(s) {unknown}; known: {known}")
         kwargs: dict[str, Any] = dict(mapping)
         if "weights" in kwargs:
             kwargs["weights"] = {**_DEFAULT_WEIGHTS, **dict(kwargs["weights"])}
@@ -558,9 +558,10 @@ def _explain(
     parts: _Parts, score: np.ndarray, best: np.ndarray, classes: np.ndarray, config: RiskConfig
 ) -> pd.Series:
     """One sentence per territory naming the 2-3 largest contributors with their numbers."""
-    n = len(score)
+    if len(score) == 0:
+        return pd.Series([], dtype=object)
     kinds = np.asarray([_KIND_LABELS[k] for k in CONCESSION_KINDS] + ["unspecified"], object)
-    plural = np.where(parts.incidents == 1, " incident", " incidents")
+    plural = np.where(parts.incidents == 1, " incident in or near it", " incidents in or near it")
     since_year = pd.Series(
         np.where(np.isnan(parts.first_year), "", " since " + _fmt(parts.first_year, ".0f"))
     )
@@ -595,7 +596,7 @@ def _explain(
         col = pd.Series(top[:, j], dtype=object)
         text = text.where(col == "", text + ", " + col)
     text = text.where(text != "", "no pressure recorded")
-    missing = _missing(parts.components)
+    missing = pd.Series(_missing(parts.components), dtype=object)
     gap = pd.Series(
         np.where(
             missing != "",
@@ -605,15 +606,15 @@ def _explain(
         dtype=object,
     )
     out: pd.Series = pd.Series(classes, dtype=object) + ": " + text + gap
-    return out if n else pd.Series([], dtype=object)
+    return out
 
 
-def _missing(components: np.ndarray) -> pd.Series:
-    """Comma-separated names of the missing (NaN) components, "" when none."""
-    text = pd.Series("", index=range(components.shape[0]), dtype=object)
+def _missing(components: np.ndarray) -> np.ndarray:
+    """Comma-separated names of the missing (NaN) components, "" when none (object array)."""
+    text = np.full(components.shape[0], "", dtype=object)
     for j, name in enumerate(COMPONENTS):  # five components, vectorised over territories
-        isna = pd.Series(np.isnan(components[:, j]))
-        text = text.where(~isna, text.where(text == "", text + ",") + name)
+        sep = np.where(text == "", "", ",").astype(object)
+        text = np.where(np.isnan(components[:, j]), text + sep + name, text)
     return text
 
 
@@ -630,7 +631,7 @@ def _result(table: pd.DataFrame, parts: _Parts, config: RiskConfig) -> pd.DataFr
     )
     for j, name in enumerate(COMPONENTS):
         out[f"risk_{name}"] = parts.components[:, j]
-    out["risk_missing"] = _missing(parts.components).to_numpy(dtype=object)
+    out["risk_missing"] = _missing(parts.components)
     out["risk_drivers"] = _explain(parts, score, best, classes, config).to_numpy(dtype=object)
     return out
 

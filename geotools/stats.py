@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from geotools.overlaps import (
     concession_bits,
     summarise_concessions,
 )
+from geotools.risk import RiskConfig, compute_risk, compute_sensitivity
 from geotools.tenure import (
     TENURE_CLASSES,
     clip_to_territories,
@@ -95,6 +98,7 @@ class StatsResult:
     )
     incident_facts: dict[str, Any] = field(default_factory=dict)
     untitled: gpd.GeoDataFrame | None = None
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _outside(
@@ -119,6 +123,7 @@ def compute_territory_stats(
     area_crs: CRS | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     infrastructure: gpd.GeoDataFrame | None = None,
+    risk_config: RiskConfig | None = None,
 ) -> StatsResult:
     """Compute the per-territory table of DESIGN §6.
 
@@ -141,6 +146,10 @@ def compute_territory_stats(
         ``forest_loss_ha``, ``forest_loss_secured_ha``, ``forest_loss_untitled_ha`` and
         ``forest_loss_coverage`` (exact pixel coverage, true pixel areas; see
         :mod:`geotools.rasters`) and yearly rows to ``timeseries``.
+    risk_config : RiskConfig, optional
+        Weights, thresholds, half-life... of the risk score (:mod:`geotools.risk`); defaults
+        otherwise. Adds ``risk_score``, ``risk_class``, one ``risk_<component>`` column each,
+        ``risk_missing`` and ``risk_drivers``; the sensitivity table goes to ``sensitivity``.
     infrastructure : geopandas.GeoDataFrame, optional
         Pipelines and roads (``kind``): adds ``pipeline_km_inside/nearby``,
         ``road_km_inside/nearby`` (geodesic km) and ``spills_inside/nearby`` (incidents of kind
@@ -192,10 +201,12 @@ def compute_territory_stats(
         table[column] = values.to_numpy(dtype=object) if values is not None else None
     table = pd.concat([table, tenure_table, conc_table], axis=1)
     incident_facts: dict[str, Any] = {}
+    incident_pairs: pd.DataFrame | None = None
     incident_years = pd.DataFrame(columns=["territory_id", "year"])
     if incidents is not None and len(incidents):
         merged, merges = merge_duplicate_incidents(incidents)
         summary = summarise_incidents(territories, merged, nearby_km=nearby_km)
+        incident_pairs = summary.pairs
         per = summary.per_territory.drop(columns=["territory_id"]).reset_index(drop=True)
         table = pd.concat([table, per], axis=1)
         incident_years = summary.by_year.rename(
@@ -276,6 +287,9 @@ def compute_territory_stats(
     for column in ("name", "people"):
         if column in territories.columns:
             joined[column] = territories[column].to_numpy()
+    risk = compute_risk(table, incident_pairs, timeseries, risk_config)
+    table = pd.concat([table, risk.drop(columns=["territory_id"]).reset_index(drop=True)], axis=1)
+    sensitivity = compute_sensitivity(table, incident_pairs, timeseries, risk_config)
     area_check = check_area_method(territories.geometry, crs)
     return StatsResult(
         table=table,
@@ -288,10 +302,12 @@ def compute_territory_stats(
             "nearby_km": nearby_km,
             "area_crs": crs.srs,
             "forest_loss": str(forest_loss) if forest_loss is not None else None,
+            "risk": describe_config(risk_config or RiskConfig()),
         },
         incident_facts=incident_facts,
         timeseries=timeseries,
         untitled=untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs),
+        sensitivity=sensitivity,
     )
 
 
@@ -407,6 +423,19 @@ def summarise_forest_loss(
     return columns, years[["territory_id", "year", "forest_loss_ha", "forest_loss_untitled_ha"]]
 
 
+def describe_config(config: Any) -> dict[str, Any]:
+    """Return a dataclass configuration as plain JSON-ready values (for provenance)."""
+    out: dict[str, Any] = {}
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        out[item.name] = (
+            dict(value)
+            if isinstance(value, Mapping)
+            else (list(value) if isinstance(value, tuple) else value)
+        )
+    return out
+
+
 def format_ha(value: float) -> str:
     """Format hectares for a sentence: ``8,600``, ``200``, ``12.5``, ``0.4``."""
     if not np.isfinite(value):
@@ -449,6 +478,8 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """Round hectare and percent columns for publication (the Python API keeps full precision)."""
     out = table.copy()
     for column in out.columns:
-        if column.endswith(("_ha", "_pct", "_km")) or column.startswith("pct_"):
+        if column.endswith(("_ha", "_pct", "_km")) or column.startswith(("pct_", "risk_score")):
             out[column] = out[column].astype(float).round(decimals)
+        elif column.startswith("risk_") and pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(decimals + 1)  # components 0-1: three decimals
     return out

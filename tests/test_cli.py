@@ -196,3 +196,15 @@ def test_locate_km_marks_on_the_real_norperuano(realdata, tmp_path):
     again = run(["locate-km", "--infrastructure", str(pipeline), "--marks", str(marks),
                  "--out", str(out)])
     assert again.exit_code == 1
+
+
+def test_risk_weight_option(files, tmp_path):
+    base = run(args_for(files, tmp_path / "a"))
+    assert base.exit_code == 0
+    heavy = run([*args_for(files, tmp_path / "b"), "--risk-weight", "tenure=3"])
+    assert heavy.exit_code == 0, heavy.output
+    a = pd.read_csv(tmp_path / "a" / "territory_stats.csv").set_index("territory_id")
+    b = pd.read_csv(tmp_path / "b" / "territory_stats.csv").set_index("territory_id")
+    assert b.loc["B", "risk_score"] != a.loc["B", "risk_score"]
+    bad = run([*args_for(files, tmp_path / "c"), "--risk-weight", "luck=1"])
+    assert bad.exit_code == 2

@@ -98,3 +98,18 @@ def test_demo_pressure_columns(demo):
     series = pd.read_csv(processed / "timeseries.csv")
     santa_clara = series[series.territory_id == "T01"].set_index("year")["forest_loss_ha"]
     assert santa_clara.loc[2012:2015].sum() == pytest.approx(5907.37, abs=0.05)
+
+
+def test_demo_risk_santa_clara_is_critical_with_its_drivers(demo):
+    out, _ = demo
+    processed = out / "data" / "processed"
+    table = pd.read_csv(processed / "territory_stats.csv").set_index("territory_id")
+    santa_clara = table.loc["T01"]
+    assert santa_clara.risk_class == "critical"
+    assert "98 % untitled" in santa_clara.risk_drivers
+    assert "agribusiness" in santa_clara.risk_drivers
+    assert santa_clara.risk_tenure == pytest.approx(8400 / 8600, abs=1e-3)
+    assert table.loc["T02", "risk_class"] == "low"  # 91 % titled, no concession pressure
+    sensitivity = pd.read_csv(processed / "risk_sensitivity.csv")
+    assert len(sensitivity) == 5 * 2 * len(table)
+    assert not sensitivity.loc[sensitivity.territory_id == "T01", "class_changed"].any()

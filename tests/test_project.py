@@ -106,3 +106,17 @@ def test_cli_field_mapping_option(tmp_path):
     bad = CliRunner().invoke(main, [*args[:-2], "--map", "nonsense", "--out", str(tmp_path / "p")])
     assert bad.exit_code == 2
     assert "LAYER.COLUMN=SOURCE" in bad.output
+
+
+def test_risk_section_overrides_weights_and_refuses_typos(tmp_path):
+    base = write_study(tmp_path)
+    default = run_project(base)[1].stats.table.iloc[0]
+    # Only tenure is scored in this study (no concessions, incidents...); doubling its weight
+    # doubles its share of the total weight (0.30 -> 0.60 of 1.30).
+    other = tmp_path / "heavier"
+    other.mkdir()
+    heavier = write_study(other, "[risk.weights]\ntenure = 0.6\n")
+    score = run_project(heavier, overwrite=True)[1].stats.table.iloc[0]["risk_score"]
+    assert score > default["risk_score"]
+    with pytest.raises(ValidationError, match=r"\[risk\]"):
+        read_project(write_study(tmp_path, "[risk]\nhalf_life = 3\n"))
