@@ -32,7 +32,7 @@ from geotools.validation import flag_far_outside
 log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
-OPTION_KEYS = {"nearby_km", "assume_crs"}
+OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
 LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values"}
 
 
@@ -85,6 +85,7 @@ class Project:
     layers: dict[str, LayerSpec]
     forest_loss: Path | None = None
     risk: RiskConfig | None = None
+    cell_size_m: float = 1000.0
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -100,6 +101,12 @@ def _string_table(value: Any, where: str, path: Path) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValidationError(f"{path}: [{where}] must map names to strings")
     return {str(k): v for k, v in value.items()}
+
+
+def _positive(value: Any, name: str, path: Path) -> float:
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise ValidationError(f"{path}: {name} must be a number > 0")
+    return float(value)
 
 
 def read_project(path: str | os.PathLike[str]) -> Project:
@@ -187,6 +194,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         layers=layers,
         forest_loss=forest_loss,
         risk=risk,
+        cell_size_m=_positive(options.get("cell_size_m", 1000.0), "cell_size_m", file),
     )
 
 
@@ -244,7 +252,11 @@ def run_project(
     )
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(result, layers, project.out, overwrite=overwrite)
-    written.extend(write_risk_surface_outputs(result, layers, project.out, overwrite))
+    written.extend(
+        write_risk_surface_outputs(
+            result, layers, project.out, overwrite, cell_size_m=project.cell_size_m
+        )
+    )
     if project.map is not None:
         written.append(
             write_map_html(
