@@ -39,7 +39,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from folium.features import GeoJsonStyleMapper
 from folium.template import Template
+from folium.utilities import get_obj_in_upper_tree
 from pyproj import CRS
 
 from geotools.crs import PERU_BOUNDS
@@ -61,6 +63,15 @@ TITLED_BREAKS = (0, 10, 25, 50, 75, 100)
 TITLED_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 NO_DATA_COLOUR = "#d9d9d9"
 TERRITORY_OUTLINE = "#3f007d"
+
+#: Risk classes of ``geotools.risk`` (low < 25 <= medium < 50 <= high < 75 <= critical) and their
+#: colours (ColorBrewer RdYlGn, reversed).
+RISK_COLOURS = {
+    "low": "#1a9850",
+    "medium": "#fee08b",
+    "high": "#fc8d59",
+    "critical": "#d73027",
+}
 
 TENURE_COLOURS = {
     "titled": "#1a9850",
@@ -151,6 +162,14 @@ TEXT: dict[str, dict[str, str]] = {
         "size_note": "size: severity 1-5",
         "name": "Name",
         "infrastructure": "Infrastructure",
+        "layer_risk": "Risk class",
+        "risk_class": "Risk class",
+        "risk_line": "Risk: {label}",
+        "risk_score": " ({score}/100)",
+        "drivers": "Drivers",
+        "risk_missing": "score is a lower bound: missing {missing}",
+        "uncertain": "{n} uncertain",
+        "forest_loss": "Forest loss",
     },
     "es": {
         "title": "Titulación y conflictos territoriales",
@@ -194,6 +213,14 @@ TEXT: dict[str, dict[str, str]] = {
         "size_note": "tamaño: gravedad 1-5",
         "name": "Nombre",
         "infrastructure": "Infraestructura",
+        "layer_risk": "Clase de riesgo",
+        "risk_class": "Clase de riesgo",
+        "risk_line": "Riesgo: {label}",
+        "risk_score": " ({score}/100)",
+        "drivers": "Motivos",
+        "risk_missing": "puntaje mínimo: faltan {missing}",
+        "uncertain": "{n} inciertos",
+        "forest_loss": "Pérdida de bosque",
     },
 }
 
@@ -274,6 +301,10 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
             "locality": "localidad",
             "district": "distrito",
         },
+    },
+    "risk_class": {
+        "en": {"low": "low", "medium": "medium", "high": "high", "critical": "critical"},
+        "es": {"low": "bajo", "medium": "medio", "high": "alto", "critical": "crítico"},
     },
     "infrastructure_kind": {
         "en": {"road": "Road", "pipeline": "Pipeline", "power_line": "Power line"},
@@ -361,6 +392,59 @@ class _PageAssets(MacroElement):
         self._name = "PageAssets"
         self.css = css
         self.svg = svg
+
+
+class _CopyFeatures(MacroElement):
+    """Script that adds the features of ``source`` (ids and properties kept) to the parent layer."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.addData({{ this.source.get_name() }}.toGeoJSON());
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, source: folium.GeoJson) -> None:
+        super().__init__()
+        self._name = "CopyFeatures"
+        self.source = source
+
+
+class _LinkedGeoJson(folium.GeoJson):
+    """A GeoJSON layer drawing the features of another layer with styles of its own.
+
+    The features (geometry, popup and all) are embedded once, in ``source``; in the browser this
+    layer copies them with Leaflet's ``toGeoJSON()``, which keeps each feature's ``id`` and
+    properties. In Python, :attr:`data` is the source's data, so that ``style_function`` and
+    ``highlight_function`` are still evaluated per feature as folium does.
+    """
+
+    def __init__(self, source: folium.GeoJson, **kwargs: Any) -> None:
+        super().__init__(source.data, **kwargs)
+        self.source = source
+        self.add_child(_CopyFeatures(source))
+
+    def render(self, **kwargs: Any) -> Any:
+        """Render as :class:`folium.GeoJson` does, but without embedding the features again."""
+        # folium declares parent_map as None until rendered.
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
+        if (self.style or self.highlight) and self.data["features"]:
+            mapper = GeoJsonStyleMapper(self.data, self.feature_identifier, self)
+            if self.style:
+                self.style_map = mapper.get_style_map(self.style_function)
+            if self.highlight:
+                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+        # While rendering, the data is a single feature without geometry (Leaflet skips it) that
+        # has the properties folium's popup and tooltip check for.
+        data = self.data
+        properties = dict.fromkeys(data["features"][0]["properties"]) if data["features"] else {}
+        placeholder = {"type": "Feature", "geometry": None, "properties": properties}
+        self.data = {"type": "FeatureCollection", "features": [placeholder]}
+        try:
+            return folium.map.Layer.render(self, **kwargs)
+        finally:
+            self.data = data
 
 
 # --------------------------------------------------------------------------------------------
@@ -553,22 +637,33 @@ def _add_layer(
     styles: dict[Any, dict[str, Any]],
     name: str,
     highlight: dict[str, Any] | None = None,
+    key: str = "k",
+    linked_to: folium.GeoJson | None = None,
     **kwargs: Any,
-) -> None:
-    """Add one GeoJSON layer styled by the ``k`` property, with popup and tooltip."""
-    data = _feature_collection(frame, properties)
+) -> folium.GeoJson:
+    """Add one GeoJSON layer styled by the ``key`` property, with popup and tooltip.
+
+    With ``linked_to``, the layer draws that layer's features (``frame`` and ``properties`` are
+    then ignored) instead of embedding them a second time.
+    """
     highlight_function: Callable[[dict], dict] | None = (
         (lambda feature: highlight) if highlight is not None else None
     )
-    folium.GeoJson(
-        data,
-        name=html.escape(name),
-        style_function=lambda feature: styles[feature["properties"]["k"]],
-        highlight_function=highlight_function,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, localize=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, max_width=340),
+    options: dict[str, Any] = {
+        "name": html.escape(name),
+        "style_function": lambda feature: styles[feature["properties"][key]],
+        "highlight_function": highlight_function,
+        "tooltip": folium.GeoJsonTooltip(fields=["tooltip"], labels=False, localize=False),
+        "popup": folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, max_width=340),
         **kwargs,
-    ).add_to(target)
+    }
+    layer = (
+        folium.GeoJson(_feature_collection(frame, properties), **options)
+        if linked_to is None
+        else _LinkedGeoJson(linked_to, **options)
+    )
+    layer.add_to(target)
+    return layer
 
 
 # --------------------------------------------------------------------------------------------
@@ -622,8 +717,44 @@ def _hectare_rows(frame: pd.DataFrame, lang: str, columns: Sequence[tuple[str, s
     ]
 
 
-def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], list[str]]:
+    """Style keys, short labels (``"critical"``) and popup blocks of the risk columns.
+
+    The popup block holds the class and score, the drivers sentence and, when components were
+    missing, the note that the score is a lower bound; every value from the data is escaped.
+    """
     t = TEXT[lang]
+    codes = _normalised(_column(frame, "risk_class")).fillna("").to_list()
+    keys = [c if c in RISK_COLOURS else "" for c in codes]
+    labels = _labels(_column(frame, "risk_class"), VALUE_LABELS["risk_class"][lang])
+    scores = _numbers(frame, "risk_score")
+    drivers = _escaped(_column(frame, "risk_drivers"))
+    missing = _escaped(_column(frame, "risk_missing"))
+    blocks = []
+    for label, score, driver, gone in zip(labels, scores, drivers, missing, strict=True):
+        score_text = (
+            t["risk_score"].format(score=format_number(score, lang)) if np.isfinite(score) else ""
+        )
+        block = (
+            f'<div class="gt-lead">{t["risk_line"].format(label=label or t["na"])}'
+            f"{score_text}</div>"
+        )
+        if driver:
+            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}</div>'
+        if gone.strip():
+            block += f'<div class="gt-note">{t["risk_missing"].format(missing=gone.strip())}</div>'
+        blocks.append(block)
+    return keys, labels, blocks
+
+
+def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+    """Territories shaded by titled share and, when ``risk_class`` is given, by risk class.
+
+    With risk columns, both layers draw the same features (embedded once): the risk layer is
+    shown on opening, the titled-share layer is listed in the layer control but hidden.
+    """
+    t = TEXT[lang]
+    has_risk = "risk_class" in frame.columns
     pct = _titled_pct(frame)
     classes = _titled_class(pct)
     names = _escaped(_column(frame, "name"))
@@ -660,12 +791,24 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         t["incidents_value"].format(
             inside=format_number(inside, lang), nearby=format_number(nearby, lang)
         )
-        for inside, nearby in zip(
-            _numbers(frame, "incidents_inside"), _numbers(frame, "incidents_nearby"), strict=True
+        + (f", {t['uncertain'].format(n=format_number(unsure, lang))}" if unsure > 0 else "")
+        for inside, nearby, unsure in zip(
+            _numbers(frame, "incidents_inside"),
+            _numbers(frame, "incidents_nearby"),
+            _numbers(frame, "incidents_uncertain"),
+            strict=True,
         )
     ]
+    forest = [
+        _row(t["forest_loss"], format_hectares(ha, lang)) if np.isfinite(ha) else ""
+        for ha in _numbers(frame, "forest_loss_ha")
+    ]
+    if has_risk:
+        risk_keys, risk_labels, risk_blocks = _risk_parts(frame, lang)
+    else:
+        risk_keys, risk_labels, risk_blocks = [], [], [""] * len(frame)
     popups = [
-        f'<div class="gt-popup"><div class="gt-h">{heading}</div>{people}'
+        f'<div class="gt-popup"><div class="gt-h">{heading}</div>{people}{risk}'
         f'<div class="gt-lead">{lead}</div><table>'
         + _row(t["secured"], sec)
         + inproc
@@ -673,11 +816,13 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         + _row(t["in_concessions"], conc)
         + krows
         + _row(t["incidents"], inc)
+        + floss
         + _row(t["id"], ident)
         + "</table></div>"
-        for heading, people, lead, sec, inproc, unt, conc, krows, inc, ident in zip(
+        for heading, people, risk, lead, sec, inproc, unt, conc, krows, inc, floss, ident in zip(
             headings,
             peoples,
+            risk_blocks,
             leads,
             secured,
             in_process,
@@ -685,6 +830,7 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
             conceded,
             kind_rows,
             incidents,
+            forest,
             ids,
             strict=True,
         )
@@ -693,6 +839,11 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         f"{heading} · {format_percent(share, lang)}"
         for heading, share in zip(headings, pct, strict=True)
     ]
+    if has_risk:
+        tooltips = [
+            f"{tip} · {t['risk_line'].format(label=label)}" if label else tip
+            for tip, label in zip(tooltips, risk_labels, strict=True)
+        ]
     styles = {
         int(k): {
             "fillColor": TITLED_COLOURS[k] if k >= 0 else NO_DATA_COLOUR,
@@ -702,15 +853,52 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         }
         for k in range(-1, len(TITLED_COLOURS))
     }
+    highlight = {"weight": 3.5, "color": "#000000"}
+    if not has_risk:
+        _add_layer(
+            m,
+            frame,
+            {"popup": popups, "tooltip": tooltips, "k": classes.tolist()},
+            styles,
+            t["layer_territories"],
+            highlight=highlight,
+        )
+        return {"no_data": bool((classes < 0).any())}
+    risk_styles = {
+        key: {
+            "fillColor": RISK_COLOURS.get(key, NO_DATA_COLOUR),
+            "fillOpacity": 0.7,
+            "color": TERRITORY_OUTLINE,
+            "weight": 1.5,
+        }
+        for key in ["", *RISK_COLOURS]
+    }
+    # One set of features, two styles: "k" is the risk class, "t" the titled-share class.
+    risk_layer = _add_layer(
+        m,
+        frame,
+        {"popup": popups, "tooltip": tooltips, "k": risk_keys, "t": classes.tolist()},
+        risk_styles,
+        t["layer_risk"],
+        highlight=highlight,
+    )
     _add_layer(
         m,
         frame,
-        {"popup": popups, "tooltip": tooltips, "k": classes.tolist()},
+        {},
         styles,
         t["layer_territories"],
-        highlight={"weight": 3.5, "color": "#000000"},
+        highlight=highlight,
+        key="t",
+        linked_to=risk_layer,
+        show=False,
     )
-    return {"no_data": bool((classes < 0).any())}
+    log.debug("territories: risk layer shown, titled-share layer hidden.")
+    return {
+        "no_data": bool((classes < 0).any()),
+        "risk": True,
+        "risk_no_data": "" in risk_keys,
+    }
 
 
 def _parcel_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
@@ -987,10 +1175,26 @@ def _legend_html(
     statuses: Sequence[str],
     incident_kinds: Sequence[str],
     infrastructure: Sequence[tuple[str, str]],
+    risk: bool = False,
+    risk_no_data: bool = False,
 ) -> str:
     """The legend's HTML; all labels are constants or already escaped."""
     t = TEXT[lang]
-    parts = [f'<div class="gt-sec">{t["titled_share"]}</div>']
+    parts = []
+    if risk:
+        labels = VALUE_LABELS["risk_class"][lang]
+        parts.append(f'<div class="gt-sec">{t["risk_class"]}</div>')
+        parts.extend(
+            f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
+            f"{labels[key].capitalize()}</div>"
+            for key, colour in RISK_COLOURS.items()
+        )
+        if risk_no_data:
+            parts.append(
+                f'<div class="gt-row"><span class="gt-sw" style="background:{NO_DATA_COLOUR}">'
+                f"</span>{t['no_data']}</div>"
+            )
+    parts.append(f'<div class="gt-sec">{t["titled_share"]}</div>')
     for low, high, colour in zip(
         TITLED_BREAKS[:-1], TITLED_BREAKS[1:], TITLED_COLOURS, strict=True
     ):
@@ -1169,6 +1373,8 @@ def build_map(
     m.add_child(_PageAssets(_CSS, _hatch_svg()))
 
     legend: dict[str, Any] = {
+        "risk": False,
+        "risk_no_data": False,
         "no_data": False,
         "tenures": [],
         "concession_kinds": [],

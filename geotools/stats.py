@@ -280,6 +280,10 @@ def compute_territory_stats(
         drop=True
     )
 
+    risk = compute_risk(table, incident_pairs, timeseries, risk_config)
+    table = pd.concat([table, risk.drop(columns=["territory_id"]).reset_index(drop=True)], axis=1)
+    sensitivity = compute_sensitivity(table, incident_pairs, timeseries, risk_config)
+    # The joined layer (GeoPackage, map) carries every column of the table, risk included.
     joined = territories.to_crs(4326).drop(
         columns=[c for c in table.columns if c in territories.columns and c != "territory_id"]
     )
@@ -287,9 +291,6 @@ def compute_territory_stats(
     for column in ("name", "people"):
         if column in territories.columns:
             joined[column] = territories[column].to_numpy()
-    risk = compute_risk(table, incident_pairs, timeseries, risk_config)
-    table = pd.concat([table, risk.drop(columns=["territory_id"]).reset_index(drop=True)], axis=1)
-    sensitivity = compute_sensitivity(table, incident_pairs, timeseries, risk_config)
     area_check = check_area_method(territories.geometry, crs)
     return StatsResult(
         table=table,

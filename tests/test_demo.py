@@ -113,3 +113,11 @@ def test_demo_risk_santa_clara_is_critical_with_its_drivers(demo):
     sensitivity = pd.read_csv(processed / "risk_sensitivity.csv")
     assert len(sensitivity) == 5 * 2 * len(table)
     assert not sensitivity.loc[sensitivity.territory_id == "T01", "class_changed"].any()
+
+
+def test_demo_map_shades_by_risk_class(demo):
+    out, _ = demo
+    page = (out / "maps" / "risk_map.html").read_text(encoding="utf-8")
+    text = html.unescape(page.encode().decode("unicode_escape", errors="ignore"))
+    assert "Risk class" in text
+    assert "Risk: critical (80/100)" in text  # Santa Clara de Uchunya, 79.6

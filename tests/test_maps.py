@@ -353,3 +353,116 @@ def test_format_units():
     assert format_percent(2.3256, "es") == "2,3\xa0%"
     with pytest.raises(ValueError, match="lang"):
         format_number(1, "fr")
+
+
+# --------------------------------------------------------------------------------------------
+# Risk layer
+# --------------------------------------------------------------------------------------------
+
+TEXT_PARCELS = {"en": "Parcels (tenure)", "es": "Predios (tenencia)"}
+RISK_DRIVERS = f"critical: 98 % untitled, 5 incidents in or near it since 2012 {SCRIPT}"
+
+
+@pytest.fixture(scope="module")
+def risk_maps(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, folium.Map]:
+    territories = layers["territories"].copy()
+    territories["risk_score"] = [80.0, 12.0]
+    territories["risk_class"] = ["critical", "low"]
+    territories["risk_drivers"] = [RISK_DRIVERS, "low: 19 % untitled"]
+    territories["risk_missing"] = ["deforestation", ""]
+    territories["incidents_uncertain"] = [3, 0]
+    territories["forest_loss_ha"] = [120.0, np.nan]
+    return {
+        lang: build_map(territories, layers["parcels"], lang=lang, profile="internal")
+        for lang in ("en", "es")
+    }
+
+
+@pytest.fixture(scope="module")
+def risk_pages(risk_maps: dict[str, folium.Map]) -> dict[str, str]:
+    return {lang: m.get_root().render() for lang, m in risk_maps.items()}
+
+
+@pytest.mark.parametrize(
+    ("lang", "risk_name", "titled_name"),
+    [
+        ("en", "Risk class", "Territories (titled share)"),
+        ("es", "Clase de riesgo", "Territorios (% titulado)"),
+    ],
+)
+def test_risk_and_titled_layers_share_one_set_of_features(
+    risk_maps: dict[str, folium.Map], risk_pages, lang: str, risk_name: str, titled_name: str
+):
+    m = risk_maps[lang]
+    layers = {c.layer_name: c for c in m._children.values() if isinstance(c, folium.GeoJson)}
+    assert set(layers) == {risk_name, titled_name, TEXT_PARCELS[lang]}
+    risk, titled = layers[risk_name], layers[titled_name]
+    assert risk.show is True and titled.show is False
+    for feature in risk.data["features"]:
+        assert set(feature["properties"]) == {"popup", "tooltip", "k", "t"}
+    assert [f["properties"]["k"] for f in risk.data["features"]] == ["critical", "low"]
+    page = plain(risk_pages[lang])
+    assert risk_name in page and titled_name in page
+    # Only the shown layer is added to the map on opening; the hidden one is in the control.
+    assert f"{risk.get_name()}.addTo(" in page
+    assert f"{titled.get_name()}.addTo(" not in page
+    # The popups are embedded once: the titled layer copies the risk layer's features.
+    assert page.count("(80/100)") == 1
+    assert f"{titled.get_name()}.addData({risk.get_name()}.toGeoJSON());" in page
+
+
+def test_risk_popup_in_english(risk_pages: dict[str, str]):
+    page = plain(risk_pages["en"])
+    assert "Risk: critical (80/100)" in page
+    assert "Risk: low (12/100)" in page
+    assert "<b>Drivers:</b> critical: 98 % untitled" in page
+    assert "score is a lower bound: missing deforestation" in page
+    assert page.count("lower bound") == 1
+    assert "<th>Incidents</th><td>2 inside, 1 nearby, 3 uncertain</td>" in page
+    assert "<th>Forest loss</th><td>120 ha</td>" in page
+    assert page.count("Forest loss") == 1
+    assert "200 of 8,600 ha titled (2.3 %)" in page
+
+
+def test_risk_popup_in_spanish(risk_pages: dict[str, str]):
+    page = plain(risk_pages["es"])
+    assert "Riesgo: crítico (80/100)" in page
+    assert "<b>Motivos:</b> critical: 98 % untitled" in page
+    assert "puntaje mínimo: faltan deforestation" in page
+    assert "<th>Incidentes</th><td>2 dentro, 1 en el entorno, 3 inciertos</td>" in page
+    assert "<th>Pérdida de bosque</th><td>120 ha</td>" in page
+    assert "200 de 8 600 ha tituladas (2,3 %)" in page
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_risk_drivers_appear_only_escaped(risk_pages: dict[str, str], lang: str):
+    page = risk_pages[lang]
+    assert SCRIPT not in page and SCRIPT not in decoded(page)
+    assert html.escape(RISK_DRIVERS) in decoded(page)
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "labels"),
+    [
+        ("en", "Risk class", ("Low", "Medium", "High", "Critical")),
+        ("es", "Clase de riesgo", ("Bajo", "Medio", "Alto", "Crítico")),
+    ],
+)
+def test_risk_legend(risk_pages: dict[str, str], lang: str, heading: str, labels: tuple):
+    page = plain(risk_pages[lang])
+    legend = page[page.rindex("gt-legend") :].replace('\\"', '"')
+    assert f'<div class="gt-sec">{heading}</div>' in legend
+    for label, colour in zip(labels, ("#1a9850", "#fee08b", "#fc8d59", "#d73027"), strict=True):
+        assert f'background:{colour}"></span>{label}</div>' in legend
+    assert "0–10 %" in legend  # the titled-share classes stay in the legend
+
+
+def test_without_risk_columns_the_layers_are_unchanged(maps: dict[str, folium.Map], pages):
+    layers = {
+        c.layer_name: c for c in maps["en"]._children.values() if isinstance(c, folium.GeoJson)
+    }
+    assert layers["Territories (titled share)"].show is True
+    for lang in ("en", "es"):
+        page = plain(pages[lang])
+        for absent in ("Risk class", "Clase de riesgo", "Risk:", "Riesgo:", "toGeoJSON"):
+            assert absent not in page
