@@ -79,17 +79,13 @@ def gnomonic_for(crs: CRS) -> CRS:
     return CRS.from_proj4(f"+proj=gnom +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
 
 
-def find_long_edges(geoms: np.ndarray, limit: float) -> np.ndarray:
-    """Return a mask of geometries having a segment longer than ``limit`` (CRS units).
-
-    A jump between two rings of one geometry also counts as a segment; it can only flag a
-    geometry needlessly (it is then densified for nothing), never miss one.
-    """
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    return _long_edge_mask(coords, index, len(geoms), limit)
-
-
 def _long_edge_mask(coords: np.ndarray, index: np.ndarray, n: int, limit: float) -> np.ndarray:
+    """Mask of the ``n`` geometries having a segment longer than ``limit`` (CRS units).
+
+    ``coords`` and ``index`` come from ``shapely.get_coordinates(..., return_index=True)``. A
+    jump between two rings of one geometry also counts as a segment; it can only flag a geometry
+    needlessly (densified for nothing), never miss one.
+    """
     mask = np.zeros(n, dtype=bool)
     if len(coords) < 2:
         return mask

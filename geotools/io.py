@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ LON_NAMES = ("lon", "long", "lng", "longitude", "longitud", "x", "coord_x", "est
 LAT_NAMES = ("lat", "latitude", "latitud", "y", "coord_y", "norte", "northing")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "geometria")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
@@ -92,8 +94,24 @@ def parse_layer_argument(text: str | os.PathLike[str]) -> tuple[Path, str | None
     return path, None
 
 
-def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
-    by_norm = {normalise_name(c): c for c in reversed(columns)}
+def find_column(columns: Iterable[object], names: Sequence[str]) -> str | None:
+    """Return the first column whose normalised name is in ``names`` (tried in that order).
+
+    Parameters
+    ----------
+    columns : iterable
+        Column names of a table.
+    names : sequence of str
+        Normalised names (see :func:`geotools.schema.normalise_name`), by preference.
+
+    Returns
+    -------
+    str or None
+        The column as spelled in the table, or None.
+    """
+    by_norm: dict[str, str] = {}
+    for column in columns:
+        by_norm.setdefault(normalise_name(str(column)), str(column))
     for name in names:
         if name in by_norm:
             return by_norm[name]
@@ -103,8 +121,8 @@ def _find_column(columns: list[str], names: tuple[str, ...]) -> str | None:
 def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -> gpd.GeoDataFrame:
     """Build point (or WKT) geometries from a plain table with coordinate columns."""
     columns = [str(c) for c in table.columns]
-    lon = _find_column(columns, LON_NAMES)
-    lat = _find_column(columns, LAT_NAMES)
+    lon = find_column(columns, LON_NAMES)
+    lat = find_column(columns, LAT_NAMES)
     if lon and lat:
         x = pd.to_numeric(table[lon], errors="coerce").to_numpy(dtype=float)
         y = pd.to_numeric(table[lat], errors="coerce").to_numpy(dtype=float)
@@ -119,7 +137,7 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
             for row in np.flatnonzero(swapped)
         ]
         return frame
-    wkt = _find_column(columns, WKT_NAMES)
+    wkt = find_column(columns, WKT_NAMES)
     if wkt:
         text = table[wkt].astype("string")
         geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
@@ -172,16 +190,56 @@ def find_swapped_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return impossible | cluster
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
+def _detect_delimiter(header: str) -> str:
+    """Return the most frequent of ``,``, ``;`` and tab in a header line (``,`` on a tie)."""
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] else ","
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV/TSV (any of ``,``/``;``/tab, UTF-8 or Latin-1) or an Excel sheet, all as text.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx`` (first sheet).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as text (missing cells as NA), source order, a fresh RangeIndex.
+
+    Raises
+    ------
+    SourceError
+        The file is missing, unreadable, or Excel without ``openpyxl`` installed.
+    """
+    if not path.exists():
+        raise SourceError(f"{path}: file not found")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        if importlib.util.find_spec("openpyxl") is None:
+            raise SourceError(
+                f"{path}: reading Excel files needs the openpyxl package (pip install openpyxl); "
+                "or save the sheet as CSV"
+            )
+        try:
+            table = pd.read_excel(path, sheet_name=0, dtype=str)
+        except Exception as exc:
+            raise SourceError(f"{path}: not a readable spreadsheet ({exc})") from exc
+        return table.reset_index(drop=True)
     for encoding in ("utf-8-sig", "latin-1"):
         try:
-            return pd.read_csv(path, sep=sep, engine="python", encoding=encoding, dtype=str)
+            with open(path, encoding=encoding, newline="") as handle:
+                header = handle.readline()
+            return pd.read_csv(
+                path, sep=_detect_delimiter(header), dtype=str, encoding=encoding
+            ).reset_index(drop=True)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise SourceError(f"{path}: not a readable table ({exc})") from exc
-    raise SourceError(f"{path}: unknown text encoding; save it as UTF-8")
+    raise SourceError(f"{path}: unknown text encoding; save it as UTF-8")  # pragma: no cover
 
 
 def read_frame(
@@ -226,8 +284,8 @@ def read_frame(
             raise CRSError(f"--assume-crs {assume_crs!r} is not a CRS ({exc})") from exc
     suffix = file.suffix.lower()
     try:
-        if suffix in TABLE_SUFFIXES:
-            frame = _frame_from_table(_read_table(file), file, assumed)
+        if suffix in (*TABLE_SUFFIXES, *EXCEL_SUFFIXES):
+            frame = _frame_from_table(read_table(file), file, assumed)
         elif suffix in PARQUET_SUFFIXES:
             try:
                 frame = gpd.read_parquet(file)

@@ -8,7 +8,6 @@ canonical one) and records what was done in ``frame.attrs["geotools_import"]``.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,15 @@ import pandas as pd
 import shapely
 
 from geotools.errors import SourceError
-from geotools.io import LAT_NAMES, LON_NAMES, TABLE_SUFFIXES, read_frame
+from geotools.io import (
+    EXCEL_SUFFIXES,
+    LAT_NAMES,
+    LON_NAMES,
+    TABLE_SUFFIXES,
+    find_column,
+    read_frame,
+    read_table,
+)
 from geotools.schema import LAYERS, VALUE_ALIASES, VOCABULARIES, normalise_name
 
 log = logging.getLogger(__name__)
@@ -31,7 +38,6 @@ log = logging.getLogger(__name__)
 IMPORT_ATTR = "geotools_import"
 
 #: Spreadsheet suffixes read with pandas (needs the optional ``openpyxl`` package).
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 #: Prefix given to a kept source column whose name clashes with a canonical column.
 CLASH_PREFIX = "src_"
@@ -135,84 +141,9 @@ def check_exists(path: Path) -> None:
         raise SourceError(f"{path}: file not found")
 
 
-def _detect_delimiter(header: str) -> str:
-    """Return the most frequent of ``,``, ``;`` and tab in a header line (``,`` on a tie)."""
-    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
-    return best if counts[best] else ","
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV/TSV (any of ``,``/``;``/tab, UTF-8 or Latin-1) or an Excel sheet, all as text.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx`` (first sheet).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Every cell as text (missing cells as NA), source order, a fresh RangeIndex.
-
-    Raises
-    ------
-    SourceError
-        The file is missing, unreadable, or Excel without ``openpyxl`` installed.
-    """
-    check_exists(path)
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        if importlib.util.find_spec("openpyxl") is None:
-            raise SourceError(
-                f"{path}: reading Excel files needs the openpyxl package (pip install openpyxl); "
-                "or save the sheet as CSV"
-            )
-        try:
-            table = pd.read_excel(path, sheet_name=0, dtype=str)
-        except Exception as exc:
-            raise SourceError(f"{path}: not a readable spreadsheet ({exc})") from exc
-        return table.reset_index(drop=True)
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            with open(path, encoding=encoding, newline="") as handle:
-                header = handle.readline()
-            return pd.read_csv(
-                path, sep=_detect_delimiter(header), dtype=str, encoding=encoding
-            ).reset_index(drop=True)
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise SourceError(f"{path}: not a readable table ({exc})") from exc
-    raise SourceError(f"{path}: unknown text encoding; save it as UTF-8")  # pragma: no cover
-
-
 def is_table(path: Path) -> bool:
     """Return True for files read as plain tables (CSV/TSV/TXT or Excel)."""
     return path.suffix.lower() in (*TABLE_SUFFIXES, *EXCEL_SUFFIXES)
-
-
-def find_column(columns: Iterable[object], names: Sequence[str]) -> str | None:
-    """Return the first column whose normalised name is in ``names`` (tried in that order).
-
-    Parameters
-    ----------
-    columns : iterable
-        Column names of a table.
-    names : sequence of str
-        Normalised names (see :func:`geotools.schema.normalise_name`), by preference.
-
-    Returns
-    -------
-    str or None
-        The column as spelled in the table, or None.
-    """
-    by_norm: dict[str, str] = {}
-    for column in columns:
-        by_norm.setdefault(normalise_name(str(column)), str(column))
-    for name in names:
-        if name in by_norm:
-            return by_norm[name]
-    return None
 
 
 def require(
