@@ -995,17 +995,44 @@ PUBLIC_VALUES = frozenset({"public", "publico", "público", "publica", "pública
 PROFILES = ("public", "internal")
 
 
-def _visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.GeoDataFrame:
+#: Column that marks incidents whose location a publisher has already generalised (bool), and
+#: the column with the resulting location uncertainty in metres (see select_visible_incidents).
+GENERALISED_COLUMN = "location_generalised"
+UNCERTAINTY_COLUMN = "location_uncertainty_m"
+
+
+def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.GeoDataFrame:
     """Drop the incidents a map of ``profile`` must not hold, before anything else touches them.
 
-    ``public`` keeps only incidents marked public (a missing sensitivity means restricted);
-    ``internal`` keeps everything but confidential records.
+    ``public`` keeps incidents marked public (a missing sensitivity means restricted) and those
+    whose location a publisher has already generalised (``location_generalised`` true, see
+    :mod:`geotools.publish`); ``internal`` keeps everything but confidential records.
+    Confidential records are dropped by both profiles, generalised or not.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incident points with ``sensitivity`` and, optionally, ``location_generalised``.
+    profile : {"public", "internal"}
+        Who the map is for.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows that may be drawn, in input order.
     """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
     sensitivity = _normalised(_column(incidents, "sensitivity"))
+    confidential = sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
     if profile == "public":
-        keep = sensitivity.isin(PUBLIC_VALUES).fillna(False).to_numpy(dtype=bool)
+        keep = sensitivity.isin(PUBLIC_VALUES).fillna(False).to_numpy(dtype=bool, copy=True)
+        if GENERALISED_COLUMN in incidents.columns:
+            generalised = incidents[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
+            keep |= generalised
+        keep &= ~confidential
     else:
-        keep = ~sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+        keep = ~confidential
     if (~keep).any():
         log.info("incidents: %d record(s) left off the %s map.", (~keep).sum(), profile)
     return incidents.loc[keep]
@@ -1360,7 +1387,7 @@ def build_map(
     # Withheld incidents go first, before any reprojection or formatting sees them.
     withheld = 0
     if incidents is not None:
-        visible = _visible_incidents(incidents, profile)
+        visible = select_visible_incidents(incidents, profile)
         withheld = len(incidents) - len(visible)
         incidents = visible
 
