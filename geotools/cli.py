@@ -326,22 +326,53 @@ def validate(
     help="public: only incidents marked public are drawn (safe to share); internal: restricted "
     "incidents too, at their exact place (never share it).",
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Inline Leaflet and its plugins so the map opens with no network (basemap tiles "
+    "aside). The files are fetched once from the npm registry into a local cache "
+    "(geotools fetch-assets).",
+)
+@click.option(
+    "--embed",
+    is_flag=True,
+    help="Also print an <iframe> snippet to paste into a web page or report (the map fills "
+    "the frame's width and height).",
+)
+@click.option(
+    "--hexagons/--no-hexagons",
+    default=True,
+    show_default=True,
+    help="Add the risk surface averaged on H3 hexagons (hidden at first; built from the "
+    "incidents the profile may show).",
+)
+@click.option("--title", help="Title of the map (default: a title per language).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 @common_options
 def map_command(
     out_file: str,
     lang: str,
     profile: str,
+    offline: bool,
+    embed: bool,
+    hexagons: bool,
+    title: str | None,
     overwrite: bool,
     nearby_km: float,
     assume_crs: str | None,
     **kwargs: Any,
 ) -> None:
-    """Interactive map of territories shaded by titled share, with parcels, concessions and
-    incidents (one HTML file).
+    """Interactive risk map (one HTML file): territories shaded by risk class or titled share,
+    parcels, concessions, infrastructure, incidents (clustered icons, heat map, year slider)
+    and the risk hexagons, with search, legend and sources.
 
-    Incident counts in the popups include every incident; which points are drawn follows
-    --profile (public by default: restricted and confidential incidents are not drawn).
+    \b
+    Examples:
+      geotools map --territories t.gpkg --parcels p.gpkg --incidents i.csv --out map.html
+      geotools map ... --lang en --offline --embed --out map_en.html
+
+    Which incidents are drawn follows --profile (public by default: restricted and
+    confidential incidents are not drawn, and confidential ones are left out of the counts).
     """
     from geotools.io import check_outputs_free
     from geotools.pipeline import compute_stats, read_inputs, write_map_html
@@ -357,8 +388,25 @@ def map_command(
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=_risk_config(kwargs.pop("risk_weight")),
     )
-    write_map_html(result, layers, target, lang=lang, overwrite=overwrite, profile=profile)
+    from geotools.pipeline import compute_map_hexagons
+
+    cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
+    write_map_html(
+        result,
+        layers,
+        target,
+        lang=lang,
+        overwrite=overwrite,
+        profile=profile,
+        title=title,
+        offline=offline,
+        hexagons=cells,
+    )
     click.echo(f"Wrote {target}")
+    if embed:
+        from geotools.maps import build_embed_snippet
+
+        click.echo(build_embed_snippet(target.name, title or ""))
 
 
 def _importer_help() -> str:

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -38,14 +40,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from folium.features import GeoJsonStyleMapper
-from folium.template import Template
-from folium.utilities import get_obj_in_upper_tree
+from folium.plugins import Fullscreen, MiniMap
 from pyproj import CRS
 
 from geotools.crs import PERU_BOUNDS
 from geotools.errors import CRSError
+from geotools.map_elements import (
+    GroupedLayers,
+    HtmlControl,
+    IncidentLayers,
+    LinkedGeoJson,
+    PageAssets,
+    SearchControl,
+)
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)
@@ -158,7 +165,7 @@ TEXT: dict[str, dict[str, str]] = {
         "precision": "Location precision",
         "withheld": "Description and victims withheld (restricted record).",
         "concession_status": "Status (outline)",
-        "hollow_note": "hollow: approximate location",
+        "hollow_note": "white: approximate or generalised location",
         "size_note": "size: severity 1-5",
         "name": "Name",
         "infrastructure": "Infrastructure",
@@ -170,6 +177,42 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_missing": "score is a lower bound: missing {missing}",
         "uncertain": "{n} uncertain",
         "forest_loss": "Forest loss",
+        "group_base": "Base map",
+        "group_territories": "Territories (shading)",
+        "group_pressure": "Tenure and pressure",
+        "group_incidents": "Incidents",
+        "layer_heat": "Incidents (heat map)",
+        "layer_hexagons": "Risk surface (hexagons)",
+        "hex_risk": "Combined risk (0-1)",
+        "hex_violence": "Violence",
+        "hex_concessions": "Concession share",
+        "hex_tenure": "Untitled share",
+        "search": "Find a community…",
+        "fullscreen": "Full screen",
+        "legend": "Legend",
+        "fullscreen_exit": "Exit full screen",
+        "search_none": "No territory by that name",
+        "holders": "Concessions over it (holder, overlap)",
+        "more": "and {n} more",
+        "by_year": "Incidents in or near it, by year",
+        "slider_title": "Incidents by year",
+        "slider_only": "that year only",
+        "slider_all": "All years",
+        "slider_until": "Up to {year}",
+        "slider_only_year": "{year} only",
+        "slider_shown": "{n} shown",
+        "cell_popup": "{n} incidents in this cell (about {km} km wide)",
+        "cells_note": "Too many incidents for one marker each: counts per grid cell of about "
+        "{km} km.",
+        "generalised": "generalised (± {km} km)",
+        "generalised_notice": "{n} incident location(s) generalised to protect the people "
+        "involved: each is shown up to {km} km from where it happened.",
+        "cluster_note": "numbers: grouped incidents (ring: most severe kind)",
+        "heat_note": "heat map: switch on under Incidents",
+        "sources": "Sources and licences",
+        "sources_button": "Sources",
+        "made_with": "Made with geotools {version}. Basemap tiles load from the internet "
+        "(© OpenStreetMap contributors; satellite © Esri); everything else is in this file.",
     },
     "es": {
         "title": "Titulación y conflictos territoriales",
@@ -209,7 +252,7 @@ TEXT: dict[str, dict[str, str]] = {
         "precision": "Precisión de la ubicación",
         "withheld": "Descripción y víctimas reservadas (registro restringido).",
         "concession_status": "Estado (borde)",
-        "hollow_note": "hueco: ubicación aproximada",
+        "hollow_note": "blanco: ubicación aproximada o generalizada",
         "size_note": "tamaño: gravedad 1-5",
         "name": "Nombre",
         "infrastructure": "Infraestructura",
@@ -221,6 +264,43 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_missing": "puntaje mínimo: faltan {missing}",
         "uncertain": "{n} inciertos",
         "forest_loss": "Pérdida de bosque",
+        "group_base": "Mapa base",
+        "group_territories": "Territorios (color)",
+        "group_pressure": "Tenencia y presión",
+        "group_incidents": "Incidentes",
+        "layer_heat": "Incidentes (mapa de calor)",
+        "layer_hexagons": "Superficie de riesgo (hexágonos)",
+        "hex_risk": "Riesgo combinado (0-1)",
+        "hex_violence": "Violencia",
+        "hex_concessions": "Proporción en concesiones",
+        "hex_tenure": "Proporción no titulada",
+        "search": "Buscar una comunidad…",
+        "fullscreen": "Pantalla completa",
+        "legend": "Leyenda",
+        "fullscreen_exit": "Salir de pantalla completa",
+        "search_none": "Ningún territorio con ese nombre",
+        "holders": "Concesiones superpuestas (titular, superposición)",
+        "more": "y {n} más",
+        "by_year": "Incidentes dentro o en el entorno, por año",
+        "slider_title": "Incidentes por año",
+        "slider_only": "solo ese año",
+        "slider_all": "Todos los años",
+        "slider_until": "Hasta {year}",
+        "slider_only_year": "Solo {year}",
+        "slider_shown": "{n} mostrados",
+        "cell_popup": "{n} incidentes en esta celda (de unos {km} km)",
+        "cells_note": "Demasiados incidentes para un marcador cada uno: conteos por celda de "
+        "unos {km} km.",
+        "generalised": "generalizada (± {km} km)",
+        "generalised_notice": "{n} ubicación(es) de incidentes generalizada(s) para proteger a "
+        "las personas: cada una se muestra hasta a {km} km del lugar de los hechos.",
+        "cluster_note": "números: incidentes agrupados (anillo: tipo más grave)",
+        "heat_note": "mapa de calor: actívelo en Incidentes",
+        "sources": "Fuentes y licencias",
+        "sources_button": "Fuentes",
+        "made_with": "Hecho con geotools {version}. Los mosaicos del mapa base se cargan de "
+        "internet (© colaboradores de OpenStreetMap; satélite © Esri); todo lo demás está en "
+        "este archivo.",
     },
 }
 
@@ -323,7 +403,8 @@ _CSS = """
 .gt-title {max-width: 320px;}
 .gt-title .gt-t {font-size: 16px; font-weight: 700;}
 .gt-title .gt-hint {color: #555; font-size: 11px; margin-top: 2px;}
-.gt-legend {max-height: calc(100vh - 140px); overflow-y: auto;}
+.gt-legend {max-height: calc(100vh - 230px); overflow-y: auto; max-width: 250px;}
+.gt-legend .gt-note, .gt-legend .gt-row.gt-note {white-space: normal;}
 .gt-legend .gt-cols {display: grid; grid-template-columns: auto auto; column-gap: 10px;}
 .leaflet-control-layers {font-size: 13px;}
 .gt-legend .gt-sec {font-weight: 700; margin: 6px 0 2px;}
@@ -344,107 +425,28 @@ _CSS = """
 .gt-popup .gt-desc {margin-top: 4px;}
 .gt-popup .gt-note {margin-top: 4px; color: #666; font-style: italic;}
 .leaflet-pane > svg path.leaflet-interactive.gt-outline-only {pointer-events: visibleStroke;}
+.gt-popup .gt-sec2 {font-weight: 600; color: #444; margin-top: 5px;}
+.gt-list {margin: 2px 0 0; padding-left: 16px;}
+.gt-ico {background: none; border: none;}
+.gt-ico svg {display: block; filter: drop-shadow(0 0 1px rgba(0, 0, 0, 0.6));}
+.gt-legend .gt-row svg {flex: none;}
+.gt-cluster div {width: 100%; height: 100%; box-sizing: border-box; border-radius: 50%;
+  border: 4px solid #555; background: rgba(40, 40, 40, 0.85); color: #fff; font: 700 12px/1
+  Arial, sans-serif; display: flex; align-items: center; justify-content: center;}
+.gt-slider {width: 190px;}
+.gt-slider input[type=range] {width: 100%; margin: 4px 0;}
+.gt-search input {width: 190px; font-size: 13px; padding: 3px 5px; border: 1px solid #999;
+  border-radius: 3px;}
+.gt-sources {max-width: 280px; font-size: 11px;}
+.gt-toggle {font: 600 12px Arial, sans-serif; border: 0; background: none; padding: 0;
+  cursor: pointer; color: #1f4e99;}
+.leaflet-control-layers-group-name {font-weight: 700; display: block; margin-top: 4px;}
+@media (max-width: 600px) {
+  .leaflet-control-minimap, .gt-title .gt-hint {display: none;}
+  .gt-title {max-width: 200px;}
+}
 </style>
 """
-
-
-class _HtmlControl(MacroElement):
-    """A Leaflet control holding static HTML (title box, legend); the HTML must be pre-escaped."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var control = L.control({position: {{ this.position|tojson }}});
-            control.onAdd = function() {
-                var div = L.DomUtil.create("div", {{ this.css_class|tojson }});
-                div.innerHTML = {{ this.content|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            control.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, content: str, position: str, css_class: str) -> None:
-        super().__init__()
-        self._name = "HtmlControl"
-        self.content = content
-        self.position = position
-        self.css_class = css_class
-
-
-class _PageAssets(MacroElement):
-    """Style sheet and SVG hatching patterns shared by the layers and the legend."""
-
-    _template = Template(
-        """
-        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
-        {% macro html(this, kwargs) %}{{ this.svg }}{% endmacro %}
-        """
-    )
-
-    def __init__(self, css: str, svg: str) -> None:
-        super().__init__()
-        self._name = "PageAssets"
-        self.css = css
-        self.svg = svg
-
-
-class _CopyFeatures(MacroElement):
-    """Script that adds the features of ``source`` (ids and properties kept) to the parent layer."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.addData({{ this.source.get_name() }}.toGeoJSON());
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, source: folium.GeoJson) -> None:
-        super().__init__()
-        self._name = "CopyFeatures"
-        self.source = source
-
-
-class _LinkedGeoJson(folium.GeoJson):
-    """A GeoJSON layer drawing the features of another layer with styles of its own.
-
-    The features (geometry, popup and all) are embedded once, in ``source``; in the browser this
-    layer copies them with Leaflet's ``toGeoJSON()``, which keeps each feature's ``id`` and
-    properties. In Python, :attr:`data` is the source's data, so that ``style_function`` and
-    ``highlight_function`` are still evaluated per feature as folium does.
-    """
-
-    def __init__(self, source: folium.GeoJson, **kwargs: Any) -> None:
-        super().__init__(source.data, **kwargs)
-        self.source = source
-        self.add_child(_CopyFeatures(source))
-
-    def render(self, **kwargs: Any) -> Any:
-        """Render as :class:`folium.GeoJson` does, but without embedding the features again."""
-        # folium declares parent_map as None until rendered.
-        self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
-        if (self.style or self.highlight) and self.data["features"]:
-            mapper = GeoJsonStyleMapper(self.data, self.feature_identifier, self)
-            if self.style:
-                self.style_map = mapper.get_style_map(self.style_function)
-            if self.highlight:
-                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
-        # While rendering, the data is a single feature without geometry (Leaflet skips it) that
-        # has the properties folium's popup and tooltip check for.
-        data = self.data
-        properties = dict.fromkeys(data["features"][0]["properties"]) if data["features"] else {}
-        placeholder = {"type": "Feature", "geometry": None, "properties": properties}
-        self.data = {"type": "FeatureCollection", "features": [placeholder]}
-        try:
-            return folium.map.Layer.render(self, **kwargs)
-        finally:
-            self.data = data
 
 
 # --------------------------------------------------------------------------------------------
@@ -630,12 +632,24 @@ def _feature_collection(frame: gpd.GeoDataFrame, properties: dict[str, list[Any]
     return layer.to_geo_dict(na="null", show_bbox=False, drop_id=False)
 
 
+@dataclass
+class _Overlay:
+    """An overlay of the layer control: its group, label, JavaScript name and visibility."""
+
+    group: str
+    label: str
+    js_name: str
+    shown: bool = True
+
+
 def _add_layer(
     target: folium.Map,
     frame: gpd.GeoDataFrame,
     properties: dict[str, list[Any]],
     styles: dict[Any, dict[str, Any]],
     name: str,
+    overlays: list[_Overlay],
+    group: str,
     highlight: dict[str, Any] | None = None,
     key: str = "k",
     linked_to: folium.GeoJson | None = None,
@@ -651,24 +665,100 @@ def _add_layer(
     )
     options: dict[str, Any] = {
         "name": html.escape(name),
+        "control": False,
         "style_function": lambda feature: styles[feature["properties"][key]],
         "highlight_function": highlight_function,
         "tooltip": folium.GeoJsonTooltip(fields=["tooltip"], labels=False, localize=False),
         "popup": folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False, max_width=340),
         **kwargs,
     }
+    if linked_to is None and "popup" not in properties:
+        del options["popup"]
     layer = (
         folium.GeoJson(_feature_collection(frame, properties), **options)
         if linked_to is None
-        else _LinkedGeoJson(linked_to, **options)
+        else LinkedGeoJson(linked_to, **options)
     )
     layer.add_to(target)
+    overlays.append(_Overlay(group, html.escape(name), layer.get_name(), kwargs.get("show", True)))
     return layer
 
 
 # --------------------------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------------------------
+
+
+#: Column of a display frame holding extra, already escaped popup HTML (holders, years).
+EXTRA_POPUP_COLUMN = "_gt_extra_html"
+
+
+def _holder_blocks(
+    territory_ids: pd.Series, overlaps: pd.DataFrame | None, lang: str, limit: int = 5
+) -> dict[str, str]:
+    """Popup block per territory: the concessions over it by kind and holder, largest first.
+
+    Expired concessions are left out (they are not counted as pressure); at most ``limit``
+    rows, then "and N more".
+    """
+    if overlaps is None or not len(overlaps) or "territory_id" not in overlaps.columns:
+        return {}
+    t = TEXT[lang]
+    table = overlaps.loc[_normalised(_column(overlaps, "status")).fillna("") != "expired"]
+    table = table.assign(
+        _ha=pd.to_numeric(_column(table, "overlap_ha"), errors="coerce").fillna(0.0),
+        _kind=_labels(_column(table, "kind"), VALUE_LABELS["concession_kind"][lang]),
+        _holder=_escaped(_column(table, "holder")),
+        _tid=_column(table, "territory_id").astype(str),
+    )
+    table = table.loc[table["_ha"] > 0].sort_values(["_tid", "_ha"], ascending=[True, False])
+    table = table.loc[table["_tid"].isin(set(territory_ids.astype(str)))]
+    if not len(table):
+        return {}
+    rank = table.groupby("_tid", sort=False).cumcount()
+    shown = table.loc[rank < limit]
+    holder = shown["_holder"].where(shown["_holder"] == "", " · " + shown["_holder"])
+    kind = shown["_kind"].where(shown["_kind"] != "", t["concession"])
+    items = "<li>" + kind + holder + ": " + shown["_ha"].map(
+        lambda ha: format_hectares(ha, lang)
+    ) + "</li>"
+    lists = items.groupby(shown["_tid"], sort=False).agg("".join)
+    hidden = table.groupby("_tid", sort=False).size() - limit
+    more = hidden[hidden > 0].map(lambda n: f"<li>{t['more'].format(n=n)}</li>")
+    lists = lists + more.astype(object).reindex(lists.index, fill_value="")
+    head = f'<div class="gt-sec2">{t["holders"]}</div><ul class="gt-list">'
+    return {str(tid): f"{head}{body}</ul>" for tid, body in lists.items()}
+
+
+def _year_blocks(territory_ids: pd.Series, timeseries: pd.DataFrame | None, lang: str) -> dict:
+    """Popup line per territory: incidents inside or nearby by year (``2014: 1 · 2016: 2``)."""
+    if timeseries is None or not len(timeseries) or "year" not in timeseries.columns:
+        return {}
+    t = TEXT[lang]
+    counts = pd.to_numeric(_column(timeseries, "incidents_inside"), errors="coerce").fillna(0)
+    counts = counts + pd.to_numeric(
+        _column(timeseries, "incidents_nearby"), errors="coerce"
+    ).fillna(0)
+    table = pd.DataFrame(
+        {
+            "tid": _column(timeseries, "territory_id").astype(str),
+            "year": pd.to_numeric(timeseries["year"], errors="coerce"),
+            "n": counts,
+        }
+    )
+    table = table.loc[(table["n"] > 0) & table["year"].notna()].sort_values(["tid", "year"])
+    wanted = set(territory_ids.astype(str))
+    table = table.loc[table["tid"].isin(wanted)]
+    text = (
+        table["year"].astype(int).astype(str)
+        + ": "
+        + table["n"].map(lambda n: format_number(n, lang))
+    )
+    joined = text.groupby(table["tid"]).agg(" · ".join)
+    return {
+        tid: f'<div class="gt-sec2">{t["by_year"]}</div><div>{line}</div>'
+        for tid, line in joined.items()
+    }
 
 
 def _titled_pct(frame: pd.DataFrame) -> np.ndarray:
@@ -728,7 +818,9 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
     keys = [c if c in RISK_COLOURS else "" for c in codes]
     labels = _labels(_column(frame, "risk_class"), VALUE_LABELS["risk_class"][lang])
     scores = _numbers(frame, "risk_score")
-    drivers = _escaped(_column(frame, "risk_drivers"))
+    spanish = lang == "es" and "risk_drivers_es" in frame.columns
+    drivers_column = "risk_drivers_es" if spanish else "risk_drivers"
+    drivers = _escaped(_column(frame, drivers_column))
     missing = _escaped(_column(frame, "risk_missing"))
     blocks = []
     for label, score, driver, gone in zip(labels, scores, drivers, missing, strict=True):
@@ -747,7 +839,9 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
     return keys, labels, blocks
 
 
-def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+def _territory_layer(
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
+) -> dict[str, Any]:
     """Territories shaded by titled share and, when ``risk_class`` is given, by risk class.
 
     With risk columns, both layers draw the same features (embedded once): the risk layer is
@@ -818,8 +912,12 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         + _row(t["incidents"], inc)
         + floss
         + _row(t["id"], ident)
-        + "</table></div>"
-        for heading, people, risk, lead, sec, inproc, unt, conc, krows, inc, floss, ident in zip(
+        + "</table>"
+        + extra
+        + "</div>"
+        for (
+            heading, people, risk, lead, sec, inproc, unt, conc, krows, inc, floss, ident, extra
+        ) in zip(
             headings,
             peoples,
             risk_blocks,
@@ -832,6 +930,7 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
             incidents,
             forest,
             ids,
+            _column(frame, EXTRA_POPUP_COLUMN).fillna("").to_list(),
             strict=True,
         )
     ]
@@ -854,15 +953,20 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         for k in range(-1, len(TITLED_COLOURS))
     }
     highlight = {"weight": 3.5, "color": "#000000"}
+    group = t["group_territories"]
+    search_names = headings
     if not has_risk:
-        _add_layer(
+        layer = _add_layer(
             m,
             frame,
             {"popup": popups, "tooltip": tooltips, "k": classes.tolist()},
             styles,
             t["layer_territories"],
+            overlays,
+            group,
             highlight=highlight,
         )
+        _add_search(m, layer, search_names, lang)
         return {"no_data": bool((classes < 0).any())}
     risk_styles = {
         key: {
@@ -880,14 +984,19 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
         {"popup": popups, "tooltip": tooltips, "k": risk_keys, "t": classes.tolist()},
         risk_styles,
         t["layer_risk"],
+        overlays,
+        group,
         highlight=highlight,
     )
+    _add_search(m, risk_layer, search_names, lang)
     _add_layer(
         m,
         frame,
         {},
         styles,
         t["layer_territories"],
+        overlays,
+        group,
         highlight=highlight,
         key="t",
         linked_to=risk_layer,
@@ -901,7 +1010,21 @@ def _territory_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> dict[
     }
 
 
-def _parcel_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
+def _add_search(m: folium.Map, layer: folium.GeoJson, names: list[str], lang: str) -> None:
+    """Search box over territory names (plain text, set as option values, never parsed)."""
+    features = layer.data["features"]
+    ids = [feature.get("id") for feature in features]
+    inside = shapely.point_on_surface(
+        np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
+    )
+    points = np.column_stack([shapely.get_y(inside), shapely.get_x(inside)]).round(5).tolist()
+    t = TEXT[lang]
+    m.add_child(SearchControl(layer, names, ids, points, t["search"], t["search_none"]))
+
+
+def _parcel_layer(
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
+) -> list[str]:
     t = TEXT[lang]
     codes = _normalised(_column(frame, "tenure"))
     keys = [c if c in TENURE_COLOURS else "other" for c in codes.fillna("").to_list()]
@@ -932,6 +1055,8 @@ def _parcel_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str
         {"popup": popups, "tooltip": tooltips, "k": keys},
         styles,
         t["layer_parcels"],
+        overlays,
+        t["group_pressure"],
         highlight={"weight": 4, "color": "#000000"},
         class_name="gt-outline-only",
     )
@@ -939,7 +1064,7 @@ def _parcel_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str
 
 
 def _concession_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, lang: str
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
 ) -> tuple[list[str], list[str]]:
     t = TEXT[lang]
     kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
@@ -983,6 +1108,8 @@ def _concession_layer(
         {"popup": popups, "tooltip": tooltips, "k": keys},
         styles,
         t["layer_concessions"],
+        overlays,
+        t["group_pressure"],
         highlight={"weight": 4.5},
         class_name="gt-outline-only",
     )
@@ -1047,10 +1174,68 @@ def _date_texts(values: pd.Series) -> pd.Series:
         return values
 
 
-def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[str]:
+#: White symbol drawn inside each incident kind's coloured disc (SVG, 24 x 24 view box).
+INCIDENT_GLYPHS = {
+    "killing": '<rect x="10.5" y="4.5" width="3" height="15"/>'
+    '<rect x="6.5" y="8" width="11" height="3"/>',
+    "protest_casualty": '<rect x="10.5" y="6" width="3" height="12"/>'
+    '<rect x="6" y="10.5" width="12" height="3"/>',
+    "attack": '<rect x="10.5" y="5" width="3" height="9"/><circle cx="12" cy="17.3" r="1.8"/>',
+    "arson": '<path d="M12 4c1 3 5 5 5 9a5 5 0 0 1-10 0c0-2 1-3.5 2-4.5 0 2 1 3 2 3 '
+    '0-3-1-5 1-7.5z"/>',
+    "threat": '<path d="M12 5.5l6.5 12h-13z"/>',
+    "eviction": '<path d="M12 5l7 6h-2v7h-10v-7h-2z"/>',
+    "invasion": '<path d="M5 10.5h8v-4l6 5.5-6 5.5v-4h-8z"/>',
+    "deforestation": '<path d="M12 4l5 7h-3l4 5h-5v3h-2v-3h-5l4-5h-3z"/>',
+    "spill": '<path d="M12 4c3 5 5 7.5 5 10a5 5 0 0 1-10 0c0-2.5 2-5 5-10z"/>',
+    "criminalization": '<path d="M7 5h7l3 3v11h-10z"/>',
+    "other": '<circle cx="12" cy="12" r="3.5"/>',
+}
+#: Above this many incidents the map draws counts on a grid instead of one marker each.
+MAX_INCIDENT_POINTS = 20_000
+#: At most this many grid cells when incidents are drawn as counts.
+MAX_INCIDENT_CELLS = 5_000
+
+
+def _incident_icon(kind: str, exact: bool = True, size: int = 16) -> str:
+    """The incident icon of ``kind`` as inline SVG (same drawing as on the map)."""
+    colour = INCIDENT_COLOURS.get(kind, INCIDENT_COLOURS["other"])
+    fill, ink, stroke = (colour, "#ffffff", "#ffffff") if exact else ("#ffffff", colour, colour)
+    return (
+        f'<svg width="{size}" height="{size}" viewBox="0 0 24 24" aria-hidden="true">'
+        f'<circle cx="12" cy="12" r="10.5" fill="{fill}" stroke="{stroke}" '
+        f'stroke-width="{1.5 if exact else 3}"/><g fill="{ink}">'
+        f"{INCIDENT_GLYPHS.get(kind, INCIDENT_GLYPHS['other'])}</g></svg>"
+    )
+
+
+def _incident_years(frame: pd.DataFrame) -> np.ndarray:
+    """Year of each incident's (ISO) date as float, NaN where unknown."""
+    text = _column(frame, "date").astype("string").str.slice(0, 4)
+    years = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    return np.where((years >= 1900) & (years <= 2100), years, np.nan)
+
+
+def _incident_labels(lang: str, cell_km: float | None = None) -> dict[str, str]:
     t = TEXT[lang]
-    kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
-    kinds = [k if k in INCIDENT_COLOURS else "other" for k in kind_codes]
+    labels = {
+        "title": t["slider_title"],
+        "only": t["slider_only"],
+        "all": t["slider_all"],
+        "until": t["slider_until"],
+        "only_year": t["slider_only_year"],
+        "shown": t["slider_shown"],
+        "locale": "es-PE" if lang == "es" else "en-GB",
+        "cell": "",
+    }
+    if cell_km is not None:
+        labels["cell"] = html.escape(t["cell_popup"].replace("{km}", format_number(cell_km, lang)))
+    return labels
+
+
+def _incident_points(frame: gpd.GeoDataFrame, lang: str, kinds: list[str]) -> dict[str, Any]:
+    """Marker rows, popups and tooltips of each incident (``points`` mode)."""
+    t = TEXT[lang]
     kind_labels = [
         label or t["incident"]
         for label in _labels(_column(frame, "kind"), VALUE_LABELS["incident_kind"][lang])
@@ -1058,16 +1243,27 @@ def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[s
     precision_codes = _normalised(_column(frame, "precision")).fillna("exact").to_list()
     precision_labels = _labels(_column(frame, "precision"), VALUE_LABELS["precision"][lang])
     public = (_normalised(_column(frame, "sensitivity")) == "public").fillna(False).to_numpy(bool)
+    generalised = (
+        frame[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
+        if GENERALISED_COLUMN in frame.columns
+        else np.zeros(len(frame), dtype=bool)
+    )
+    uncertainty_km = _numbers(frame, UNCERTAINTY_COLUMN) / 1000.0
+    precision_labels = [
+        t["generalised"].format(km=format_number(km, lang, 1) if np.isfinite(km) else "?")
+        if gen
+        else label
+        for label, gen, km in zip(precision_labels, generalised, uncertainty_km, strict=True)
+    ]
     # Descriptions are read for public incidents only; victims are never read at all.
-    descriptions = _escaped(_column(frame, "description").where(public))
+    descriptions = _escaped(_column(frame, "description").where(public & ~generalised))
     sources = _escaped(_column(frame, "source"))
     dates = _escaped(_date_texts(_column(frame, "date")))
     severity = _numbers(frame, "severity")
     severity_text = [f"{format_number(s, lang)}/5" if np.isfinite(s) else "" for s in severity]
     default = np.array([DEFAULT_SEVERITY.get(k, 1) for k in kinds], dtype=float)
-    level = np.clip(np.where(np.isfinite(severity), severity, default), 1, 5).round()
-    radius = 3.5 + 1.5 * level
-    exact = [p == "exact" for p in precision_codes]
+    level = np.clip(np.where(np.isfinite(severity), severity, default), 1, 5).round().astype(int)
+    exact = np.array([p == "exact" for p in precision_codes], dtype=bool) & ~generalised
     popups = [
         f'<div class="gt-popup"><div class="gt-h">{kind}</div><table>'
         + _row(t["date"], date)
@@ -1077,11 +1273,11 @@ def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[s
         + "</table>"
         + (
             f'<div class="gt-desc">{desc}</div>'
-            if is_public
+            if is_public and not gen
             else f'<div class="gt-note">{t["withheld"]}</div>'
         )
         + "</div>"
-        for kind, date, sev, source, precision, desc, is_public in zip(
+        for kind, date, sev, source, precision, desc, is_public, gen in zip(
             kind_labels,
             dates,
             severity_text,
@@ -1089,44 +1285,154 @@ def _incident_layer(m: folium.Map, frame: gpd.GeoDataFrame, lang: str) -> list[s
             precision_labels,
             descriptions,
             public,
+            generalised,
             strict=True,
         )
     ]
     tooltips = [
         f"{kind} · {date}" if date else kind for kind, date in zip(kind_labels, dates, strict=True)
     ]
-    keys = [f"{k}|{r:g}|{int(e)}" for k, r, e in zip(kinds, radius, exact, strict=True)]
-    styles = {
-        key: (
-            {
-                "radius": float(r),
-                "fill": True,
-                "color": "#ffffff",
-                "weight": 1.5,
-                "fillColor": INCIDENT_COLOURS[k],
-                "fillOpacity": 0.95,
-            }
-            if e
-            else {
-                "radius": float(r),
-                "fill": True,
-                "color": INCIDENT_COLOURS[k],
-                "weight": 2.5,
-                "fillColor": INCIDENT_COLOURS[k],
-                "fillOpacity": 0.2,
-            }
+    order = list(INCIDENT_COLOURS)
+    kind_index = np.array([order.index(k) for k in kinds], dtype=int)
+    years = _incident_years(frame)
+    lat = np.round(shapely.get_y(frame.geometry.to_numpy()), 5)
+    lon = np.round(shapely.get_x(frame.geometry.to_numpy()), 5)
+    rows = [
+        [float(y), float(x), int(k), None if np.isnan(year) else int(year), int(lv), int(e)]
+        for y, x, k, year, lv, e in zip(lat, lon, kind_index, years, level, exact, strict=True)
+    ]
+    return {
+        "points": rows,
+        "popups": popups,
+        "tips": tooltips,
+        "generalised": int(generalised.sum()),
+    }
+
+
+def _incident_cells(frame: gpd.GeoDataFrame, year_list: list[int]) -> tuple[list, float]:
+    """Incident counts per year on the coarsest-needed regular grid (``cells`` mode).
+
+    The cell size starts at 0.05 degrees (about 5.5 km) and doubles until at most
+    :data:`MAX_INCIDENT_CELLS` cells hold incidents. Returns the rows and the cell size in km.
+    """
+    lon = shapely.get_x(frame.geometry.to_numpy())
+    lat = shapely.get_y(frame.geometry.to_numpy())
+    years = _incident_years(frame)
+    year_index = np.full(len(frame), len(year_list), dtype=np.int64)  # last column: no year
+    known = np.isfinite(years)
+    if year_list:
+        year_index[known] = np.searchsorted(year_list, years[known].astype(int))
+    size = 0.05
+    while True:
+        col = np.floor(lon / size).astype(np.int64)
+        row = np.floor(lat / size).astype(np.int64)
+        cells, inverse = np.unique(np.column_stack([col, row]), axis=0, return_inverse=True)
+        if len(cells) <= MAX_INCIDENT_CELLS:
+            break
+        size *= 2
+    inverse = inverse.ravel()
+    width = len(year_list) + 1
+    counts = np.bincount(inverse * width + year_index, minlength=len(cells) * width)
+    counts = counts.reshape(len(cells), width)
+    centre_lon = np.round((cells[:, 0] + 0.5) * size, 4)
+    centre_lat = np.round((cells[:, 1] + 0.5) * size, 4)
+    rows = [
+        [float(y), float(x), *map(int, c)]
+        for y, x, c in zip(centre_lat, centre_lon, counts, strict=True)
+    ]
+    return rows, size * 111.32
+
+
+def _incident_layer(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    lang: str,
+    overlays: list[_Overlay],
+    max_points: int = MAX_INCIDENT_POINTS,
+) -> tuple[list[str], int, bool]:
+    """Incidents as clustered icons and heat map with a year slider.
+
+    Returns the kinds present (for the legend), the number of generalised locations drawn, and
+    whether incidents were drawn as grid counts (too many for one marker each).
+    """
+    t = TEXT[lang]
+    kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
+    kinds = [k if k in INCIDENT_COLOURS else "other" for k in kind_codes]
+    years = _incident_years(frame)
+    year_list = sorted({int(y) for y in years[np.isfinite(years)]})
+    data: dict[str, Any] = {
+        "colours": list(INCIDENT_COLOURS.values()),
+        "glyphs": [INCIDENT_GLYPHS[k] for k in INCIDENT_COLOURS],
+        "years": year_list,
+    }
+    generalised = 0
+    cells = len(frame) > max_points
+    if cells:
+        rows, cell_km = _incident_cells(frame, year_list)
+        data.update(mode="cells", cells=rows)
+        labels = _incident_labels(lang, cell_km)
+        log.info(
+            "incidents: %d records drawn as counts on %d grid cells of about %.0f km.",
+            len(frame),
+            len(rows),
+            cell_km,
         )
-        for key, k, r, e in zip(keys, kinds, radius, exact, strict=True)
+    else:
+        points = _incident_points(frame, lang, kinds)
+        generalised = points.pop("generalised")
+        data.update(mode="points", **points)
+        labels = _incident_labels(lang)
+    element = IncidentLayers(data, labels)
+    m.add_child(element)
+    group = t["group_incidents"]
+    overlays.append(_Overlay(group, html.escape(t["layer_incidents"]), element.points_name))
+    overlays.append(_Overlay(group, html.escape(t["layer_heat"]), element.heat_name, False))
+    return [k for k in INCIDENT_COLOURS if k in set(kinds)], generalised, cells
+
+
+#: Class breaks and colours (ColorBrewer YlOrRd, 5 classes) of the risk hexagons (0-1 scale).
+HEXAGON_BREAKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+HEXAGON_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def _hexagon_layer(
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
+) -> None:
+    """Risk surface averaged on H3 hexagons (:func:`geotools.surface.compute_risk_hexagons`)."""
+    t = TEXT[lang]
+    risk = _numbers(frame, "risk")
+    classes = np.where(np.isfinite(risk), np.digitize(risk, HEXAGON_BREAKS[1:-1]), -1)
+
+    def value(column: str) -> list[str]:
+        return [format_number(v, lang, 2) if np.isfinite(v) else t["na"] for v in
+                _numbers(frame, column)]
+
+    tooltips = [
+        f"{t['hex_risk']}: {r} · {t['hex_violence']}: {v} · {t['hex_concessions']}: {c} · "
+        f"{t['hex_tenure']}: {u}"
+        for r, v, c, u in zip(
+            value("risk"), value("violence"), value("concessions"), value("tenure"), strict=True
+        )
+    ]
+    styles = {
+        int(k): {
+            "fillColor": HEXAGON_COLOURS[k] if k >= 0 else NO_DATA_COLOUR,
+            "fillOpacity": 0.6,
+            "color": "#7f7f7f",
+            "weight": 0.4,
+        }
+        for k in range(-1, len(HEXAGON_COLOURS))
     }
     _add_layer(
         m,
         frame,
-        {"popup": popups, "tooltip": tooltips, "k": keys},
+        {"tooltip": tooltips, "k": classes.tolist()},
         styles,
-        t["layer_incidents"],
-        marker=folium.CircleMarker(),
+        t["layer_hexagons"],
+        overlays,
+        t["group_pressure"],
+        show=False,
     )
-    return [k for k in INCIDENT_COLOURS if k in set(kinds)]
 
 
 def _infrastructure_style(code: str | None) -> tuple[str, str | None]:
@@ -1134,7 +1440,7 @@ def _infrastructure_style(code: str | None) -> tuple[str, str | None]:
 
 
 def _infrastructure_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, lang: str
+    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
 ) -> list[tuple[str, str]]:
     t = TEXT[lang]
     codes = _normalised(_column(frame, "kind")).fillna("").to_list()
@@ -1165,6 +1471,8 @@ def _infrastructure_layer(
         {"popup": popups, "tooltip": tooltips, "k": keys},
         styles,
         t["layer_infrastructure"],
+        overlays,
+        t["group_pressure"],
         highlight={"weight": 5},
     )
     # One legend row per distinct displayed label, with the style of its first occurrence.
@@ -1204,6 +1512,7 @@ def _legend_html(
     infrastructure: Sequence[tuple[str, str]],
     risk: bool = False,
     risk_no_data: bool = False,
+    hexagons: bool = False,
 ) -> str:
     """The legend's HTML; all labels are constants or already escaped."""
     t = TEXT[lang]
@@ -1264,12 +1573,25 @@ def _legend_html(
         labels = VALUE_LABELS["incident_kind"][lang]
         parts.append(f'<div class="gt-sec">{t["layer_incidents"]}</div><div class="gt-cols">')
         parts.extend(
-            f'<div class="gt-row"><span class="gt-dot" style="background:'
-            f'{INCIDENT_COLOURS[k]}"></span>{labels[k]}</div>'
-            for k in incident_kinds
+            f'<div class="gt-row">{_incident_icon(k)}{labels[k]}</div>' for k in incident_kinds
         )
         parts.append("</div>")
-        parts.append(f'<div class="gt-note">{t["size_note"]}; {t["hollow_note"]}</div>')
+        parts.append(
+            f'<div class="gt-row gt-note">{_incident_icon("other", exact=False)}'
+            f"{t['hollow_note']}</div>"
+        )
+        parts.append(
+            f'<div class="gt-note">{t["size_note"]}; {t["cluster_note"]}; {t["heat_note"]}</div>'
+        )
+    if hexagons:
+        parts.append(f'<div class="gt-sec">{t["layer_hexagons"]}</div>')
+        parts.extend(
+            f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
+            f"{format_number(low, lang, 1)}–{format_number(high, lang, 1)}</div>"
+            for low, high, colour in zip(
+                HEXAGON_BREAKS[:-1], HEXAGON_BREAKS[1:], HEXAGON_COLOURS, strict=True
+            )
+        )
     if infrastructure:
         parts.append(f'<div class="gt-sec">{t["layer_infrastructure"]}</div>')
         for label, key in infrastructure:
@@ -1280,6 +1602,72 @@ def _legend_html(
                 f'stroke-dasharray="{dash or "none"}"/></svg>{label}</div>'
             )
     return "".join(parts)
+
+
+def _cell_km(frame: gpd.GeoDataFrame) -> float:
+    """Cell size (km) the incident grid of ``frame`` uses (see :func:`_incident_cells`)."""
+    return _incident_cells(frame, [])[1]
+
+
+def _add_layer_control(
+    m: folium.Map, base: Sequence[folium.TileLayer], overlays: list[_Overlay], lang: str
+) -> None:
+    """Grouped layer control: base maps, territory shading (one at a time), the rest."""
+    t = TEXT[lang]
+    groups: dict[str, list[tuple[str, str, bool]]] = {}
+    for overlay in overlays:
+        groups.setdefault(overlay.group, []).append(
+            (overlay.label, overlay.js_name, overlay.shown)
+        )
+    base_entries = [(html.escape(tiles.layer_name), tiles.get_name()) for tiles in base]
+    exclusive = [t["group_territories"]] if len(groups.get(t["group_territories"], [])) > 1 else []
+    m.add_child(GroupedLayers(base_entries, groups, exclusive))
+
+
+def _sources_html(sources: Sequence[str], lang: str) -> str:
+    """The sources and licences box: one escaped line per source, then how the map was made."""
+    from geotools import __version__
+
+    t = TEXT[lang]
+    lines = "".join(f"<li>{html.escape(str(source))}</li>" for source in sources if source)
+    listed = f'<ul class="gt-list">{lines}</ul>' if lines else ""
+    return (
+        f'<div class="gt-sec">{t["sources"]}</div>{listed}'
+        f'<div class="gt-note">{html.escape(t["made_with"].format(version=__version__))}</div>'
+    )
+
+
+_JSON_HTML_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u00(3c|3e|26|27)(?=(.?))", re.IGNORECASE)
+
+
+_SCRIPT_ELEMENT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.DOTALL | re.IGNORECASE)
+
+
+def compact_json_escapes(page: str) -> str:
+    r"""Undo the ``\u003c``-style escapes folium's ``tojson`` puts in embedded JSON, safely.
+
+    Inside a ``<script>`` element only ``</`` (which could close it) and ``<!`` (which could
+    open an HTML comment) are dangerous. This keeps ``\u003c`` before ``!`` and writes ``<\/``
+    for ``</``, and turns every other ``\u003c``, ``\u003e``, ``\u0026`` and ``\u0027`` back
+    into the character: the same JavaScript values, about half the bytes for popup HTML. An
+    escape preceded by an odd number of backslashes is text, not an escape, and is kept.
+
+    >>> compact_json_escapes(r'"\u003cb\u003ex\u003c/b\u003e \u003c!-- \\u003c"')
+    '"<b>x<\\/b> \\u003c!-- \\\\u003c"'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        slashes, code, after = match.group(1), match.group(2).lower(), match.group(3)
+        if code == "3c" and after in ("!", "/"):
+            return f"{slashes}\\u003c" if after == "!" else f"{slashes}<\\"
+        return slashes + {"3c": "<", "3e": ">", "26": "&", "27": "'"}[code]
+
+    if "<script" not in page:
+        return _JSON_HTML_ESCAPE.sub(replace, page)
+    # Within a page, only script elements are touched (the title, for one, is not JSON).
+    return _SCRIPT_ELEMENT.sub(
+        lambda m: m.group(1) + _JSON_HTML_ESCAPE.sub(replace, m.group(2)) + m.group(3), page
+    )
 
 
 def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
@@ -1298,6 +1686,37 @@ def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def build_embed_snippet(src: str, title: str = "", height: str = "600px") -> str:
+    """HTML to embed a saved map in a web page: a responsive, full-width ``<iframe>``.
+
+    Parameters
+    ----------
+    src : str
+        URL or relative path of the map's HTML file as the embedding page will see it.
+    title : str, optional
+        Accessible title of the frame (escaped).
+    height : str, default "600px"
+        CSS height of the frame (e.g. ``"70vh"``).
+
+    Returns
+    -------
+    str
+        The snippet. Values are escaped, so any ``src`` or ``title`` is safe to pass.
+
+    Examples
+    --------
+    >>> print(build_embed_snippet("risk_map.html", "Santa Clara & co").split(" style")[0])
+    <iframe src="risk_map.html" title="Santa Clara &amp; co"
+    """
+    if not re.fullmatch(r"[0-9.]+(px|vh|em|rem|%)", height):
+        raise ValueError(f"height must be a CSS length such as 600px or 70vh, not {height!r}.")
+    return (
+        f'<iframe src="{html.escape(src)}" title="{html.escape(title or "Map")}" '
+        f'style="width: 100%; height: {height}; border: 0;" loading="lazy" '
+        "allowfullscreen></iframe>"
+    )
+
+
 def build_map(
     territories: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame | None = None,
@@ -1307,6 +1726,11 @@ def build_map(
     lang: str = "es",
     title: str | None = None,
     profile: str = "public",
+    hexagons: gpd.GeoDataFrame | None = None,
+    overlaps: pd.DataFrame | None = None,
+    timeseries: pd.DataFrame | None = None,
+    sources: Sequence[str] = (),
+    max_points: int = MAX_INCIDENT_POINTS,
 ) -> folium.Map:
     """Build an interactive map of territories, tenure, concessions, incidents and infrastructure.
 
@@ -1392,13 +1816,21 @@ def build_map(
         incidents = visible
 
     shown: list[gpd.GeoDataFrame] = []
-    m = folium.Map(tiles=None, control_scale=True, zoom_control=True)
-    folium.TileLayer("OpenStreetMap", name=t["base_map"]).add_to(m)
-    folium.TileLayer("Esri.WorldImagery", name=t["base_satellite"], show=False).add_to(m)
+    m = folium.Map(tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%")
+    # Only Leaflet: jQuery, Bootstrap and Font Awesome are not used by this map.
+    m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
+    m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    base = [
+        folium.TileLayer("OpenStreetMap", name=t["base_map"], control=False),
+        folium.TileLayer("Esri.WorldImagery", name=t["base_satellite"], show=False, control=False),
+    ]
+    for tiles in base:
+        tiles.add_to(m)
     page_title = title if title is not None else t["title"]
     m.get_root().title = html.escape(page_title)  # type: ignore[attr-defined]
-    m.add_child(_PageAssets(_CSS, _hatch_svg()))
+    m.add_child(PageAssets(_CSS, _hatch_svg()))
 
+    overlays: list[_Overlay] = []
     legend: dict[str, Any] = {
         "risk": False,
         "risk_no_data": False,
@@ -1408,41 +1840,93 @@ def build_map(
         "statuses": [],
         "incident_kinds": [],
         "infrastructure": [],
+        "hexagons": False,
     }
     frame = _display_frame(territories, "territories", simplify=True, coverage=True)
     if len(frame):
-        legend.update(_territory_layer(m, frame, lang))
+        ids = _column(frame, "territory_id").astype(str)
+        holders = _holder_blocks(ids, overlaps, lang)
+        years = _year_blocks(ids, timeseries, lang)
+        frame[EXTRA_POPUP_COLUMN] = [holders.get(i, "") + years.get(i, "") for i in ids]
+        legend.update(_territory_layer(m, frame, lang, overlays))
         shown.append(frame)
+    if hexagons is not None:
+        frame = _display_frame(hexagons, "hexagons", simplify=False)
+        if len(frame):
+            _hexagon_layer(m, frame, lang, overlays)
+            legend["hexagons"] = True
     if parcels is not None:
         frame = _display_frame(parcels, "parcels", simplify=True, coverage=True)
         if len(frame):
-            legend["tenures"] = _parcel_layer(m, frame, lang)
+            legend["tenures"] = _parcel_layer(m, frame, lang, overlays)
             shown.append(frame)
     if concessions is not None:
         frame = _display_frame(concessions, "concessions", simplify=True)
         if len(frame):
-            legend["concession_kinds"], legend["statuses"] = _concession_layer(m, frame, lang)
+            legend["concession_kinds"], legend["statuses"] = _concession_layer(
+                m, frame, lang, overlays
+            )
             shown.append(frame)
     if infrastructure is not None:
         frame = _display_frame(infrastructure, "infrastructure", simplify=True)
         if len(frame):
-            legend["infrastructure"] = _infrastructure_layer(m, frame, lang)
+            legend["infrastructure"] = _infrastructure_layer(m, frame, lang, overlays)
             shown.append(frame)
+    generalised, as_cells, cell_frame = 0, False, None
     if incidents is not None:
         frame = _display_frame(incidents, "incidents", simplify=False)
         if len(frame):
-            legend["incident_kinds"] = _incident_layer(m, frame, lang)
+            legend["incident_kinds"], generalised, as_cells = _incident_layer(
+                m, frame, lang, overlays, max_points
+            )
+            cell_frame = frame
             shown.append(frame)
 
-    title_html = (
-        f'<div class="gt-t">{html.escape(page_title)}</div><div class="gt-hint">{t["hint"]}</div>'
-    )
+    notes = [t["hint"]]
     if withheld:
-        title_html += f'<div class="gt-hint">{html.escape(t["not_shown"].format(n=withheld))}</div>'
-
-    m.add_child(_HtmlControl(title_html, "topright", "gt-box gt-title"))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.add_child(_HtmlControl(_legend_html(lang, **legend), "bottomleft", "gt-box gt-legend"))
+        notes.append(t["not_shown"].format(n=withheld))
+    if generalised and cell_frame is not None:
+        radius = np.nanmax(_numbers(cell_frame, UNCERTAINTY_COLUMN), initial=0.0) / 1000.0
+        notes.append(
+            t["generalised_notice"].format(
+                n=format_number(generalised, lang), km=format_number(radius, lang, 1)
+            )
+        )
+    if as_cells and cell_frame is not None:
+        notes.append(t["cells_note"].format(km=format_number(_cell_km(cell_frame), lang)))
+    title_html = f'<div class="gt-t">{html.escape(page_title)}</div>' + "".join(
+        f'<div class="gt-hint">{html.escape(note)}</div>' for note in notes
+    )
+    m.add_child(HtmlControl(title_html, "topright", "gt-box gt-title"))
+    _add_layer_control(m, base, overlays, lang)
+    Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(
+        m
+    )
+    MiniMap(
+        tile_layer=folium.TileLayer("OpenStreetMap"),
+        position="bottomright",
+        toggle_display=True,
+        zoom_level_offset=-6,
+        width=130,
+        height=110,
+    ).add_to(m)
+    m.add_child(
+        HtmlControl(
+            _legend_html(lang, **legend),
+            "bottomleft",
+            "gt-box gt-legend",
+            collapsible_label=t["legend"],
+            start_open=True,
+        )
+    )
+    m.add_child(
+        HtmlControl(
+            _sources_html(sources, lang),
+            "bottomright",
+            "gt-box gt-sources",
+            collapsible_label=t["sources_button"],
+        )
+    )
     _fit_bounds(m, shown)
     log.debug("Map built with %d layer(s) in %s.", len(shown), lang)
     return m

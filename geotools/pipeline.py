@@ -217,6 +217,110 @@ def run_stats(
     return RunResult(result, layers, written)
 
 
+def describe_sources(layers: Mapping[str, Layer]) -> list[str]:
+    """One line per input layer for a map's sources box: kind, file name, sources, licence.
+
+    The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
+    most five, and the licence or terms an importer recorded (e.g. ACLED's).
+    """
+    lines = []
+    for kind, layer in layers.items():
+        parts = [f"{kind}: {layer.path.name}"]
+        if "source" in layer.frame.columns:
+            values = layer.frame["source"].dropna().astype(str).str.strip()
+            counts = values[values != ""].value_counts()
+            named = list(counts.index[:5])
+            if named:
+                more = f" (+{len(counts) - 5})" if len(counts) > 5 else ""
+                parts.append("; ".join(named) + more)
+        licence = (layer.frame.attrs.get("geotools_import") or {}).get("licence")
+        if licence:
+            parts.append(str(licence))
+        lines.append(" — ".join(parts))
+    return lines
+
+
+def _confidential_mask(incidents: gpd.GeoDataFrame) -> Any:
+    from geotools.maps import CONFIDENTIAL_VALUES
+
+    if "sensitivity" not in incidents.columns:
+        return None
+    text = incidents["sensitivity"].astype("string").str.strip().str.lower()
+    return text.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+
+
+#: Counts below this are not shown when they include confidential incidents (DESIGN §7).
+MIN_CONFIDENTIAL_COUNT = 3
+
+
+def compute_shareable_map_tables(
+    result: StatsResult, layers: Mapping[str, Layer]
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Territory table and yearly table for a map meant for sharing.
+
+    Confidential incidents are left out entirely: incident counts (inside, nearby, uncertain
+    and by year) are recomputed without them. The risk score is an aggregate over all incidents;
+    where a territory's drivers sentence counts confidential incidents and fewer than
+    :data:`MIN_CONFIDENTIAL_COUNT` incidents in all, the sentence is left out of the map (the
+    class and score stay).
+
+    Returns
+    -------
+    tuple
+        ``(territories, timeseries)``, copies when anything changed.
+    """
+    from geotools.incident_stats import merge_duplicate_incidents, summarise_incidents
+
+    territories, timeseries = result.territories, result.timeseries
+    if "incidents" not in layers:
+        return territories, timeseries
+    incidents = layers["incidents"].frame
+    confidential = _confidential_mask(incidents)
+    if confidential is None or not confidential.any():
+        return territories, timeseries
+    nearby_km = float(result.options.get("nearby_km", 5.0))
+    boundaries = layers["territories"].frame
+    shareable = incidents.loc[~confidential]
+    merged, _ = merge_duplicate_incidents(shareable)
+    summary = summarise_incidents(boundaries, merged, nearby_km=nearby_km)
+    secret = summarise_incidents(boundaries, incidents.loc[confidential], nearby_km=nearby_km)
+    territories = territories.copy()
+    per = summary.per_territory.set_index("territory_id")
+    ids = territories["territory_id"]
+    for column in ("incidents_inside", "incidents_nearby", "incidents_uncertain"):
+        if column in per.columns and column in territories.columns:
+            territories[column] = ids.map(per[column]).fillna(0).to_numpy()
+    hidden = secret.per_territory.set_index("territory_id")
+    related = hidden[["incidents_inside", "incidents_nearby", "incidents_uncertain"]].sum(axis=1)
+    total = result.territories[
+        [c for c in ("incidents_inside", "incidents_nearby", "incidents_uncertain")
+         if c in result.territories.columns]
+    ].sum(axis=1)
+    hide = (ids.map(related).fillna(0).to_numpy() > 0) & (
+        total.to_numpy() < MIN_CONFIDENTIAL_COUNT
+    )
+    for column in ("risk_drivers", "risk_drivers_es"):
+        if column in territories.columns:
+            territories.loc[hide, column] = None
+    by_year = summary.by_year.rename(
+        columns={
+            "inside": "incidents_inside",
+            "nearby": "incidents_nearby",
+            "uncertain": "incidents_uncertain",
+            "severity_inside": "incident_severity_inside",
+        }
+    )
+    keep = [c for c in timeseries.columns if not c.startswith("incident")]
+    timeseries = timeseries[keep].merge(by_year, on=["territory_id", "year"], how="outer")
+    log.info(
+        "map: %d confidential incident(s) left out of the map's counts; %d drivers sentence(s) "
+        "withheld.",
+        int(confidential.sum()),
+        int(hide.sum()),
+    )
+    return territories, timeseries
+
+
 def write_map_html(
     result: StatsResult,
     layers: Mapping[str, Layer],
@@ -225,19 +329,30 @@ def write_map_html(
     overwrite: bool = False,
     profile: str = "public",
     title: str | None = None,
+    offline: bool = False,
+    hexagons: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
-    ``profile="public"`` (default) leaves restricted and confidential incidents off the map;
-    ``"internal"`` draws restricted ones at their exact location (never share such a map).
+    ``profile="public"`` (default) leaves restricted and confidential incidents off the map
+    (incidents a publisher generalised are drawn) and recomputes the map's incident counts
+    without confidential records (:func:`compute_shareable_map_tables`); ``"internal"`` draws
+    restricted ones at their exact location (never share such a map). ``hexagons`` (from
+    :func:`geotools.surface.compute_risk_hexagons`) adds the risk-surface layer; for a public
+    map they must come from shareable incidents only. ``offline=True`` inlines Leaflet and the
+    plugins (:func:`geotools.map_assets.inline_map_assets`) so the map opens with no network,
+    basemap tiles aside.
     """
-    from geotools.maps import build_map
+    from geotools.maps import build_map, compact_json_escapes
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
 
+    territories, timeseries = result.territories, result.timeseries
+    if profile == "public":
+        territories, timeseries = compute_shareable_map_tables(result, layers)
     fmap = build_map(
-        result.territories,
+        territories,
         parcels=frame("parcels"),
         concessions=frame("concessions"),
         incidents=frame("incidents"),
@@ -245,11 +360,48 @@ def write_map_html(
         lang=lang,
         profile=profile,
         title=title,
+        hexagons=hexagons,
+        overlaps=result.overlaps,
+        timeseries=timeseries,
+        sources=describe_sources(layers),
     )
+    page = compact_json_escapes(fmap.get_root().render())
+    if offline:
+        from geotools.map_assets import inline_map_assets
+
+        page = inline_map_assets(page)
     path = Path(target)
     with atomic_path(path, overwrite) as tmp:
-        fmap.save(str(tmp))
+        tmp.write_text(page, encoding="utf-8")
     return path
+
+
+def compute_map_hexagons(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    profile: str = "public",
+    cell_size_m: float = 1000.0,
+) -> gpd.GeoDataFrame:
+    """Risk hexagons for a map: from the incidents the map's ``profile`` may show.
+
+    A public map's hexagons use public (and publisher-generalised) incidents only, so that no
+    withheld incident shows through the surface; an internal map's use all but confidential.
+    """
+    from geotools.maps import select_visible_incidents
+    from geotools.surface import compute_risk_hexagons, compute_risk_surface
+
+    incidents = layers["incidents"].frame if "incidents" in layers else None
+    if incidents is not None:
+        incidents = select_visible_incidents(incidents, profile)
+    surface = compute_risk_surface(
+        incidents,
+        layers["concessions"].frame if "concessions" in layers else None,
+        result.untitled,
+        layers["territories"].frame,
+        cell_size_m=cell_size_m,
+        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
+    )
+    return compute_risk_hexagons(surface)
 
 
 def find_checkout() -> Path | None:
@@ -309,7 +461,10 @@ def run_demo(
             paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
         )
     run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
-    written_map = write_map_html(run.stats, run.layers, map_path, lang=lang, overwrite=overwrite)
+    hexagons = compute_map_hexagons(run.stats, run.layers, profile="public")
+    written_map = write_map_html(
+        run.stats, run.layers, map_path, lang=lang, overwrite=overwrite, hexagons=hexagons
+    )
     run.written.append(written_map)
     return {"result": run, "processed": processed, "map": written_map}
 

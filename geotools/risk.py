@@ -550,39 +550,122 @@ def _classify(score: np.ndarray, config: RiskConfig) -> np.ndarray:
     return np.asarray(RISK_CLASSES, dtype=object)[idx]
 
 
-def _fmt(values: np.ndarray, spec: str) -> pd.Series:
-    return pd.Series(values).map(lambda v: format(v, spec) if np.isfinite(v) else "?")
+#: Words of the drivers sentence per language (``risk_drivers`` in English, ``risk_drivers_es``).
+_DRIVER_WORDS: dict[str, dict[str, Any]] = {
+    "en": {
+        "kinds": {**_KIND_LABELS, "unspecified": "unspecified"},
+        "classes": {"low": "low", "medium": "medium", "high": "high", "critical": "critical"},
+        "components": {c: c for c in COMPONENTS},
+        "untitled": "{} % untitled",
+        "concessions": "{} % under {} concessions",
+        "incident": "{} incident in or near it",
+        "incidents": "{} incidents in or near it",
+        "since": " since {}",
+        "loss": "{} ha of forest lost",
+        "pipeline": "{} km of pipeline and {} spill(s)",
+        "none": "no pressure recorded",
+        "gap": " (missing: {}; up to {} if they were maximal)",
+        "thousands": ",",
+        "decimal": ".",
+    },
+    "es": {
+        "kinds": {
+            "mining": "mineras",
+            "oil_gas": "de hidrocarburos",
+            "agribusiness": "agroindustriales",
+            "forestry": "forestales",
+            "other": "de otro tipo",
+            "unspecified": "de tipo no especificado",
+        },
+        "classes": {"low": "bajo", "medium": "medio", "high": "alto", "critical": "crítico"},
+        "components": {
+            "tenure": "tenencia",
+            "concessions": "concesiones",
+            "violence": "violencia",
+            "deforestation": "deforestación",
+            "infrastructure": "infraestructura",
+        },
+        "untitled": "{} % sin titular",
+        "concessions": "{} % bajo concesiones {}",
+        "incident": "{} incidente dentro o cerca",
+        "incidents": "{} incidentes dentro o cerca",
+        "since": " desde {}",
+        "loss": "{} ha de bosque perdidas",
+        "pipeline": "{} km de ducto y {} derrame(s)",
+        "none": "sin presión registrada",
+        "gap": " (faltan: {}; hasta {} si fueran máximos)",
+        "thousands": "\u00a0",
+        "decimal": ",",
+    },
+}
+
+
+def _fmt(values: np.ndarray, spec: str, lang: str = "en") -> pd.Series:
+    words = _DRIVER_WORDS[lang]
+
+    def one(v: float) -> str:
+        if not np.isfinite(v):
+            return "?"
+        text = format(v, spec)
+        if lang == "en":
+            return text
+        # Spanish: thin no-break thousands separator, decimal comma.
+        return text.replace(",", "\0").replace(".", words["decimal"]).replace(
+            "\0", words["thousands"]
+        )
+
+    return pd.Series(values).map(one)
 
 
 def _explain(
-    parts: _Parts, score: np.ndarray, best: np.ndarray, classes: np.ndarray, config: RiskConfig
+    parts: _Parts,
+    score: np.ndarray,
+    best: np.ndarray,
+    classes: np.ndarray,
+    config: RiskConfig,
+    lang: str = "en",
 ) -> pd.Series:
     """One sentence per territory naming the 2-3 largest contributors with their numbers."""
     if len(score) == 0:
         return pd.Series([], dtype=object)
-    kinds = np.asarray([_KIND_LABELS[k] for k in CONCESSION_KINDS] + ["unspecified"], object)
-    plural = np.where(parts.incidents == 1, " incident in or near it", " incidents in or near it")
-    since_year = pd.Series(
-        np.where(np.isnan(parts.first_year), "", " since " + _fmt(parts.first_year, ".0f"))
+    words = _DRIVER_WORDS[lang]
+
+    def fmt(values: np.ndarray, spec: str) -> pd.Series:
+        return _fmt(values, spec, lang)
+
+    def fill(template: str, *columns: pd.Series) -> np.ndarray:
+        pieces = template.split("{}")
+        out = pd.Series(pieces[0], index=columns[0].index, dtype=object)
+        for column, piece in zip(columns, pieces[1:], strict=True):
+            out = out + column + piece
+        return out.to_numpy(dtype=object)
+
+    kinds = np.asarray(
+        [words["kinds"][k] for k in CONCESSION_KINDS] + [words["kinds"]["unspecified"]], object
     )
-    loss_when = "" if math.isnan(parts.loss_since) else f" since {parts.loss_since:.0f}"
+    incident_count = fmt(parts.incidents, ",.0f")
+    incident_text = np.where(
+        parts.incidents == 1,
+        fill(words["incident"], incident_count),
+        fill(words["incidents"], incident_count),
+    )
+    since_year = np.where(
+        np.isnan(parts.first_year), "", fill(words["since"], fmt(parts.first_year, ".0f"))
+    )
+    loss_when = (
+        "" if math.isnan(parts.loss_since) else words["since"].format(f"{parts.loss_since:.0f}")
+    )
     phrases = np.column_stack(
         [
-            (_fmt(100 * parts.untitled_share, ".0f") + " % untitled").to_numpy(),
-            (
-                _fmt(100 * parts.concession_share, ".0f")
-                + " % under "
-                + kinds[parts.dominant_kind]
-                + " concessions"
-            ).to_numpy(),
-            (_fmt(parts.incidents, ",.0f") + plural + since_year).to_numpy(),
-            (_fmt(parts.loss_ha, ",.0f") + " ha of forest lost" + loss_when).to_numpy(),
-            (
-                _fmt(parts.pipeline_km, ",.1f")
-                + " km of pipeline and "
-                + _fmt(parts.spills, ",.0f")
-                + " spill(s)"
-            ).to_numpy(),
+            fill(words["untitled"], fmt(100 * parts.untitled_share, ".0f")),
+            fill(
+                words["concessions"],
+                fmt(100 * parts.concession_share, ".0f"),
+                pd.Series(kinds[parts.dominant_kind], dtype=object),
+            ),
+            incident_text + since_year,
+            fill(words["loss"], fmt(parts.loss_ha, ",.0f")) + loss_when,
+            fill(words["pipeline"], fmt(parts.pipeline_km, ",.1f"), fmt(parts.spills, ",.0f")),
         ]
     ).astype(object)
     w = np.array([config.weights.get(c, 0.0) for c in COMPONENTS])
@@ -595,24 +678,22 @@ def _explain(
     for j in (1, 2):  # three columns, not territories
         col = pd.Series(top[:, j], dtype=object)
         text = text.where(col == "", text + ", " + col)
-    text = text.where(text != "", "no pressure recorded")
-    missing = pd.Series(_missing(parts.components), dtype=object)
+    text = text.where(text != "", words["none"])
+    missing = pd.Series(_missing(parts.components, words["components"]), dtype=object)
     gap = pd.Series(
-        np.where(
-            missing != "",
-            " (missing: " + missing + "; up to " + _fmt(best, ".0f") + " if they were maximal)",
-            "",
-        ),
+        np.where(missing != "", fill(words["gap"], missing, fmt(best, ".0f")), ""),
         dtype=object,
     )
-    out: pd.Series = pd.Series(classes, dtype=object) + ": " + text + gap
+    class_words = pd.Series(classes, dtype=object).map(lambda c: words["classes"].get(c, c))
+    out: pd.Series = class_words + ": " + text + gap
     return out
 
 
-def _missing(components: np.ndarray) -> np.ndarray:
+def _missing(components: np.ndarray, names: dict[str, str] | None = None) -> np.ndarray:
     """Comma-separated names of the missing (NaN) components, "" when none (object array)."""
     text = np.full(components.shape[0], "", dtype=object)
-    for j, name in enumerate(COMPONENTS):  # five components, vectorised over territories
+    for j, code in enumerate(COMPONENTS):  # five components, vectorised over territories
+        name = names[code] if names else code
         sep = np.where(text == "", "", ",").astype(object)
         text = np.where(np.isnan(components[:, j]), text + sep + name, text)
     return text
@@ -633,6 +714,9 @@ def _result(table: pd.DataFrame, parts: _Parts, config: RiskConfig) -> pd.DataFr
         out[f"risk_{name}"] = parts.components[:, j]
     out["risk_missing"] = _missing(parts.components)
     out["risk_drivers"] = _explain(parts, score, best, classes, config).to_numpy(dtype=object)
+    out["risk_drivers_es"] = _explain(parts, score, best, classes, config, "es").to_numpy(
+        dtype=object
+    )
     return out
 
 

@@ -14,12 +14,20 @@ import re
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from geotools.errors import CRSError
-from geotools.maps import build_map, format_hectares, format_number, format_percent
+from geotools.map_elements import GroupedLayers, IncidentLayers
+from geotools.maps import (
+    build_map,
+    compact_json_escapes,
+    format_hectares,
+    format_number,
+    format_percent,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -134,6 +142,12 @@ def geojson_layers(m: folium.Map) -> dict[str, dict]:
     return {c.layer_name: c.data for c in m._children.values() if isinstance(c, folium.GeoJson)}
 
 
+def incident_data(m: folium.Map) -> dict:
+    """The data of the map's incident layers (markers, popups, tooltips)."""
+    (element,) = [c for c in m._children.values() if isinstance(c, IncidentLayers)]
+    return element.data
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("payload", [SCRIPT, IMG])
 def test_markup_in_data_appears_only_escaped(pages: dict[str, str], lang: str, payload: str):
@@ -170,13 +184,16 @@ def test_features_carry_only_whitelisted_properties(maps: dict[str, folium.Map])
         "Territories (titled share)",
         "Parcels (tenure)",
         "Concessions",
-        "Incidents",
         "Infrastructure",
     }
     for data in layers.values():
         for feature in data["features"]:
             assert set(feature["properties"]) == {"popup", "tooltip", "k"}
-    assert len(layers["Incidents"]["features"]) == 2
+    data = incident_data(maps["en"])
+    assert len(data["points"]) == len(data["popups"]) == len(data["tips"]) == 2
+    # Each marker row holds numbers only: lat, lon, kind index, year, severity level, exact.
+    for row in data["points"]:
+        assert len(row) == 6 and all(v is None or isinstance(v, (int, float)) for v in row)
 
 
 def test_display_geometry_is_lonlat_rounded_and_keeps_shared_borders(maps: dict[str, folium.Map]):
@@ -282,15 +299,14 @@ def test_sensitivity_variants(layers: dict[str, gpd.GeoDataFrame]):
     assert SECRET_DESCRIPTION not in page
     assert html.escape(SCRIPT) in page  # "PUBLIC" is public
     assert RESTRICTED_DESCRIPTION not in page  # missing sensitivity counts as restricted
-    assert len(geojson_layers(m)["Incidents"]["features"]) == 2
+    assert len(incident_data(m)["points"]) == 2
 
 
 def test_public_profile_is_the_default_and_draws_only_public_incidents(layers):
     incidents = layers["incidents"].copy()
     incidents["sensitivity"] = ["restricted", "PUBLIC", None]
     m = build_map(layers["territories"], incidents=incidents, lang="en")
-    features = geojson_layers(m)["Incidents"]["features"]
-    assert len(features) == 1
+    assert len(incident_data(m)["points"]) == 1
     page = decoded(m.get_root().render())
     assert "2 incident(s) not shown" in page
     restricted_point = incidents.geometry.iloc[0]
@@ -466,3 +482,126 @@ def test_without_risk_columns_the_layers_are_unchanged(maps: dict[str, folium.Ma
         page = plain(pages[lang])
         for absent in ("Risk class", "Clase de riesgo", "Risk:", "Riesgo:", "toGeoJSON"):
             assert absent not in page
+
+
+# --------------------------------------------------------------------------------------------
+# Layers, controls and popups added for the advocates' map (issue 6)
+# --------------------------------------------------------------------------------------------
+
+
+def test_territory_popup_lists_holders_and_incidents_by_year(layers):
+    overlaps = pd.DataFrame(
+        {
+            "territory_id": ["T-001", "T-001", "T-001"],
+            "kind": ["agribusiness", "oil_gas", "agribusiness"],
+            "status": ["active", "expired", "active"],
+            "holder": ["Plantaciones & Cía <b>SAC</b>", "Petro Andina", "Aceites SA"],
+            "overlap_ha": [4000.0, 900.0, 2000.0],
+        }
+    )
+    timeseries = pd.DataFrame(
+        {
+            "territory_id": ["T-001", "T-001", "T-002"],
+            "year": [2014, 2016, 2016],
+            "incidents_inside": [1, 0, 0],
+            "incidents_nearby": [0, 2, 0],
+        }
+    )
+    m = build_map(layers["territories"], overlaps=overlaps, timeseries=timeseries, lang="es")
+    page = plain(m.get_root().render())
+    # Largest first, expired left out, holder escaped, hectares in Spanish format.
+    first = page.index("Agroindustria · Plantaciones &amp; Cía &lt;b&gt;SAC&lt;/b&gt;: 4 000 ha")
+    assert page.index("Agroindustria · Aceites SA: 2 000 ha") > first
+    assert "Petro Andina" not in page
+    assert "<div>2014: 1 · 2016: 2</div>" in page  # T-002's zero year is left out
+
+
+def test_many_incidents_are_drawn_as_grid_counts(layers):
+    rng = np.random.default_rng(7)
+    n = 500
+    incidents = gpd.GeoDataFrame(
+        {
+            "date": rng.choice(["2015-01-01", "2016-06-30", None], n).tolist(),
+            "kind": "attack",
+            "description": SECRET_DESCRIPTION,
+            "sensitivity": "public",
+        },
+        geometry=gpd.points_from_xy(
+            rng.uniform(-74.8, -74.6, n), rng.uniform(-8.5, -8.4, n)
+        ),
+        crs=4326,
+    )
+    m = build_map(layers["territories"], incidents=incidents, lang="en", max_points=100)
+    data = incident_data(m)
+    assert data["mode"] == "cells" and data["years"] == [2015, 2016]
+    counts = np.array([row[2:] for row in data["cells"]])
+    assert counts.sum() == n  # every incident counted once, undated ones in the last column
+    assert counts[:, 2].sum() == (incidents["date"].isna()).sum()
+    page = decoded(m.get_root().render())
+    assert SECRET_DESCRIPTION not in page  # counts only: no popups per incident
+    assert "Too many incidents for one marker each" in page
+
+
+def test_generalised_incidents_are_drawn_on_public_maps_with_a_notice(layers):
+    incidents = layers["incidents"].copy()
+    incidents["location_generalised"] = [False, False, True]
+    incidents["location_uncertainty_m"] = [np.nan, np.nan, 5000.0]
+    m = build_map(layers["territories"], incidents=incidents, lang="en")
+    data = incident_data(m)
+    assert len(data["points"]) == 2  # the public one and the generalised restricted one
+    page = plain(m.get_root().render())
+    assert "generalised (± 5.0 km)" in page
+    assert "1 incident location(s) generalised to protect the people involved" in page
+    assert RESTRICTED_DESCRIPTION not in page and SECRET_DESCRIPTION not in page
+    # The generalised point is drawn as approximate (hollow), never as exact.
+    assert [row[5] for row in data["points"]] == [1, 0]
+
+
+def test_layer_control_groups_and_spanish_labels(layers):
+    territories = layers["territories"].copy()
+    territories["risk_class"] = ["critical", "low"]
+    territories["risk_drivers"] = ["critical: 98 % untitled", "low: 9 % untitled"]
+    territories["risk_drivers_es"] = ["crítico: 98 % sin titular", "bajo: 9 % sin titular"]
+    m = build_map(territories, incidents=layers["incidents"], lang="es", profile="internal")
+    (control,) = [c for c in m._children.values() if isinstance(c, GroupedLayers)]
+    assert list(control.groups) == ["Territorios (color)", "Incidentes"]
+    assert [label for label, _, _ in control.groups["Territorios (color)"]] == [
+        "Clase de riesgo",
+        "Territorios (% titulado)",
+    ]
+    assert control.exclusive == ["Territorios (color)"]  # one shading at a time
+    assert [shown for _, _, shown in control.groups["Incidentes"]] == [True, False]  # heat off
+    page = plain(m.get_root().render())
+    assert "crítico: 98 % sin titular" in page and "98 % untitled" not in page
+    assert "Buscar una comunidad" in page and "Fuentes" in page
+
+
+def test_hexagons_have_tooltips_only(layers):
+    hexagons = gpd.GeoDataFrame(
+        {"h3": ["a", "b"], "risk": [0.05, 0.65], "violence": [0.0, 0.9],
+         "concessions": [0.1, 0.5], "tenure": [0.2, 0.7], "n_cells": [3, 4]},
+        geometry=[box(-74.8, -8.5, -74.75, -8.45), box(-74.75, -8.5, -74.7, -8.45)],
+        crs=4326,
+    )
+    m = build_map(layers["territories"], hexagons=hexagons, lang="en")
+    data = geojson_layers(m)["Risk surface (hexagons)"]
+    assert [f["properties"]["k"] for f in data["features"]] == [0, 3]
+    assert set(data["features"][0]["properties"]) == {"tooltip", "k"}
+    assert data["features"][1]["properties"]["tooltip"].startswith("Combined risk (0-1): 0.65")
+
+
+def test_sources_box_is_escaped(layers):
+    m = build_map(layers["territories"], sources=[f"incidents: {IMG}"], lang="en")
+    page = decoded(m.get_root().render())
+    assert IMG not in page and html.escape(f"incidents: {IMG}") in page
+
+
+def test_compacted_page_keeps_values_and_script_boundaries(pages: dict[str, str]):
+    page = pages["en"]
+    compact = compact_json_escapes(page)
+    assert len(compact) < len(page)
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", compact, re.DOTALL)
+    assert len(scripts) == len(re.findall(r"<script[^>]*>(.*?)</script>", page, re.DOTALL))
+    assert all("</script" not in body.lower() and "<!--" not in body for body in scripts)
+    # The JSON values are the same once decoded.
+    assert decoded(compact).replace("<\\/", "</") == decoded(page).replace("<\\/", "</")
