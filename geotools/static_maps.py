@@ -901,7 +901,7 @@ def build_overview_figure(
         )
         shown_incidents = _in_view(incidents, shapely.box(*_view_lonlat(ax, crs)))
         incident_kinds = _draw_incidents(ax, shown_incidents, crs)
-        _label_territories(ax, projected)
+        _label_territories(ax, projected, incident_points(ax))
         _scale_bar(ax, crs)
         _north_arrow(ax, crs)
 
@@ -954,8 +954,22 @@ def _view_lonlat(ax: Axes, crs: CRS) -> tuple[float, float, float, float]:
     return float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat))
 
 
-def _label_territories(ax: Axes, projected: gpd.GeoDataFrame) -> None:
-    """Names at a point inside each territory, largest territories first, with a white halo."""
+def incident_points(ax: Axes) -> np.ndarray:
+    """Map coordinates of the incidents drawn on ``ax`` (the offsets of their scatter)."""
+    offsets = [
+        np.asarray(c.get_offsets(), dtype=float)
+        for c in ax.collections
+        if c.get_gid() == INCIDENTS_GID
+    ]
+    return np.concatenate(offsets) if offsets else np.empty((0, 2))
+
+
+def _label_territories(ax: Axes, projected: gpd.GeoDataFrame, avoid: np.ndarray) -> None:
+    """Names inside each territory, largest territories first, with a white halo.
+
+    A name goes at the centre of the largest circle inside its territory once the surroundings of
+    the incidents drawn (``avoid``, map coordinates) are taken out, so it does not hide them.
+    """
     names = [
         _text_or(name, str(ident))
         for name, ident in zip(
@@ -972,12 +986,40 @@ def _label_territories(ax: Axes, projected: gpd.GeoDataFrame) -> None:
             len(geoms) - MAX_OVERVIEW_LABELS,
             MAX_OVERVIEW_LABELS,
         )
-    anchors = shapely.get_coordinates(_label_points(geoms[order]))
-    for (x, y), i in zip(anchors, order, strict=True):
+    texts = [textwrap.fill(names[i], 22) for i in order]
+    targets = geoms[order]
+    # Map units per typographic point, and the rough half-size of each label around its centre:
+    # a label centred outside the boxes around incidents and earlier labels does not cover them.
+    box = ax.get_window_extent()
+    per_point = float(np.diff(ax.get_xlim())[0]) / (box.width * 72 / ax.figure.dpi)
+    split = [t.split("\n") for t in texts]
+    half_w = np.array([max(map(len, ls)) * 0.33 * 7.5 + 4 for ls in split]) * per_point
+    half_h = np.array([len(ls) * 0.62 * 7.5 + 4 for ls in split]) * per_point
+    placed: list[tuple[float, float]] = []
+    for j, target in enumerate(targets):  # one label at a time (at most MAX_OVERVIEW_LABELS)
+        centres = np.vstack([avoid.reshape(-1, 2), np.asarray(placed).reshape(-1, 2)])
+        extra_w = np.r_[np.zeros(len(avoid)), half_w[: len(placed)]]
+        extra_h = np.r_[np.zeros(len(avoid)), half_h[: len(placed)]]
+        keep_out = shapely.union_all(
+            shapely.box(
+                centres[:, 0] - half_w[j] - extra_w,
+                centres[:, 1] - half_h[j] - extra_h,
+                centres[:, 0] + half_w[j] + extra_w,
+                centres[:, 1] + half_h[j] + extra_h,
+            )
+        )
+        if len(centres) and shapely.intersects(target, keep_out):
+            trimmed = shapely.difference(target, keep_out)
+            if shapely.area(trimmed) > 0.02 * shapely.area(target):
+                target = trimmed
+        (x, y), *_ = shapely.get_coordinates(_label_points(np.array([target])))
+        placed.append((float(x), float(y)))
+    anchors = np.asarray(placed).reshape(-1, 2)
+    for (x, y), text in zip(anchors, texts, strict=True):
         ax.text(
             x,
             y,
-            textwrap.fill(names[i], 22),
+            text,
             ha="center",
             va="center",
             fontsize=7.5,
