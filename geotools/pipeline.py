@@ -225,11 +225,13 @@ def write_map_html(
     overwrite: bool = False,
     profile: str = "public",
     title: str | None = None,
+    attribution: str | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
     ``profile="public"`` (default) leaves restricted and confidential incidents off the map;
     ``"internal"`` draws restricted ones at their exact location (never share such a map).
+    ``attribution`` (escaped) is shown at the bottom of the map, e.g. the terms of a source.
     """
     from geotools.maps import build_map
 
@@ -246,6 +248,17 @@ def write_map_html(
         profile=profile,
         title=title,
     )
+    if attribution:
+        import html
+
+        import folium
+
+        note = (
+            '<div class="gt-attribution" style="position:fixed;bottom:22px;right:8px;'
+            "z-index:1000;max-width:40%;background:rgba(255,255,255,.85);padding:2px 6px;"
+            f'font:11px sans-serif">{html.escape(attribution)}</div>'
+        )
+        fmap.get_root().html.add_child(folium.Element(note))  # type: ignore[attr-defined]
     path = Path(target)
     with atomic_path(path, overwrite) as tmp:
         fmap.save(str(tmp))
@@ -295,6 +308,7 @@ def run_demo(
     map_path = root / "maps" / "risk_map.html"
     check_outputs_free(map_path.parent, [map_path.name], overwrite)
     check_outputs_free(processed, SURFACE_OUTPUTS, overwrite)
+    check_outputs_free(processed, ["public"], overwrite)
     with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
         if checkout is not None:
             raw = checkout / "data" / "raw"
@@ -308,10 +322,28 @@ def run_demo(
         run = run_stats(
             paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
         )
+        run.written.append(write_demo_bundle(run, processed / "public", raster, lang, overwrite))
     run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
     written_map = write_map_html(run.stats, run.layers, map_path, lang=lang, overwrite=overwrite)
     run.written.append(written_map)
     return {"result": run, "processed": processed, "map": written_map}
+
+
+def write_demo_bundle(
+    run: RunResult, out: Path, raster: Path, lang: str, overwrite: bool
+) -> Path:
+    """Write the demo's public download bundle (``data/processed/public/``).
+
+    The displacement key is :data:`geotools.publish.DEMO_SECRET`, which is public: acceptable
+    only because every demo location is invented (see docs/publish.md).
+    """
+    from geotools.publish import DEMO_SECRET, PublishOptions, publish_bundle
+
+    options = PublishOptions(secret=DEMO_SECRET, lang=lang, overwrite=overwrite)
+    report = publish_bundle(
+        run.layers, out, options, forest_loss=raster if raster.exists() else None
+    )
+    return report.out
 
 
 SURFACE_OUTPUTS = ["risk_surface.tif", "risk_hexagons.geojson"]
