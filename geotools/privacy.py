@@ -1,4 +1,4 @@
-"""Privacy rules for shared outputs: withheld fields, sensitivity classes, displacement, suppression.
+"""Privacy rules for shared outputs: withheld fields, sensitivity, displacement, suppression.
 
 The people in an incident layer are defenders at risk (DESIGN §7). What leaves in a ``public``
 bundle is decided here, once, and :mod:`geotools.publish` only writes what this module returns:
