@@ -347,6 +347,13 @@ def validate(
     "incidents the profile may show).",
 )
 @click.option("--title", help="Title of the map (default: a title per language).")
+@click.option(
+    "--png",
+    "png_dir",
+    type=click.Path(file_okay=False),
+    help="Also write static PNG maps for reports into this folder: overview.png and one "
+    "<territory_id>.png per territory (same profile and language).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing file.")
 @common_options
 def map_command(
@@ -357,6 +364,7 @@ def map_command(
     embed: bool,
     hexagons: bool,
     title: str | None,
+    png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
     assume_crs: str | None,
@@ -403,10 +411,132 @@ def map_command(
         hexagons=cells,
     )
     click.echo(f"Wrote {target}")
+    if png_dir:
+        from geotools.pipeline import write_static_map_files
+
+        pngs = write_static_map_files(
+            result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
+        )
+        click.echo(f"Wrote {len(pngs)} PNG map(s) to {png_dir}")
     if embed:
         from geotools.maps import build_embed_snippet
 
         click.echo(build_embed_snippet(target.name, title or ""))
+
+
+@main.command("publish", epilog=EPILOG_LAYERS)
+@layer_options
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Bundle folder."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["public", "internal"]),
+    default="public",
+    show_default=True,
+    help="public: safe to share (personal fields withheld, confidential incidents left out, "
+    "restricted ones displaced, leak-checked); internal: everything exact (never share it).",
+)
+@click.option(
+    "--restricted",
+    type=click.Choice(["displace", "aggregate"]),
+    default="displace",
+    show_default=True,
+    help="Public profile: displace restricted incidents, or count them per H3 hexagon.",
+)
+@click.option("--min-km", type=click.FloatRange(min=0, min_open=True), default=2.0,
+              show_default=True, help="Minimum displacement (geodesic km).")
+@click.option("--max-km", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, help="Maximum displacement (geodesic km).")
+@click.option("--min-count", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Counts below this are published as <N.")
+@click.option("--hex-resolution", type=click.IntRange(0, 15), default=6, show_default=True,
+              help="H3 resolution of incident aggregates (6: about 36 km2).")
+@click.option("--districts", type=click.Path(), help="Districts (polygons): displaced incidents "
+              "stay in their district.")
+@click.option("--water", type=click.Path(), help="Rivers and lakes (polygons or lines): displaced "
+              "incidents never land in water.")
+@click.option("--secret-file", type=click.Path(dir_okay=False),
+              help="File holding the secret key of the displacement (else the "
+              "GEOTOOLS_PUBLISH_SECRET variable). Keep it and reuse it: same key, same points.")
+@click.option("--format", "formats", default="", metavar="shp,kml",
+              help="Extra formats besides GeoJSON: shp, kml (comma-separated).")
+@click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
+              help="GeoJSON coordinate decimals (6 is about 0.1 m).")
+@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
+              help="Map language.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing bundle folder.")
+@common_options
+def publish_command(
+    out_dir: str,
+    profile: str,
+    restricted: str,
+    min_km: float,
+    max_km: float,
+    min_count: int,
+    hex_resolution: int,
+    districts: str | None,
+    water: str | None,
+    secret_file: str | None,
+    formats: str,
+    decimals: int,
+    lang: str,
+    overwrite: bool,
+    nearby_km: float,
+    assume_crs: str | None,
+    **kwargs: Any,
+) -> None:
+    """Write a download bundle: GeoJSON (RFC 7946), CSV, GeoPackage, map, README data
+    dictionary, datapackage.json and SHA256SUMS (Shapefile/KML with --format).
+
+    The public profile (default) withholds personal fields, leaves confidential incidents out
+    (suppressed counts only), displaces restricted ones 2-5 km (keyed by --secret-file) and
+    refuses to finish if its leak check finds anything. See docs/publish.md.
+    """
+    from geotools.privacy import PrivacyPolicy
+    from geotools.publish import PublishOptions, read_secret, run_publish
+
+    policy = PrivacyPolicy(
+        min_distance_m=min_km * 1000.0,
+        max_distance_m=max_km * 1000.0,
+        min_count=min_count,
+        restricted=restricted,
+        hex_resolution=hex_resolution,
+    )
+    chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    options = PublishOptions(
+        profile=profile,
+        formats=chosen,
+        decimals=decimals,
+        policy=policy,
+        secret=read_secret(secret_file),
+        lang=lang,
+        overwrite=overwrite,
+    )
+    report = run_publish(
+        _paths(kwargs),
+        out_dir,
+        options,
+        nearby_km=nearby_km,
+        assume_crs=assume_crs,
+        mappings=_mappings(kwargs.pop("field_map")),
+        forest_loss=kwargs.pop("forest_loss"),
+        risk_config=_risk_config(kwargs.pop("risk_weight")),
+        districts=districts,
+        water=water,
+    )
+    facts = report.facts
+    if "displaced" in facts:
+        click.echo(
+            f"Incidents: {facts['published_points']} published as points "
+            f"({facts['displaced']} displaced), {facts['aggregated']} only counted per hexagon, "
+            f"confidential: {facts['confidential']}"
+        )
+    if "leak_check_s" in facts:
+        click.echo(f"Leak check: clean ({facts['leak_check_s']:.2f} s)")
+    if profile == "internal":
+        click.echo("INTERNAL bundle: exact locations and personal fields. Do not share it.")
+    click.echo(f"Wrote {report.out}/ ({len(report.files)} files, {report.bytes / 1024:,.0f} kB)")
 
 
 def _importer_help() -> str:

@@ -1731,6 +1731,7 @@ def build_map(
     timeseries: pd.DataFrame | None = None,
     sources: Sequence[str] = (),
     max_points: int = MAX_INCIDENT_POINTS,
+    attribution: str | None = None,
 ) -> folium.Map:
     """Build an interactive map of territories, tenure, concessions, incidents and infrastructure.
 
@@ -1883,6 +1884,8 @@ def build_map(
             shown.append(frame)
 
     notes = [t["hint"]]
+    if attribution:
+        notes.append(attribution)
     if withheld:
         notes.append(t["not_shown"].format(n=withheld))
     if generalised and cell_frame is not None:

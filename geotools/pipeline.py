@@ -217,17 +217,24 @@ def run_stats(
     return RunResult(result, layers, written)
 
 
-def describe_sources(layers: Mapping[str, Layer]) -> list[str]:
+def describe_sources(layers: Mapping[str, Layer], profile: str = "public") -> list[str]:
     """One line per input layer for a map's sources box: kind, file name, sources, licence.
 
     The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
-    most five, and the licence or terms an importer recorded (e.g. ACLED's).
+    most five, and the licence or terms an importer recorded (e.g. ACLED's). For incidents, only
+    the sources of the records the map's ``profile`` may draw are named: the source of a
+    withheld record can say who reported it.
     """
+    from geotools.maps import select_visible_incidents
+
     lines = []
     for kind, layer in layers.items():
         parts = [f"{kind}: {layer.path.name}"]
-        if "source" in layer.frame.columns:
-            values = layer.frame["source"].dropna().astype(str).str.strip()
+        frame = layer.frame
+        if kind == "incidents":
+            frame = select_visible_incidents(frame, profile)
+        if "source" in frame.columns:
+            values = frame["source"].dropna().astype(str).str.strip()
             counts = values[values != ""].value_counts()
             named = list(counts.index[:5])
             if named:
@@ -331,6 +338,7 @@ def write_map_html(
     title: str | None = None,
     offline: bool = False,
     hexagons: gpd.GeoDataFrame | None = None,
+    attribution: str | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -341,7 +349,8 @@ def write_map_html(
     :func:`geotools.surface.compute_risk_hexagons`) adds the risk-surface layer; for a public
     map they must come from shareable incidents only. ``offline=True`` inlines Leaflet and the
     plugins (:func:`geotools.map_assets.inline_map_assets`) so the map opens with no network,
-    basemap tiles aside.
+    basemap tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown
+    in the title box and listed with the sources.
     """
     from geotools.maps import build_map, compact_json_escapes
 
@@ -363,7 +372,8 @@ def write_map_html(
         hexagons=hexagons,
         overlaps=result.overlaps,
         timeseries=timeseries,
-        sources=describe_sources(layers),
+        sources=describe_sources(layers, profile) + ([attribution] if attribution else []),
+        attribution=attribution,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:
@@ -374,6 +384,31 @@ def write_map_html(
     with atomic_path(path, overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
+
+
+def write_static_map_files(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    out_dir: str | os.PathLike[str],
+    lang: str = "es",
+    profile: str = "public",
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write the static PNG maps (overview and one per territory) for reports.
+
+    Like :func:`write_map_html`, a public set leaves confidential incidents out of every count
+    and sentence (:func:`compute_shareable_map_tables`) and draws public incidents only.
+    """
+    from dataclasses import replace
+
+    from geotools.static_maps import write_static_maps
+
+    if profile == "public":
+        territories, timeseries = compute_shareable_map_tables(result, layers)
+        result = replace(result, territories=territories, timeseries=timeseries)
+    return write_static_maps(
+        result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
+    )
 
 
 def compute_map_hexagons(
@@ -439,7 +474,8 @@ def run_demo(
     Returns
     -------
     dict
-        ``{"result": RunResult, "processed": Path, "map": Path}``.
+        ``{"result": RunResult, "processed": Path, "map": Path}``; the static PNG maps are
+        in ``maps/static/`` and the public download bundle in ``data/processed/public/``.
     """
     checkout = find_checkout()
     root = Path(out) if out is not None else (checkout or Path.cwd() / "geotools-demo")
@@ -447,6 +483,7 @@ def run_demo(
     map_path = root / "maps" / "risk_map.html"
     check_outputs_free(map_path.parent, [map_path.name], overwrite)
     check_outputs_free(processed, SURFACE_OUTPUTS, overwrite)
+    check_outputs_free(processed, ["public"], overwrite)
     with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
         if checkout is not None:
             raw = checkout / "data" / "raw"
@@ -460,13 +497,36 @@ def run_demo(
         run = run_stats(
             paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
         )
+        run.written.append(write_demo_bundle(run, processed / "public", raster, lang, overwrite))
     run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
     hexagons = compute_map_hexagons(run.stats, run.layers, profile="public")
     written_map = write_map_html(
         run.stats, run.layers, map_path, lang=lang, overwrite=overwrite, hexagons=hexagons
     )
     run.written.append(written_map)
+    run.written.extend(
+        write_static_map_files(
+            run.stats, run.layers, root / "maps" / "static", lang=lang, overwrite=overwrite
+        )
+    )
     return {"result": run, "processed": processed, "map": written_map}
+
+
+def write_demo_bundle(
+    run: RunResult, out: Path, raster: Path, lang: str, overwrite: bool
+) -> Path:
+    """Write the demo's public download bundle (``data/processed/public/``).
+
+    The displacement key is :data:`geotools.publish.DEMO_SECRET`, which is public: acceptable
+    only because every demo location is invented (see docs/publish.md).
+    """
+    from geotools.publish import DEMO_SECRET, PublishOptions, publish_bundle
+
+    options = PublishOptions(secret=DEMO_SECRET, lang=lang, overwrite=overwrite)
+    report = publish_bundle(
+        run.layers, out, options, forest_loss=raster if raster.exists() else None
+    )
+    return report.out
 
 
 SURFACE_OUTPUTS = ["risk_surface.tif", "risk_hexagons.geojson"]

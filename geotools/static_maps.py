@@ -1307,11 +1307,14 @@ def _territory_header(fig: Figure, row: pd.Series, lang: str) -> None:
     fig.text(0.058, 0.847, risk, fontsize=9.5, fontweight="bold", va="center")
 
     lines = []
-    drivers = _text_or(row.get("risk_drivers"), "")
+    spanish = lang == "es" and _text_or(row.get("risk_drivers_es"), "")
+    drivers = _text_or(row.get("risk_drivers_es" if spanish else "risk_drivers"), "")
     if drivers:
         # risk.py writes "<class>: <drivers>"; the class is shown above, in the map's language.
-        drivers = re.sub(r"^\s*(low|medium|high|critical)\s*:\s*", "", drivers)
-        note = f" {s['drivers_note']}" if lang != "en" else ""
+        drivers = re.sub(
+            r"^\s*(low|medium|high|critical|bajo|medio|alto|crítico)\s*:\s*", "", drivers
+        )
+        note = f" {s['drivers_note']}" if lang != "en" and not spanish else ""
         lines.append(f"{t['drivers']}: {drivers}{note}")
     missing = _text_or(row.get("risk_missing"), "")
     if missing:

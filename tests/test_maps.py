@@ -605,3 +605,17 @@ def test_compacted_page_keeps_values_and_script_boundaries(pages: dict[str, str]
     assert all("</script" not in body.lower() and "<!--" not in body for body in scripts)
     # The JSON values are the same once decoded.
     assert decoded(compact).replace("<\\/", "</") == decoded(page).replace("<\\/", "</")
+
+
+def test_sources_box_names_only_sources_of_drawn_incidents(layers, tmp_path):
+    from geotools.io import Layer
+    from geotools.pipeline import describe_sources
+    from geotools.validation import Ledger
+
+    ledger = Ledger("incidents", "i.csv", 3)
+    layer = Layer("incidents", layers["incidents"], ledger, tmp_path / "i.csv", "0")
+    public = " ".join(describe_sources({"incidents": layer}))
+    assert "Public report" in public
+    assert SECRET_SOURCE not in public and "Community federation" not in public
+    internal = " ".join(describe_sources({"incidents": layer}, "internal"))
+    assert "Community federation" in internal and SECRET_SOURCE not in internal

@@ -1,0 +1,719 @@
+"""Privacy rules for shared outputs: withheld fields, sensitivity, displacement, suppression.
+
+The people in an incident layer are defenders at risk (DESIGN §7). What leaves in a ``public``
+bundle is decided here, once, and :mod:`geotools.publish` only writes what this module returns:
+
+- **Personal fields never leave**: ``victims``, ``reporter``, ``phone``, ``contact``, ``email`` and
+  any column whose name looks personal (:data:`PERSONAL_NAME_PATTERN`), in every layer. Incidents
+  are published through a whitelist (:data:`PUBLIC_INCIDENT_COLUMNS`): any other column of the
+  incidents layer (``lon``/``lat`` copies, form fields...) is dropped. ``description`` is kept for
+  ``public`` incidents only.
+- **Sensitivity**: ``public`` incidents are published as given; ``restricted`` ones (and those with
+  no sensitivity) are displaced (:func:`displace_points`) or aggregated to H3 hexagons;
+  ``confidential`` ones, and any value outside the vocabulary, are left out and appear only in
+  aggregate counts suppressed below a minimum (:func:`suppress_counts`).
+- **Displacement** is deterministic and keyed: each record's offset comes from a keyed hash
+  (BLAKE2b) of its id under a secret key, so re-publishing gives the same point (no averaging back
+  to the truth) and, without the key, the offset cannot be recomputed from the public algorithm
+  and the id. The distance is uniform over the area of the annulus ``[min, max]`` metres
+  (geodesic), the bearing uniform; of :data:`CANDIDATES` candidate offsets per record the first
+  that keeps the record in the same territories (and districts, when given) and out of water is
+  used. A record with no acceptable candidate is not published as a point (only counted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from geotools.errors import GeotoolsError
+from geotools.incident_stats import UNCERTAINTY_KM
+from geotools.schema import normalise_name
+
+log = logging.getLogger(__name__)
+
+_GEOD = Geod(ellps="WGS84")
+
+#: Canonical personal fields: never published by the public profile, in any layer.
+PERSONAL_FIELDS: tuple[str, ...] = ("victims", "reporter", "phone", "contact", "email")
+#: Column names (normalised) that look personal: dropped from every layer by the public profile.
+PERSONAL_NAME_PATTERN = re.compile(
+    r"(victim|victima|reporter|informante|denunciante|responsable|submitted_by|submitter|"
+    r"username|user_name|phone|telefono|celular|movil|whatsapp|email|e_mail|correo|contact|"
+    r"contacto|dni|documento|passport|pasaporte|witness|testigo|address|direccion|domicilio)"
+)
+#: Incident columns a public bundle may carry (a whitelist); ``description`` for public rows only.
+PUBLIC_INCIDENT_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "date",
+    "date_end",
+    "date_precision",
+    "kind",
+    "severity",
+    "description",
+    "source",
+    "precision",
+    "sensitivity",
+)
+#: Free-text incident columns published only for ``public`` rows.
+FREE_TEXT_COLUMNS: tuple[str, ...] = ("description",)
+#: Incident columns holding a controlled vocabulary or a date: never secrets in themselves.
+VOCABULARY_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "severity",
+    "precision",
+    "sensitivity",
+    "date",
+    "date_end",
+    "date_precision",
+    "date_raw",
+)
+
+GENERALISED_COLUMN = "location_generalised"
+UNCERTAINTY_COLUMN = "location_uncertainty_m"
+METHOD_COLUMN = "location_method"
+
+SENSITIVITY_PUBLIC = frozenset({"public", "publico", "publica"})
+SENSITIVITY_RESTRICTED = frozenset({"restricted", "restringido", "restringida"})
+#: Number of candidate offsets tried per record.
+CANDIDATES = 64
+#: Margin (m) kept inside ``[min, max]`` so that rounding the published coordinates can never
+#: bring a point closer than the minimum (6 decimals move a point by 0.08 m at most).
+ROUNDING_MARGIN_M = 1.0
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+class PrivacyError(GeotoolsError):
+    """A privacy rule cannot be applied (no secret key for displacement, bad parameters...)."""
+
+
+@dataclass(frozen=True)
+class PrivacyPolicy:
+    """Parameters of the public profile.
+
+    Attributes
+    ----------
+    min_distance_m, max_distance_m : float
+        Geodesic displacement range of restricted incidents (default 2-5 km).
+    min_count : int
+        Counts below this are published as ``"<min_count"`` (default 3).
+    restricted : {"displace", "aggregate"}
+        What happens to restricted incidents.
+    hex_resolution : int
+        H3 resolution of the aggregates (6: cells of about 36 km², edge 3.7 km).
+    water_buffer_m : float
+        Minimum distance of a displaced point from a water line (rivers as lines).
+    """
+
+    min_distance_m: float = 2000.0
+    max_distance_m: float = 5000.0
+    min_count: int = 3
+    restricted: str = "displace"
+    hex_resolution: int = 6
+    water_buffer_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_distance_m < self.max_distance_m - 2 * ROUNDING_MARGIN_M:
+            raise PrivacyError(
+                f"displacement range {self.min_distance_m:g}-{self.max_distance_m:g} m: the "
+                "minimum must be positive and below the maximum"
+            )
+        if self.min_count < 1:
+            raise PrivacyError(f"minimum count {self.min_count}: must be at least 1")
+        if self.restricted not in ("displace", "aggregate"):
+            raise PrivacyError(
+                f"restricted incidents: {self.restricted!r}; use 'displace' or 'aggregate'"
+            )
+        if not 0 <= self.hex_resolution <= 15:
+            raise PrivacyError(f"H3 resolution {self.hex_resolution}: must be 0-15")
+
+
+def find_personal_columns(columns: Sequence[object]) -> list[str]:
+    """Return the columns that are, or look like, personal fields.
+
+    Parameters
+    ----------
+    columns : sequence
+        Column names.
+
+    Returns
+    -------
+    list of str
+        Columns named like :data:`PERSONAL_FIELDS` or matching :data:`PERSONAL_NAME_PATTERN`
+        (compared lower-cased, without accents).
+
+    Examples
+    --------
+    >>> find_personal_columns(["incident_id", "victims", "Teléfono", "holder"])
+    ['victims', 'Teléfono']
+    """
+    out = []
+    for column in columns:
+        key = normalise_name(str(column))
+        if key in PERSONAL_FIELDS or PERSONAL_NAME_PATTERN.search(key):
+            out.append(str(column))
+    return out
+
+
+def classify_sensitivity(values: pd.Series) -> np.ndarray:
+    """Return ``"public"``, ``"restricted"`` or ``"confidential"`` for each record.
+
+    A missing value is restricted (DESIGN §2); any value outside the vocabulary is treated as
+    confidential (a typo must fail safe).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The ``sensitivity`` column.
+
+    Returns
+    -------
+    numpy.ndarray of str
+    """
+    text = values.astype("string").str.strip().str.lower()
+    out = np.full(len(values), "confidential", dtype=object)
+    out[text.isin(list(SENSITIVITY_PUBLIC)).fillna(False).to_numpy(dtype=bool)] = "public"
+    restricted = text.isin(list(SENSITIVITY_RESTRICTED)).fillna(False) | text.isna()
+    out[restricted.to_numpy(dtype=bool)] = "restricted"
+    return out
+
+
+def suppress_counts(counts: Sequence[float] | np.ndarray | pd.Series, minimum: int) -> pd.Series:
+    """Publish counts at or above ``minimum`` as numbers and every smaller one (0 included) as
+    ``"<minimum"``.
+
+    Zero is suppressed too: publishing 0 next to ``<3`` would tell which cells hold one or two.
+
+    Parameters
+    ----------
+    counts : array-like of int
+    minimum : int
+
+    Returns
+    -------
+    pandas.Series of str
+
+    Examples
+    --------
+    >>> suppress_counts([0, 2, 3, 7], 3).tolist()
+    ['<3', '<3', '3', '7']
+    """
+    values = np.asarray(counts, dtype=float)
+    text = np.where(
+        values >= minimum, np.char.mod("%d", np.nan_to_num(values).astype(np.int64)), ""
+    ).astype(object)
+    text[values < minimum] = f"<{minimum}"
+    return pd.Series(text, dtype=object)
+
+
+def derive_key(secret: str | bytes) -> bytes:
+    """Return the 32-byte displacement key derived from a secret (a passphrase or key file)."""
+    raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    if len(raw.strip()) < 16:
+        raise PrivacyError(
+            "the displacement secret is too short (at least 16 characters); generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return hashlib.sha256(b"geotools-displacement-key\x00" + raw.strip()).digest()
+
+
+def compute_seeds(ids: Sequence[object], key: bytes) -> np.ndarray:
+    """Return one 64-bit seed per record id: keyed BLAKE2b of the id under ``key``.
+
+    Parameters
+    ----------
+    ids : sequence
+        Record ids (compared as text).
+    key : bytes
+        Key from :func:`derive_key`.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+    """
+    digests = b"".join(
+        hashlib.blake2b(str(i).encode("utf-8"), key=key, digest_size=8).digest() for i in ids
+    )
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+def _splitmix64(state: np.ndarray) -> np.ndarray:
+    """SplitMix64 output function, vectorised (wrapping uint64 arithmetic)."""
+    z = state + _GAMMA
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def draw_uniforms(seeds: np.ndarray, count: int) -> np.ndarray:
+    """Return ``count`` uniform numbers in [0, 1) per seed, shape ``(len(seeds), count)``.
+
+    Counter-based: number ``j`` of a seed is SplitMix64 of ``seed + j * gamma``, the same on every
+    platform and numpy version.
+    """
+    with np.errstate(over="ignore"):
+        steps = np.arange(count, dtype=np.uint64) * _GAMMA
+        state = seeds.astype(np.uint64)[:, None] + steps[None, :]
+        bits = _splitmix64(state)
+    return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def _membership(
+    tree: shapely.STRtree, weights: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count and order-free signature of the polygons each point lies in (vectorised)."""
+    points = np.asarray(shapely.points(x, y), dtype=object)
+    hit_point, hit_poly = tree.query(points, predicate="intersects")
+    count = np.bincount(hit_point, minlength=len(points))
+    signature = np.zeros(len(points), dtype=np.uint64)
+    np.add.at(signature, hit_point, weights[hit_poly])
+    return count, signature
+
+
+def _polygon_index(frame: gpd.GeoDataFrame | None) -> tuple[shapely.STRtree, np.ndarray] | None:
+    if frame is None or not len(frame):
+        return None
+    geoms = np.asarray(frame.to_crs(4326).geometry.to_numpy(), dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    polygons = geoms[np.isin(shapely.get_type_id(geoms), [3, 6, 7])]
+    if not len(polygons):
+        return None
+    weights = np.random.default_rng(7946).integers(1, 2**63, size=len(polygons), dtype=np.uint64)
+    return shapely.STRtree(polygons), weights
+
+
+@dataclass
+class Displacement:
+    """Displaced locations.
+
+    Attributes
+    ----------
+    x, y : numpy.ndarray of float
+        Published longitude and latitude, rounded to ``decimals`` (NaN where ``placed`` is False).
+    distance_m : numpy.ndarray of float
+        Geodesic distance from the true place to the published (rounded) one.
+    placed : numpy.ndarray of bool
+        False where no candidate met the constraints (the record is not published as a point).
+    candidate : numpy.ndarray of int
+        Index of the candidate used (-1 when not placed).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    distance_m: np.ndarray
+    placed: np.ndarray
+    candidate: np.ndarray
+
+
+def displace_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    ids: Sequence[object],
+    key: bytes,
+    policy: PrivacyPolicy,
+    territories: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    decimals: int = 6,
+    candidates: int = CANDIDATES,
+) -> Displacement:
+    """Displace points deterministically, keyed by record, within geodesic ``[min, max]`` metres.
+
+    Every candidate is tested at once (``len(x) * candidates`` points): it must lie in exactly
+    the same territories as the true point (none if the point is outside every territory), in the
+    same districts when ``districts`` is given, not in a water polygon and at least
+    ``policy.water_buffer_m`` from a water line. The first acceptable candidate is used.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of float
+        True longitude and latitude (WGS84).
+    ids : sequence
+        Record ids (the seed of each record's offsets).
+    key : bytes
+        Secret key (:func:`derive_key`).
+    policy : PrivacyPolicy
+        Distance range.
+    territories, districts, water : geopandas.GeoDataFrame, optional
+        Constraint layers (any CRS).
+    decimals : int, default 6
+        Published coordinate decimals; distances are checked after rounding.
+    candidates : int, default :data:`CANDIDATES`
+        Candidate offsets per record.
+
+    Returns
+    -------
+    Displacement
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    if n == 0:
+        empty = np.zeros(0)
+        return Displacement(empty, empty, empty, np.zeros(0, bool), np.zeros(0, np.int64))
+    uniforms = draw_uniforms(compute_seeds(ids, key), 2 * candidates)
+    bearing = uniforms[:, 0::2] * 360.0 - 180.0
+    low = policy.min_distance_m + ROUNDING_MARGIN_M
+    high = policy.max_distance_m - ROUNDING_MARGIN_M
+    distance = np.sqrt(low**2 + uniforms[:, 1::2] * (high**2 - low**2))
+    x0 = np.repeat(x, candidates)
+    y0 = np.repeat(y, candidates)
+    cx, cy, _ = _GEOD.fwd(x0, y0, bearing.ravel(), distance.ravel())
+    cx = np.round(np.asarray(cx), decimals)
+    cy = np.round(np.asarray(cy), decimals)
+    _, _, moved = _GEOD.inv(x0, y0, cx, cy)
+    moved = np.asarray(moved)
+    valid = (moved >= policy.min_distance_m) & (moved <= policy.max_distance_m)
+    for layer in (territories, districts):
+        index = _polygon_index(layer)
+        if index is None:
+            continue
+        tree, weights = index
+        count0, sig0 = _membership(tree, weights, x, y)
+        count, sig = _membership(tree, weights, cx, cy)
+        valid &= (count == np.repeat(count0, candidates)) & (sig == np.repeat(sig0, candidates))
+    if water is not None and len(water):
+        valid &= ~_near_water(cx, cy, water, policy.water_buffer_m)
+    valid = valid.reshape(n, candidates)
+    placed = np.asarray(valid.any(axis=1), dtype=bool)
+    pick = np.where(placed, valid.argmax(axis=1), -1)
+    flat = np.arange(n) * candidates + np.maximum(pick, 0)
+    nan = np.full(n, np.nan)
+    if (~placed).any():
+        log.warning(
+            "%d restricted record(s) could not be displaced within the constraints; they are "
+            "counted but not published as points",
+            int((~placed).sum()),
+        )
+    return Displacement(
+        x=np.where(placed, cx[flat], nan),
+        y=np.where(placed, cy[flat], nan),
+        distance_m=np.where(placed, moved[flat], nan),
+        placed=placed,
+        candidate=pick,
+    )
+
+
+def _near_water(
+    x: np.ndarray, y: np.ndarray, water: gpd.GeoDataFrame, buffer_m: float
+) -> np.ndarray:
+    """True where a point is in a water polygon or within ``buffer_m`` of a water line."""
+    wgs = water.to_crs(4326)
+    geoms = np.asarray(wgs.geometry.to_numpy(), dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    points = gpd.GeoSeries(shapely.points(x, y), crs=4326)
+    metric = points.estimate_utm_crs()
+    plane = np.asarray(points.to_crs(metric).to_numpy(), dtype=object)
+    water_plane = np.asarray(gpd.GeoSeries(geoms, crs=4326).to_crs(metric).to_numpy(), dtype=object)
+    out = np.zeros(len(x), dtype=bool)
+    polygonal = np.isin(shapely.get_type_id(water_plane), [3, 6])
+    if polygonal.any():
+        hit, _ = shapely.STRtree(water_plane[polygonal]).query(plane, predicate="intersects")
+        out[hit] = True
+    if (~polygonal).any():
+        hit, _ = shapely.STRtree(water_plane[~polygonal]).query(
+            plane, predicate="dwithin", distance=buffer_m
+        )
+        out[hit] = True
+    return out
+
+
+def radius_of_precision(precision: pd.Series) -> np.ndarray:
+    """Uncertainty radius (m) of each record's original precision (unknown or missing: 0)."""
+    km = precision.astype("string").map(dict(UNCERTAINTY_KM)).astype("Float64").fillna(0.0)
+    return km.to_numpy(dtype=float) * 1000.0
+
+
+def aggregate_to_hexagons(
+    x: np.ndarray, y: np.ndarray, resolution: int, minimum: int, label: str = "incidents"
+) -> gpd.GeoDataFrame:
+    """Count points per H3 cell, counts below ``minimum`` suppressed (:func:`suppress_counts`).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of float
+        Longitude and latitude.
+    resolution : int
+        H3 resolution.
+    minimum : int
+        Suppression threshold.
+    label : str
+        Name of the count column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``h3_cell, h3_resolution, <label>`` and the cell polygon (EPSG:4326), sorted by cell.
+    """
+    import h3
+
+    cells = pd.Series(
+        [h3.latlng_to_cell(lat, lon, resolution) for lon, lat in zip(x, y, strict=True)],
+        dtype=object,
+    )
+    counts = cells.value_counts().sort_index()
+    polygons = [
+        shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(cell)])
+        for cell in counts.index
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "h3_cell": counts.index.astype(str),
+            "h3_resolution": np.full(len(counts), resolution, dtype=np.int64),
+            label: suppress_counts(counts.to_numpy(), minimum).to_numpy(),
+        },
+        geometry=polygons,
+        crs=4326,
+    )
+
+
+@dataclass
+class Withheld:
+    """Everything a public bundle must not contain, for the leak check.
+
+    Attributes
+    ----------
+    values : list of tuple
+        ``(kind, value)``: text values of withheld fields and of confidential records.
+    ids : list of str
+        Ids of confidential (and unplaceable) records.
+    true_points : numpy.ndarray
+        ``(n, 2)`` true lon/lat of restricted and confidential records.
+    restricted_ids : list of str
+        Ids of displaced restricted records, row-aligned with ``restricted_points``.
+    restricted_points : numpy.ndarray
+        ``(n, 2)`` true lon/lat of the displaced restricted records.
+    allowed_text : str
+        Normalised text legitimately published (a withheld value found in it is not a secret).
+    """
+
+    values: list[tuple[str, str]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    true_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    restricted_ids: list[str] = field(default_factory=list)
+    restricted_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    allowed_text: str = ""
+
+
+@dataclass
+class GeneralisedIncidents:
+    """Incidents ready for a public bundle, and what was withheld.
+
+    Attributes
+    ----------
+    published : geopandas.GeoDataFrame
+        Public rows as given and displaced restricted rows (EPSG:4326), whitelisted columns plus
+        ``location_generalised``, ``location_uncertainty_m`` and ``location_method``.
+    counted : geopandas.GeoDataFrame
+        Every non-confidential record at its true place (for aggregates computed by us).
+    confidential : geopandas.GeoDataFrame
+        Confidential records at their true place (for suppressed counts only).
+    hexagons : geopandas.GeoDataFrame or None
+        H3 counts of the records aggregated instead of drawn (restricted with
+        ``--restricted aggregate``, restricted that could not be displaced, records of layers that
+        may not be redistributed).
+    withheld : Withheld
+        For the leak check.
+    facts : dict
+        Counts and parameters for the README.
+    """
+
+    published: gpd.GeoDataFrame
+    counted: gpd.GeoDataFrame
+    confidential: gpd.GeoDataFrame
+    hexagons: gpd.GeoDataFrame | None
+    withheld: Withheld
+    facts: dict[str, Any]
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case ``text``, strip accents, collapse whitespace (for leak matching)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", plain.casefold()).strip()
+
+
+def _text_values(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for column in columns:
+        if column not in frame.columns or column == "geometry":
+            continue
+        values = frame[column].dropna().astype(str).str.strip()
+        out.extend((column, v) for v in values[values != ""].unique())
+    return out
+
+
+def generalise_incidents(
+    incidents: gpd.GeoDataFrame,
+    policy: PrivacyPolicy,
+    key: bytes | None,
+    territories: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    decimals: int = 6,
+    redistributable: bool = True,
+) -> GeneralisedIncidents:
+    """Apply the public profile to an incidents layer.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Canonical incidents (any CRS).
+    policy : PrivacyPolicy
+        Parameters.
+    key : bytes or None
+        Displacement key (:func:`derive_key`); required when restricted records are displaced.
+    territories, districts, water : geopandas.GeoDataFrame, optional
+        Displacement constraints.
+    decimals : int, default 6
+        Published coordinate decimals.
+    redistributable : bool, default True
+        False for layers whose licence forbids passing records on (ACLED): no record is published
+        as a point; all non-confidential ones go to the hexagon counts.
+
+    Returns
+    -------
+    GeneralisedIncidents
+
+    Raises
+    ------
+    PrivacyError
+        When restricted records must be displaced and no key is given.
+    """
+    frame = incidents.to_crs(4326).reset_index(drop=True)
+    sensitivity = (
+        frame["sensitivity"] if "sensitivity" in frame.columns else pd.Series([None] * len(frame))
+    )
+    klass = classify_sensitivity(sensitivity)
+    public = klass == "public"
+    restricted = klass == "restricted"
+    confidential = klass == "confidential"
+    x = shapely.get_x(frame.geometry.to_numpy())
+    y = shapely.get_y(frame.geometry.to_numpy())
+    ids = frame["incident_id"].astype(str).to_numpy()
+    radius = radius_of_precision(frame.get("precision", pd.Series([None] * len(frame))))
+
+    columns = [c for c in PUBLIC_INCIDENT_COLUMNS if c in frame.columns]
+    out = pd.DataFrame(frame[columns]).copy()
+    out["sensitivity"] = klass
+    if "description" in out.columns:
+        out["description"] = out["description"].where(public, None)
+    out[GENERALISED_COLUMN] = False
+    out[UNCERTAINTY_COLUMN] = radius
+    out[METHOD_COLUMN] = "as given"
+    px, py = np.round(x, decimals), np.round(y, decimals)
+
+    displaced = np.zeros(len(frame), dtype=bool)
+    unplaced = np.zeros(len(frame), dtype=bool)
+    displacement = None
+    to_points = public & redistributable
+    aggregated = (~to_points) & ~confidential
+    if redistributable and policy.restricted == "displace" and restricted.any():
+        if key is None:
+            raise PrivacyError(
+                "restricted incidents must be displaced but no secret key was given: pass "
+                "--secret-file FILE or set GEOTOOLS_PUBLISH_SECRET (keep the same key to "
+                "re-publish: a different key gives new points, and two sets of displaced points "
+                "narrow the true place down)"
+            )
+        rows = np.flatnonzero(restricted)
+        displacement = displace_points(
+            x[rows], y[rows], ids[rows], key, policy, territories, districts, water, decimals
+        )
+        ok = rows[displacement.placed]
+        displaced[ok] = True
+        unplaced[rows[~displacement.placed]] = True
+        px[rows] = displacement.x
+        py[rows] = displacement.y
+        out.loc[ok, GENERALISED_COLUMN] = True
+        out.loc[ok, UNCERTAINTY_COLUMN] = policy.max_distance_m + radius[ok]
+        out.loc[ok, METHOD_COLUMN] = (
+            f"displaced {policy.min_distance_m / 1000:g}-{policy.max_distance_m / 1000:g} km"
+        )
+        to_points = to_points | displaced
+        aggregated = aggregated & ~displaced
+    published = gpd.GeoDataFrame(
+        out.loc[to_points].reset_index(drop=True),
+        geometry=shapely.points(px[to_points], py[to_points]),
+        crs=4326,
+    )
+    hexagons = None
+    if aggregated.any():
+        hexagons = aggregate_to_hexagons(
+            x[aggregated], y[aggregated], policy.hex_resolution, policy.min_count
+        )
+
+    # What must not appear anywhere in the bundle.
+    withheld = Withheld()
+    personal = [c for c in frame.columns if c in find_personal_columns(frame.columns)]
+    dropped = [
+        c for c in frame.columns if c not in (*columns, frame.geometry.name) and c not in personal
+    ]
+    withheld.values += [(f"personal field {c}", v) for c, v in _text_values(frame, personal)]
+    hidden = ~public
+    withheld.values += [
+        (f"{c} of a non-public incident", v)
+        for c, v in _text_values(frame.loc[hidden], list(FREE_TEXT_COLUMNS))
+    ]
+    text_columns = [
+        c
+        for c in frame.columns
+        if c not in (*VOCABULARY_COLUMNS, *personal, frame.geometry.name, "incident_id")
+    ]
+    withheld.values += [
+        (f"{c} of a confidential incident", v)
+        for c, v in _text_values(frame.loc[confidential], text_columns)
+    ]
+    withheld.values += [
+        (f"dropped column {c}", v)
+        for c, v in _text_values(
+            frame.loc[~public], [c for c in dropped if c not in ("lon", "lat")]
+        )
+    ]
+    secret_rows = confidential | unplaced | (aggregated & ~public)
+    withheld.ids = sorted(set(ids[secret_rows]))
+    hidden_place = (restricted | confidential) & ~public
+    withheld.true_points = np.column_stack([x[hidden_place], y[hidden_place]])
+    withheld.restricted_ids = ids[displaced].tolist()
+    withheld.restricted_points = np.column_stack([x[displaced], y[displaced]])
+    allowed = _text_values(frame.loc[public], [c for c in columns if c not in ("incident_id",)])
+    allowed += _text_values(frame.loc[~confidential], ["source"])
+    withheld.allowed_text = "\n".join(normalise_text(v) for _, v in allowed)
+
+    distances = displacement.distance_m[displacement.placed] if displacement else np.zeros(0)
+    facts = {
+        "records": len(frame),
+        "public": int(public.sum()),
+        "restricted": int(restricted.sum()),
+        "confidential": suppress_counts([int(confidential.sum())], policy.min_count)[0],
+        "displaced": int(displaced.sum()),
+        "not_displaceable": int(unplaced.sum()),
+        "aggregated": int(aggregated.sum()),
+        "published_points": len(published),
+        "displacement_min_m": float(distances.min()) if len(distances) else None,
+        "displacement_max_m": float(distances.max()) if len(distances) else None,
+        "dropped_columns": sorted({*personal, *dropped} - {"geometry"}),
+        "redistributable": redistributable,
+    }
+    counted = frame.loc[~confidential].reset_index(drop=True)
+    return GeneralisedIncidents(
+        published=published,
+        counted=counted,
+        confidential=frame.loc[confidential].reset_index(drop=True),
+        hexagons=hexagons,
+        withheld=withheld,
+        facts=facts,
+    )
