@@ -682,5 +682,26 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
     click.echo(f"Wrote {spec.out}/" + (f" and {spec.map}" if spec.map else ""))
 
 
+@main.command("fetch-assets")
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False),
+    help="Cache folder (default: $GEOTOOLS_ASSET_CACHE, else $XDG_CACHE_HOME/geotools/map-assets, "
+    "else ~/.cache/geotools/map-assets).",
+)
+@common_options
+def fetch_assets_command(cache: str | None) -> None:
+    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins), once.
+
+    The files come from pinned npm packages (checked against their sha512 integrity) and are
+    kept in a local cache, from which maps can be made to work offline (basemap tiles aside) and
+    browser tests run without internet. Needs the npm registry only on the first run.
+    """
+    from geotools.map_assets import fetch_map_assets
+
+    where = fetch_map_assets(cache)
+    click.echo(f"Map assets cached in {where}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

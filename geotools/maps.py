@@ -425,6 +425,7 @@ _CSS = """
 .gt-popup .gt-desc {margin-top: 4px;}
 .gt-popup .gt-note {margin-top: 4px; color: #666; font-style: italic;}
 .leaflet-pane > svg path.leaflet-interactive.gt-outline-only {pointer-events: visibleStroke;}
+.leaflet-interactive:focus:not(:focus-visible) {outline: none;}
 .gt-popup .gt-sec2 {font-weight: 600; color: #444; margin-top: 5px;}
 .gt-list {margin: 2px 0 0; padding-left: 16px;}
 .gt-ico {background: none; border: none;}
@@ -438,6 +439,7 @@ _CSS = """
 .gt-search input {width: 190px; font-size: 13px; padding: 3px 5px; border: 1px solid #999;
   border-radius: 3px;}
 .gt-sources {max-width: 280px; font-size: 11px;}
+.gt-sources > div {max-height: 22vh; overflow-y: auto;}
 .gt-toggle {font: 600 12px Arial, sans-serif; border: 0; background: none; padding: 0;
   cursor: pointer; color: #1f4e99;}
 .leaflet-control-layers-group-name {font-weight: 700; display: block; margin-top: 4px;}

@@ -377,9 +377,9 @@ def write_map_html(
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:
-        from geotools.map_assets import inline_map_assets
+        from geotools.map_assets import fetch_map_assets, inline_map_assets
 
-        page = inline_map_assets(page)
+        page = inline_map_assets(page, fetch_map_assets())
     path = Path(target)
     with atomic_path(path, overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -1,0 +1,548 @@
+"""Maps opened in a real headless browser (Debian's chromium, driven by Playwright).
+
+There is no internet here: Leaflet and the plugins are served from the map asset cache (filled
+from the npm registry once, by the ``asset_cache`` fixture) through ``page.route``, and basemap
+tiles get a blank image. Every test fails on any JavaScript error or console error.
+
+Without playwright or chromium these tests skip, except when ``CI=true``, where they fail.
+Screenshots go to ``build/test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import pytest
+from shapely import Point, box
+
+from geotools.map_assets import (
+    ASSETS,
+    CACHE_ENV,
+    MapAssetError,
+    fetch_map_assets,
+    find_asset_urls,
+    inline_map_assets,
+    route_map_assets,
+    script_element,
+)
+from geotools.maps import TEXT, build_map
+from geotools.pipeline import run_demo
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+IN_CI = os.environ.get("CI") == "true"
+VIEWPORT = {"width": 1280, "height": 800}
+
+#: The popup sentence of Santa Clara de Uchunya (T01: 200 of 8,600 ha titled) per language.
+T01_SENTENCE = {
+    "es": "200 de 8\u00a0600\u00a0ha tituladas (2,3\u00a0%)",
+    "en": "200 of 8,600\u00a0ha titled (2.3\u00a0%)",
+}
+#: Labels of the layer control: base maps, group names and overlays (TEXT keys).
+LAYER_KEYS = (
+    "base_map",
+    "base_satellite",
+    "group_territories",
+    "layer_risk",
+    "layer_territories",
+    "group_pressure",
+    "layer_hexagons",
+    "layer_parcels",
+    "layer_concessions",
+    "layer_infrastructure",
+    "group_incidents",
+    "layer_incidents",
+    "layer_heat",
+)
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when CI=true (CI must run the browser tests)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Session fixtures: one asset cache, one set of demo maps, one browser
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def asset_cache() -> Path:
+    """The map asset cache ($GEOTOOLS_ASSET_CACHE or .cache/map-assets), filled once."""
+    cache = Path(os.environ.get(CACHE_ENV) or ROOT / ".cache" / "map-assets")
+    try:
+        return fetch_map_assets(cache)
+    except MapAssetError as exc:
+        _unavailable(f"map assets not available: {exc}")
+        raise  # unreachable: _unavailable skips or fails
+
+
+@pytest.fixture(scope="session")
+def demo_maps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo risk map in Spanish and English (``run_demo``)."""
+    root = tmp_path_factory.mktemp("demo")
+    return {lang: run_demo(out=root / lang, lang=lang)["map"] for lang in ("es", "en")}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium, shared by the whole session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@dataclass
+class MapPage:
+    """A map opened in the browser, with everything that went wrong while it ran."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    tile_urls: set[str] = field(default_factory=set)
+    blocked: list[str] = field(default_factory=list)
+
+    @property
+    def map_name(self) -> str:
+        names = self.page.evaluate(
+            "() => Object.keys(window)"
+            ".filter(k => k.startsWith('map_') && window[k] instanceof L.Map)"
+        )
+        assert len(names) == 1, names
+        return str(names[0])
+
+    def container_point(self, lon: float, lat: float) -> tuple[float, float]:
+        """Page pixel of a lon/lat, through the Leaflet map's ``latLngToContainerPoint``."""
+        x, y = self.page.evaluate(
+            f"([lat, lon]) => {{ const p = {self.map_name}.latLngToContainerPoint([lat, lon]);"
+            " return [p.x, p.y]; }",
+            [lat, lon],
+        )
+        frame = self.page.locator(f"#{self.map_name}").bounding_box()
+        return frame["x"] + x, frame["y"] + y
+
+    def click(self, lon: float, lat: float) -> str:
+        """Click at lon/lat and return the text of the popup that opens."""
+        self.page.evaluate(f"() => {self.map_name}.closePopup()")
+        popup = self.page.locator(".leaflet-popup-content")
+        popup.first.wait_for(state="detached", timeout=5000)
+        self.page.mouse.click(*self.container_point(lon, lat))
+        popup.wait_for(state="visible", timeout=5000)
+        return str(popup.inner_text())
+
+    def assert_clean(self) -> None:
+        assert self.errors == [], f"JavaScript errors: {self.errors}"
+        assert self.blocked == [], f"requests that would have needed the network: {self.blocked}"
+
+
+@pytest.fixture
+def open_map(browser: Any, asset_cache: Path) -> Iterator[Callable[..., MapPage]]:
+    """Open an HTML file in a fresh browser context; ``offline=True`` aborts every request."""
+    contexts: list[Any] = []
+
+    def opener(path: Path, offline: bool = False) -> MapPage:
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        opened = MapPage(page)
+        page.on("pageerror", lambda exc: opened.errors.append(f"pageerror: {exc}"))
+
+        def on_console(message: Any) -> None:
+            if message.type != "error":
+                return
+            source = (message.location or {}).get("url", "")
+            if source in opened.tile_urls:  # a basemap tile we refused to fetch
+                return
+            opened.errors.append(f"console: {message.text} ({source})")
+
+        page.on("console", on_console)
+        page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+        if offline:
+            context.set_offline(True)
+
+            def refuse(route: Any) -> None:
+                request = route.request
+                if not request.url.startswith(("http://", "https://")):
+                    route.fallback()
+                    return
+                if request.resource_type == "image":
+                    opened.tile_urls.add(request.url)
+                else:
+                    opened.blocked.append(request.url)
+                route.abort("internetdisconnected")
+
+            context.route("**/*", refuse)
+        else:
+            routes = route_map_assets(context, asset_cache)
+            opened.blocked = routes.blocked
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_function("() => window.L !== undefined && document.readyState === 'complete'")
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def _layer_names(opened: MapPage) -> list[str]:
+    labels = opened.page.locator(".leaflet-control-layers label").all_inner_texts()
+    return [label.strip() for label in labels]
+
+
+def _t01_point() -> Point:
+    territories = gpd.read_file(ROOT / "data" / "raw" / "territories.geojson").to_crs(4326)
+    t01 = territories.loc[territories["territory_id"] == "T01", "geometry"].iloc[0]
+    return t01.point_on_surface()
+
+
+def _screenshot(opened: MapPage, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target = ARTIFACTS / name
+    opened.page.screenshot(path=str(target), animations="disabled")
+    return target
+
+
+def _settle(opened: MapPage) -> None:
+    """Wait until the map stopped moving (popups pan the map into view)."""
+    opened.page.wait_for_function(
+        f"() => !{opened.map_name}._panAnim || !{opened.map_name}._panAnim._inProgress"
+    )
+    opened.page.wait_for_timeout(300)
+
+
+# --------------------------------------------------------------------------------------------
+# The demo map
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_demo_map_loads_and_t01_popup(
+    lang: str, demo_maps: dict[str, Path], open_map: Callable[..., MapPage]
+) -> None:
+    opened = open_map(demo_maps[lang])
+    page = opened.page
+    assert page.evaluate(f"() => {opened.map_name} instanceof L.Map")
+    assert sorted(_layer_names(opened)) == sorted(TEXT[lang][key] for key in LAYER_KEYS)
+    legend = page.locator(".gt-legend")
+    assert legend.is_visible()
+    assert TEXT[lang]["layer_risk"] in legend.inner_text()
+    assert page.locator(".leaflet-interactive").count() > 10  # features were drawn
+
+    if lang == "es":
+        _screenshot(opened, "demo_es.png")
+    point = _t01_point()
+    text = opened.click(point.x, point.y)
+    assert "Santa Clara de Uchunya" in text
+    assert T01_SENTENCE[lang] in text
+    if lang == "es":
+        _settle(opened)
+        _screenshot(opened, "demo_es_popup_t01.png")
+    opened.assert_clean()
+
+
+def test_every_cdn_url_of_the_demo_is_in_the_asset_table(demo_maps: dict[str, Path]) -> None:
+    for path in demo_maps.values():
+        urls = find_asset_urls(path.read_text(encoding="utf-8"))
+        assert len(urls) >= 8  # leaflet, jquery, bootstrap, awesome-markers ... (js and css)
+        assert [url for url in urls if url not in ASSETS] == []
+
+
+def test_demo_map_inlined_works_with_every_request_aborted(
+    demo_maps: dict[str, Path],
+    open_map: Callable[..., MapPage],
+    asset_cache: Path,
+    tmp_path: Path,
+) -> None:
+    inlined = inline_map_assets(demo_maps["es"].read_text(encoding="utf-8"), asset_cache)
+    target = tmp_path / "offline.html"
+    target.write_text(inlined, encoding="utf-8")
+    opened = open_map(target, offline=True)
+    page = opened.page
+    assert page.evaluate(f"() => {opened.map_name} instanceof L.Map")
+    assert page.locator(".leaflet-control-layers").is_visible()
+    assert len(_layer_names(opened)) == len(LAYER_KEYS)
+    # leaflet.css is in force (the map pane is positioned), not just the script.
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('.leaflet-pane')).position")
+        == "absolute"
+    )
+    point = _t01_point()
+    assert T01_SENTENCE["es"] in opened.click(point.x, point.y)
+    assert opened.tile_urls, "tiles were expected to be requested (and refused)"
+    opened.assert_clean()
+
+
+def _incident_layer_name(opened: MapPage) -> str:
+    names = opened.page.evaluate(
+        "() => Object.keys(window).filter(k => k.endsWith('_points') && window[k].getLayers)"
+    )
+    assert len(names) == 1, names
+    return str(names[0])[: -len("_points")]
+
+
+def test_year_slider_filters_incidents_and_heat_map(
+    demo_maps: dict[str, Path], open_map: Callable[..., MapPage]
+) -> None:
+    opened = open_map(demo_maps["en"])
+    page = opened.page
+    name = _incident_layer_name(opened)
+    # The public demo map draws the 4 public incidents: 2015, 2016, 2017 and 2020.
+    assert page.evaluate(f"() => {name}_points.getLayers().length") == 4
+    label = page.locator(".gt-slider .gt-year")
+    assert label.inner_text() == "All years · 4 shown"
+    slider = page.locator(".gt-slider input[type=range]")
+    years = page.evaluate(f"() => {name}_points.getLayers().length")
+    assert years == 4
+    # Position 1 of [2015, 2016, 2017, 2020]: up to 2016.
+    slider.evaluate("(el) => { el.value = 1; el.dispatchEvent(new Event('input')); }")
+    assert label.inner_text() == "Up to 2016 · 2 shown"
+    assert page.evaluate(f"() => {name}_points.getLayers().length") == 2
+    page.locator(".gt-slider input[type=checkbox]").check()
+    assert label.inner_text() == "2016 only · 1 shown"
+    # The heat map follows the same filter once switched on in the layer control.
+    page.get_by_label(TEXT["en"]["layer_heat"]).check()
+    assert page.evaluate(f"() => {name}_heat._latlngs.length") == 1
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+    opened.assert_clean()
+
+
+def test_search_zooms_to_the_community_and_opens_its_popup(
+    demo_maps: dict[str, Path], open_map: Callable[..., MapPage]
+) -> None:
+    opened = open_map(demo_maps["es"])
+    page = opened.page
+    box_input = page.locator(".gt-search input")
+    box_input.fill("santa clara")
+    box_input.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=5000)
+    text = popup.inner_text()
+    assert "Santa Clara de Uchunya" in text and T01_SENTENCE["es"] in text
+    assert "Palmas Ficticias del Oriente S.A.C. (fictional): 3\u00a0097\u00a0ha" in text
+    assert "crítico: 98\u00a0% sin titular" in text.replace(" %", "\u00a0%")
+    assert page.evaluate(f"() => {opened.map_name}.getZoom()") >= 11
+    _settle(opened)
+    _screenshot(opened, "demo_es_search.png")
+    opened.assert_clean()
+
+
+def test_controls_of_the_advocates_map(
+    demo_maps: dict[str, Path], open_map: Callable[..., MapPage]
+) -> None:
+    opened = open_map(demo_maps["en"])
+    page = opened.page
+    for selector in (
+        ".leaflet-control-scale",
+        ".leaflet-control-minimap",
+        ".leaflet-control-zoom-fullscreen",
+        ".gt-search input",
+        ".gt-slider",
+        ".gt-sources .gt-toggle",
+    ):
+        assert page.locator(selector).count() == 1, selector
+    sources = page.locator(".gt-sources")
+    assert "incidents: incidents.csv" not in sources.inner_text()  # closed at first
+    sources.locator(".gt-toggle").click()
+    assert "incidents: incidents.csv" in sources.inner_text()
+    sources.locator(".gt-toggle").click()  # closed again, it covers nothing
+    # Legend: one icon per drawn incident kind, the same SVG as the markers.
+    assert page.locator(".gt-legend svg circle").count() >= 4
+    # Radio buttons: one territory shading at a time.
+    page.get_by_label(TEXT["en"]["layer_territories"]).check()
+    assert not page.get_by_label(TEXT["en"]["layer_risk"]).is_checked()
+    opened.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Escaping
+# --------------------------------------------------------------------------------------------
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+XSS_HOLDER = "<script>alert(2)</script>"
+XSS_DESCRIPTION = "<img src=x onerror=window.__pwned=1>"
+
+
+def _xss_layers() -> dict[str, gpd.GeoDataFrame]:
+    territory = box(-74.60, -8.30, -74.50, -8.20)
+    territories = gpd.GeoDataFrame(
+        [
+            {
+                "territory_id": "X1",
+                "name": XSS_NAME,
+                "people": XSS_NAME,
+                "claimed_ha": 100.0,
+                "titled_ha": 10.0,
+                "titled_pct": 10.0,
+                "geometry": territory,
+            }
+        ],
+        crs=4326,
+    )
+    concessions = gpd.GeoDataFrame(
+        [
+            {
+                "concession_id": "C1",
+                "kind": "mining",
+                "status": "active",
+                "holder": XSS_HOLDER,
+                "geometry": box(-74.55, -8.25, -74.40, -8.15),
+            }
+        ],
+        crs=4326,
+    )
+    incidents = gpd.GeoDataFrame(
+        [
+            {
+                "incident_id": "I1",
+                "date": "2020-05-01",
+                "kind": "attack",
+                "severity": 3,
+                "source": "test",
+                "precision": "exact",
+                "sensitivity": "public",
+                "description": XSS_DESCRIPTION,
+                "geometry": Point(-74.58, -8.28),
+            }
+        ],
+        crs=4326,
+    )
+    return {"territories": territories, "concessions": concessions, "incidents": incidents}
+
+
+def test_payloads_in_the_data_are_shown_as_text_never_run(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    layers = _xss_layers()
+    target = tmp_path / "xss.html"
+    build_map(**layers, lang="en").save(str(target))
+    opened = open_map(target)
+    page = opened.page
+
+    texts = {
+        # Territory: a click inside, away from the concession and the incident.
+        XSS_NAME: opened.click(-74.59, -8.22),
+        # Concession: it opens from its outline (east edge, outside the territory).
+        XSS_HOLDER: opened.click(-74.40, -8.20),
+        # Incident: the circle marker.
+        XSS_DESCRIPTION: opened.click(-74.58, -8.28),
+    }
+    # Hover text (tooltip) of the territory.
+    page.mouse.move(5, 5)
+    page.mouse.move(*opened.container_point(-74.59, -8.22))
+    tooltips = page.locator(".leaflet-tooltip")
+    tooltips.first.wait_for(state="visible", timeout=5000)
+    page.wait_for_timeout(200)  # let a broken image's onerror fire, if one was created
+
+    # Nothing ran ...
+    assert opened.dialogs == []
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
+    # ... and the reader sees the text as it is in the data.
+    for payload, text in texts.items():
+        assert payload in text
+    assert XSS_NAME in tooltips.last.inner_text()
+    opened.assert_clean()
+
+
+def test_inline_script_content_cannot_close_the_element(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    tricky = "</script><!--<script>"
+    page_html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        + script_element(
+            f"window.__tricky = {tricky!r}; window.__re = /<\\/script>/.test('</script>');"
+        )
+        + "<p id='after'>after</p>"
+        + script_element(
+            "window.L = {}; window.__after = document.getElementById('after') !== null;"
+        )
+        + "</body></html>"
+    )
+    target = tmp_path / "tricky.html"
+    target.write_text(page_html, encoding="utf-8")
+    opened = open_map(target, offline=True)
+    assert opened.page.evaluate("() => window.__tricky") == tricky
+    assert opened.page.evaluate("() => window.__re") is True
+    assert opened.page.evaluate("() => window.__after") is True
+    assert opened.page.locator("#after").inner_text() == "after"
+    opened.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Plugins the maps may use, served and inlined
+# --------------------------------------------------------------------------------------------
+
+
+def _plugin_map() -> folium.Map:
+    m = folium.Map(location=[-8.4, -74.6], zoom_start=9, tiles="OpenStreetMap")
+    points = [[-8.4 + i * 0.01, -74.6 + i * 0.01] for i in range(20)]
+    cluster = folium.plugins.MarkerCluster(name="cluster").add_to(m)
+    for lat, lon in points:
+        folium.Marker([lat, lon], popup="p").add_to(cluster)
+    folium.Marker([-8.3, -74.7], icon=folium.Icon(icon="home", prefix="fa")).add_to(m)
+    folium.Marker([-8.35, -74.7], icon=folium.Icon(icon="star", prefix="glyphicon")).add_to(m)
+    folium.Marker([-8.45, -74.75]).add_to(m)  # Leaflet's default icon
+    heat = folium.plugins.HeatMap(points, name="heat").add_to(m)
+    folium.plugins.Fullscreen().add_to(m)
+    folium.plugins.MiniMap().add_to(m)
+    folium.plugins.Search(layer=cluster, search_label="popup").add_to(m)
+    folium.plugins.GroupedLayerControl({"g": [heat]}, exclusive_groups=False).add_to(m)
+    return m
+
+
+@pytest.mark.parametrize("inlined", [False, True], ids=["served", "inlined"])
+def test_plugins_load_from_the_asset_cache(
+    inlined: bool, open_map: Callable[..., MapPage], asset_cache: Path, tmp_path: Path
+) -> None:
+    html = _plugin_map().get_root().render()
+    urls = find_asset_urls(html)
+    assert [url for url in urls if url not in ASSETS] == []
+    target = tmp_path / "plugins.html"
+    target.write_text(inline_map_assets(html, asset_cache) if inlined else html, encoding="utf-8")
+    opened = open_map(target, offline=inlined)
+    page = opened.page
+    controls = (
+        "leaflet-control-zoom-fullscreen",
+        "leaflet-control-minimap",
+        "leaflet-control-search",
+    )
+    for control in controls:
+        assert page.locator(f".{control}").count() == 1, control
+    assert page.locator(".leaflet-control-layers-group").count() >= 1  # grouped layer control
+    assert page.locator(".marker-cluster").count() >= 1
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+    # Icons: every marker image and font was found (no broken image, icon fonts loaded).
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+        ".map(i => i.src.slice(0, 80))"
+    )
+    assert [src for src in broken if src not in opened.tile_urls] == []
+    loaded = page.evaluate(
+        "() => [...document.fonts].filter(f => f.status === 'loaded')"
+        ".map(f => f.family.replaceAll('\"', '') + ' ' + f.weight)"
+    )
+    assert "Font Awesome 6 Free 900" in loaded  # the fa marker icon
+    assert "Glyphicons Halflings normal" in loaded  # the glyphicon marker icon
+    opened.assert_clean()
