@@ -18,9 +18,11 @@ Numbers are formatted per language (:func:`format_number`).
 
 Display geometry
 ----------------
-Layers are reprojected to EPSG:4326, simplified with a tolerance of :data:`DISPLAY_TOLERANCE_DEG`
-(about 11 m; territories and parcels that form a valid coverage use the topology-preserving
-``shapely.coverage_simplify``, so shared borders stay shared) and snapped to a
+Layers are reprojected to EPSG:4326, simplified with a tolerance of about 11 m, or coarser when
+a layer would otherwise keep more than :data:`MAX_DISPLAY_VERTICES` vertices, as long as every
+polygon keeps its area within :data:`MAX_DISPLAY_AREA_ERROR_PCT` (territories and parcels that
+form a valid coverage use the topology-preserving ``shapely.coverage_simplify``, so shared
+borders stay shared) and snapped to a
 :data:`COORDINATE_GRID_DEG` grid (5 decimals, about 1 m). The map is for display only: hectares
 shown in popups come from the input columns, never from these geometries.
 """
@@ -616,16 +618,66 @@ def _display_frame(
     return out.set_geometry(gpd.GeoSeries(geoms[kept], crs=wgs84), crs=wgs84)
 
 
-def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
-    """Simplify for display; a valid polygon coverage keeps its shared edges shared."""
+#: Simplification tolerances tried for display (degrees, about 11 m to 440 m), finest first.
+DISPLAY_TOLERANCES_DEG = (DISPLAY_TOLERANCE_DEG, 2e-4, 5e-4, 1e-3, 2e-3, 4e-3)
+#: A layer with more vertices than this after simplification is simplified further ...
+MAX_DISPLAY_VERTICES = 150_000
+#: ... as long as every displayed polygon stays within this share (%) of its true area.
+MAX_DISPLAY_AREA_ERROR_PCT = 1.0
+
+
+def _simplify_once(geoms: np.ndarray, coverage: bool, tolerance: float) -> np.ndarray:
     if coverage:
         try:
             if bool(shapely.coverage_is_valid(geoms)):
-                return shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
+                return shapely.coverage_simplify(geoms, tolerance)
             log.debug("Polygons overlap or do not match exactly; simplifying each on its own.")
         except (AttributeError, shapely.errors.GEOSException, shapely.errors.ShapelyError) as exc:
             log.debug("coverage_simplify unavailable (%s); simplifying each polygon.", exc)
-    return shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+    return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
+def compute_display_area_error(original: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """Relative area change (%) of each displayed polygon, snapped as the map writes it.
+
+    Both are lon/lat: for polygons of a few degrees or less, the ratio of planar areas in
+    degrees equals the ratio of true areas to well under 0.01 %. Lines and points give 0.
+    """
+    before = shapely.area(original)
+    after = shapely.area(shapely.set_precision(shown, COORDINATE_GRID_DEG))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(before > 0, 100.0 * (after - before) / before, 0.0)
+
+
+def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
+    """Simplify for display; a valid polygon coverage keeps its shared edges shared.
+
+    The finest tolerance of :data:`DISPLAY_TOLERANCES_DEG` is used unless the layer would keep
+    more than :data:`MAX_DISPLAY_VERTICES` vertices; then coarser ones are tried, and the first
+    that fits is taken, provided every polygon stays within :data:`MAX_DISPLAY_AREA_ERROR_PCT`
+    of its area (otherwise the last tolerance that did is kept, and the map is larger).
+    """
+    chosen = _simplify_once(geoms, coverage, DISPLAY_TOLERANCES_DEG[0])
+    tolerance = DISPLAY_TOLERANCES_DEG[0]
+    for coarser in DISPLAY_TOLERANCES_DEG[1:]:
+        if shapely.get_num_coordinates(chosen).sum() <= MAX_DISPLAY_VERTICES:
+            break
+        candidate = _simplify_once(geoms, coverage, coarser)
+        error = np.abs(compute_display_area_error(geoms, candidate))
+        if np.nanmax(error, initial=0.0) > MAX_DISPLAY_AREA_ERROR_PCT:
+            log.info(
+                "Display geometry kept at %.0e degrees: coarser would change an area by %.2f %%.",
+                tolerance,
+                np.nanmax(error),
+            )
+            break
+        chosen, tolerance = candidate, coarser
+    log.debug(
+        "Display geometry simplified at %.0e degrees: %d vertices.",
+        tolerance,
+        shapely.get_num_coordinates(chosen).sum(),
+    )
+    return chosen
 
 
 def _feature_collection(frame: gpd.GeoDataFrame, properties: dict[str, list[Any]]) -> dict:
@@ -1735,18 +1787,26 @@ def build_map(
     max_points: int = MAX_INCIDENT_POINTS,
     attribution: str | None = None,
 ) -> folium.Map:
-    """Build an interactive map of territories, tenure, concessions, incidents and infrastructure.
+    """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
-    The map is built, not written: save it with ``m.save(path)``. Layers (each can be toggled in
-    the layer control): territories shaded by titled share in five classes (0-10, 10-25, 25-50,
-    50-75 and 75-100 %), parcels coloured by tenure, concessions hatched and outlined by kind
-    (outline dash by status), infrastructure lines and incidents as circles coloured by kind
-    (size by severity; hollow when the location is not exact). The view fits all layers; a title
-    box and a legend list what is shown.
+    The map is built, not written: save it with ``m.save(path)`` (or as
+    :func:`geotools.pipeline.write_map_html` does). What it shows, grouped in the layer control:
+
+    - territories shaded by risk class (when ``risk_class`` is given) or by titled share in five
+      classes (0-10, 10-25, 25-50, 50-75, 75-100 %), one shading at a time;
+    - risk hexagons (hidden at first), parcels by tenure, concessions hatched and outlined by
+      kind (outline dash by status), infrastructure lines;
+    - incidents as an icon per kind (size by severity; white when the location is approximate
+      or generalised), clustered, with a heat-map alternative and a year slider filtering both;
+      above ``max_points`` incidents, counts on a grid instead of one marker each;
+    - a title box (with notices of withheld and generalised incidents), a legend for every
+      styled layer, a search box over community names, scale bar, fullscreen button,
+      mini-map and a sources and licences box.
 
     A click inside a territory always opens the territory's popup ("200 of 8,600 ha titled
-    (2.3 %)", secured, untitled and concession hectares, incidents inside and nearby), even where
-    parcels or concessions cover it: those two layers respond to their outline only.
+    (2.3 %)", risk class and drivers, secured, untitled and concession hectares by kind and
+    holder, incidents inside, nearby and by year, forest loss), even where parcels or
+    concessions cover it: those two layers respond to their outline only.
 
     Parameters
     ----------
@@ -1772,9 +1832,27 @@ def build_map(
     title : str, optional
         Title shown in the title box and as the page title; a default per language if omitted.
     profile : {"public", "internal"}, default "public"
-        ``public`` (safe to share): only incidents whose ``sensitivity`` is "public" are drawn,
-        and the map says how many were left out. ``internal``: restricted incidents too, at
-        their given location (never confidential ones).
+        ``public`` (safe to share): only incidents whose ``sensitivity`` is "public", or that a
+        publisher generalised (``location_generalised``), are drawn, and the map says how many
+        were left out. ``internal``: restricted incidents too, at their given location (never
+        confidential ones). Counts in ``territories`` are shown as given: for a public map,
+        leave confidential incidents out of them first
+        (:func:`geotools.pipeline.compute_shareable_map_tables`).
+    hexagons : geopandas.GeoDataFrame, optional
+        Risk hexagons (:func:`geotools.surface.compute_risk_hexagons`); for a public map, built
+        from shareable incidents only.
+    overlaps : pandas.DataFrame, optional
+        ``overlaps.csv`` rows (``territory_id, kind, status, holder, overlap_ha``): the popup
+        lists the non-expired concessions over each territory, largest first.
+    timeseries : pandas.DataFrame, optional
+        ``timeseries.csv`` rows: the popup lists incidents inside or nearby by year.
+    sources : sequence of str, optional
+        Lines of the sources and licences box (plain text; escaped).
+    max_points : int, default MAX_INCIDENT_POINTS
+        Above this many incidents, draw counts on a grid instead of one marker each.
+    attribution : str, optional
+        Text every reader must see (e.g. a data licence's required attribution): shown in the
+        title box (escaped).
 
     Returns
     -------
@@ -1802,8 +1880,9 @@ def build_map(
       shown without description or victims, *at the location given*: this function does not
       generalise locations, so such a map is for internal use only.
 
-    Display geometry is simplified (tolerance about 11 m) and rounded to 5 decimals; it is not
-    suitable for measurement.
+    Display geometry is simplified (about 11 m, coarser for very large layers as long as every
+    polygon keeps its area within 1 %; shared borders stay shared) and rounded to 5 decimals;
+    it is not suitable for measurement.
     """
     _check_lang(lang)
     if title is not None and not isinstance(title, str):

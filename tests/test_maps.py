@@ -619,3 +619,28 @@ def test_sources_box_names_only_sources_of_drawn_incidents(layers, tmp_path):
     assert SECRET_SOURCE not in public and "Community federation" not in public
     internal = " ".join(describe_sources({"incidents": layer}, "internal"))
     assert "Community federation" in internal and SECRET_SOURCE not in internal
+
+
+@pytest.mark.realdata
+def test_displayed_areas_stay_within_one_percent(realdata, monkeypatch):
+    """Real community polygons, drawn at the coarsest tolerance the vertex budget allows."""
+    from geotools.area import compute_geodesic_area_ha
+    from geotools.maps import MAX_DISPLAY_AREA_ERROR_PCT
+
+    name = "peru_indigenous_territories_mining_impacts_v2025-11-07.geojson"
+    path = realdata / "amazon-mining-watch" / name
+    communities = gpd.read_file(path).to_crs(4326)
+    communities = communities.loc[communities.is_valid & ~communities.is_empty].reset_index()
+    # A tiny vertex budget pushes the simplification as far as the 1 % rule lets it go.
+    monkeypatch.setattr("geotools.maps.MAX_DISPLAY_VERTICES", 10)
+    m = build_map(communities[["geometry"]].assign(territory_id=communities.index.astype(str)))
+    (shown,) = [layer["features"] for layer in geojson_layers(m).values()]
+    shown_geoms = gpd.GeoSeries([shapely.geometry.shape(f["geometry"]) for f in shown], crs=4326)
+    true_ha = compute_geodesic_area_ha(communities.geometry)
+    shown_ha = compute_geodesic_area_ha(shown_geoms)
+    error = 100 * np.abs(shown_ha - true_ha) / true_ha
+    assert len(shown) == len(communities)
+    assert error.max() <= MAX_DISPLAY_AREA_ERROR_PCT
+    # ... and the budget did simplify (these polygons are already coarse: few vertices go).
+    before = shapely.get_num_coordinates(communities.geometry.values).sum()
+    assert shapely.get_num_coordinates(shown_geoms.values).sum() < before

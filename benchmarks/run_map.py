@@ -1,0 +1,230 @@
+"""Map size and load time at national scale: tier L territories and 1,000,000 incidents.
+
+Builds the risk map (:func:`geotools.maps.build_map`, written as ``write_map_html`` writes it)
+for the 10,000 territories of tier L with synthetic statistics and risk columns, and 1,000,000
+random incidents (which the map draws as counts on a grid), then:
+
+* measures the HTML size (and the size with Leaflet and plugins inlined, when the asset cache
+  is filled: ``geotools fetch-assets``);
+* measures the displayed area of every territory against its geodesic area (the display
+  geometry is simplified and rounded; the target is within 1 %);
+* opens the page in headless Chromium (Debian ``chromium`` via Playwright) with every network
+  request refused (tiles included) and times it until every territory is drawn.
+
+Usage::
+
+    python benchmarks/run_map.py                 # writes the RESULTS.md section
+    python benchmarks/run_map.py --points 100000 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from run_points import load_territories, random_points  # noqa: E402
+
+from geotools.area import compute_geodesic_area_ha  # noqa: E402
+from geotools.maps import (  # noqa: E402
+    INCIDENT_COLOURS,
+    build_map,
+    compact_json_escapes,
+)
+
+log = logging.getLogger("run_map")
+START, END = "<!-- map-benchmark:start -->", "<!-- map-benchmark:end -->"
+
+
+def synthetic_territories(territories: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
+    """Tier L territories with plausible statistics, risk and driver columns (random)."""
+    rng = np.random.default_rng(seed)
+    n = len(territories)
+    area_ha = compute_geodesic_area_ha(territories.geometry)
+    titled_pct = rng.uniform(0, 100, n)
+    score = rng.uniform(0, 100, n)
+    classes = np.select([score < 25, score < 50, score < 75], ["low", "medium", "high"], "critical")
+    out = territories.copy()
+    out["name"] = [f"Comunidad nativa {i:05d}" for i in range(1, n + 1)]
+    out["people"] = rng.choice(["Shipibo-Conibo", "Asháninka", "Awajún", "Kichwa"], n)
+    out["claimed_ha"] = area_ha
+    out["titled_ha"] = area_ha * titled_pct / 100
+    out["titled_pct"] = titled_pct
+    out["secured_ha"] = out["titled_ha"]
+    out["secured_pct"] = titled_pct
+    out["untitled_ha"] = area_ha - out["titled_ha"]
+    out["untitled_pct"] = 100 - titled_pct
+    out["concession_ha"] = area_ha * rng.uniform(0, 0.5, n)
+    out["concession_pct"] = 100 * out["concession_ha"] / area_ha
+    out["incidents_inside"] = rng.integers(0, 200, n)
+    out["incidents_nearby"] = rng.integers(0, 50, n)
+    out["risk_score"] = score
+    out["risk_class"] = classes
+    out["risk_drivers_es"] = [
+        f"{c}: {u:.0f} % sin titular, {k} incidentes dentro o cerca desde 2010"
+        for c, u, k in zip(classes, 100 - titled_pct, out["incidents_inside"], strict=True)
+    ]
+    out["risk_drivers"] = out["risk_drivers_es"]
+    return out
+
+
+def synthetic_incidents(territories: gpd.GeoDataFrame, n: int, seed: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    lonlat = random_points(territories, n, seed)
+    years = rng.integers(2005, 2025, n)
+    return gpd.GeoDataFrame(
+        {
+            "date": pd.Series(years.astype(str)) + "-06-01",
+            "kind": rng.choice(list(INCIDENT_COLOURS), n),
+            "severity": rng.integers(1, 6, n),
+            "sensitivity": "public",
+        },
+        geometry=shapely.points(lonlat),
+        crs=4326,
+    )
+
+
+def displayed_area_error(m: object, territories: gpd.GeoDataFrame) -> np.ndarray:
+    """Relative difference (%) of each territory's displayed area from its geodesic area."""
+    import folium
+
+    layer = next(
+        c for c in m._children.values() if isinstance(c, folium.GeoJson)  # type: ignore[attr-defined]
+    )
+    shown = [shapely.geometry.shape(f["geometry"]) for f in layer.data["features"]]
+    shown_ha = compute_geodesic_area_ha(gpd.GeoSeries(shown, crs=4326))
+    true_ha = territories["claimed_ha"].to_numpy()
+    return 100 * (shown_ha - true_ha) / true_ha
+
+
+def time_load(path: Path, runs: int = 3) -> list[float]:
+    """Seconds from navigation until every territory path is in the page (Chromium, offline)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium not found (apt-get install chromium)")
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for _ in range(runs):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                       else r.abort())
+            start = time.perf_counter()
+            page.goto(path.as_uri(), timeout=120_000)
+            page.wait_for_function(
+                "() => document.querySelectorAll('path.leaflet-interactive').length > 1000",
+                timeout=120_000,
+            )
+            times.append(time.perf_counter() - start)
+            page.close()
+        browser.close()
+    return times
+
+
+def run(n_points: int, seed: int) -> dict:
+    t0 = time.perf_counter()
+    territories = synthetic_territories(load_territories(), seed)
+    incidents = synthetic_incidents(territories, n_points, seed)
+    prep = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    m = build_map(territories, incidents=incidents, lang="es")
+    page = compact_json_escapes(m.get_root().render())
+    build_s = time.perf_counter() - t0
+    errors = displayed_area_error(m, territories)
+    out = Path(tempfile.mkdtemp(prefix="geotools-map-bench-")) / "map_L.html"
+    out.write_text(page, encoding="utf-8")
+    result = {
+        "territories": len(territories),
+        "points": n_points,
+        "prepare_s": prep,
+        "build_s": build_s,
+        "size_mb": out.stat().st_size / 1e6,
+        "area_error_max_pct": float(np.abs(errors).max()),
+        "area_error_p99_pct": float(np.percentile(np.abs(errors), 99)),
+        "area_error_mean_pct": float(errors.mean()),
+    }
+    try:
+        from geotools.map_assets import fetch_map_assets, inline_map_assets
+
+        inlined = out.with_name("map_L_offline.html")
+        inlined.write_text(inline_map_assets(page, fetch_map_assets()), encoding="utf-8")
+        result["offline_size_mb"] = inlined.stat().st_size / 1e6
+        result["load_s"] = time_load(inlined)
+    except Exception as exc:  # no cache or no browser: size figures only
+        log.warning("load time not measured: %s", exc)
+    log.info("%s", result)
+    return result
+
+
+def section(r: dict) -> str:
+    load = r.get("load_s")
+    load_text = (
+        f"{min(load):.1f} s (best of {len(load)}; runs: {', '.join(f'{t:.1f}' for t in load)})"
+        if load
+        else "not measured"
+    )
+    offline = r.get("offline_size_mb", float("nan"))
+    return f"""{START}
+## Map at national scale (issue 6)
+
+{r["territories"]:,} territories of tier L (synthetic statistics and risk columns) and
+{r["points"]:,} random incidents, Spanish map as `geotools map` writes it. Above 20,000
+incidents the map draws counts per grid cell (with the year slider and heat map) instead of
+one marker each, so the page size does not grow with the number of incidents.
+
+| measure | value |
+|---|---:|
+| build (build_map + render) | {r["build_s"]:.1f} s |
+| HTML size | {r["size_mb"]:.2f} MB |
+| HTML size, Leaflet and plugins inlined (`--offline`) | {offline:.2f} MB |
+| load in headless Chromium until every territory is drawn (offline, tiles refused) | {load_text} |
+| displayed vs geodesic area, max over territories | {r["area_error_max_pct"]:.3f} % |
+| displayed vs geodesic area, 99th percentile | {r["area_error_p99_pct"]:.3f} % |
+| displayed vs geodesic area, mean (signed) | {r["area_error_mean_pct"]:+.4f} % |
+
+Target: at most 5 MB, a few seconds to open, displayed areas within 1 %. Machine:
+{platform.machine()}, {platform.python_version()}, measured
+{datetime.now(timezone.utc).strftime("%Y-%m-%d")}.
+{END}"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    result = run(args.points, args.seed)
+    text = section(result)
+    print(text)
+    if not args.no_write:
+        results = HERE / "RESULTS.md"
+        current = results.read_text(encoding="utf-8")
+        if START in current:
+            head, rest = current.split(START, 1)
+            current = head + text + rest.split(END, 1)[1]
+        else:
+            current = current.rstrip() + "\n\n" + text + "\n"
+        results.write_text(current, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
