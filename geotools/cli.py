@@ -272,7 +272,11 @@ def demo(out: str | None, overwrite: bool, lang: str) -> None:
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
-    click.echo(f"Wrote {done['processed']}/ and {done['map']}")
+    click.echo(
+        f"Wrote {done['processed']}/ (internal; the public bundle is in "
+        f"{done['processed']}/public/), {done['map']} and its static PNGs in "
+        f"{done['map'].parent}/static/"
+    )
 
 
 @main.command()
