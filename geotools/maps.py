@@ -55,6 +55,7 @@ from geotools.map_elements import (
     PageAssets,
     SearchControl,
 )
+from geotools.privacy import classify_sensitivity
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,6 @@ INFRASTRUCTURE_STYLES: dict[str | None, tuple[str, str | None]] = {
 
 NBSP = "\u00a0"
 
-#: Sensitivity values (normalised: stripped, lower case) that keep an incident off the map.
-CONFIDENTIAL_VALUES = frozenset({"confidential", "confidencial"})
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -1020,7 +1019,7 @@ def _territory_layer(
             group,
             highlight=highlight,
         )
-        _add_search(m, layer, search_names, lang)
+        _add_search(m, layer, frame, search_names, lang)
         return {"no_data": bool((classes < 0).any())}
     risk_styles = {
         key: {
@@ -1042,7 +1041,7 @@ def _territory_layer(
         group,
         highlight=highlight,
     )
-    _add_search(m, risk_layer, search_names, lang)
+    _add_search(m, risk_layer, frame, search_names, lang)
     _add_layer(
         m,
         frame,
@@ -1064,13 +1063,15 @@ def _territory_layer(
     }
 
 
-def _add_search(m: folium.Map, layer: folium.GeoJson, names: list[str], lang: str) -> None:
-    """Search box over territory names (plain text, set as option values, never parsed)."""
-    features = layer.data["features"]
-    ids = [feature.get("id") for feature in features]
-    inside = shapely.point_on_surface(
-        np.array([shapely.geometry.shape(f["geometry"]) for f in features], dtype=object)
-    )
+def _add_search(
+    m: folium.Map, layer: folium.GeoJson, frame: gpd.GeoDataFrame, names: list[str], lang: str
+) -> None:
+    """Search box over territory names (escaped; see :class:`SearchControl`).
+
+    ``frame`` holds the layer's display geometry, in the order of its features.
+    """
+    ids = [feature.get("id") for feature in layer.data["features"]]
+    inside = shapely.point_on_surface(frame.geometry.to_numpy())
     points = np.column_stack([shapely.get_y(inside), shapely.get_x(inside)]).round(5).tolist()
     t = TEXT[lang]
     m.add_child(SearchControl(layer, names, ids, points, t["search"], t["search_none"]))
@@ -1172,7 +1173,6 @@ def _concession_layer(
     return present_kinds, present_statuses
 
 
-PUBLIC_VALUES = frozenset({"public", "publico", "público", "publica", "pública"})
 PROFILES = ("public", "internal")
 
 
@@ -1188,7 +1188,9 @@ def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.G
     ``public`` keeps incidents marked public (a missing sensitivity means restricted) and those
     whose location a publisher has already generalised (``location_generalised`` true, see
     :mod:`geotools.publish`); ``internal`` keeps everything but confidential records.
-    Confidential records are dropped by both profiles, generalised or not.
+    Confidential records are dropped by both profiles, generalised or not. Sensitivity values
+    are read by :func:`geotools.privacy.classify_sensitivity` (missing means restricted; a value
+    outside the vocabulary counts as confidential, so a typo fails safe).
 
     Parameters
     ----------
@@ -1204,10 +1206,10 @@ def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.G
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
-    sensitivity = _normalised(_column(incidents, "sensitivity"))
-    confidential = sensitivity.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+    sensitivity = classify_sensitivity(_column(incidents, "sensitivity"))
+    confidential = sensitivity == "confidential"
     if profile == "public":
-        keep = sensitivity.isin(PUBLIC_VALUES).fillna(False).to_numpy(dtype=bool, copy=True)
+        keep = sensitivity == "public"
         if GENERALISED_COLUMN in incidents.columns:
             generalised = incidents[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
             keep |= generalised
@@ -1296,7 +1298,7 @@ def _incident_points(frame: gpd.GeoDataFrame, lang: str, kinds: list[str]) -> di
     ]
     precision_codes = _normalised(_column(frame, "precision")).fillna("exact").to_list()
     precision_labels = _labels(_column(frame, "precision"), VALUE_LABELS["precision"][lang])
-    public = (_normalised(_column(frame, "sensitivity")) == "public").fillna(False).to_numpy(bool)
+    public = classify_sensitivity(_column(frame, "sensitivity")) == "public"
     generalised = (
         frame[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
         if GENERALISED_COLUMN in frame.columns
@@ -1403,11 +1405,12 @@ def _incident_layer(
     lang: str,
     overlays: list[_Overlay],
     max_points: int = MAX_INCIDENT_POINTS,
-) -> tuple[list[str], int, bool]:
+) -> tuple[list[str], int, float | None]:
     """Incidents as clustered icons and heat map with a year slider.
 
     Returns the kinds present (for the legend), the number of generalised locations drawn, and
-    whether incidents were drawn as grid counts (too many for one marker each).
+    the grid cell size in km when incidents were drawn as counts (too many for one marker
+    each), else None.
     """
     t = TEXT[lang]
     kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
@@ -1420,8 +1423,8 @@ def _incident_layer(
         "years": year_list,
     }
     generalised = 0
-    cells = len(frame) > max_points
-    if cells:
+    cell_km: float | None = None
+    if len(frame) > max_points:
         rows, cell_km = _incident_cells(frame, year_list)
         data.update(mode="cells", cells=rows)
         labels = _incident_labels(lang, cell_km)
@@ -1441,7 +1444,7 @@ def _incident_layer(
     group = t["group_incidents"]
     overlays.append(_Overlay(group, html.escape(t["layer_incidents"]), element.points_name))
     overlays.append(_Overlay(group, html.escape(t["layer_heat"]), element.heat_name, False))
-    return [k for k in INCIDENT_COLOURS if k in set(kinds)], generalised, cells
+    return [k for k in INCIDENT_COLOURS if k in set(kinds)], generalised, cell_km
 
 
 #: Class breaks and colours (ColorBrewer YlOrRd, 5 classes) of the risk hexagons (0-1 scale).
@@ -1656,11 +1659,6 @@ def _legend_html(
                 f'stroke-dasharray="{dash or "none"}"/></svg>{label}</div>'
             )
     return "".join(parts)
-
-
-def _cell_km(frame: gpd.GeoDataFrame) -> float:
-    """Cell size (km) the incident grid of ``frame`` uses (see :func:`_incident_cells`)."""
-    return _incident_cells(frame, [])[1]
 
 
 def _add_layer_control(
@@ -1954,11 +1952,11 @@ def build_map(
         if len(frame):
             legend["infrastructure"] = _infrastructure_layer(m, frame, lang, overlays)
             shown.append(frame)
-    generalised, as_cells, cell_frame = 0, False, None
+    generalised, cell_km, cell_frame = 0, None, None
     if incidents is not None:
         frame = _display_frame(incidents, "incidents", simplify=False)
         if len(frame):
-            legend["incident_kinds"], generalised, as_cells = _incident_layer(
+            legend["incident_kinds"], generalised, cell_km = _incident_layer(
                 m, frame, lang, overlays, max_points
             )
             cell_frame = frame
@@ -1976,8 +1974,8 @@ def build_map(
                 n=format_number(generalised, lang), km=format_number(radius, lang, 1)
             )
         )
-    if as_cells and cell_frame is not None:
-        notes.append(t["cells_note"].format(km=format_number(_cell_km(cell_frame), lang)))
+    if cell_km is not None:
+        notes.append(t["cells_note"].format(km=format_number(cell_km, lang)))
     title_html = f'<div class="gt-t">{html.escape(page_title)}</div>' + "".join(
         f'<div class="gt-hint">{html.escape(note)}</div>' for note in notes
     )

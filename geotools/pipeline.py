@@ -248,12 +248,11 @@ def describe_sources(layers: Mapping[str, Layer], profile: str = "public") -> li
 
 
 def _confidential_mask(incidents: gpd.GeoDataFrame) -> Any:
-    from geotools.maps import CONFIDENTIAL_VALUES
+    from geotools.privacy import classify_sensitivity
 
     if "sensitivity" not in incidents.columns:
         return None
-    text = incidents["sensitivity"].astype("string").str.strip().str.lower()
-    return text.isin(CONFIDENTIAL_VALUES).fillna(False).to_numpy(dtype=bool)
+    return classify_sensitivity(incidents["sensitivity"]) == "confidential"
 
 
 #: Counts below this are not shown when they include confidential incidents (DESIGN §7).

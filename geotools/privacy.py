@@ -83,7 +83,7 @@ GENERALISED_COLUMN = "location_generalised"
 UNCERTAINTY_COLUMN = "location_uncertainty_m"
 METHOD_COLUMN = "location_method"
 
-SENSITIVITY_PUBLIC = frozenset({"public", "publico", "publica"})
+SENSITIVITY_PUBLIC = frozenset({"public", "publico", "público", "publica", "pública"})
 SENSITIVITY_RESTRICTED = frozenset({"restricted", "restringido", "restringida"})
 #: Number of candidate offsets tried per record.
 CANDIDATES = 64

@@ -644,3 +644,14 @@ def test_displayed_areas_stay_within_one_percent(realdata, monkeypatch):
     # ... and the budget did simplify (these polygons are already coarse: few vertices go).
     before = shapely.get_num_coordinates(communities.geometry.values).sum()
     assert shapely.get_num_coordinates(shown_geoms.values).sum() < before
+
+
+def test_maps_read_sensitivity_like_the_publisher(layers):
+    """One rule for maps and bundles: accents accepted, unknown values count as confidential."""
+    incidents = layers["incidents"].copy()
+    incidents["sensitivity"] = ["secreto", "Pública", "restringida"]
+    public = build_map(layers["territories"], incidents=incidents, lang="en")
+    assert len(incident_data(public)["points"]) == 1
+    internal = build_map(layers["territories"], incidents=incidents, lang="en", profile="internal")
+    page = decoded(internal.get_root().render())
+    assert len(incident_data(internal)["points"]) == 2 and SECRET_SOURCE not in page
