@@ -130,7 +130,9 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
         swapped = find_swapped_points(x, y) if crs.is_geographic else np.zeros(len(x), bool)
         x, y = np.where(swapped, y, x), np.where(swapped, x, y)
         geoms = np.asarray(shapely.points(x, y), dtype=object)
-        geoms[~(np.isfinite(x) & np.isfinite(y))] = None
+        # Missing or unreadable numbers: no geometry. Infinite ones are kept as read, so that
+        # validation rejects them with that reason.
+        geoms[np.isnan(x) | np.isnan(y)] = None
         frame = gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
         frame.attrs[READ_REPAIRS] = [
             (int(row), f"{lat} and {lon} swapped", "repaired: swapped back")
@@ -155,10 +157,10 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
 def find_swapped_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return a mask of points whose longitude and latitude were entered the wrong way round.
 
-    A point is swapped when its latitude is impossible (beyond ±90°) while its longitude would be
-    a valid latitude, or when, in a table of at least 5 points, swapping it brings it from more
-    than 5° away to within 2° of the table's median point (the others' cluster). The second rule
-    assumes most rows are right.
+    A point is swapped when its latitude is impossible (beyond ±90°, within ±180°) while its
+    longitude would be a valid latitude, or when, in a table of at least 5 points, swapping it
+    brings it from more than 5° away to within 2° of the table's median point (the others'
+    cluster). The second rule assumes most rows are right.
 
     Parameters
     ----------
@@ -179,7 +181,7 @@ def find_swapped_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     [False, False, False, True, False, False]
     """
     finite = np.isfinite(x) & np.isfinite(y)
-    impossible = finite & (np.abs(y) > 90) & (np.abs(x) <= 90)
+    impossible = finite & (np.abs(y) > 90) & (np.abs(y) <= 180) & (np.abs(x) <= 90)
     usable = finite & ~impossible
     if usable.sum() < 5:
         return impossible
@@ -312,11 +314,41 @@ def read_frame(
             f"{file}: the layer has no coordinate reference system{hint}. Add one in your GIS "
             "(e.g. a .prj for a shapefile) or re-run with --assume-crs EPSG:XXXXX"
         )
-    if len(frame) and not shapely.is_missing(np.asarray(frame.geometry.values)).all():
-        check_coordinates_plausible(
-            frame.crs, tuple(frame.total_bounds), str(file), assumed=assumed is not None
-        )
+    bounds = _typical_bounds(frame)
+    if bounds is not None:
+        check_coordinates_plausible(frame.crs, bounds, str(file), assumed=assumed is not None)
     return frame
+
+
+def _typical_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    """Return the bounds of the layer's typical features, for the CRS plausibility check.
+
+    A few features with infinite or absurd coordinates (``1e300``, a stray UTM point in a
+    degrees layer) must not decide what the whole layer is: they are rejected one by one by
+    validation. The layer-level check looks at the features whose coordinates are finite and
+    below 1e8 (any place on Earth in any CRS); in a geographic CRS, when most of them are
+    within ±180°/±90°, only those. None when no feature qualifies.
+    """
+    if not len(frame):
+        return None
+    with np.errstate(invalid="ignore"):
+        b = shapely.bounds(np.asarray(frame.geometry.values, dtype=object))
+        usable = np.isfinite(b).all(axis=1) & (np.abs(b) < 1e8).all(axis=1)
+        if not usable.any():
+            return None
+        b = b[usable]
+        if frame.crs is not None and frame.crs.is_geographic:
+            degrees = (np.abs(b[:, [0, 2]]) <= 180.0001).all(axis=1) & (
+                np.abs(b[:, [1, 3]]) <= 90.0001
+            ).all(axis=1)
+            if degrees.sum() * 2 > len(b):
+                b = b[degrees]
+    return (
+        float(b[:, 0].min()),
+        float(b[:, 1].min()),
+        float(b[:, 2].max()),
+        float(b[:, 3].max()),
+    )
 
 
 def _first_line(exc: BaseException) -> str:

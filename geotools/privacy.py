@@ -430,8 +430,14 @@ def _near_water(
 
 
 def radius_of_precision(precision: pd.Series) -> np.ndarray:
-    """Uncertainty radius (m) of each record's original precision (unknown or missing: 0)."""
-    km = precision.astype("string").map(dict(UNCERTAINTY_KM)).astype("Float64").fillna(0.0)
+    """Uncertainty radius (m) of each record's original precision.
+
+    Missing is exact (0), as in the incident statistics; a value outside the vocabulary gets
+    the largest radius (fail safe: never claim a place is known better than it is).
+    """
+    text = precision.astype("string")
+    km = text.map(dict(UNCERTAINTY_KM)).astype("Float64")
+    km = km.mask(text.notna() & km.isna(), max(UNCERTAINTY_KM.values())).fillna(0.0)
     return km.to_numpy(dtype=float) * 1000.0
 
 

@@ -102,6 +102,9 @@ LAYERS: dict[str, LayerSpec] = {
     ),
 }
 
+#: Location precision given to a record whose precision is outside the vocabulary (fail safe).
+COARSEST_PRECISION = "district"
+
 VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     "parcels": {"tenure": ("titled", "cession_in_use", "demarcated", "in_process")},
     "concessions": {
@@ -458,9 +461,12 @@ def normalise_schema(
         if unknown:
             report.unknown_values[column] = unknown
             log.warning(
-                "%s: column %r has values outside the vocabulary (kept as they are): %s",
+                "%s: column %r has values outside the vocabulary (%s): %s",
                 layer,
                 column,
+                f"treated as {COARSEST_PRECISION!r}, the coarsest; see the QA report"
+                if column == "precision"
+                else "kept as they are",
                 ", ".join(unknown[:10]),
             )
     if layer == "incidents":

@@ -18,7 +18,7 @@ import shapely
 
 from geotools.dates import parse_dates
 from geotools.geometry import polygonal_part
-from geotools.schema import LAYERS
+from geotools.schema import COARSEST_PRECISION, LAYERS, VOCABULARIES
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ class _Checks:
     geoms: np.ndarray
     ids: np.ndarray
     alive: np.ndarray
+    precision: np.ndarray | None = None
 
     @property
     def rows(self) -> np.ndarray:
@@ -183,6 +184,63 @@ def _check_presence(c: _Checks) -> None:
     missing = shapely.is_missing(c.geoms)
     c.reject(missing, "no geometry")
     c.reject(~missing & shapely.is_empty(c.geoms), "empty geometry")
+
+
+#: Largest coordinate magnitude (metres) of any place on Earth in a projected CRS, with margin.
+MAX_PROJECTED_M = 1e8
+
+
+def _check_coordinates(c: _Checks) -> None:
+    """Reject features with non-finite coordinates or coordinates that cannot be on Earth.
+
+    Infinite, NaN or huge numbers (``1e300``) would otherwise travel into the projections and
+    the analysis as infinities; each such feature is rejected with its reason, the rest of the
+    layer is kept.
+    """
+    if not c.alive.any():
+        return
+    coords, index = shapely.get_coordinates(c.alive_geoms(), return_index=True)
+    n = len(c.geoms)
+    bad_finite = np.bincount(index, weights=~np.isfinite(coords).all(axis=1), minlength=n) > 0
+    c.reject(c.alive & bad_finite, "coordinates not finite (infinite or NaN)")
+    crs = c.frame.crs
+    with np.errstate(invalid="ignore"):
+        if crs is not None and crs.is_geographic:
+            outside = (np.abs(coords[:, 0]) > 180.0001) | (np.abs(coords[:, 1]) > 90.0001)
+            problem = "coordinates outside longitude ±180° / latitude ±90°"
+        else:
+            outside = np.asarray((np.abs(coords) > MAX_PROJECTED_M).any(axis=1), dtype=bool)
+            problem = f"coordinates beyond any place on Earth (|value| > {MAX_PROJECTED_M:.0e} m)"
+    bad_range = np.bincount(index, weights=outside, minlength=n) > 0
+    c.reject(c.alive & bad_range, problem)
+
+
+def _check_precision(c: _Checks) -> None:
+    """Treat unknown location precisions as the coarsest one, per feature, in the ledger.
+
+    A precision outside the vocabulary (``"GPS"``, ``"±50 m"``) cannot be given an uncertainty
+    radius. The feature is kept as ``district`` (the coarsest), so it is never asserted inside
+    or near a territory, nor placed in a public output, more precisely than is known; the
+    ledger names the value and how to map it.
+    """
+    if "precision" not in c.frame.columns or "precision" not in VOCABULARIES.get(c.layer, {}):
+        return
+    allowed = VOCABULARIES[c.layer]["precision"]
+    text = pd.Series(c.frame["precision"].to_numpy(dtype=object)).astype("string").str.strip()
+    unknown = (text.notna() & (text != "") & ~text.isin(allowed)).to_numpy(dtype=bool)
+    unknown &= c.alive
+    if not unknown.any():
+        return
+    c.precision = text.to_numpy(dtype=object)
+    c.precision[unknown] = COARSEST_PRECISION
+    for value in sorted(set(text[unknown].tolist())):
+        rows = unknown & (text == value).to_numpy(dtype=bool)
+        c.repair(
+            rows,
+            f"unknown precision {value!r} (expected {', '.join(allowed)})",
+            f"treated as {COARSEST_PRECISION!r}, the coarsest; map the value to one of the "
+            "vocabulary to use it (project file: [layers.incidents.values.precision])",
+        )
 
 
 def _check_dimensions(c: _Checks) -> None:
@@ -270,8 +328,10 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
     """Check and repair a schema-normalised layer; return the features fit for analysis.
 
     Checks, in order: ids (missing: numbered; duplicated: suffixed), missing or empty geometry,
-    Z/M coordinates, geometry type (collections reduced to their polygons), validity
-    (``make_valid``), zero area, points at 0°, 0°, duplicate geometries (noted, kept).
+    non-finite or impossible coordinates (rejected), Z/M coordinates, geometry type
+    (collections reduced to their polygons), validity (``make_valid``), zero area, points at
+    0°, 0°, duplicate geometries (noted, kept), unknown location precisions (treated as the
+    coarsest, ``district``).
 
     Parameters
     ----------
@@ -299,14 +359,18 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
     for check in (
         _check_ids,
         _check_presence,
+        _check_coordinates,
         _check_dimensions,
         _check_types,
         _check_validity,
         _check_null_island,
         _check_duplicate_geometries,
+        _check_precision,
     ):
         check(checks)
     out = frame.copy()
+    if checks.precision is not None:
+        out["precision"] = pd.Series(checks.precision, index=frame.index, dtype="string")
     out = out.set_geometry(gpd.GeoSeries(checks.geoms, crs=frame.crs, index=frame.index))
     if spec.id_column:
         out[spec.id_column] = checks.ids
