@@ -6,7 +6,7 @@ then the area of each dissolved geometry. Both layers are first projected to the
 CRS geotools uses (:data:`geotools.crs.PERU_ALBERS` by default), so the hectares are directly
 comparable and the intersections are computed in the same plane as geotools computes them.
 
-The columns and definitions match :func:`geotools.tenure.compute_tenure_stats`:
+The columns and definitions match :func:`geotools.analysis.tenure.compute_tenure_stats`:
 
 - ``claimed_ha``: the territory's area;
 - ``titled_ha``: union of ``titled`` parcels inside the territory;
@@ -24,7 +24,7 @@ from pyproj import CRS
 
 M2_PER_HA = 10_000.0
 
-#: Tenure classes and the parcel tenures each one unions (as in geotools.tenure).
+#: Tenure classes and the parcel tenures each one unions (as in geotools.analysis.tenure).
 CLASSES: dict[str, tuple[str, ...]] = {
     "titled": ("titled",),
     "secured": ("titled", "cession_in_use"),

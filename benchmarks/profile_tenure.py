@@ -1,6 +1,6 @@
 """Where does ``compute_tenure_stats`` spend its time? A phase profile on a benchmark tier.
 
-The engine is not modified: at run time, every function of ``geotools.tenure`` and
+The engine is not modified: at run time, every function of ``geotools.analysis.tenure`` and
 ``geotools.geometry`` and every ``shapely`` / ``STRtree`` call they make are wrapped with timers,
 and the calls are reported as a tree (inclusive seconds, share of the total, number of calls and
 of items, i.e. the summed length of the first argument). Optionally, ``cProfile`` lists the top
@@ -129,7 +129,8 @@ def instrument(timer: PhaseTimer) -> None:
     """Wrap the engine's functions and its shapely/scipy calls with ``timer``."""
     import shapely
 
-    from geotools import geometry, tenure
+    from geotools import geometry
+    from geotools.analysis import tenure
 
     for module in (geometry, tenure):
         short = module.__name__.split(".")[-1]
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     timer = PhaseTimer()
     instrument(timer)
-    from geotools import tenure
+    from geotools.analysis import tenure
 
     profiler = cProfile.Profile() if args.cprofile else None
     t1 = time.perf_counter()

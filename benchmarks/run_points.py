@@ -7,10 +7,10 @@ steps, each after the data are in the equal-area plane:
 
 * ``inside``: STRtree on the points, each territory prepared and queried once
   (:func:`geotools.geometry.query_pairs` with ``intersects``), then ``bincount``;
-* ``nearby`` (5 km, geodesic): :func:`geotools.incidents.count_incidents`, which also redoes the
-  inside query and measures every candidate pair within 6.25 km on the ellipsoid;
-* ``classify``: :func:`geotools.incident_stats.classify_pairs` (exact precision, 5 km), the
-  engine of :func:`~geotools.incident_stats.summarise_incidents`.
+* ``nearby`` (5 km, geodesic): :func:`geotools.analysis.incidents.count_incidents`, which also
+  redoes the inside query and measures every candidate pair within 6.25 km on the ellipsoid;
+* ``classify``: :func:`geotools.analysis.incidents.classify_pairs` (exact precision, 5 km), the
+  engine of :func:`~geotools.analysis.incidents.summarise_incidents`.
 
 The inside counts of a sample of territories are checked against a brute-force
 ``shapely.intersects`` over all points.
@@ -42,11 +42,15 @@ sys.path.insert(0, str(HERE))
 
 from generate import cache_paths, generate, read_meta  # noqa: E402
 
+from geotools.analysis.incidents import (  # noqa: E402
+    INSIDE,
+    NEARBY,
+    classify_pairs,
+    count_incidents,
+)
 from geotools.area import project_to_area_crs  # noqa: E402
 from geotools.crs import PERU_ALBERS  # noqa: E402
 from geotools.geometry import query_pairs  # noqa: E402
-from geotools.incident_stats import INSIDE, NEARBY, classify_pairs  # noqa: E402
-from geotools.incidents import count_incidents  # noqa: E402
 from geotools.parallel import thread_count  # noqa: E402
 
 log = logging.getLogger("run_points")
@@ -163,11 +167,12 @@ Run {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}, Python
 * **inside count** = STRtree on the points (built inside the step; the build alone is timed
   on the line above) + one prepared `intersects` query per territory + `bincount`:
   the target (inside counts for 1M x 10k in a few seconds) is {verdict}.
-* **inside + nearby 5 km** = `geotools.incidents.count_incidents`: the `dwithin` candidate query
-  at 6.25 km and a geodesic distance (planar nearest point, then `pyproj.Geod`) for every
-  candidate pair (2.3 M nearby pairs here). Not profiled in detail; in a separate run with
-  100k points the 6.25 km `dwithin` tree query alone took 1.7 s of about 5.5 s, the rest being
-  `shortest_line` against territories of ~400 vertices and `pyproj.Geod`. Single-threaded.
+* **inside + nearby 5 km** = `geotools.analysis.incidents.count_incidents`: the `dwithin`
+  candidate query at 6.25 km and a geodesic distance (planar nearest point, then
+  `pyproj.Geod`) for every candidate pair (2.3 M nearby pairs here). Not profiled in detail;
+  in a separate run with 100k points the 6.25 km `dwithin` tree query alone took 1.7 s of
+  about 5.5 s, the rest being `shortest_line` against territories of ~400 vertices and
+  `pyproj.Geod`. Single-threaded.
 * **classify_pairs 5 km** = the engine of `summarise_incidents` for exact points (same work plus
   the pair table; its geodesic step runs in chunks on {thread_count()} threads).
 * Checks: inside counts of {result["checks"]["brute_force_sample"]} random territories equal a

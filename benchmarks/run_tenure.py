@@ -69,7 +69,7 @@ def _child(path: str, tier: str, out_dir: Path) -> None:
     from geotools.crs import PERU_ALBERS
 
     if path == "ours":
-        from geotools.tenure import compute_tenure_stats as compute
+        from geotools.analysis.tenure import compute_tenure_stats as compute
     else:
         from naive import naive_tenure_stats as compute
     import_s = time.perf_counter() - t_import

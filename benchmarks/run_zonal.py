@@ -1,10 +1,11 @@
-"""Benchmark forest loss by year: geotools.rasters vs exactextract vs rasterstats, one process.
+"""Benchmark forest loss by year: geotools.analysis.forest_loss vs exactextract vs rasterstats.
 
 A deterministic synthetic Hansen-style ``lossyear`` raster (EPSG:4326, ~30 m pixels over Ucayali,
 uint8, nodata 255) is written once to ``benchmarks/.cache/`` together with irregular territory
 polygons (some crossing the raster's edge). Then, on the same inputs:
 
-- ``geotools``: :func:`geotools.rasters.compute_loss_by_year` (exact coverage, true pixel area);
+- ``geotools``: :func:`geotools.analysis.forest_loss.compute_loss_by_year` (exact coverage,
+  true pixel area);
 - ``exactextract``: ``exact_extract(["unique", "frac", "count"])``, i.e. the coverage-weighted
   pixel count per value, times the geodesic area of a pixel on the zone centroid's row;
 - ``rasterstats``: ``zonal_stats(categorical=True)`` (centre-of-pixel rule), pixel counts times
@@ -34,7 +35,7 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 from rasterstats import zonal_stats
 
-from geotools.rasters import compute_loss_by_year, row_area_m2
+from geotools.analysis.forest_loss import compute_loss_by_year, row_area_m2
 
 log = logging.getLogger("run_zonal")
 

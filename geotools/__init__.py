@@ -10,6 +10,8 @@ The public API, one function per pipeline step::
 """
 
 from geotools._version import __version__
+from geotools.analysis.stats import StatsResult, compute_territory_stats, describe_territory
+from geotools.analysis.tenure import compute_tenure_stats
 from geotools.area import compute_area_ha, compute_geodesic_area_ha
 from geotools.dates import parse_dates
 from geotools.errors import (
@@ -21,8 +23,6 @@ from geotools.errors import (
 )
 from geotools.io import Layer, read_frame, read_layer
 from geotools.pipeline import read_inputs, run_demo, run_stats, write_stats
-from geotools.stats import StatsResult, compute_territory_stats, describe_territory
-from geotools.tenure import compute_tenure_stats
 
 __all__ = [
     "CRSError",

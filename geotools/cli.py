@@ -154,7 +154,7 @@ def _mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 def _risk_config(items: tuple[str, ...]) -> Any:
     """Build a RiskConfig from ``COMPONENT=WEIGHT`` items (None when there are none)."""
-    from geotools.risk import RiskConfig
+    from geotools.analysis.risk import RiskConfig
 
     if not items:
         return None
@@ -217,8 +217,8 @@ def stats(
       geotools stats --territories territories.gpkg --parcels parcels.shp \\
         --concessions concesiones.geojson --incidents incidents.csv --out results/
     """
+    from geotools.analysis.stats import describe_territory
     from geotools.pipeline import run_stats
-    from geotools.stats import describe_territory
 
     run = run_stats(
         _paths(kwargs),
@@ -264,8 +264,8 @@ def demo(out: str | None, overwrite: bool, lang: str) -> None:
     Writes data/processed/ (statistics, GeoPackage, provenance, QA) and maps/risk_map.html, in
     the checkout or under --out DIR.
     """
+    from geotools.analysis.stats import describe_territory
     from geotools.pipeline import run_demo
-    from geotools.stats import describe_territory
 
     done = run_demo(out, overwrite=overwrite, lang=lang)
     run = done["result"]
@@ -638,8 +638,8 @@ def locate_km_command(
     """
     import pandas as pd
 
+    from geotools.analysis.infrastructure import locate_km_marks
     from geotools.errors import SourceError
-    from geotools.infrastructure import locate_km_marks
     from geotools.io import atomic_path, check_outputs_free, read_layer
 
     target = Path(out)
@@ -676,8 +676,8 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
     importers and options, so a study is re-run with one command. A commented example:
     data/raw/demo_project.toml.
     """
+    from geotools.analysis.stats import describe_territory
     from geotools.project import run_project
-    from geotools.stats import describe_territory
 
     spec, run = run_project(project, overwrite=overwrite, out=out)
     _print_summary(run)

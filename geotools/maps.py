@@ -74,7 +74,7 @@ TITLED_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 NO_DATA_COLOUR = "#d9d9d9"
 TERRITORY_OUTLINE = "#3f007d"
 
-#: Risk classes of ``geotools.risk`` (low < 25 <= medium < 50 <= high < 75 <= critical) and their
+#: Risk classes of ``analysis.risk`` (low < 25 <= medium < 50 <= high < 75 <= critical) and their
 #: colours (ColorBrewer RdYlGn, reversed).
 RISK_COLOURS = {
     "low": "#1a9850",
@@ -1455,7 +1455,7 @@ HEXAGON_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 def _hexagon_layer(
     m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
 ) -> None:
-    """Risk surface averaged on H3 hexagons (:func:`geotools.surface.compute_risk_hexagons`)."""
+    """Risk surface averaged on H3 hexagons (``compute_risk_hexagons``)."""
     t = TEXT[lang]
     risk = _numbers(frame, "risk")
     classes = np.where(np.isfinite(risk), np.digitize(risk, HEXAGON_BREAKS[1:-1]), -1)
@@ -1837,7 +1837,7 @@ def build_map(
         leave confidential incidents out of them first
         (:func:`geotools.pipeline.compute_shareable_map_tables`).
     hexagons : geopandas.GeoDataFrame, optional
-        Risk hexagons (:func:`geotools.surface.compute_risk_hexagons`); for a public map, built
+        Risk hexagons (``analysis.surface.compute_risk_hexagons``); for a public map, built
         from shareable incidents only.
     overlaps : pandas.DataFrame, optional
         ``overlaps.csv`` rows (``territory_id, kind, status, holder, overlap_ha``): the popup

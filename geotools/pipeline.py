@@ -12,6 +12,8 @@ from typing import Any
 
 import geopandas as gpd
 
+from geotools.analysis.risk import RiskConfig
+from geotools.analysis.stats import StatsResult, compute_territory_stats, round_table
 from geotools.errors import SourceError
 from geotools.io import (
     Layer,
@@ -25,8 +27,6 @@ from geotools.io import (
     write_json,
 )
 from geotools.provenance import build_provenance, describe_area_crs
-from geotools.risk import RiskConfig
-from geotools.stats import StatsResult, compute_territory_stats, round_table
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def compute_shareable_map_tables(
     tuple
         ``(territories, timeseries)``, copies when anything changed.
     """
-    from geotools.incident_stats import merge_duplicate_incidents, summarise_incidents
+    from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
 
     territories, timeseries = result.territories, result.timeseries
     if "incidents" not in layers:
@@ -345,7 +345,7 @@ def write_map_html(
     (incidents a publisher generalised are drawn) and recomputes the map's incident counts
     without confidential records (:func:`compute_shareable_map_tables`); ``"internal"`` draws
     restricted ones at their exact location (never share such a map). ``hexagons`` (from
-    :func:`geotools.surface.compute_risk_hexagons`) adds the risk-surface layer; for a public
+    ``compute_risk_hexagons``) adds the risk-surface layer; for a public
     map they must come from shareable incidents only. ``offline=True`` inlines Leaflet and the
     plugins (:func:`geotools.map_assets.inline_map_assets`) so the map opens with no network,
     basemap tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown
@@ -421,8 +421,8 @@ def compute_map_hexagons(
     A public map's hexagons use public (and publisher-generalised) incidents only, so that no
     withheld incident shows through the surface; an internal map's use all but confidential.
     """
+    from geotools.analysis.surface import compute_risk_hexagons, compute_risk_surface
     from geotools.maps import select_visible_incidents
-    from geotools.surface import compute_risk_hexagons, compute_risk_surface
 
     incidents = layers["incidents"].frame if "incidents" in layers else None
     if incidents is not None:
@@ -487,7 +487,7 @@ def run_demo(
         if checkout is not None:
             raw = checkout / "data" / "raw"
         else:
-            from geotools.demo_data import write_demo_data
+            from geotools.demo.data import write_demo_data
 
             raw = Path(scratch)
             write_demo_data(raw)
@@ -541,10 +541,14 @@ def write_risk_surface_outputs(
     """Write the risk surface (GeoTIFF) and its H3 hexagons (GeoJSON) for a run.
 
     The surface combines time-decayed, severity-weighted incident density with the shares of
-    land under concessions and untitled (see :mod:`geotools.surface`). It is an internal output:
+    land under concessions and untitled (see :mod:`~geotools.analysis.surface`). It is internal:
     built from every incident, exact locations included.
     """
-    from geotools.surface import compute_risk_hexagons, compute_risk_surface, write_risk_surface
+    from geotools.analysis.surface import (
+        compute_risk_hexagons,
+        compute_risk_surface,
+        write_risk_surface,
+    )
 
     out = Path(out_dir)
     check_outputs_free(out, SURFACE_OUTPUTS, overwrite)

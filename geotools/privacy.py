@@ -36,8 +36,8 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from geotools.analysis.incidents import UNCERTAINTY_KM
 from geotools.errors import GeotoolsError
-from geotools.incident_stats import UNCERTAINTY_KM
 from geotools.schema import normalise_name
 
 log = logging.getLogger(__name__)

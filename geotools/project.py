@@ -15,6 +15,7 @@ from typing import Any
 
 import tomllib
 
+from geotools.analysis.risk import RiskConfig
 from geotools.errors import SourceError, ValidationError
 from geotools.io import Layer, check_outputs_free, read_layer
 from geotools.pipeline import (
@@ -26,7 +27,6 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
-from geotools.risk import RiskConfig
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)

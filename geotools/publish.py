@@ -35,6 +35,8 @@ import shapely
 from pyproj import Geod
 
 from geotools._version import __version__
+from geotools.analysis.risk import RiskConfig
+from geotools.analysis.stats import StatsResult, round_table
 from geotools.errors import GeotoolsError, OutputExistsError, SourceError
 from geotools.io import Layer, compute_sha256, read_frame, write_csv
 from geotools.privacy import (
@@ -51,8 +53,6 @@ from geotools.privacy import (
     suppress_counts,
 )
 from geotools.provenance import AREA_METHOD, CAVEATS
-from geotools.risk import RiskConfig
-from geotools.stats import StatsResult, round_table
 
 log = logging.getLogger(__name__)
 
@@ -964,7 +964,7 @@ def _prepare(
             )
     stats = compute(public_layers)
     if generalised is not None and len(generalised.confidential):
-        from geotools.incident_stats import summarise_incidents
+        from geotools.analysis.incidents import summarise_incidents
 
         summary = summarise_incidents(
             layers["territories"].frame,

@@ -47,6 +47,7 @@ from matplotlib.text import Text
 from pyproj import CRS, Proj, Transformer
 
 from geotools._version import __version__
+from geotools.analysis.stats import StatsResult
 from geotools.crs import WGS84, choose_area_crs, describe_crs
 from geotools.errors import CRSError, ValidationError
 from geotools.geometry import polygonal_part
@@ -69,7 +70,6 @@ from geotools.maps import (
     select_visible_incidents,
 )
 from geotools.schema import DEFAULT_SEVERITY
-from geotools.stats import StatsResult
 
 log = logging.getLogger(__name__)
 
@@ -812,7 +812,7 @@ def build_overview_figure(
 
     Parameters
     ----------
-    result : geotools.stats.StatsResult
+    result : geotools.analysis.stats.StatsResult
         Statistics of a run (``result.territories`` with ``risk_class`` etc., EPSG:4326).
     layers : mapping of str to Layer
         Inputs by kind (``parcels``, ``concessions``, ``incidents``, ``infrastructure``); each
@@ -1059,7 +1059,7 @@ def build_territory_figure(
 
     Parameters
     ----------
-    result : geotools.stats.StatsResult
+    result : geotools.analysis.stats.StatsResult
         Statistics of a run.
     layers : mapping of str to Layer
         Inputs by kind, each with a ``.frame``.
@@ -1379,7 +1379,7 @@ def write_static_maps(
 
     Parameters
     ----------
-    result : geotools.stats.StatsResult
+    result : geotools.analysis.stats.StatsResult
         Statistics of a run (:func:`geotools.pipeline.compute_stats`).
     layers : mapping of str to Layer
         Inputs by kind, each with a ``.frame``.

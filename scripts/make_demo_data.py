@@ -6,7 +6,7 @@ Usage::
     python scripts/make_demo_data.py --overwrite
     python scripts/make_demo_data.py --out /tmp/demo
 
-All the work is done by :func:`geotools.demo_data.write_demo_data`; the output is byte-identical
+All the work is done by :func:`geotools.demo.data.write_demo_data`; the output is byte-identical
 on every run. See data/raw/README.md for what the files contain.
 """
 
@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from geotools.demo_data import write_demo_data
+from geotools.demo.data import write_demo_data
 from geotools.errors import GeotoolsError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import shapely
 from pyproj import Geod
 from shapely.ops import nearest_points
 
-from geotools.demo_data import write_demo_data
+from geotools.demo.data import write_demo_data
 from geotools.errors import OutputExistsError
 
 GEOD = Geod(ellps="WGS84")

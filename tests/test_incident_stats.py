@@ -1,4 +1,4 @@
-"""Hand-checkable tests of geotools.incident_stats (geometry in PERU_ALBERS, coordinates in km).
+"""Hand-checkable tests of geotools.analysis.incidents (geometry in PERU_ALBERS, coordinates in km).
 
 Territories: T1 = 0..10 x 0..10 km; T2 = 100..200 x 0..100 km (big); T3 = 20..30 x 0..10 km.
 Vertices every 500 m. Near the Albers origin the plane's scale differs from the ellipsoid's by
@@ -37,17 +37,17 @@ import pytest
 import shapely
 from shapely import Point, box
 
-from geotools.crs import PERU_ALBERS
-from geotools.incident_stats import (
+from geotools.analysis.incidents import (
     INSIDE,
     KINDS,
     UNCERTAIN,
     UNCERTAINTY_KM,
     classify_pairs,
+    count_incidents,
     merge_duplicate_incidents,
     summarise_incidents,
 )
-from geotools.incidents import count_incidents
+from geotools.crs import PERU_ALBERS
 
 KM = 1000.0
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
@@ -209,7 +209,7 @@ def test_each_pair_has_one_relation(territories, incidents):
 
 
 def test_exact_matches_count_incidents():
-    """With exact precision only, counts equal those of geotools.incidents.count_incidents."""
+    """With exact precision only, counts equal those of analysis.incidents.count_incidents."""
     rng = np.random.default_rng(3)
     terr = gpd.GeoDataFrame(
         {"territory_id": [f"t{i}" for i in range(12)]},

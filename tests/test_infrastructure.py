@@ -13,13 +13,13 @@ import pytest
 from pyproj import Geod
 from shapely import LineString, Point, Polygon
 
-from geotools.errors import CRSError, ValidationError
-from geotools.infrastructure import (
+from geotools.analysis.infrastructure import (
     compute_geodesic_length_km,
     compute_infrastructure_exposure,
     locate_km_marks,
     parse_km_mark,
 )
+from geotools.errors import CRSError, ValidationError
 
 GEOD = Geod(ellps="WGS84")
 LON = -74.5

@@ -9,10 +9,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geotools.analysis.stats import compute_territory_stats
+from geotools.analysis.tenure import TENURE_CLASSES
 from geotools.crs import PERU_ALBERS
 from geotools.geometry import dissolve_by_group, union_by_group
-from geotools.stats import compute_territory_stats
-from geotools.tenure import TENURE_CLASSES
 
 TENURES = ["titled", "cession_in_use", "in_process", "demarcated"]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import shapely
 
+from geotools.analysis.stats import compute_territory_stats
 from geotools.area import compute_area_ha, compute_geodesic_area_ha, project_to_area_crs
 from geotools.errors import CRSError
 from geotools.io import read_layer
-from geotools.stats import compute_territory_stats
 
 pytestmark = pytest.mark.realdata
 

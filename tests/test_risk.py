@@ -1,4 +1,4 @@
-"""Tests of geotools.risk: hand-computed rows, the Santa Clara case and properties."""
+"""Tests of geotools.analysis.risk: hand-computed rows, the Santa Clara case and properties."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geotools.risk import COMPONENTS, RiskConfig, compute_risk, compute_sensitivity
+from geotools.analysis.risk import COMPONENTS, RiskConfig, compute_risk, compute_sensitivity
 
 ZERO = {
     "concession_ha": 0.0,

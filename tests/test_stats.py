@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import pytest
 
-from geotools.stats import compute_territory_stats, describe_territory
+from geotools.analysis.stats import compute_territory_stats, describe_territory
 
 
 @pytest.fixture

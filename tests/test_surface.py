@@ -18,14 +18,14 @@ import pytest
 import rasterio
 from shapely import Point
 
-from geotools.crs import PERU_ALBERS
-from geotools.errors import OutputExistsError
-from geotools.surface import (
+from geotools.analysis.surface import (
     RiskSurface,
     compute_risk_hexagons,
     compute_risk_surface,
     write_risk_surface,
 )
+from geotools.crs import PERU_ALBERS
+from geotools.errors import OutputExistsError
 from tests.conftest import KM, frame, km_box
 
 h3 = pytest.importorskip("h3")

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
+from geotools.analysis.stats import compute_territory_stats
 from geotools.cli import main
 from geotools.errors import CRSError
 from geotools.io import read_layer
 from geotools.privacy import radius_of_precision
-from geotools.stats import compute_territory_stats
 
 # A 0.1° square near Santa Clara (Ucayali) and a parcel covering its south-west quarter.
 TERRITORY = Polygon([(-74.6, -8.5), (-74.5, -8.5), (-74.5, -8.4), (-74.6, -8.4)])

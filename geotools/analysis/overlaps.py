@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geotools.analysis.tenure import ClippedLayer, percent
 from geotools.area import M2_PER_HA
 from geotools.geometry import intersect_area_by_group, intersect_area_per_item
 from geotools.schema import VOCABULARIES
-from geotools.tenure import ClippedLayer, percent
 
 log = logging.getLogger(__name__)
 

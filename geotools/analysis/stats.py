@@ -15,10 +15,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geotools.area import M2_PER_HA, area_crs_for, check_area_method
-from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
-from geotools.incident_stats import merge_duplicate_incidents, summarise_incidents
-from geotools.overlaps import (
+from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
+from geotools.analysis.overlaps import (
     CONCESSION_KINDS,
     CONCESSION_STATUSES,
     OVERLAP_COLUMNS,
@@ -26,14 +24,16 @@ from geotools.overlaps import (
     concession_bits,
     summarise_concessions,
 )
-from geotools.risk import RiskConfig, compute_risk, compute_sensitivity
-from geotools.tenure import (
+from geotools.analysis.risk import RiskConfig, compute_risk, compute_sensitivity
+from geotools.analysis.tenure import (
     TENURE_CLASSES,
     clip_to_territories,
     project,
     summarise_tenure,
     tenure_bits,
 )
+from geotools.area import M2_PER_HA, area_crs_for, check_area_method
+from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +145,9 @@ def compute_territory_stats(
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding (0 none, N loss in 2000+N): adds
         ``forest_loss_ha``, ``forest_loss_secured_ha``, ``forest_loss_untitled_ha`` and
         ``forest_loss_coverage`` (exact pixel coverage, true pixel areas; see
-        :mod:`geotools.rasters`) and yearly rows to ``timeseries``.
+        :mod:`geotools.analysis.forest_loss`) and yearly rows to ``timeseries``.
     risk_config : RiskConfig, optional
-        Weights, thresholds, half-life... of the risk score (:mod:`geotools.risk`); defaults
+        Weights, thresholds, half-life... of the risk score (``analysis.risk``); defaults
         otherwise. Adds ``risk_score``, ``risk_class``, one ``risk_<component>`` column each,
         ``risk_missing`` and ``risk_drivers``; the sensitivity table goes to ``sensitivity``.
     infrastructure : geopandas.GeoDataFrame, optional
@@ -235,7 +235,7 @@ def compute_territory_stats(
     rest = [c for c in table.columns if c not in (*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS)]
     table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS, *rest]]
     if infrastructure is not None and len(infrastructure):
-        from geotools.infrastructure import compute_infrastructure_exposure
+        from geotools.analysis.infrastructure import compute_infrastructure_exposure
 
         spills = None
         if incidents is not None and "kind" in incidents.columns:
@@ -379,7 +379,7 @@ def summarise_forest_loss(
     years : pandas.DataFrame
         ``territory_id, year, forest_loss_ha, forest_loss_untitled_ha``.
     """
-    from geotools.rasters import compute_loss_by_year
+    from geotools.analysis.forest_loss import compute_loss_by_year
 
     ids, geoms = [territory_ids], [t_geoms]
     for name, (groups, pieces) in tenure_pieces.items():

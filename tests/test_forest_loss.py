@@ -1,4 +1,4 @@
-"""Forest loss by year (geotools.rasters): hand-checkable hectares, true pixel area, coverage."""
+"""Forest loss by year (analysis.forest_loss): hand-checkable hectares, pixel area, coverage."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pyproj import CRS, Geod, Proj, Transformer
 from rasterio.transform import array_bounds, from_origin
 from shapely import box
 
+from geotools.analysis.forest_loss import ZonalResult, compute_loss_by_year
 from geotools.crs import PERU_ALBERS
 from geotools.errors import CRSError, SourceError, ValidationError
-from geotools.rasters import ZonalResult, compute_loss_by_year
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ def test_real_landsat_against_exactextract(tmp_path: Path) -> None:
 # (8) the native weighted path (exactextract weights by a lazy true-area source) and the
 # per-cell path (cell arrays weighted in numpy) give the same hectares and coverage
 def _per_cell(monkeypatch: pytest.MonkeyPatch, layer: gpd.GeoDataFrame, tif: Path) -> ZonalResult:
-    import geotools.rasters as rasters
+    import geotools.analysis.forest_loss as rasters
 
     with monkeypatch.context() as m:
         m.setattr(rasters, "_weighted_mode", lambda grid, ds, band: (False, None))

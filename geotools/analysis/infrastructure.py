@@ -31,10 +31,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from geotools.analysis.incidents import count_incidents
 from geotools.area import area_crs_for, project_to_area_crs
 from geotools.errors import CRSError, ValidationError
 from geotools.geometry import query_pairs
-from geotools.incidents import count_incidents
 
 log = logging.getLogger(__name__)
 

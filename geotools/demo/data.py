@@ -1050,7 +1050,7 @@ Do not use these files as evidence of tenure, of concession boundaries or of any
     python scripts/make_demo_data.py            # writes data/raw/ (refuses to overwrite)
     python scripts/make_demo_data.py --overwrite
 
-The script calls `geotools.demo_data.write_demo_data`, which builds everything from constants
+The script calls `geotools.demo.data.write_demo_data`, which builds everything from constants
 (no randomness), so every run writes byte-identical files. Polygon rings follow RFC 7946
 (exterior counter-clockwise, holes clockwise); coordinates have 7 decimals.
 
@@ -1208,7 +1208,7 @@ def write_demo_data(out_dir: Path, overwrite: bool = False) -> dict[str, Path]:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from geotools.demo_data import write_demo_data
+    >>> from geotools.demo.data import write_demo_data
     >>> paths = write_demo_data(Path("demo-raw"))  # doctest: +SKIP
     >>> sorted(paths)  # doctest: +SKIP
     ['concessions', 'forest_loss', 'incidents', 'infrastructure', 'parcels', 'readme', ...]
