@@ -26,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -201,7 +201,7 @@ one marker each, so the page size does not grow with the number of incidents.
 
 Target: at most 5 MB, a few seconds to open, displayed areas within 1 %. Machine:
 {platform.machine()}, {platform.python_version()}, measured
-{datetime.now(timezone.utc).strftime("%Y-%m-%d")}.
+{datetime.now(UTC).strftime("%Y-%m-%d")}.
 {END}"""
 
 

@@ -29,7 +29,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -156,7 +156,7 @@ uniform over the territories' extent, half uniform in the bounding box of a rand
 {result["inside_pairs"]:,} (territory, point) inside pairs ({result["points_inside_any"]:,}
 points inside at least one territory; territories overlap); {result["nearby_pairs"]:,} nearby
 pairs (outside, within 5 km geodesic).
-Run {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}, Python
+Run {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}, Python
 {platform.python_version()}, shapely {shapely.__version__}, {os.cpu_count()} CPUs
 ({thread_count()} threads for the chunked geodesic step), `benchmarks/run_points.py`.
 

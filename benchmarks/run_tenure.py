@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -241,7 +241,7 @@ def run_tier(tier: str, run_naive: bool, timeout: float, repeat: int, machine: d
     meta = ensure_data(tier)
     record: dict = {
         "tier": tier,
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "engine_sha": engine_fingerprint(),
         "machine": machine,
         "data": {k: v for k, v in meta.items() if k != "build_s"},

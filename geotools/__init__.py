@@ -9,6 +9,8 @@ The public API, one function per pipeline step::
     result.table  # one row per territory, true hectares
 """
 
+import logging
+
 from geotools._version import __version__
 from geotools.analysis.stats import StatsResult, compute_territory_stats, describe_territory
 from geotools.analysis.tenure import compute_tenure_stats
@@ -23,6 +25,10 @@ from geotools.errors import (
 )
 from geotools.io import Layer, read_frame, read_layer
 from geotools.pipeline import read_inputs, run_demo, run_stats, write_stats
+
+# A library never configures logging: without this, records of WARNING and above would reach
+# Python's last-resort handler in programs that did not set logging up (the CLI does).
+logging.getLogger("geotools").addHandler(logging.NullHandler())
 
 __all__ = [
     "CRSError",

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from geotools.analysis.risk import RiskConfig
 from geotools.errors import SourceError, ValidationError

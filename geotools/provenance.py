@@ -77,7 +77,7 @@ def build_provenance(
     return {
         "tool": "geotools",
         "version": __version__,
-        "created_utc": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "inputs": inputs,
         "options": options,
         "area_method": AREA_METHOD,

@@ -1394,7 +1394,7 @@ def publish_bundle(
     if not 0 <= options.decimals <= 8:
         raise BundleError(f"{options.decimals} decimals: use 0-8 (6 is about 0.1 m)")
     out = Path(out_dir)
-    created = options.created or dt.datetime.now(dt.timezone.utc).date().isoformat()
+    created = options.created or dt.datetime.now(dt.UTC).date().isoformat()
 
     def compute(chosen: Mapping[str, Layer]) -> StatsResult:
         return compute_stats(
