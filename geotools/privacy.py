@@ -944,7 +944,7 @@ def generalise_incidents(
                 displacement = displace_points(
                     x[rows[take]],
                     y[rows[take]],
-                    identities[take],
+                    identities[take].tolist(),
                     key,
                     policy,
                     territories,

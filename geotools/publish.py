@@ -42,8 +42,10 @@ from geotools.io import Layer, compute_sha256, read_frame, write_csv
 from geotools.privacy import (
     GENERALISED_COLUMN,
     METHOD_COLUMN,
+    POSITIONS_ENV,
     UNCERTAINTY_COLUMN,
     GeneralisedIncidents,
+    PositionStore,
     PrivacyPolicy,
     Withheld,
     derive_key,
@@ -63,9 +65,12 @@ _GEOD = Geod(ellps="WGS84")
 PROFILES = ("public", "internal")
 FORMATS = ("shp", "kml")
 SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
-#: Displacement secret of the demo bundle. It is public, so the demo's displacements can be
-#: undone: acceptable only because every demo location is invented. Never use it for real data.
-DEMO_SECRET = "geotools-demo-secret-invented-locations-only"
+#: Displacement key of the demo bundle. It is public, not a secret: anyone can undo the demo's
+#: displacements, which is acceptable only because every demo location is invented. Never use
+#: it for real data. (The value is kept so that demo outputs do not change.)
+DEMO_KEY = "geotools-demo-secret-invented-locations-only"
+#: Old name of :data:`DEMO_KEY`.
+DEMO_SECRET = DEMO_KEY
 #: Marker file that tells :func:`publish_bundle` a folder is a geotools bundle it may replace.
 MARKER = "datapackage.json"
 #: Sources whose terms forbid passing raw records on (importer names).
@@ -411,6 +416,12 @@ class PublishOptions:
         Parameters of the public profile.
     secret : str or None
         Displacement secret (never written anywhere).
+    positions : str or path-like or None
+        Position store kept with the key (:class:`geotools.privacy.PositionStore`): every
+        restricted record keeps the position it was first published at, in every later release
+        with any options. None: no store (positions are then a pure function of the key, the
+        record and the range; a release with other options can publish other points, which
+        narrows the true place down; ``geotools publish`` always keeps one).
     lang : str
         Map language.
     overwrite : bool
@@ -424,6 +435,7 @@ class PublishOptions:
     decimals: int = 6
     policy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
     secret: str | None = None
+    positions: str | os.PathLike[str] | None = None
     lang: str = "es"
     overwrite: bool = False
     created: str | None = None
@@ -533,7 +545,10 @@ def _static_text() -> str:
         for table in (TEXT, STATIC_TEXT):
             parts += [str(v) for texts in table.values() for v in texts.values()]
         parts += [
-            str(v) for by_lang in VALUE_LABELS.values() for m in by_lang.values() for v in m.values()
+            str(v)
+            for by_lang in VALUE_LABELS.values()
+            for labels in by_lang.values()
+            for v in labels.values()
         ]
     except ImportError:  # pragma: no cover - the map modules are part of the package
         pass
@@ -542,9 +557,11 @@ def _static_text() -> str:
 
 #: Words too common to be searched on their own (a name is still searched as a whole).
 STOPWORDS = frozenset(
-    "para como desde entre sobre hacia hasta contra segun durante with from that this have "
-    "were been will into also other their there about after before under where which while "
-    "nuevo nueva santa santo comunidad nativa native community".split()
+    {
+        *("para", "como", "desde", "entre", "sobre", "hacia", "hasta", "contra", "segun"),
+        *("durante", "with", "from", "that", "this", "have", "were", "been", "will", "into"),
+        *("also", "other", "their", "there", "about", "after", "before", "under", "where"),
+    }
 )
 #: What the leak check says when it refuses (it never repeats the value).
 LEAK_FIX = (
@@ -766,7 +783,9 @@ def _rounding_slack_m(decimals: int) -> float:
     return float(max(half - 1.0, 0.0))
 
 
-_INCIDENT_ID_COLUMN = re.compile(r"^(id_?)?incidente?s?(_?(id|ids|i|code|codigo))?$|^id_incidente?$")
+_INCIDENT_ID_COLUMN = re.compile(
+    r"^(id_?)?incidente?s?(_?(id|ids|i|code|codigo))?$|^id_incidente?$"
+)
 
 
 def _is_incident_id_column(column: object) -> bool:
@@ -928,9 +947,8 @@ def check_bundle(
             for layer_name, *_ in pyogrio.list_layers(path):
                 frame = pyogrio.read_dataframe(path, layer=layer_name)
                 label = f"{name}:{layer_name}"
-                _search_text(
-                    label, _table_text(frame), needles, findings, lambda f=frame: _column_parts(f)
-                )
+                where = functools.partial(_column_parts, frame)
+                _search_text(label, _table_text(frame), needles, findings, where)
                 _id_cells(label, frame, needles.id_set, findings)
                 if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None:
                     geoms = frame.geometry.to_crs(4326).to_numpy()
@@ -1143,6 +1161,7 @@ def _prepare(
             water=water,
             decimals=options.decimals,
             redistributable=licence["redistributable"],
+            store=open_position_store(options, key),
         )
         public_layers["incidents"] = dataclasses.replace(
             layers["incidents"], frame=generalised.counted
@@ -1325,10 +1344,9 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
             "was outside all)"
             + (", the same district" if bundle.privacy.get("districts") else "")
             + (", and out of water" if bundle.privacy.get("water") else "")
-            + ". The offset of "
-            "each record is drawn from a keyed hash of its id under a secret key that is not "
-            "published: re-publishing gives the same points, and the offset cannot be "
-            "recomputed from the method and the id. Their rows carry "
+            + ". "
+            + _key_sentence(options)
+            + " Their rows carry "
             f"`{GENERALISED_COLUMN}` = true and `{UNCERTAINTY_COLUMN}` = the maximum "
             "displacement plus the radius of the original precision: the true place is within "
             "that radius of the published point, never within the minimum distance of it."
@@ -1365,6 +1383,91 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _key_sentence(options: PublishOptions) -> str:
+    """How the offsets are keyed, in the README (the demo's key is public, not a secret)."""
+    if options.secret is not None and options.secret.strip() == DEMO_KEY:
+        return (
+            "The offsets of this demo bundle are drawn with the public demo key "
+            "(`geotools.publish.DEMO_KEY`), which anyone can use to undo them: acceptable only "
+            "because every location in the demo data is invented."
+        )
+    return (
+        "The offset of each record is drawn from a keyed hash of its true location under a "
+        "secret key that is not published: re-publishing gives the same points, and the offset "
+        "cannot be recomputed from the method and the record."
+    )
+
+
+def _positions_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
+    """README lines on kept positions and the stated (configured, never measured) range."""
+    facts = bundle.privacy.get("incidents", {})
+    if bundle.profile != "public" or not facts or not facts.get("restricted"):
+        return []
+    policy = options.policy
+    configured = f"{policy.min_distance_m / 1000:g}-{policy.max_distance_m / 1000:g} km"
+    kept = int(facts.get("positions_kept", 0))
+    new = int(facts.get("displaced", 0)) - kept
+    lines = ["### Published positions are kept", ""]
+    if facts.get("position_store"):
+        lines.append(
+            "- Every restricted incident keeps the position it was first published at, in every "
+            "later release made with the same key, whatever its options (displacement range, "
+            "districts, water, row order, ids): a record is identified by a keyed hash of its "
+            "true location, never by its row or id, and its position is never drawn twice. "
+            f"This release: {kept} kept position(s), {new} drawn for the first time, "
+            f"{facts.get('withheld_published_before', 0)} published before and withheld here "
+            "because the kept position does not meet this release's options."
+        )
+    else:
+        lines.append(
+            "- No position store was used: positions are a pure function of the key, the "
+            "record's location and the displacement range (the same options give the same "
+            "points)."
+        )
+    lines += [
+        f"- The displacement range configured for this release is {configured}; it applies to "
+        "incidents displaced for the first time. Each displaced row states the range it was "
+        "drawn under (`location_method`, `location_uncertainty_m`). The distances actually "
+        "drawn are not published.",
+        "- Records first published as hexagon counts stay in hexagon counts; records published "
+        "as points are not also counted in hexagons.",
+        "",
+    ]
+    return lines
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()|~&#!])")
+
+
+def _md(value: object) -> str:
+    """``value`` as literal Markdown text on one line: Markdown and HTML characters escaped."""
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_code(value: object) -> str:
+    """``value`` as a code span when that is safe, else as escaped literal text."""
+    text = str(value)
+    if re.fullmatch(r"[^`|\s\\<>&]+", text):
+        return f"`{text}`"
+    return _md(text)
+
+
+def _public_text(bundle: _Bundle) -> str:
+    """Text values of the non-incident layers the privacy rules publish (for the leak check)."""
+    parts = []
+    for kind, frame in bundle.layers.items():
+        if kind == "incidents":
+            continue
+        for column in frame.columns:
+            if column == frame.geometry.name:
+                continue
+            values = frame[column].dropna()
+            if values.dtype == object or pd.api.types.is_string_dtype(values):
+                parts.extend(values.astype(str).unique().tolist())
+    return "\n".join(parts)
 
 
 def _write_readme(
@@ -1405,22 +1508,23 @@ def _write_readme(
         "",
     ]
     lines += _privacy_section(bundle, options)
+    lines += _positions_section(bundle, options)
     lines += ["## Sources, licences and attribution", ""]
     for source in bundle.sources:
         lines.append(
-            f"- **{source['layer']}**: file `{source['file']}` (SHA-256 "
+            f"- **{_md(source['layer'])}**: file {_md_code(source['file'])} (SHA-256 "
             f"`{source['sha256'][:16]}…`)"
-            + (f", imported with `{source['importer']}`" if source.get("importer") else "")
+            + (f", imported with {_md_code(source['importer'])}" if source.get("importer") else "")
         )
         if source.get("licence"):
-            lines.append(f"  - Licence / terms: {source['licence']}")
+            lines.append(f"  - Licence / terms: {_md(source['licence'])}")
         if not source.get("redistributable", True):
             lines.append(
                 "  - Not redistributable record by record: published as aggregates "
                 "only, with the attribution above."
             )
         for value in source.get("sources", []):
-            lines.append(f"  - Source: {value}")
+            lines.append(f"  - Source: {_md(value)}")
     lines += [
         "",
         "Geometry and statistics: geotools (MIT licence). Cite the sources above when re-using "
@@ -1445,7 +1549,7 @@ def _write_readme(
             if column == "geometry":
                 continue
             meaning, unit, vocab = describe_column(str(column))
-            lines.append(f"| `{column}` | {meaning} | {unit} | {vocab} |")
+            lines.append(f"| {_md_code(column)} | {_md(meaning)} | {_md(unit)} | {_md(vocab)} |")
         if name.endswith(".geojson"):
             lines.append("| (geometry) | Feature geometry, WGS84 longitude/latitude | degrees | |")
         lines.append("")
@@ -1459,17 +1563,38 @@ def _write_readme(
             "|---|---|---|",
         ]
         for layer, mapping in sorted(shp_names.items()):
-            lines += [f"| {layer} | `{short}` | `{full}` |" for short, full in mapping.items()]
+            lines += [
+                f"| {_md(layer)} | {_md_code(short)} | {_md_code(full)} |"
+                for short, full in mapping.items()
+            ]
         lines.append("")
     lines += [
         "## Generated",
         "",
-        f"geotools {__version__}, {created}. Options: nearby_km = "
-        f"{bundle.stats.options.get('nearby_km')}, "
-        f"area CRS: {bundle.stats.options.get('area_crs')}.",
+        f"geotools {__version__}, {_md(created)}. Options: nearby_km = "
+        f"{_md(bundle.stats.options.get('nearby_km'))}, "
+        f"area CRS: {_md(bundle.stats.options.get('area_crs'))}.",
         "",
     ]
     (stage / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _stated_privacy(bundle: _Bundle) -> dict[str, Any]:
+    """The privacy statement of ``datapackage.json``: configured parameters and counts, never
+    the offsets actually drawn."""
+    privacy = json.loads(json.dumps(bundle.privacy, default=str))
+    incidents = privacy.get("incidents") or {}
+    for key in list(incidents):
+        if key.startswith("displacement_") and key != "displacement_range_km":
+            del incidents[key]  # measured extremes would give a single record's exact offset
+    policy = privacy.get("policy") or {}
+    if "min_distance_m" in policy and "max_distance_m" in policy:
+        privacy["displacement"] = (
+            f"configured range {policy['min_distance_m'] / 1000:g}-"
+            f"{policy['max_distance_m'] / 1000:g} km for records displaced for the first time; "
+            "kept positions state their own range per row (location_method)"
+        )
+    return privacy
 
 
 def _write_datapackage(
@@ -1521,7 +1646,7 @@ def _write_datapackage(
         "licenses": [{"name": "other-at", "title": text} for text in licences]
         or [{"name": "other-nc", "title": "See README.md: sources keep their own terms"}],
         "resources": resources,
-        "geotools": {"privacy": bundle.privacy, "version": __version__},
+        "geotools": {"privacy": _stated_privacy(bundle), "version": __version__},
     }
     (stage / "datapackage.json").write_text(
         json.dumps(package, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
@@ -1626,8 +1751,13 @@ def publish_bundle(
                 published,
                 options.policy.min_distance_m,
                 secrets,
-                boilerplate="\n".join(_privacy_section(bundle, options)),
+                boilerplate="\n".join(
+                    [*_privacy_section(bundle, options), *_positions_section(bundle, options)]
+                ),
+                public_text=_public_text(bundle),
+                decimals=options.decimals,
             )
+            _save_positions(generalised, options)
         files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
     log.info("wrote %s bundle %s (%d files, %.1f kB)", bundle.profile, out, len(files), size / 1024)
@@ -1642,6 +1772,51 @@ def read_secret(secret_file: str | os.PathLike[str] | None = None) -> str | None
             raise SourceError(f"{path}: secret file not found")
         return path.read_text(encoding="utf-8").strip()
     return os.environ.get(SECRET_ENV) or None
+
+
+def positions_path(
+    secret_file: str | os.PathLike[str] | None = None,
+    positions: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """Where the position store is kept: ``positions``, else ``GEOTOOLS_PUBLISH_POSITIONS``, else
+    beside the secret file (``publish.key`` -> ``publish.positions.json``), else None."""
+    if positions is not None:
+        return Path(positions)
+    if os.environ.get(POSITIONS_ENV):
+        return Path(os.environ[POSITIONS_ENV])
+    if secret_file is not None:
+        path = Path(secret_file)
+        return path.with_name(path.stem + ".positions.json")
+    return None
+
+
+def open_position_store(options: PublishOptions, key: bytes | None) -> PositionStore | None:
+    """The position store of a public release (None without a key or a store path)."""
+    if key is None or options.profile != "public":
+        return None
+    if options.positions is None:
+        if options.secret is not None and options.secret.strip() != DEMO_KEY:
+            log.warning(
+                "no position store (--positions): a later release with other options would "
+                "publish other points for the same incidents; keep one with the key"
+            )
+        return None
+    return PositionStore.open(options.positions, key)
+
+
+def _save_positions(generalised: GeneralisedIncidents, options: PublishOptions) -> None:
+    """Save the store once the bundle passed its leak check (its path goes to the log only)."""
+    store = generalised.store
+    if store is None or store.path is None:
+        return
+    existed = store.existed
+    path = store.save()
+    if not existed:
+        log.warning(
+            "created the position store %s: keep it with the key and reuse both for every "
+            "release of these data (it is not part of the bundle)",
+            path,
+        )
 
 
 def read_constraint(path: str | os.PathLike[str] | None, what: str) -> gpd.GeoDataFrame | None:
