@@ -565,10 +565,10 @@ STOPWORDS = frozenset(
 )
 #: What the leak check says when it refuses (it never repeats the value).
 LEAK_FIX = (
-    "Nothing was published. To resolve: find what wrote that field into that file (a column "
-    "that should be dropped, a popup, a label) and remove it; if the value is an ordinary public "
-    "word or place name, it is accepted once it appears in a published layer (or the record is "
-    "marked public)."
+    "Nothing was published. To resolve: find what wrote that value or coordinate into that "
+    "file (a column that should be dropped, a popup, a label) and remove it; if the value is an "
+    "ordinary public word or place name, it is accepted once it appears in a published layer "
+    "(or the record is marked public)."
 )
 _BREAK_MARKUP = re.compile(r"<br\s*/?>|\\[nr]", re.IGNORECASE)
 _HYPHEN_BREAK = re.compile(r"[-\u2010\u2011]\s*\n\s*")
