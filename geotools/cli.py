@@ -463,6 +463,10 @@ def map_command(
 @click.option("--secret-file", type=click.Path(dir_okay=False),
               help="File holding the secret key of the displacement (else the "
               "GEOTOOLS_PUBLISH_SECRET variable). Keep it and reuse it: same key, same points.")
+@click.option("--positions", "positions", type=click.Path(dir_okay=False),
+              help="Position store kept with the key (else GEOTOOLS_PUBLISH_POSITIONS, else "
+              "KEY.positions.json beside --secret-file; created by the first release): every "
+              "restricted incident keeps its first published position in every later release.")
 @click.option("--format", "formats", default="", metavar="shp,kml",
               help="Extra formats besides GeoJSON: shp, kml (comma-separated).")
 @click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
@@ -482,6 +486,7 @@ def publish_command(
     districts: str | None,
     water: str | None,
     secret_file: str | None,
+    positions: str | None,
     formats: str,
     decimals: int,
     lang: str,
@@ -498,7 +503,13 @@ def publish_command(
     refuses to finish if its leak check finds anything. See docs/publish.md.
     """
     from geotools.privacy import PrivacyPolicy
-    from geotools.publish import PublishOptions, read_secret, run_publish
+    from geotools.publish import (
+        BundleError,
+        PublishOptions,
+        positions_path,
+        read_secret,
+        run_publish,
+    )
 
     policy = PrivacyPolicy(
         min_distance_m=min_km * 1000.0,
@@ -514,9 +525,21 @@ def publish_command(
         decimals=decimals,
         policy=policy,
         secret=read_secret(secret_file),
+        positions=positions_path(secret_file, positions),
         lang=lang,
         overwrite=overwrite,
     )
+    if (
+        profile == "public"
+        and options.secret is not None
+        and options.positions is None
+        and kwargs.get("incidents")
+    ):
+        raise BundleError(
+            "no position store for the displaced incidents: pass --positions FILE (or set "
+            "GEOTOOLS_PUBLISH_POSITIONS) and keep that file with the key; without it a release "
+            "with other options would publish other points for the same incidents"
+        )
     report = run_publish(
         _paths(kwargs),
         out_dir,
@@ -535,6 +558,12 @@ def publish_command(
             f"Incidents: {facts['published_points']} published as points "
             f"({facts['displaced']} displaced), {facts['aggregated']} only counted per hexagon, "
             f"confidential: {facts['confidential']}"
+        )
+    if facts.get("position_store"):
+        kept = int(facts.get("positions_kept", 0))
+        click.echo(
+            f"Positions: {kept} kept from earlier releases, {facts['displaced'] - kept} new, "
+            f"{facts.get('withheld_published_before', 0)} withheld (kept in {options.positions})"
         )
     if "leak_check_s" in facts:
         click.echo(f"Leak check: clean ({facts['leak_check_s']:.2f} s)")

@@ -12,22 +12,33 @@ bundle is decided here, once, and :mod:`geotools.publish` only writes what this 
   no sensitivity) are displaced (:func:`displace_points`) or aggregated to H3 hexagons;
   ``confidential`` ones, and any value outside the vocabulary, are left out and appear only in
   aggregate counts suppressed below a minimum (:func:`suppress_counts`).
-- **Displacement** is deterministic and keyed: each record's offset comes from a keyed hash
-  (BLAKE2b) of its id under a secret key, so re-publishing gives the same point (no averaging back
-  to the truth) and, without the key, the offset cannot be recomputed from the public algorithm
-  and the id. The distance is uniform over the area of the annulus ``[min, max]`` metres
-  (geodesic), the bearing uniform; of :data:`CANDIDATES` candidate offsets per record the first
-  that keeps the record in the same territories (and districts, when given) and out of water is
-  used. A record with no acceptable candidate is not published as a point (only counted).
+- **Displacement** is keyed and kept. A record's identity is a keyed hash (HMAC-SHA256 under
+  the publish key) of its true location rounded to 1e-6 degrees (:func:`compute_identities`): not
+  its row, not its id (ids may be missing, duplicated or renumbered), so every release of the same
+  record, and every record at the same true place, has one identity. Its published position is
+  drawn once, from a seed keyed by the identity *and* the displacement range (direction and
+  distance independent, so two ranges never put two points on one ray), and then kept in a
+  :class:`PositionStore` beside the key: every later release reuses it whatever the options, or
+  withholds the record when the stored point no longer meets a constraint; it never draws a
+  second point. The distance is uniform over the area of the geodesic annulus ``[min, max]``
+  metres, the bearing uniform; of :data:`CANDIDATES` candidate offsets per record the first that
+  keeps the record in the same territories (and districts, when given) and out of water is used.
+  A record with no acceptable candidate is not published as a point (only counted).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import logging
+import os
 import re
+import tempfile
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -228,24 +239,189 @@ def derive_key(secret: str | bytes) -> bytes:
     return hashlib.sha256(b"geotools-displacement-key\x00" + raw.strip()).digest()
 
 
-def compute_seeds(ids: Sequence[object], key: bytes) -> np.ndarray:
-    """Return one 64-bit seed per record id: keyed BLAKE2b of the id under ``key``.
+def compute_seeds(ids: Sequence[object], key: bytes, *, context: str = "") -> np.ndarray:
+    """Return one 64-bit seed per record: keyed BLAKE2b of ``context`` and the record's identity.
 
     Parameters
     ----------
     ids : sequence
-        Record ids (compared as text).
+        Record identities (:func:`compute_identities`), compared as text.
     key : bytes
         Key from :func:`derive_key`.
+    context : str, optional
+        Mixed into every seed (the displacement range): draws made under another range are
+        independent of these, so two ranges never put a record's two points on one ray.
 
     Returns
     -------
     numpy.ndarray of uint64
     """
+    prefix = (context + "\x00").encode("utf-8") if context else b""
     digests = b"".join(
-        hashlib.blake2b(str(i).encode("utf-8"), key=key, digest_size=8).digest() for i in ids
+        hashlib.blake2b(prefix + str(i).encode("utf-8"), key=key, digest_size=8).digest()
+        for i in ids
     )
     return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+#: Decimals of the true coordinates that make a record's identity (1e-6 degrees, about 0.1 m).
+IDENTITY_DECIMALS = 6
+_NEIGHBOURS = [(0, 0)] + [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+
+
+def _identity(key: bytes, ix: int, iy: int) -> str:
+    message = b"geotools-identity\x00%d,%d" % (ix, iy)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def compute_identities(x: np.ndarray, y: np.ndarray, key: bytes) -> np.ndarray:
+    """Return each record's identity: a keyed hash of its true location.
+
+    The identity is HMAC-SHA256 under ``key`` of the longitude and latitude rounded to
+    :data:`IDENTITY_DECIMALS` decimals: the same for every release of a record whatever its row,
+    its id (missing, duplicated, renumbered) or the other columns, and the same for records at one
+    true place (they share one published position, so they cannot be intersected with each
+    other). Without the key it cannot be computed or inverted.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray of float
+        True longitude and latitude (WGS84).
+    key : bytes
+        Key from :func:`derive_key`.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        32 hexadecimal characters per record.
+    """
+    return _identity_grid(np.asarray(x, float), np.asarray(y, float), key)[:, 0]
+
+
+def _identity_grid(x: np.ndarray, y: np.ndarray, key: bytes) -> np.ndarray:
+    """Identities of each record's location and of its 8 neighbours on the 1e-6 degree grid
+    (column 0 is the record's own): a coordinate re-read with floating-point noise that rounds
+    the other way still finds its stored position."""
+    scale = 10.0**IDENTITY_DECIMALS
+    ix = np.rint(np.asarray(x, float) * scale).astype(np.int64)
+    iy = np.rint(np.asarray(y, float) * scale).astype(np.int64)
+    out = np.empty((len(ix), len(_NEIGHBOURS)), dtype=object)
+    for j, (dx, dy) in enumerate(_NEIGHBOURS):
+        out[:, j] = [_identity(key, int(a) + dx, int(b) + dy) for a, b in zip(ix, iy, strict=True)]
+    return out
+
+
+#: Environment variable naming the position store (else ``--positions``, else beside the key).
+POSITIONS_ENV = "GEOTOOLS_PUBLISH_POSITIONS"
+STORE_FORMAT = "geotools-positions"
+
+
+def _key_check(key: bytes) -> str:
+    return hmac.new(key, b"geotools-position-store", hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass
+class PositionStore:
+    """Published positions of restricted records, by identity, kept with the publish key.
+
+    Every record published as a displaced point is entered once (its identity, the published
+    longitude/latitude and the range it was drawn under), and every later release with the same
+    key reuses that point whatever its options; a record that went to a hexagon is entered with
+    the hexagon resolution and stays in hexagons. The store holds no true coordinates: identities
+    are keyed hashes, positions are public. Written only after a bundle passed its leak check.
+
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The JSON file (None: kept in memory only).
+    key_check : str
+        Keyed fingerprint of the key: a store is never used with another key.
+    entries : dict
+        identity -> ``{"form": "point", "lon", "lat", "min_m", "max_m"}`` or
+        ``{"form": "hexagon", "resolution"}``.
+    existed : bool
+        The file existed when opened.
+    added : int
+        Entries added since opened.
+    """
+
+    path: Path | None
+    key_check: str
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    existed: bool = False
+    added: int = 0
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None, key: bytes) -> PositionStore:
+        """Open the store at ``path`` (a new, empty one when the file does not exist yet)."""
+        check = _key_check(key)
+        if path is None:
+            return cls(None, check)
+        target = Path(path)
+        if not target.exists():
+            return cls(target, check)
+        try:
+            data = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PrivacyError(
+                f"{target}: not a readable positions file ({exc}); restore it from a backup "
+                "(without it, new releases would draw new points next to the old ones)"
+            ) from exc
+        if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
+            raise PrivacyError(f"{target}: not a geotools positions file; pass the right file")
+        if not hmac.compare_digest(str(data.get("key_check", "")), check):
+            raise PrivacyError(
+                f"{target}: this positions file belongs to another publish key; use the key it "
+                "was made with (points drawn under two keys can be intersected)"
+            )
+        entries = data.get("positions") or {}
+        return cls(target, check, dict(entries), existed=True)
+
+    def find(self, grid: np.ndarray) -> list[dict[str, Any] | None]:
+        """Stored entry of each record (rows of :func:`_identity_grid`), own identity first."""
+        out: list[dict[str, Any] | None] = []
+        for row in grid:
+            entry = None
+            for ident in row:
+                entry = self.entries.get(ident)
+                if entry is not None:
+                    break
+            out.append(entry)
+        return out
+
+    def add(self, identity: str, entry: dict[str, Any]) -> None:
+        """Enter a record published for the first time (an existing entry is never replaced)."""
+        if identity not in self.entries:
+            self.entries[identity] = entry
+            self.added += 1
+
+    def save(self) -> Path | None:
+        """Write the store atomically (private file mode); return its path."""
+        if self.path is None:
+            return None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": STORE_FORMAT,
+            "version": 1,
+            "note": "Published positions of restricted incidents by keyed identity. Keep it with "
+            "the publish key and reuse it for every release; it holds no true coordinates.",
+            "key_check": self.key_check,
+            "positions": {k: self.entries[k] for k in sorted(self.entries)},
+        }
+        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(data, stream, indent=1, sort_keys=True)
+                stream.write("\n")
+            os.chmod(temp, 0o600)
+            os.replace(temp, self.path)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        log.info(
+            "position store %s: %d position(s), %d new", self.path, len(self.entries), self.added
+        )
+        return self.path
 
 
 def _splitmix64(state: np.ndarray) -> np.ndarray:
@@ -340,7 +516,8 @@ def displace_points(
     x, y : numpy.ndarray of float
         True longitude and latitude (WGS84).
     ids : sequence
-        Record ids (the seed of each record's offsets).
+        Record identities (:func:`compute_identities`): with the key and the range, the seed of
+        each record's offsets.
     key : bytes
         Secret key (:func:`derive_key`).
     policy : PrivacyPolicy
@@ -362,7 +539,7 @@ def displace_points(
     if n == 0:
         empty = np.zeros(0)
         return Displacement(empty, empty, empty, np.zeros(0, bool), np.zeros(0, np.int64))
-    uniforms = draw_uniforms(compute_seeds(ids, key), 2 * candidates)
+    uniforms = draw_uniforms(compute_seeds(ids, key, context=range_context(policy)), 2 * candidates)
     bearing = uniforms[:, 0::2] * 360.0 - 180.0
     low = policy.min_distance_m + ROUNDING_MARGIN_M
     high = policy.max_distance_m - ROUNDING_MARGIN_M
@@ -375,16 +552,7 @@ def displace_points(
     _, _, moved = _GEOD.inv(x0, y0, cx, cy)
     moved = np.asarray(moved)
     valid = (moved >= policy.min_distance_m) & (moved <= policy.max_distance_m)
-    for layer in (territories, districts):
-        index = _polygon_index(layer)
-        if index is None:
-            continue
-        tree, weights = index
-        count0, sig0 = _membership(tree, weights, x, y)
-        count, sig = _membership(tree, weights, cx, cy)
-        valid &= (count == np.repeat(count0, candidates)) & (sig == np.repeat(sig0, candidates))
-    if water is not None and len(water):
-        valid &= ~_near_water(cx, cy, water, policy.water_buffer_m)
+    valid &= _keeps_places(x, y, cx, cy, candidates, policy, territories, districts, water)
     valid = valid.reshape(n, candidates)
     placed = np.asarray(valid.any(axis=1), dtype=bool)
     pick = np.where(placed, valid.argmax(axis=1), -1)
@@ -403,6 +571,38 @@ def displace_points(
         placed=placed,
         candidate=pick,
     )
+
+
+def range_context(policy: PrivacyPolicy) -> str:
+    """Seed context of a displacement range (draws under other ranges are independent)."""
+    return f"range:{policy.min_distance_m:.3f}:{policy.max_distance_m:.3f}"
+
+
+def _keeps_places(
+    x: np.ndarray,
+    y: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    repeats: int,
+    policy: PrivacyPolicy,
+    territories: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | None,
+    water: gpd.GeoDataFrame | None,
+) -> np.ndarray:
+    """True where a moved point (``repeats`` per true point) lies in exactly the same territories
+    and districts as its true point and not in or near water."""
+    valid = np.ones(len(cx), dtype=bool)
+    for layer in (territories, districts):
+        index = _polygon_index(layer)
+        if index is None:
+            continue
+        tree, weights = index
+        count0, sig0 = _membership(tree, weights, x, y)
+        count, sig = _membership(tree, weights, cx, cy)
+        valid &= (count == np.repeat(count0, repeats)) & (sig == np.repeat(sig0, repeats))
+    if water is not None and len(water):
+        valid &= ~_near_water(cx, cy, water, policy.water_buffer_m)
+    return valid
 
 
 def _near_water(
@@ -491,9 +691,11 @@ class Withheld:
     Attributes
     ----------
     values : list of tuple
-        ``(kind, value)``: text values of withheld fields and of confidential records.
+        ``(kind, value)``: text values of withheld fields and of confidential records; ``kind``
+        names the field (``"personal field victims"``...). Personal-field values that look like
+        names are also searched word by word (a surname alone is a leak).
     ids : list of str
-        Ids of confidential (and unplaceable) records.
+        Ids of confidential (and unplaceable, aggregated, withheld) records.
     true_points : numpy.ndarray
         ``(n, 2)`` true lon/lat of restricted and confidential records.
     restricted_ids : list of str
@@ -502,6 +704,10 @@ class Withheld:
         ``(n, 2)`` true lon/lat of the displaced restricted records.
     allowed_text : str
         Normalised text legitimately published (a withheld value found in it is not a secret).
+    restricted_min_m : numpy.ndarray
+        Minimum displacement of each displaced record, row-aligned with ``restricted_points``
+        (a position kept from an earlier release keeps the range it was drawn under); empty: the
+        release's minimum.
     """
 
     values: list[tuple[str, str]] = field(default_factory=list)
@@ -510,6 +716,7 @@ class Withheld:
     restricted_ids: list[str] = field(default_factory=list)
     restricted_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     allowed_text: str = ""
+    restricted_min_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -532,7 +739,10 @@ class GeneralisedIncidents:
     withheld : Withheld
         For the leak check.
     facts : dict
-        Counts and parameters for the README.
+        Counts and parameters for the README (never the measured offsets).
+    store : PositionStore or None
+        The position store, with this release's new positions entered (save it once the bundle
+        passed its leak check).
     """
 
     published: gpd.GeoDataFrame
@@ -541,15 +751,57 @@ class GeneralisedIncidents:
     hexagons: gpd.GeoDataFrame | None
     withheld: Withheld
     facts: dict[str, Any]
+    store: PositionStore | None = None
+
+
+#: Format characters (Unicode category Cf: soft hyphen, zero-width space/joiners, BOM, bidi
+#: marks...) and variation selectors: invisible, dropped before matching.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef]"
+)
+#: Latin look-alikes in other scripts (Cyrillic, Greek, IPA), mapped to the Latin letter they
+#: imitate before case folding (NFKC already maps fullwidth and mathematical letters).
+_CONFUSABLES = str.maketrans(
+    {
+        **dict(zip("АВЕЅІЈКМНОРСТХУҮҺԀԚԜӀ", "ABESIJKMHOPCTXYYHDQWI", strict=True)),
+        **dict(zip("аеѕіјкмоорсхуүһԁԛԝӏвнтё", "aesijkmoopcxyyhdqwlbhte", strict=True)),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX", strict=True)),
+        **dict(zip("αβεικνορτυχςϲ", "abeiknoptuxcc", strict=True)),
+        **dict(zip("ɑɡıȷℓ", "agijl", strict=True)),
+    }
+)
 
 
 def normalise_text(text: str) -> str:
-    """Lower-case ``text``, strip accents, collapse whitespace (for leak matching)."""
-    import unicodedata
+    """Normalise text for leak matching: one form for every way of writing the same letters.
 
+    Unicode compatibility decomposition (NFKD: NFKC's mapping of fullwidth, ligature and
+    mathematical letters, with the accents split off), format characters (soft hyphen,
+    zero-width space/joiners, BOM) dropped, Cyrillic/Greek look-alikes mapped to Latin, case
+    folded, accents stripped, whitespace collapsed.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> normalise_text("Ma\u00adr\u200bía  QUI\u0455PE")
+    'maria quispe'
+    """
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", plain.casefold()).strip()
+    visible = _INVISIBLE.sub("", decomposed).translate(_CONFUSABLES)
+    plain = "".join(c for c in visible if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFKD", plain.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", folded).strip()
 
 
 def _text_values(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str, str]]:
@@ -562,6 +814,10 @@ def _text_values(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[str,
     return out
 
 
+def _method(min_m: np.ndarray, max_m: np.ndarray) -> list[str]:
+    return [f"displaced {a / 1000:g}-{b / 1000:g} km" for a, b in zip(min_m, max_m, strict=True)]
+
+
 def generalise_incidents(
     incidents: gpd.GeoDataFrame,
     policy: PrivacyPolicy,
@@ -571,8 +827,17 @@ def generalise_incidents(
     water: gpd.GeoDataFrame | None = None,
     decimals: int = 6,
     redistributable: bool = True,
+    *,
+    store: PositionStore | None = None,
 ) -> GeneralisedIncidents:
     """Apply the public profile to an incidents layer.
+
+    Restricted records are identified by :func:`compute_identities` (a keyed hash of the true
+    location, never the row or the id). With a ``store``, a record published before keeps its
+    stored form whatever the options: the same point (withheld, never redrawn, when that point
+    no longer lies in the record's territories/districts or lies in water; also withheld from
+    hexagon counts in ``aggregate`` mode, since a hexagon and a ring together narrow the place),
+    or the same hexagon resolution. New records are displaced (or aggregated) and entered.
 
     Parameters
     ----------
@@ -589,6 +854,11 @@ def generalise_incidents(
     redistributable : bool, default True
         False for layers whose licence forbids passing records on (ACLED): no record is published
         as a point; all non-confidential ones go to the hexagon counts.
+    store : PositionStore, optional
+        Positions of earlier releases (:meth:`PositionStore.open`); new positions are entered
+        into it (the caller saves it). Without one, positions are a pure function of the key,
+        the identity and the range: the same options give the same points, other options other
+        points (see ``docs/publish.md``).
 
     Returns
     -------
@@ -600,8 +870,9 @@ def generalise_incidents(
         When restricted records must be displaced and no key is given.
     """
     frame = incidents.to_crs(4326).reset_index(drop=True)
+    n = len(frame)
     sensitivity = (
-        frame["sensitivity"] if "sensitivity" in frame.columns else pd.Series([None] * len(frame))
+        frame["sensitivity"] if "sensitivity" in frame.columns else pd.Series([None] * n)
     )
     klass = classify_sensitivity(sensitivity)
     public = klass == "public"
@@ -610,7 +881,7 @@ def generalise_incidents(
     x = shapely.get_x(frame.geometry.to_numpy())
     y = shapely.get_y(frame.geometry.to_numpy())
     ids = frame["incident_id"].astype(str).to_numpy()
-    radius = radius_of_precision(frame.get("precision", pd.Series([None] * len(frame))))
+    radius = radius_of_precision(frame.get("precision", pd.Series([None] * n)))
 
     columns = [c for c in PUBLIC_INCIDENT_COLUMNS if c in frame.columns]
     out = pd.DataFrame(frame[columns]).copy()
@@ -622,35 +893,115 @@ def generalise_incidents(
     out[METHOD_COLUMN] = "as given"
     px, py = np.round(x, decimals), np.round(y, decimals)
 
-    displaced = np.zeros(len(frame), dtype=bool)
-    unplaced = np.zeros(len(frame), dtype=bool)
-    displacement = None
+    displaced = np.zeros(n, dtype=bool)
+    unplaced = np.zeros(n, dtype=bool)
+    kept_back = np.zeros(n, dtype=bool)  # published before; this release cannot show it again
+    hex_resolution = np.full(n, -1, dtype=np.int64)
+    row_min = np.full(n, np.nan)
+    row_max = np.full(n, np.nan)
+    reused = 0
     to_points = public & redistributable
-    aggregated = (~to_points) & ~confidential
-    if redistributable and policy.restricted == "displace" and restricted.any():
-        if key is None:
+    if not redistributable:
+        hex_resolution[~confidential] = policy.hex_resolution
+    elif restricted.any():
+        rows = np.flatnonzero(restricted)
+        if key is None and policy.restricted == "displace":
             raise PrivacyError(
                 "restricted incidents must be displaced but no secret key was given: pass "
                 "--secret-file FILE or set GEOTOOLS_PUBLISH_SECRET (keep the same key to "
                 "re-publish: a different key gives new points, and two sets of displaced points "
                 "narrow the true place down)"
             )
-        rows = np.flatnonzero(restricted)
-        displacement = displace_points(
-            x[rows], y[rows], ids[rows], key, policy, territories, districts, water, decimals
-        )
-        ok = rows[displacement.placed]
-        displaced[ok] = True
-        unplaced[rows[~displacement.placed]] = True
-        px[rows] = displacement.x
-        py[rows] = displacement.y
-        out.loc[ok, GENERALISED_COLUMN] = True
-        out.loc[ok, UNCERTAINTY_COLUMN] = policy.max_distance_m + radius[ok]
-        out.loc[ok, METHOD_COLUMN] = (
-            f"displaced {policy.min_distance_m / 1000:g}-{policy.max_distance_m / 1000:g} km"
-        )
+        stored: list[dict[str, Any] | None] = [None] * len(rows)
+        identities = np.array([""] * len(rows), dtype=object)
+        if key is not None:
+            grid = _identity_grid(x[rows], y[rows], key)
+            identities = grid[:, 0]
+            if store is not None:
+                stored = store.find(grid)
+        form = np.array([(e or {}).get("form", "") for e in stored], dtype=object)
+        # Kept in hexagons: the form a record was first published in never changes.
+        as_hexagon = form == "hexagon"
+        hex_resolution[rows[as_hexagon]] = [
+            int((stored[i] or {}).get("resolution", policy.hex_resolution))
+            for i in np.flatnonzero(as_hexagon)
+        ]
+        as_point = form == "point"
+        new = form == ""
+        if policy.restricted == "displace":
+            if as_point.any():
+                take = np.flatnonzero(as_point)
+                entries = [stored[i] or {} for i in take]
+                sx = np.round(np.array([float(e["lon"]) for e in entries]), decimals)
+                sy = np.round(np.array([float(e["lat"]) for e in entries]), decimals)
+                ok = _keeps_places(
+                    x[rows[take]], y[rows[take]], sx, sy, 1, policy, territories, districts, water
+                )
+                chosen = rows[take[ok]]
+                px[chosen], py[chosen] = sx[ok], sy[ok]
+                row_min[chosen] = [float(e["min_m"]) for e, k in zip(entries, ok, strict=True) if k]
+                row_max[chosen] = [float(e["max_m"]) for e, k in zip(entries, ok, strict=True) if k]
+                displaced[chosen] = True
+                kept_back[rows[take[~ok]]] = True
+                reused = int(ok.sum())
+            if new.any():
+                take = np.flatnonzero(new)
+                assert key is not None
+                displacement = displace_points(
+                    x[rows[take]],
+                    y[rows[take]],
+                    identities[take].tolist(),
+                    key,
+                    policy,
+                    territories,
+                    districts,
+                    water,
+                    decimals,
+                )
+                placed = take[displacement.placed]
+                chosen = rows[placed]
+                px[chosen] = displacement.x[displacement.placed]
+                py[chosen] = displacement.y[displacement.placed]
+                row_min[chosen] = policy.min_distance_m
+                row_max[chosen] = policy.max_distance_m
+                displaced[chosen] = True
+                unplaced[rows[take[~displacement.placed]]] = True
+                hex_resolution[rows[take[~displacement.placed]]] = policy.hex_resolution
+                if store is not None:
+                    for i, lon, lat in zip(placed, px[chosen], py[chosen], strict=True):
+                        store.add(
+                            str(identities[i]),
+                            {
+                                "form": "point",
+                                "lon": float(lon),
+                                "lat": float(lat),
+                                "min_m": float(policy.min_distance_m),
+                                "max_m": float(policy.max_distance_m),
+                            },
+                        )
+        else:
+            # A record shown as a point before is not counted in a hexagon now (a hexagon and a
+            # ring together narrow its place); it stays in the per-territory statistics.
+            kept_back[rows[as_point]] = True
+            hex_resolution[rows[new]] = policy.hex_resolution
+        if store is not None:
+            for i in np.flatnonzero(new):
+                if hex_resolution[rows[i]] >= 0:
+                    store.add(
+                        str(identities[i]),
+                        {"form": "hexagon", "resolution": int(hex_resolution[rows[i]])},
+                    )
+        out.loc[displaced, GENERALISED_COLUMN] = True
+        out.loc[displaced, UNCERTAINTY_COLUMN] = row_max[displaced] + radius[displaced]
+        out.loc[displaced, METHOD_COLUMN] = _method(row_min[displaced], row_max[displaced])
         to_points = to_points | displaced
-        aggregated = aggregated & ~displaced
+    if kept_back.any():
+        log.warning(
+            "%d restricted record(s) published before are withheld from this release: their "
+            "kept position does not meet this release's options (never redrawn)",
+            int(kept_back.sum()),
+        )
+    aggregated = hex_resolution >= 0
     published = gpd.GeoDataFrame(
         out.loc[to_points].reset_index(drop=True),
         geometry=shapely.points(px[to_points], py[to_points]),
@@ -658,9 +1009,13 @@ def generalise_incidents(
     )
     hexagons = None
     if aggregated.any():
-        hexagons = aggregate_to_hexagons(
-            x[aggregated], y[aggregated], policy.hex_resolution, policy.min_count
-        )
+        parts = [
+            aggregate_to_hexagons(
+                x[hex_resolution == res], y[hex_resolution == res], int(res), policy.min_count
+            )
+            for res in np.unique(hex_resolution[aggregated])
+        ]
+        hexagons = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
 
     # What must not appear anywhere in the bundle.
     withheld = Withheld()
@@ -689,19 +1044,19 @@ def generalise_incidents(
             frame.loc[~public], [c for c in dropped if c not in ("lon", "lat")]
         )
     ]
-    secret_rows = confidential | unplaced | (aggregated & ~public)
-    withheld.ids = sorted(set(ids[secret_rows]))
+    secret_rows = confidential | unplaced | kept_back | (aggregated & ~public)
+    withheld.ids = sorted(set(ids[secret_rows]) - set(ids[to_points]))
     hidden_place = (restricted | confidential) & ~public
     withheld.true_points = np.column_stack([x[hidden_place], y[hidden_place]])
     withheld.restricted_ids = ids[displaced].tolist()
     withheld.restricted_points = np.column_stack([x[displaced], y[displaced]])
+    withheld.restricted_min_m = row_min[displaced]
     allowed = _text_values(frame.loc[public], [c for c in columns if c not in ("incident_id",)])
     allowed += _text_values(frame.loc[~confidential], ["source"])
     withheld.allowed_text = "\n".join(normalise_text(v) for _, v in allowed)
 
-    distances = displacement.distance_m[displacement.placed] if displacement else np.zeros(0)
     facts = {
-        "records": len(frame),
+        "records": n,
         "public": int(public.sum()),
         "restricted": int(restricted.sum()),
         "confidential": suppress_counts([int(confidential.sum())], policy.min_count)[0],
@@ -709,8 +1064,12 @@ def generalise_incidents(
         "not_displaceable": int(unplaced.sum()),
         "aggregated": int(aggregated.sum()),
         "published_points": len(published),
-        "displacement_min_m": float(distances.min()) if len(distances) else None,
-        "displacement_max_m": float(distances.max()) if len(distances) else None,
+        "displacement_range_km": (
+            f"{policy.min_distance_m / 1000:g}-{policy.max_distance_m / 1000:g}"
+        ),
+        "positions_kept": reused,
+        "withheld_published_before": int(kept_back.sum()),
+        "position_store": store is not None,
         "dropped_columns": sorted({*personal, *dropped} - {"geometry"}),
         "redistributable": redistributable,
     }
@@ -722,4 +1081,5 @@ def generalise_incidents(
         hexagons=hexagons,
         withheld=withheld,
         facts=facts,
+        store=store,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import json
 import logging
@@ -21,6 +22,7 @@ import re
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,8 +44,10 @@ from geotools.io import Layer, compute_sha256, read_frame, write_csv
 from geotools.privacy import (
     GENERALISED_COLUMN,
     METHOD_COLUMN,
+    POSITIONS_ENV,
     UNCERTAINTY_COLUMN,
     GeneralisedIncidents,
+    PositionStore,
     PrivacyPolicy,
     Withheld,
     derive_key,
@@ -61,9 +65,12 @@ _GEOD = Geod(ellps="WGS84")
 PROFILES = ("public", "internal")
 FORMATS = ("shp", "kml")
 SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
-#: Displacement secret of the demo bundle. It is public, so the demo's displacements can be
-#: undone: acceptable only because every demo location is invented. Never use it for real data.
-DEMO_SECRET = "geotools-demo-secret-invented-locations-only"
+#: Displacement key of the demo bundle. It is public, not a secret: anyone can undo the demo's
+#: displacements, which is acceptable only because every demo location is invented. Never use
+#: it for real data. (The value is kept so that demo outputs do not change.)
+DEMO_KEY = "geotools-demo-secret-invented-locations-only"
+#: Old name of :data:`DEMO_KEY`.
+DEMO_SECRET = DEMO_KEY
 #: Marker file that tells :func:`publish_bundle` a folder is a geotools bundle it may replace.
 MARKER = "datapackage.json"
 #: Sources whose terms forbid passing raw records on (importer names).
@@ -409,6 +416,12 @@ class PublishOptions:
         Parameters of the public profile.
     secret : str or None
         Displacement secret (never written anywhere).
+    positions : str or path-like or None
+        Position store kept with the key (:class:`geotools.privacy.PositionStore`): every
+        restricted record keeps the position it was first published at, in every later release
+        with any options. None: no store (positions are then a pure function of the key, the
+        record and the range; a release with other options can publish other points, which
+        narrows the true place down; ``geotools publish`` always keeps one).
     lang : str
         Map language.
     overwrite : bool
@@ -422,6 +435,7 @@ class PublishOptions:
     decimals: int = 6
     policy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
     secret: str | None = None
+    positions: str | os.PathLike[str] | None = None
     lang: str = "es"
     overwrite: bool = False
     created: str | None = None
@@ -515,72 +529,197 @@ TABLE_SUFFIXES = (".gpkg", ".shp")
 SKIPPED_SUFFIXES = (".shx", ".dbf")  # read through their .shp
 
 
+@functools.lru_cache(maxsize=1)
 def _static_text() -> str:
-    """Normalised text of the data dictionary, file descriptions, methods and vocabularies."""
+    """Normalised text the toolkit itself writes: the data dictionary, file descriptions,
+    methods, vocabularies and the map and static-map labels (never a secret in themselves)."""
     from geotools.schema import VOCABULARIES
 
     parts = [" | ".join(doc) for doc in COLUMN_DOCS.values()]
     parts += [*FILE_DESCRIPTIONS.values(), AREA_METHOD, *CAVEATS]
     parts += [" ".join(v) for layer in VOCABULARIES.values() for v in layer.values()]
+    try:
+        from geotools.maps import TEXT, VALUE_LABELS
+        from geotools.static_maps import STATIC_TEXT
+
+        for table in (TEXT, STATIC_TEXT):
+            parts += [str(v) for texts in table.values() for v in texts.values()]
+        parts += [
+            str(v)
+            for by_lang in VALUE_LABELS.values()
+            for labels in by_lang.values()
+            for v in labels.values()
+        ]
+    except ImportError:  # pragma: no cover - the map modules are part of the package
+        pass
     return normalise_text("\n".join(parts))
 
 
-def _mask(value: str) -> str:
-    """Show a secret without revealing it: first two characters and the length."""
-    return f"{value[:2]}… ({len(value)} characters)"
+#: Words too common to be searched on their own (a name is still searched as a whole).
+STOPWORDS = frozenset(
+    {
+        *("para", "como", "desde", "entre", "sobre", "hacia", "hasta", "contra", "segun"),
+        *("durante", "with", "from", "that", "this", "have", "were", "been", "will", "into"),
+        *("also", "other", "their", "there", "about", "after", "before", "under", "where"),
+    }
+)
+#: What the leak check says when it refuses (it never repeats the value).
+LEAK_FIX = (
+    "Nothing was published. To resolve: find what wrote that value or coordinate into that "
+    "file (a column that should be dropped, a popup, a label) and remove it; if the value is an "
+    "ordinary public word or place name, it is accepted once it appears in a published layer "
+    "(or the record is marked public)."
+)
+_BREAK_MARKUP = re.compile(r"<br\s*/?>|\\[nr]", re.IGNORECASE)
+_HYPHEN_BREAK = re.compile(r"[-\u2010\u2011]\s*\n\s*")
+_URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _decode_variants(text: str) -> list[str]:
+    """Skeletons of ``text`` after undoing JSON, HTML and URL escapes: normalised
+    (:func:`geotools.privacy.normalise_text`) and reduced to its words separated by single
+    spaces; a second variant joins words hyphenated across a line break."""
+    text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
+    text = html.unescape(text)
+    for _ in range(2):  # twice: %25C3%25AD is %C3%AD written once more
+        if not _URL_ESCAPE.search(text):
+            break
+        text = urllib.parse.unquote(text, errors="replace")
+    text = _BREAK_MARKUP.sub("\n", text)
+    variants = [_HYPHEN_BREAK.sub(" ", text)]
+    if _HYPHEN_BREAK.search(text):
+        variants.append(_HYPHEN_BREAK.sub("", text))
+    return [_skeleton(normalise_text(v)) for v in variants]
+
+
+def _skeleton(normalised: str) -> str:
+    """Words (letters and digits) of normalised text, separated by single spaces."""
+    return " ".join(_WORD.findall(normalised))
+
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _decode(text: str) -> str:
-    text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
-    return normalise_text(html.unescape(text))
+    """One searchable form of ``text`` (every variant of :func:`_decode_variants`)."""
+    return "\n".join(_decode_variants(text))
 
 
 @dataclass
 class _Needles:
-    full: re.Pattern[str] | None
-    prefix: re.Pattern[str] | None
-    kinds: dict[str, str]
+    phrases: dict[str, str]
+    prefixes: dict[str, str]
+    tokens: dict[str, str]
     id_set: set[str]
 
 
 def _compile_needles(withheld: Withheld, secrets: Sequence[str], allowed: str) -> _Needles:
-    kinds: dict[str, str] = {}
+    """What to look for, as skeletons (:func:`_skeleton`).
+
+    Every withheld value is searched as a whole phrase (word boundaries at both ends), long
+    ones also by their first 40 characters (a truncated popup); values of personal fields that
+    look like names are also searched word by word (a surname alone, or first and last name
+    apart). A phrase, prefix or word that also occurs in ``allowed`` (text published
+    legitimately: public rows, public layers, the toolkit's own texts) is an ordinary public
+    value and is not searched, nor are words under four letters and :data:`STOPWORDS`.
+    """
+    allowed_padded = f" {_skeleton(normalise_text(allowed))} "
+    allowed_words = set(allowed_padded.split())
+    phrases: dict[str, str] = {}
     prefixes: dict[str, str] = {}
+    tokens: dict[str, str] = {}
     for kind, value in withheld.values:
-        norm = normalise_text(value)
-        if len(norm) < 4 or not re.search(r"[^\W\d_]", norm):
+        phrase = _skeleton(normalise_text(value))
+        if len(phrase) < 4 or not re.search(r"[^\W\d_]", phrase):
             continue  # too short or only digits: protected by the column whitelist instead
-        if re.search(rf"(?<!\w){re.escape(norm)}(?!\w)", allowed):
-            continue  # also published legitimately (a public description says it)
-        kinds.setdefault(norm, kind)
-        if len(norm) > 40:
-            prefixes.setdefault(norm[:40], kind)
+        if f" {phrase} " not in allowed_padded:
+            phrases.setdefault(phrase, kind)
+        if len(value) > 40:
+            prefix = _skeleton(normalise_text(value[:40]))
+            if len(prefix) >= 12 and f" {prefix}" not in allowed_padded:
+                prefixes.setdefault(prefix, kind)
+        if kind.startswith("personal field") and re.fullmatch(r"[^\W\d_]+( [^\W\d_]+)*", phrase):
+            for word in phrase.split():
+                if len(word) >= 4 and word not in allowed_words and word not in STOPWORDS:
+                    tokens.setdefault(word, f"{kind} (part of a name)")
     for ident in withheld.ids:
-        norm = normalise_text(ident)
-        if len(norm) >= 3 and re.search(r"[^\W\d_]", norm):
-            kinds.setdefault(norm, "id of a withheld incident")
+        phrase = _skeleton(normalise_text(ident))
+        if len(phrase) >= 3 and re.search(r"[^\W\d_]", phrase):
+            phrases.setdefault(phrase, "id of a withheld incident")
     for secret in secrets:
-        kinds.setdefault(normalise_text(secret), "the displacement secret")
-
-    def build(words: Mapping[str, str], right: bool) -> re.Pattern[str] | None:
-        if not words:
-            return None
-        body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-        return re.compile(rf"(?<!\w)(?:{body})" + (r"(?!\w)" if right else ""))
-
-    kinds.update({p: k for p, k in prefixes.items() if p not in kinds})
-    full = build({k: v for k, v in kinds.items() if k not in prefixes}, right=True)
-    return _Needles(full, build(prefixes, right=False), kinds, set(withheld.ids))
+        phrase = _skeleton(normalise_text(secret))
+        if phrase:
+            phrases[phrase] = "the displacement secret"
+    return _Needles(phrases, prefixes, tokens, set(withheld.ids))
 
 
-def _search_text(name: str, text: str, needles: _Needles, findings: list[str]) -> None:
-    for pattern in (needles.full, needles.prefix):
-        if pattern is None:
+def _matches(skeletons: Sequence[str], needles: _Needles) -> list[tuple[str, str]]:
+    """``(needle, kind)`` of every needle found in any of ``skeletons``."""
+    found: dict[str, str] = {}
+    for skeleton in skeletons:
+        padded = f" {skeleton} "
+        words = set(skeleton.split())
+        for word in words & needles.tokens.keys():
+            found.setdefault(word, needles.tokens[word])
+        for phrase, kind in needles.phrases.items():
+            if set(phrase.split()) <= words and f" {phrase} " in padded:
+                found.setdefault(phrase, kind)
+        for prefix, kind in needles.prefixes.items():
+            if set(prefix.split()[:-1]) <= words and f" {prefix}" in padded:
+                found.setdefault(prefix, kind)
+    return list(found.items())
+
+
+def _single(needle: str, needles: _Needles) -> _Needles:
+    """Needles holding only ``needle`` (to locate a finding)."""
+    return _Needles(
+        {needle: ""} if needle in needles.phrases else {},
+        {needle: ""} if needle in needles.prefixes else {},
+        {needle: ""} if needle in needles.tokens else {},
+        set(),
+    )
+
+
+def _locate(needle: str, needles: _Needles, parts: Sequence[tuple[str, str]]) -> str:
+    """Where ``needle`` is: the first part (column, line) whose text holds it."""
+    one = _single(needle, needles)
+    for label, text in parts:
+        if _matches(_decode_variants(text), one):
+            return f" in {label}"
+    return ""
+
+
+def _search_text(
+    name: str,
+    text: str,
+    needles: _Needles,
+    findings: list[str],
+    parts: Callable[[], Sequence[tuple[str, str]]] | None = None,
+) -> None:
+    """Search ``text`` (a whole file or layer); a finding names the file, the withheld field and
+    where (``parts``: labelled pieces, columns or lines), never the value."""
+    for needle, kind in _matches(_decode_variants(text), needles):
+        where = _locate(needle, needles, parts()) if parts is not None else ""
+        findings.append(f"{name}: {kind} found{where}")
+
+
+def _column_parts(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    parts = [("the column names", " ".join(map(str, frame.columns)))]
+    for column in frame.columns:
+        if column == "geometry":
             continue
-        for match in pattern.finditer(text):
-            value = match.group(0)
-            findings.append(f"{name}: {needles.kinds.get(value, 'withheld value')} {_mask(value)}")
-            break
+        values = frame[column].dropna().astype(str).tolist()
+        parts.append((f"column {column}", "\n".join(values)))
+    return parts
+
+
+def _line_parts(text: str) -> list[tuple[str, str]]:
+    lines = text.splitlines()
+    parts = [(f"line {i + 1}", line) for i, line in enumerate(lines)]
+    parts += [
+        (f"lines {i + 1}-{i + 2}", lines[i] + "\n" + lines[i + 1]) for i in range(len(lines) - 1)
+    ]
+    return parts
 
 
 def _points_within(
@@ -637,19 +776,47 @@ def _check_points(
             )
 
 
+def _rounding_slack_m(decimals: int) -> float:
+    """Largest move (m) of a point rounded to ``decimals`` beyond the displacement's own margin
+    (a kept position re-published with fewer decimals)."""
+    half = 0.5 * 10.0**-decimals * 111_320.0 * np.sqrt(2.0)
+    return float(max(half - 1.0, 0.0))
+
+
+_INCIDENT_ID_COLUMN = re.compile(
+    r"^(id_?)?incidente?s?(_?(id|ids|i|code|codigo))?$|^id_incidente?$"
+)
+
+
+def _is_incident_id_column(column: object) -> bool:
+    """``incident_id`` and its spellings (``incident_i`` in a Shapefile, ``id_incidente``)."""
+    name = str(column).strip().lower()
+    return bool(_INCIDENT_ID_COLUMN.match(name)) and name not in ("incident", "incidents")
+
+
 def _check_identity(
     name: str,
     frame: gpd.GeoDataFrame,
     withheld: Withheld,
     min_distance_m: float,
     findings: list[str],
+    slack_m: float = 0.0,
 ) -> None:
-    """Rows of displaced incidents must be at least ``min_distance_m`` from their true place."""
-    if "incident_id" not in frame.columns or not len(withheld.restricted_ids) or not len(frame):
+    """Rows of displaced incidents must be at least their minimum distance from their true place.
+
+    Rows are matched by incident id; an id shared by several records (duplicated ids) is
+    satisfied by any of them. The minimum is each record's own (a position kept from an earlier
+    release keeps its range), less ``slack_m`` for coarser rounding.
+    """
+    id_columns = [c for c in frame.columns if _is_incident_id_column(c)]
+    if not id_columns or not len(withheld.restricted_ids) or not len(frame):
         return
-    truth = dict(zip(withheld.restricted_ids, map(tuple, withheld.restricted_points), strict=True))
-    ids = frame["incident_id"].astype(str).to_numpy()
-    rows = np.flatnonzero(np.isin(ids, list(truth)))
+    truth_ids = np.asarray(withheld.restricted_ids, dtype=object).astype(str)
+    minimum = np.asarray(withheld.restricted_min_m, dtype=float)
+    if len(minimum) != len(truth_ids):
+        minimum = np.full(len(truth_ids), min_distance_m)
+    ids = frame[id_columns[0]].astype(str).to_numpy()
+    rows = np.flatnonzero(np.isin(ids, truth_ids))
     if not len(rows):
         return
     geoms = (
@@ -658,37 +825,48 @@ def _check_identity(
         else frame.geometry.to_numpy()[rows]
     )
     centre = shapely.centroid(geoms)
-    true = np.array([truth[i] for i in ids[rows]])
-    _, _, d = _GEOD.inv(shapely.get_x(centre), shapely.get_y(centre), true[:, 0], true[:, 1])
-    d = np.asarray(d)
-    close = d < min_distance_m
-    if close.any():
+    left = pd.DataFrame(
+        {"row": rows, "id": ids[rows], "x": shapely.get_x(centre), "y": shapely.get_y(centre)}
+    )
+    right = pd.DataFrame(
+        {
+            "id": truth_ids,
+            "tx": withheld.restricted_points[:, 0],
+            "ty": withheld.restricted_points[:, 1],
+            "minimum": minimum,
+        }
+    )
+    pairs = left.merge(right, on="id")
+    _, _, d = _GEOD.inv(
+        pairs["x"].to_numpy(), pairs["y"].to_numpy(), pairs["tx"].to_numpy(), pairs["ty"].to_numpy()
+    )
+    pairs["d"] = np.asarray(d)
+    pairs["ok"] = pairs["d"] >= pairs["minimum"] - slack_m
+    ok = pairs.groupby("row")["ok"].any()
+    if not ok.all():
+        worst = pairs.loc[pairs["row"].isin(ok.index[~ok])]
         findings.append(
-            f"{name}: restricted incident {_mask(ids[rows][close][0])} published "
-            f"{d[close].min():.0f} m from its true place (minimum {min_distance_m:.0f} m)"
+            f"{name}: a displaced restricted incident (column {id_columns[0]}) published "
+            f"{worst['d'].min():.0f} m from its true place (minimum {worst['minimum'].min():.0f} m)"
         )
 
 
 def _table_text(frame: pd.DataFrame) -> str:
-    parts = [" ".join(map(str, frame.columns))]
-    for column in frame.columns:
-        if column == "geometry":
-            continue
-        parts.append("\n".join(frame[column].dropna().astype(str).tolist()))
-    return "\n".join(parts)
+    return "\n".join(text for _, text in _column_parts(frame))
 
 
 def _id_cells(name: str, frame: pd.DataFrame, ids: set[str], findings: list[str]) -> None:
-    """Ids of withheld records as a whole cell of any id-like column (catches short ids)."""
+    """Ids of withheld records as a whole cell of an incident-id column (catches short ids).
+
+    Only incident-id columns are compared: a numeric id of a withheld incident that is also a
+    parcel's or territory's id, or a count, is an ordinary value there.
+    """
     for column in frame.columns:
-        if column == "geometry" or not (str(column).endswith("id") or "incident" in str(column)):
+        if column == "geometry" or not _is_incident_id_column(column):
             continue
-        values = frame[column].dropna().astype(str)
-        hit = values[values.isin(ids)]
-        if len(hit):
-            findings.append(
-                f"{name}: column {column}: id of a withheld incident {_mask(hit.iloc[0])}"
-            )
+        values = frame[column].dropna().astype(str).str.strip()
+        if values.isin(ids).any():
+            findings.append(f"{name}: id of a withheld incident found in column {column}")
 
 
 def check_bundle(
@@ -698,17 +876,24 @@ def check_bundle(
     min_distance_m: float,
     secrets: Sequence[str] = (),
     boilerplate: str = "",
+    *,
+    public_text: str = "",
+    decimals: int = 6,
 ) -> float:
     """Scan every file of a bundle for withheld values and too-precise locations.
 
-    Text files (GeoJSON, CSV, HTML, Markdown, JSON, KML) are searched after undoing HTML and
-    JSON escapes, case and accents; GeoPackage and Shapefile layers are read in full (every
-    layer, every column). Looked for: every withheld text value (whole words; values of four
-    characters or more that are not also legitimately published), the first 40 characters of
-    long ones, ids of withheld records, the displacement secret, coordinates within 2 m of the
-    true place of a restricted or confidential incident, points within ``min_distance_m`` of a
-    restricted incident's true place that are not published incident points, and displaced
-    rows (by id) closer than ``min_distance_m`` to their true place.
+    Text files (GeoJSON, CSV, HTML, Markdown, JSON, KML) are searched after undoing JSON, HTML
+    and URL escapes and normalising the text once (:func:`geotools.privacy.normalise_text`:
+    compatibility forms, invisible format characters such as soft hyphens and zero-width
+    characters, Cyrillic/Greek look-alike letters, case, accents), words hyphenated across a line
+    break joined; GeoPackage and Shapefile layers are read in full (every layer, every column).
+    Looked for: every withheld text value as a whole phrase (values of four characters or more
+    that are not also legitimately published), the first 40 characters of long ones, the words of
+    personal names one by one (a surname alone; first and last name apart), ids of withheld
+    records (as words, and as whole cells of incident-id columns), the displacement secret,
+    coordinates within 2 m of the true place of a restricted or confidential incident, points
+    within ``min_distance_m`` of a restricted incident's true place that are not published
+    incident points, and displaced rows (by id) closer than their minimum to their true place.
 
     Parameters
     ----------
@@ -725,7 +910,14 @@ def check_bundle(
     boilerplate : str
         Text the toolkit itself writes (README sentences); a withheld value that is a phrase of
         it (a description reading "outside every territory") is not searched for. The data
-        dictionary and the vocabularies are always allowed.
+        dictionary, the vocabularies and the map labels are always allowed.
+    public_text : str, optional
+        Text of the layers the privacy rules publish (territory and community names, districts,
+        holders...): a withheld value that is also such an ordinary public value ("Nuevo" of
+        "Nuevo Progreso", a department name) is not a leak.
+    decimals : int, default 6
+        Published coordinate decimals (a kept position rounded to fewer decimals may move closer
+        by the rounding).
 
     Returns
     -------
@@ -735,11 +927,16 @@ def check_bundle(
     Raises
     ------
     LeakError
-        Naming the file and the kind of value found (never the value itself).
+        Naming each file, the withheld field found and where (column or line), never the value,
+        and how to resolve it.
     """
     start = time.perf_counter()
-    allowed = "\n".join([withheld.allowed_text, normalise_text(boilerplate), _static_text()])
+    allowed = "\n".join(
+        [withheld.allowed_text, normalise_text(boilerplate), normalise_text(public_text),
+         _static_text()]
+    )
     needles = _compile_needles(withheld, secrets, allowed)
+    slack = _rounding_slack_m(decimals)
     findings: list[str] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = str(path.relative_to(root))
@@ -750,11 +947,12 @@ def check_bundle(
             for layer_name, *_ in pyogrio.list_layers(path):
                 frame = pyogrio.read_dataframe(path, layer=layer_name)
                 label = f"{name}:{layer_name}"
-                _search_text(label, _decode(_table_text(frame)), needles, findings)
+                where = functools.partial(_column_parts, frame)
+                _search_text(label, _table_text(frame), needles, findings, where)
                 _id_cells(label, frame, needles.id_set, findings)
                 if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None:
                     geoms = frame.geometry.to_crs(4326).to_numpy()
-                    _check_identity(label, frame, withheld, min_distance_m, findings)
+                    _check_identity(label, frame, withheld, min_distance_m, findings, slack)
                     is_point = shapely.get_type_id(geoms) == 0
                     _check_points(
                         label,
@@ -779,14 +977,20 @@ def check_bundle(
             findings.append(f"{name}: a file the leak check cannot read (not allowed in a bundle)")
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        _search_text(name, _decode(text), needles, findings)
+        frame = None
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-            _id_cells(name, frame, needles.id_set, findings)
-        if suffix == ".geojson":
+        elif suffix == ".geojson":
             frame = gpd.read_file(path)
+
+        def parts(table: pd.DataFrame | None = frame, raw: str = text) -> list[tuple[str, str]]:
+            return _column_parts(table) if table is not None else _line_parts(raw)
+
+        _search_text(name, text, needles, findings, parts)
+        if frame is not None:
             _id_cells(name, frame, needles.id_set, findings)
-            _check_identity(name, frame, withheld, min_distance_m, findings)
+        if suffix == ".geojson" and isinstance(frame, gpd.GeoDataFrame):
+            _check_identity(name, frame, withheld, min_distance_m, findings, slack)
         pairs = np.array(
             [(float(a), float(b)) for a, b in _NUMBER_PAIR.findall(text)], dtype=float
         ).reshape(-1, 2)
@@ -814,9 +1018,13 @@ def check_bundle(
         )
     seconds = time.perf_counter() - start
     if findings:
-        more = f" (and {len(findings) - 3} more)" if len(findings) > 3 else ""
+        more = f" (and {len(findings) - 5} more)" if len(findings) > 5 else ""
         raise LeakError(
-            "leak check failed, nothing was published: " + "; ".join(findings[:3]) + more
+            "leak check failed, nothing was published: "
+            + "; ".join(findings[:5])
+            + more
+            + ". "
+            + LEAK_FIX
         )
     log.info("leak check: clean (%.2f s)", seconds)
     return seconds
@@ -953,6 +1161,7 @@ def _prepare(
             water=water,
             decimals=options.decimals,
             redistributable=licence["redistributable"],
+            store=open_position_store(options, key),
         )
         public_layers["incidents"] = dataclasses.replace(
             layers["incidents"], frame=generalised.counted
@@ -1135,10 +1344,9 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
             "was outside all)"
             + (", the same district" if bundle.privacy.get("districts") else "")
             + (", and out of water" if bundle.privacy.get("water") else "")
-            + ". The offset of "
-            "each record is drawn from a keyed hash of its id under a secret key that is not "
-            "published: re-publishing gives the same points, and the offset cannot be "
-            "recomputed from the method and the id. Their rows carry "
+            + ". "
+            + _key_sentence(options)
+            + " Their rows carry "
             f"`{GENERALISED_COLUMN}` = true and `{UNCERTAINTY_COLUMN}` = the maximum "
             "displacement plus the radius of the original precision: the true place is within "
             "that radius of the published point, never within the minimum distance of it."
@@ -1175,6 +1383,91 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _key_sentence(options: PublishOptions) -> str:
+    """How the offsets are keyed, in the README (the demo's key is public, not a secret)."""
+    if options.secret is not None and options.secret.strip() == DEMO_KEY:
+        return (
+            "The offsets of this demo bundle are drawn with the public demo key "
+            "(`geotools.publish.DEMO_KEY`), which anyone can use to undo them: acceptable only "
+            "because every location in the demo data is invented."
+        )
+    return (
+        "The offset of each record is drawn from a keyed hash of its true location under a "
+        "secret key that is not published: re-publishing gives the same points, and the offset "
+        "cannot be recomputed from the method and the record."
+    )
+
+
+def _positions_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
+    """README lines on kept positions and the stated (configured, never measured) range."""
+    facts = bundle.privacy.get("incidents", {})
+    if bundle.profile != "public" or not facts or not facts.get("restricted"):
+        return []
+    policy = options.policy
+    configured = f"{policy.min_distance_m / 1000:g}-{policy.max_distance_m / 1000:g} km"
+    kept = int(facts.get("positions_kept", 0))
+    new = int(facts.get("displaced", 0)) - kept
+    lines = ["### Published positions are kept", ""]
+    if facts.get("position_store"):
+        lines.append(
+            "- Every restricted incident keeps the position it was first published at, in every "
+            "later release made with the same key, whatever its options (displacement range, "
+            "districts, water, row order, ids): a record is identified by a keyed hash of its "
+            "true location, never by its row or id, and its position is never drawn twice. "
+            f"This release: {kept} kept position(s), {new} drawn for the first time, "
+            f"{facts.get('withheld_published_before', 0)} published before and withheld here "
+            "because the kept position does not meet this release's options."
+        )
+    else:
+        lines.append(
+            "- No position store was used: positions are a pure function of the key, the "
+            "record's location and the displacement range (the same options give the same "
+            "points)."
+        )
+    lines += [
+        f"- The displacement range configured for this release is {configured}; it applies to "
+        "incidents displaced for the first time. Each displaced row states the range it was "
+        "drawn under (`location_method`, `location_uncertainty_m`). The distances actually "
+        "drawn are not published.",
+        "- Records first published as hexagon counts stay in hexagon counts; records published "
+        "as points are not also counted in hexagons.",
+        "",
+    ]
+    return lines
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()|~&#!])")
+
+
+def _md(value: object) -> str:
+    """``value`` as literal Markdown text on one line: Markdown and HTML characters escaped."""
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_code(value: object) -> str:
+    """``value`` as a code span when that is safe, else as escaped literal text."""
+    text = str(value)
+    if re.fullmatch(r"[^`|\s\\<>&]+", text):
+        return f"`{text}`"
+    return _md(text)
+
+
+def _public_text(bundle: _Bundle) -> str:
+    """Text values of the non-incident layers the privacy rules publish (for the leak check)."""
+    parts = []
+    for kind, frame in bundle.layers.items():
+        if kind == "incidents":
+            continue
+        for column in frame.columns:
+            if column == frame.geometry.name:
+                continue
+            values = frame[column].dropna()
+            if values.dtype == object or pd.api.types.is_string_dtype(values):
+                parts.extend(values.astype(str).unique().tolist())
+    return "\n".join(parts)
 
 
 def _write_readme(
@@ -1215,22 +1508,23 @@ def _write_readme(
         "",
     ]
     lines += _privacy_section(bundle, options)
+    lines += _positions_section(bundle, options)
     lines += ["## Sources, licences and attribution", ""]
     for source in bundle.sources:
         lines.append(
-            f"- **{source['layer']}**: file `{source['file']}` (SHA-256 "
+            f"- **{_md(source['layer'])}**: file {_md_code(source['file'])} (SHA-256 "
             f"`{source['sha256'][:16]}…`)"
-            + (f", imported with `{source['importer']}`" if source.get("importer") else "")
+            + (f", imported with {_md_code(source['importer'])}" if source.get("importer") else "")
         )
         if source.get("licence"):
-            lines.append(f"  - Licence / terms: {source['licence']}")
+            lines.append(f"  - Licence / terms: {_md(source['licence'])}")
         if not source.get("redistributable", True):
             lines.append(
                 "  - Not redistributable record by record: published as aggregates "
                 "only, with the attribution above."
             )
         for value in source.get("sources", []):
-            lines.append(f"  - Source: {value}")
+            lines.append(f"  - Source: {_md(value)}")
     lines += [
         "",
         "Geometry and statistics: geotools (MIT licence). Cite the sources above when re-using "
@@ -1255,7 +1549,7 @@ def _write_readme(
             if column == "geometry":
                 continue
             meaning, unit, vocab = describe_column(str(column))
-            lines.append(f"| `{column}` | {meaning} | {unit} | {vocab} |")
+            lines.append(f"| {_md_code(column)} | {_md(meaning)} | {_md(unit)} | {_md(vocab)} |")
         if name.endswith(".geojson"):
             lines.append("| (geometry) | Feature geometry, WGS84 longitude/latitude | degrees | |")
         lines.append("")
@@ -1269,17 +1563,38 @@ def _write_readme(
             "|---|---|---|",
         ]
         for layer, mapping in sorted(shp_names.items()):
-            lines += [f"| {layer} | `{short}` | `{full}` |" for short, full in mapping.items()]
+            lines += [
+                f"| {_md(layer)} | {_md_code(short)} | {_md_code(full)} |"
+                for short, full in mapping.items()
+            ]
         lines.append("")
     lines += [
         "## Generated",
         "",
-        f"geotools {__version__}, {created}. Options: nearby_km = "
-        f"{bundle.stats.options.get('nearby_km')}, "
-        f"area CRS: {bundle.stats.options.get('area_crs')}.",
+        f"geotools {__version__}, {_md(created)}. Options: nearby_km = "
+        f"{_md(bundle.stats.options.get('nearby_km'))}, "
+        f"area CRS: {_md(bundle.stats.options.get('area_crs'))}.",
         "",
     ]
     (stage / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def _stated_privacy(bundle: _Bundle) -> dict[str, Any]:
+    """The privacy statement of ``datapackage.json``: configured parameters and counts, never
+    the offsets actually drawn."""
+    privacy = json.loads(json.dumps(bundle.privacy, default=str))
+    incidents = privacy.get("incidents") or {}
+    for key in list(incidents):
+        if key.startswith("displacement_") and key != "displacement_range_km":
+            del incidents[key]  # measured extremes would give a single record's exact offset
+    policy = privacy.get("policy") or {}
+    if "min_distance_m" in policy and "max_distance_m" in policy:
+        privacy["displacement"] = (
+            f"configured range {policy['min_distance_m'] / 1000:g}-"
+            f"{policy['max_distance_m'] / 1000:g} km for records displaced for the first time; "
+            "kept positions state their own range per row (location_method)"
+        )
+    return privacy
 
 
 def _write_datapackage(
@@ -1331,7 +1646,7 @@ def _write_datapackage(
         "licenses": [{"name": "other-at", "title": text} for text in licences]
         or [{"name": "other-nc", "title": "See README.md: sources keep their own terms"}],
         "resources": resources,
-        "geotools": {"privacy": bundle.privacy, "version": __version__},
+        "geotools": {"privacy": _stated_privacy(bundle), "version": __version__},
     }
     (stage / "datapackage.json").write_text(
         json.dumps(package, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
@@ -1436,8 +1751,13 @@ def publish_bundle(
                 published,
                 options.policy.min_distance_m,
                 secrets,
-                boilerplate="\n".join(_privacy_section(bundle, options)),
+                boilerplate="\n".join(
+                    [*_privacy_section(bundle, options), *_positions_section(bundle, options)]
+                ),
+                public_text=_public_text(bundle),
+                decimals=options.decimals,
             )
+            _save_positions(generalised, options)
         files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
     log.info("wrote %s bundle %s (%d files, %.1f kB)", bundle.profile, out, len(files), size / 1024)
@@ -1452,6 +1772,51 @@ def read_secret(secret_file: str | os.PathLike[str] | None = None) -> str | None
             raise SourceError(f"{path}: secret file not found")
         return path.read_text(encoding="utf-8").strip()
     return os.environ.get(SECRET_ENV) or None
+
+
+def positions_path(
+    secret_file: str | os.PathLike[str] | None = None,
+    positions: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """Where the position store is kept: ``positions``, else ``GEOTOOLS_PUBLISH_POSITIONS``, else
+    beside the secret file (``publish.key`` -> ``publish.positions.json``), else None."""
+    if positions is not None:
+        return Path(positions)
+    if os.environ.get(POSITIONS_ENV):
+        return Path(os.environ[POSITIONS_ENV])
+    if secret_file is not None:
+        path = Path(secret_file)
+        return path.with_name(path.stem + ".positions.json")
+    return None
+
+
+def open_position_store(options: PublishOptions, key: bytes | None) -> PositionStore | None:
+    """The position store of a public release (None without a key or a store path)."""
+    if key is None or options.profile != "public":
+        return None
+    if options.positions is None:
+        if options.secret is not None and options.secret.strip() != DEMO_KEY:
+            log.warning(
+                "no position store (--positions): a later release with other options would "
+                "publish other points for the same incidents; keep one with the key"
+            )
+        return None
+    return PositionStore.open(options.positions, key)
+
+
+def _save_positions(generalised: GeneralisedIncidents, options: PublishOptions) -> None:
+    """Save the store once the bundle passed its leak check (its path goes to the log only)."""
+    store = generalised.store
+    if store is None or store.path is None:
+        return
+    existed = store.existed
+    path = store.save()
+    if not existed:
+        log.warning(
+            "created the position store %s: keep it with the key and reuse both for every "
+            "release of these data (it is not part of the bundle)",
+            path,
+        )
 
 
 def read_constraint(path: str | os.PathLike[str] | None, what: str) -> gpd.GeoDataFrame | None:
