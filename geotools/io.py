@@ -499,7 +499,8 @@ MARKER = ".geotools.json"
 #: Files that are never anybody's data (VCS placeholders, desktop metadata): not "foreign".
 IGNORABLE_FILES = frozenset({".gitkeep", ".DS_Store", "Thumbs.db", "desktop.ini"})
 LOCK_SUFFIX = ".geotools-lock"
-_HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
+#: This host, as written into staging and lock names (letters, digits and _ only).
+HOST_TAG = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname())[:40] or "host"
 _TEMP_NAME = re.compile(
     r"^\.(?P<name>.+?)\.geotools-(?P<kind>stage|old|part)-(?P<host>[A-Za-z0-9_]+)-"
     r"(?P<pid>\d+)-[0-9a-f]+"
@@ -549,7 +550,7 @@ def _write_errors(path: Path) -> Iterator[None]:
 
 def _temp_path(target: Path, kind: str) -> Path:
     """A hidden name beside ``target`` saying what it is, for which host and process."""
-    tag = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+    tag = f"{HOST_TAG}-{os.getpid()}-{secrets.token_hex(4)}"
     return target.parent / f".{target.name}.geotools-{kind}-{tag}"
 
 
@@ -604,9 +605,9 @@ def clean_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
         if match is None or match["name"] != target.name:
             continue
         host, pid = match["host"], int(match["pid"])
-        if host == _HOST and pid == os.getpid():
+        if host == HOST_TAG and pid == os.getpid():
             continue  # this process's own, in progress
-        if host != _HOST or _pid_alive(pid):
+        if host != HOST_TAG or _pid_alive(pid):
             raise OutputError(
                 f"{entry}: left by geotools run {pid} on {host}, which may still be running; "
                 "wait for it, or remove that folder yourself if no geotools is running"
@@ -678,7 +679,7 @@ def output_lock(target: str | os.PathLike[str]) -> Iterator[None]:
                 break
             os.close(fd)  # the holder removed the file between our open and lock: try again
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {_HOST}\n".encode())
+        os.write(fd, f"pid {os.getpid()} on {HOST_TAG}\n".encode())
     _HELD_LOCKS[key] = [fd, 1]
     try:
         yield
@@ -911,7 +912,7 @@ def write_json(data: Any, target: Path, overwrite: bool = False) -> Path:
 #: the full-width forms some spreadsheets also accept.
 FORMULA_TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 _FORMULA_START = f"^[{re.escape(FORMULA_TRIGGERS)}]"
-_PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$"
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
@@ -921,7 +922,8 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms) gets a
     leading single quote: ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``. Numbers stay
     numbers: numeric columns are untouched, and a text cell that is a plain number (``-5``,
-    ``+3.2``) is left as it is, since a spreadsheet reads it as that number and nothing else.
+    ``+3.2``, ``-50%``) is left as it is, since a spreadsheet reads it as that number and
+    nothing else.
     ``-5 km`` and ``-2+3`` are text (the second is a formula) and get the quote.
 
     Parameters
