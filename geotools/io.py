@@ -926,6 +926,11 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     nothing else.
     ``-5 km`` and ``-2+3`` are text (the second is a formula) and get the quote.
 
+    Line breaks inside text cells are written as ``\n`` (``\r\n`` and a lone ``\r`` become
+    ``\n``): the CSV writer quotes a cell holding ``\n`` but not one holding a bare ``\r``,
+    which a reader takes for the end of the row, so a name such as ``"Alfa\r=cmd"`` would
+    otherwise start a new row with an unquoted formula.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -957,9 +962,12 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
             text.str.contains(_FORMULA_START, regex=True)
             & ~text.str.fullmatch(_PLAIN_NUMBER)
         ).fillna(False).to_numpy(dtype=bool)
-        if risky.any():
+        breaks = text.str.contains("\r", regex=False).fillna(False).to_numpy(dtype=bool)
+        if risky.any() or breaks.any():
             fixed = values.astype(object).copy()
             fixed[risky] = ("'" + text[risky]).to_numpy(dtype=object)
+            cells = pd.Series(fixed[breaks], dtype="string")
+            fixed[breaks] = cells.str.replace("\r\n?", "\n", regex=True).to_numpy(dtype=object)
             out[column] = fixed
     names = [str(c) for c in out.columns]
     risky_names = pd.Series(names, dtype="string").str.contains(_FORMULA_START, regex=True)
@@ -1124,7 +1132,14 @@ def staged_outputs(
             shutil.copymode(out, stage)
         _ACTIVE_STAGES.add(os.path.abspath(stage))
         try:
-            yield stage
+            try:
+                yield stage
+            except OutputError as exc:  # name the user's path, not the hidden staging one
+                if str(stage) not in str(exc):
+                    raise
+                named = OutputError(str(exc).replace(str(stage), str(out)))
+                named.errno = exc.errno
+                raise named from exc
             if not out.exists():
                 mark_output_folder(stage, group)
                 os.rename(stage, out)
