@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -26,6 +25,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+try:  # POSIX; elsewhere the lock falls back to an exclusively created file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 import geopandas as gpd
 import numpy as np
@@ -661,25 +665,14 @@ def output_lock(target: str | os.PathLike[str]) -> Iterator[None]:
     path = lock_path(target)
     with _write_errors(path):
         target.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise OutputLockedError(
-                    f"{target}: another geotools run ({_describe_holder(path)}) is writing it; "
-                    "wait for it to finish or choose another --out"
-                ) from None
-            try:
-                same = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)  # the holder removed the file between our open and lock: try again
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {HOST_TAG}\n".encode())
+        fd = _acquire_lock(path, target)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {HOST_TAG}\n".encode())
+        except OSError:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+            raise
     _HELD_LOCKS[key] = [fd, 1]
     try:
         yield
@@ -688,6 +681,42 @@ def output_lock(target: str | os.PathLike[str]) -> Iterator[None]:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         os.close(fd)
+
+
+def _locked_error(path: Path, target: Path) -> OutputLockedError:
+    return OutputLockedError(
+        f"{target}: another geotools run ({_describe_holder(path)}) is writing it; wait for it "
+        "to finish or choose another --out"
+    )
+
+
+def _acquire_lock(path: Path, target: Path) -> int:
+    """Open and lock ``path``; return its descriptor (see :func:`output_lock`)."""
+    if fcntl is None:  # pragma: no cover - Windows: exclusive creation, stale if holder gone
+        for _ in range(2):
+            try:
+                return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = re.match(r"pid (\d+) on (\S+)", _describe_holder(path))
+                if holder and holder[2] == HOST_TAG and not _pid_alive(int(holder[1])):
+                    path.unlink(missing_ok=True)
+                    continue
+                raise _locked_error(path, target) from None
+        raise _locked_error(path, target)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise _locked_error(path, target) from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder removed the file between our open and lock: try again
 
 
 def refuse_symlink(target: str | os.PathLike[str]) -> None:
