@@ -870,8 +870,11 @@ def _record_in_marker(target: Path, group: str = "file") -> None:
         return
     listed[target.name] = group
     tmp = _temp_path(target.parent / MARKER, "part")
-    tmp.write_bytes(_marker_bytes(listed))
-    os.replace(tmp, target.parent / MARKER)
+    try:
+        tmp.write_bytes(_marker_bytes(listed))
+        os.replace(tmp, target.parent / MARKER)
+    finally:
+        _remove(tmp)
 
 
 def _in_active_stage(target: Path) -> bool:

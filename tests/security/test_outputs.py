@@ -373,7 +373,7 @@ def test_unwritable_disk_is_one_line(
     real_replace, real_rename = os.replace, os.rename
 
     def failing(src: object, dst: object, *args: object, **kwargs: object) -> None:
-        if str(tmp_path) in str(dst) and MARKER not in str(dst):
+        if str(tmp_path) in str(dst):
             raise OSError(code, os.strerror(code), str(dst))
         real_replace(src, dst, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -468,3 +468,20 @@ def test_geopackage_is_byte_identical_between_runs(
     for name in ("c", "d"):
         assert run(publish_args(inputs, tmp_path / name)).exit_code == 0
     assert sha256(tmp_path / "c" / "analysis.gpkg") == sha256(tmp_path / "d" / "analysis.gpkg")
+
+
+def test_overwrite_keeps_other_geotools_outputs_in_the_folder(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A map written into a stats folder is listed in its marker: a later stats --overwrite
+    keeps it (it is geotools' but not the stats run's), and still refuses a user's file."""
+    out = tmp_path / "out"
+    assert run(stats_args(inputs, out)).exit_code == 0
+    page = out / "map.html"
+    assert run(["map", *layer_args(inputs), "--out", str(page)]).exit_code == 0
+    before = page.read_bytes()
+    assert run(stats_args(inputs, out, "--overwrite")).exit_code == 0
+    assert page.read_bytes() == before
+    (out / "mine.txt").write_text("mine")
+    assert "mine.txt" in one_error_line(run(stats_args(inputs, out, "--overwrite")))
+    assert (out / "mine.txt").read_text() == "mine" and page.read_bytes() == before
