@@ -6,6 +6,7 @@ tracebacks only with ``-v``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
@@ -44,8 +45,41 @@ def _configure_logging(verbosity: int) -> None:
     root.propagate = False
 
 
+#: Output options of each command: option -> "file", "folder" (replaced only when geotools
+#: owns it) or "root" (a folder of output folders). Each is locked for the whole run.
+OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
+    "stats": {"out_dir": "folder"},
+    "publish_command": {"out_dir": "folder"},
+    "map_command": {"out_file": "file", "png_dir": "folder"},
+    "import_command": {"out": "file"},
+    "locate_km_command": {"out": "file"},
+    "validate": {"report": "file"},
+    "run_command": {"out": "folder"},
+    "demo": {"out": "root"},
+}
+
+
+def _guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitStack) -> None:
+    """Refuse symlinked outputs, lock every output for the run, and refuse ``--overwrite`` of a
+    folder holding other people's files before any work is done."""
+    from geotools.io import check_replaceable, output_lock, refuse_symlink
+
+    for option, kind in OUTPUT_OPTIONS.get(command, {}).items():
+        value = kwargs.get(option)
+        if not value:
+            continue
+        path = Path(value)
+        refuse_symlink(path)
+        if path.parent.is_dir():
+            stack.enter_context(output_lock(path))
+        if kind == "folder" and kwargs.get("overwrite"):
+            check_replaceable(path)
+
+
 def common_options(func: F) -> F:
-    """Add ``-v/--verbose`` and ``-q/--quiet`` and turn geotools errors into one clean line."""
+    """Add ``-v/--verbose`` and ``-q/--quiet``, guard the outputs for the run (see
+    :data:`OUTPUT_OPTIONS`) and turn geotools errors, and failures to write (read-only or full
+    disk), into one clean line."""
 
     @click.option("-v", "--verbose", count=True, help="More detail; -vv for debug, tracebacks.")
     @click.option("-q", "--quiet", count=True, help="Only warnings; -qq only errors.")
@@ -54,7 +88,9 @@ def common_options(func: F) -> F:
         verbosity = verbose - quiet
         _configure_logging(verbosity)
         try:
-            return func(*args, **kwargs)
+            with contextlib.ExitStack() as stack:
+                _guard_outputs(func.__name__, kwargs, stack)
+                return func(*args, **kwargs)
         except GeotoolsError as exc:
             if verbosity > 0:
                 log.exception("error")
@@ -65,6 +101,12 @@ def common_options(func: F) -> F:
         except Exception as exc:
             if verbosity > 0:
                 raise
+            from geotools.io import WRITE_ERRNOS, output_error
+
+            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+                # A write failure no writer turned into an OutputError: still the user's to fix.
+                click.echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
+                sys.exit(1)
             click.echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (run again with -v for details "
                 "and report it at the project's issue tracker)",

@@ -31,3 +31,15 @@ class ValidationError(GeotoolsError):
 
 class OutputExistsError(GeotoolsError):
     """An output would overwrite an existing file and ``overwrite`` was not given."""
+
+
+class ForeignFilesError(OutputExistsError):
+    """``--overwrite`` was asked for a folder holding files geotools did not write."""
+
+
+class OutputError(GeotoolsError, OSError):
+    """An output cannot be written: read-only or full disk, no permission, a symbolic link."""
+
+
+class OutputLockedError(OutputError):
+    """Another geotools run is writing the same output."""

@@ -160,7 +160,7 @@ def write_stats(
         Final paths written.
     """
     out = Path(out_dir)
-    with staged_outputs(out, STATS_OUTPUTS, overwrite) as stage:
+    with staged_outputs(out, STATS_OUTPUTS, overwrite, group="stats") as stage:
         write_csv(round_table(result.table), stage / "territory_stats.csv")
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
         write_csv(round_table(result.timeseries), stage / "timeseries.csv")

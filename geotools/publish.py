@@ -19,8 +19,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,8 +37,16 @@ from pyproj import Geod
 from geotools._version import __version__
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, round_table
-from geotools.errors import GeotoolsError, OutputExistsError, SourceError
-from geotools.io import Layer, compute_sha256, read_frame, write_csv
+from geotools.errors import ForeignFilesError, GeotoolsError, OutputExistsError, SourceError
+from geotools.io import (
+    Layer,
+    compute_sha256,
+    mark_output_folder,
+    read_frame,
+    staged_outputs,
+    write_csv,
+    write_geopackage,
+)
 from geotools.privacy import (
     GENERALISED_COLUMN,
     METHOD_COLUMN,
@@ -71,8 +77,6 @@ SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
 DEMO_KEY = "geotools-demo-secret-invented-locations-only"
 #: Old name of :data:`DEMO_KEY`.
 DEMO_SECRET = DEMO_KEY
-#: Marker file that tells :func:`publish_bundle` a folder is a geotools bundle it may replace.
-MARKER = "datapackage.json"
 #: Sources whose terms forbid passing raw records on (importer names).
 NOT_REDISTRIBUTABLE_SOURCES = frozenset({"acled"})
 _NO_REDISTRIBUTION = re.compile(
@@ -472,38 +476,17 @@ class BundleReport:
 def staged_bundle(out: Path, overwrite: bool) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; on success it replaces ``out`` as a whole.
 
-    A folder is replaced only with ``overwrite`` and only when it is empty or a geotools bundle
-    (it holds ``datapackage.json``): ``--overwrite`` never deletes an unrelated folder. Nothing
-    of a failed run is left behind.
+    A folder is replaced only with ``overwrite`` and only when it is empty or holds nothing but
+    files geotools wrote (listed in its :data:`geotools.io.MARKER`): ``--overwrite`` never
+    deletes a user's files, and nothing of the old bundle survives. The folder is locked for
+    the run, a symbolic link is refused, and nothing of a failed run is left behind (a killed
+    run's staging folder is removed by the next run). See :func:`geotools.io.staged_outputs`.
     """
-    out = Path(out)
-    if out.exists():
-        if not out.is_dir():
-            raise OutputExistsError(f"{out}: exists and is not a folder; choose another --out")
-        contents = list(out.iterdir())
-        if contents and not overwrite:
-            raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
-        if contents and not (out / MARKER).is_file():
-            raise BundleError(
-                f"{out}: not a geotools bundle (no {MARKER}); refusing to replace it, choose an "
-                "empty or new folder"
-            )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(stage, 0o777 & ~umask)  # mkdtemp makes it private; a bundle is for sharing
     try:
-        yield stage
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / "bundle")
-        os.replace(stage, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with staged_outputs(Path(out), [], overwrite, group="publish", whole=True) as stage:
+            yield stage
+    except ForeignFilesError as exc:
+        raise BundleError(f"{exc}") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -1252,11 +1235,7 @@ def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.D
     for name, frame in geo.items():
         if name != "territories.geojson":
             gpkg[name.removesuffix(".geojson")] = frame.to_crs(4326)
-    target = stage / "analysis.gpkg"
-    for layer_name, frame in gpkg.items():
-        pyogrio.write_dataframe(
-            frame, target, layer=layer_name, driver="GPKG", append=target.exists()
-        )
+    write_geopackage(gpkg, stage / "analysis.gpkg")
     return written
 
 
@@ -1740,7 +1719,6 @@ def publish_bundle(
         )
         _write_readme(bundle, options, stage, frames, shp_names, created)
         _write_datapackage(bundle, stage, frames, created)
-        _write_checksums(stage)
         facts: dict[str, Any] = dict(bundle.privacy.get("incidents", {}))
         if generalised is not None:
             published = shapely.get_coordinates(generalised.published.geometry.to_numpy())
@@ -1758,6 +1736,9 @@ def publish_bundle(
                 decimals=options.decimals,
             )
             _save_positions(generalised, options)
+        # Only now, after the leak check: a bundle with a marker and SHA256SUMS has passed it.
+        mark_output_folder(stage, "publish", extra=["SHA256SUMS"])
+        _write_checksums(stage)
         files = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
     log.info("wrote %s bundle %s (%d files, %.1f kB)", bundle.profile, out, len(files), size / 1024)

@@ -471,10 +471,16 @@ def test_never_overwrites_without_permission(inputs: dict[str, Path], tmp_path: 
     run_publish(inputs, out, PublishOptions(profile="internal"))
     with pytest.raises(OutputExistsError):
         run_publish(inputs, out, PublishOptions(secret=SECRET))
-    # --overwrite replaces the whole folder: nothing of the internal bundle survives.
-    (out / "extra.txt").write_text("left over from before")
+    # --overwrite never deletes a file geotools did not write (issue 11: a user's notes in a
+    # bundle folder were deleted); it refuses, and the file stays.
+    (out / "extra.txt").write_text("a user's note")
+    with pytest.raises(BundleError, match=r"extra\.txt"):
+        run_publish(inputs, out, PublishOptions(secret=SECRET, overwrite=True))
+    assert (out / "extra.txt").read_text() == "a user's note"
+    # Once the user moved it away, --overwrite replaces the whole folder: nothing of the
+    # internal bundle survives.
+    (out / "extra.txt").unlink()
     run_publish(inputs, out, PublishOptions(secret=SECRET, overwrite=True))
-    assert not (out / "extra.txt").exists()
     assert VICTIM.encode() not in (out / "incidents.geojson").read_bytes()
     unrelated = tmp_path / "documents"
     unrelated.mkdir()

@@ -24,7 +24,8 @@ from PIL import Image
 from pyproj import Geod, Transformer
 
 from geotools.crs import PERU_ALBERS, WGS84
-from geotools.errors import OutputExistsError, ValidationError
+from geotools.errors import ForeignFilesError, OutputExistsError, ValidationError
+from geotools.io import MARKER
 from geotools.maps import RISK_COLOURS
 from geotools.pipeline import DEMO_FILES, RunResult, run_stats
 from geotools.static_maps import (
@@ -95,7 +96,9 @@ def test_files_names_sizes_and_dimensions(run: RunResult, written: list[Path]) -
     for path in written:
         assert path.is_file()
         assert path.stat().st_size > 40_000, path  # a drawn map, not an empty canvas
-        assert not list(path.parent.glob(".*")), "no staging leftovers"
+        leftovers = [p for p in path.parent.glob(".*") if p.name != MARKER]
+        assert not leftovers, "no staging leftovers"
+        assert not list(path.parent.parent.glob(f".{path.parent.name}.*")), "none beside"
     with Image.open(written[0]) as image:
         assert image.size == (round(OVERVIEW_SIZE[0] * 200), round(OVERVIEW_SIZE[1] * 200))
         assert image.format == "PNG"
@@ -122,6 +125,12 @@ def test_refuses_to_overwrite(run: RunResult, tmp_path: Path) -> None:
         write_static_maps(run.stats, run.layers, out, dpi=40)
     assert sorted(p.name for p in out.iterdir()) == ["T03.png"], "nothing written on refusal"
     assert (out / "T03.png").read_bytes() == b"keep me"
+    # A file geotools did not write is never replaced, even with overwrite (issue 11).
+    with pytest.raises(ForeignFilesError, match=r"T03\.png"):
+        write_static_maps(run.stats, run.layers, out, dpi=40, overwrite=True)
+    assert (out / "T03.png").read_bytes() == b"keep me"
+    (out / "T03.png").unlink()
+    write_static_maps(run.stats, run.layers, out, dpi=40)
     paths = write_static_maps(run.stats, run.layers, out, dpi=40, overwrite=True)
     assert (out / "T03.png").read_bytes().startswith(b"\x89PNG")
     assert len(paths) == 6
