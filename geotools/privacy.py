@@ -895,14 +895,16 @@ def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, 
 
     ``public``: incidents whose resolved sensitivity is public, and restricted ones a publisher
     already generalised (``location_generalised`` strictly true, :func:`parse_flag`).
-    ``internal``: everything but confidential. Confidential records are never drawn and are
-    not counted in the number withheld (that number is published beside restricted counts, so
-    counting confidential ones in it would reveal them by subtraction).
+    ``internal``: everything but confidential. Confidential records are never drawn. In
+    ``public`` they are not counted in the number withheld either (that number is published
+    beside restricted counts, so counting confidential ones in it would reveal them by
+    subtraction); an ``internal`` output, never shared, counts them.
 
     Returns
     -------
     tuple
-        ``(keep, withheld)``: boolean mask and the number of non-confidential records not drawn.
+        ``(keep, withheld)``: boolean mask and the number of records not drawn (public:
+        non-confidential ones only).
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
@@ -915,8 +917,8 @@ def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, 
         keep &= ~confidential
     else:
         keep = ~confidential
-    withheld = int((~keep & ~confidential).sum())
-    return np.asarray(keep, dtype=bool), withheld
+    hidden = ~keep & ~confidential if profile == "public" else ~keep
+    return np.asarray(keep, dtype=bool), int(hidden.sum())
 
 
 def check_public_policy(policy: PrivacyPolicy) -> None:
@@ -955,10 +957,19 @@ def check_public_policy(policy: PrivacyPolicy) -> None:
 #: dropped and named in the log and the README. Territories also carry the statistics computed
 #: by geotools (every column of ``territory_stats.csv``).
 PUBLIC_LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "territories": ("territory_id", "name", "people", "community", "claim_source", "claim_date"),
-    "parcels": ("parcel_id", "tenure", "territory_id", "title_date", "registry_ref"),
-    "concessions": ("concession_id", "kind", "status", "holder", "granted_date"),
-    "infrastructure": ("kind", "name", "km_start", "km_end"),
+    "territories": (
+        "territory_id", "name", "people", "community", "claim_source",
+        "claim_date", "claim_date_end", "claim_date_precision",
+    ),
+    "parcels": (
+        "parcel_id", "tenure", "territory_id", "registry_ref", "source",
+        "title_date", "title_date_end", "title_date_precision",
+    ),
+    "concessions": (
+        "concession_id", "kind", "status", "holder", "source",
+        "granted_date", "granted_date_end", "granted_date_precision",
+    ),
+    "infrastructure": ("kind", "name", "km_start", "km_end", "source"),
     "incidents": (*PUBLIC_INCIDENT_COLUMNS, GENERALISED_COLUMN, UNCERTAINTY_COLUMN, METHOD_COLUMN),
 }
 
@@ -1363,15 +1374,18 @@ def compute_shareable_view(
     joined = shared.territories
     for name, values in confidential.items():
         table[name] = values
-    lookup = dict(zip(table["territory_id"].astype(str), range(len(table)), strict=True))
-    order = joined["territory_id"].astype(str).map(lookup).to_numpy()
     joined, dropped_t = allow_columns(joined, "territories", [*keep_columns, *table.columns])
     joined = joined.copy()
+    table_ids = table["territory_id"].astype(str).to_numpy()
     for name, values in confidential.items():
-        joined[name] = values[order]
+        lookup = dict(zip(table_ids, values, strict=True))
+        joined[name] = (
+            joined["territory_id"].astype(str).map(lookup).fillna(f"<{policy.min_count}")
+        ).to_numpy(dtype=object)
     table, dropped_table = allow_columns(table, "territories", [*keep_columns, *table.columns])
-    dropped["territories"] = sorted(set(dropped.get("territories", [])) | set(dropped_table)
-                                    | set(dropped_t) - set(table.columns))
+    dropped["territories"] = sorted(
+        set(dropped.get("territories", [])) | set(dropped_table) | set(dropped_t)
+    )
     options = {**shared.options, "shareable_view": "public"}
     shared = dataclasses.replace(shared, table=table, territories=joined, options=options)
     sources = {kind: _source_names(f, kind) for kind, f in view_layers.items()}
