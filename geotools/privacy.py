@@ -1077,7 +1077,7 @@ def _risk_config(options: dict[str, Any]) -> Any:
     if not given:
         return RiskConfig()
     names = {f.name for f in dataclasses.fields(RiskConfig)}
-    values = {
+    values: dict[str, Any] = {
         k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items() if k in names
     }
     return RiskConfig(**values)
