@@ -327,8 +327,10 @@ def validate(
     type=click.Choice(["public", "internal"]),
     default="public",
     show_default=True,
-    help="public: only incidents marked public are drawn (safe to share); internal: restricted "
-    "incidents too, at their exact place (never share it).",
+    help="public: only incidents marked public (or already generalised) are drawn, and every "
+    "count, risk score and sentence is computed from those alone; personal and unknown columns "
+    "are left out (safe to share); internal: restricted incidents too, at their exact place "
+    "(never share it).",
 )
 @click.option(
     "--offline",
@@ -384,7 +386,8 @@ def map_command(
       geotools map ... --lang en --offline --embed --out map_en.html
 
     Which incidents are drawn follows --profile (public by default: restricted and
-    confidential incidents are not drawn, and confidential ones are left out of the counts).
+    confidential incidents are not drawn, and the counts, risk scores and sentences come from
+    the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
     from geotools.io import check_outputs_free
     from geotools.pipeline import compute_stats, read_inputs, write_map_html

@@ -791,15 +791,20 @@ def parse_flag(values: pd.Series) -> np.ndarray:
     >>> parse_flag(pd.Series([True, "false", "Sí", "no", "0", 1, "", None, "maybe"])).tolist()
     [True, False, True, False, False, True, False, False, False]
     """
-    out = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values.tolist()):
+
+    def read(value: object) -> bool:
         if isinstance(value, (bool, np.bool_)):
-            out[i] = bool(value)
-        elif isinstance(value, (int, float, np.integer, np.floating)):
-            out[i] = bool(np.isfinite(value) and value == 1)
-        elif isinstance(value, str):
-            out[i] = normalise_name(value) in {"true", "yes", "1", "si", "verdadero"}
-    return out
+            return bool(value)
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return bool(np.isfinite(value) and value == 1)
+        if isinstance(value, str):
+            return normalise_name(value) in {"true", "yes", "1", "si", "verdadero"}
+        return False
+
+    # Each distinct value is read once (a layer of a million rows has a handful of them).
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    truth = np.array([read(u) for u in uniques] + [False], dtype=bool)
+    return truth[codes]
 
 
 def find_privacy_markers(columns: Sequence[object]) -> list[str]:
@@ -823,25 +828,28 @@ def find_privacy_markers(columns: Sequence[object]) -> list[str]:
 def _marker_classes(column: str, values: pd.Series) -> np.ndarray:
     """Rank (0-2, -1 for no constraint) each value of one marker column puts on its record."""
     permissive = bool(_PERMISSIVE_MARKER.search(normalise_name(column)))
-    out = np.full(len(values), -1, dtype=np.int64)
-    unreadable = 0
-    for i, value in enumerate(values.tolist()):
-        if value is None or (isinstance(value, float) and not np.isfinite(value)):
-            continue
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    ranks = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last: missing, no constraint
+    bad = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, value in enumerate(uniques):
         if isinstance(value, (bool, np.bool_)):
             key = "true" if value else "false"
+        elif isinstance(value, float) and not np.isfinite(value):
+            continue
         else:
             key = normalise_name(str(value))
-        if key == "" or key == "nan":
+        if key in ("", "nan", "none"):
             continue
         if key in _MARKER_WORDS:
-            out[i] = _RANK[_MARKER_WORDS[key]]
+            ranks[i] = _RANK[_MARKER_WORDS[key]]
         elif key in _TRUE_WORDS:
-            out[i] = -1 if permissive else _RANK["confidential"]
+            ranks[i] = -1 if permissive else _RANK["confidential"]
         elif key in _FALSE_WORDS:
-            out[i] = _RANK["confidential"] if permissive else -1
+            ranks[i] = _RANK["confidential"] if permissive else -1
         else:
-            unreadable += 1
+            bad[i] = True
+    out = ranks[codes]
+    unreadable = int(bad[codes].sum())
     if unreadable:
         raise PrivacyError(
             f"incidents: column {column!r} looks like a privacy marker but {unreadable} value(s) "
@@ -880,7 +888,10 @@ def resolve_sensitivity(incidents: pd.DataFrame) -> np.ndarray:
         else pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
     )
     klass = classify_sensitivity(base)
-    rank = np.array([_RANK[k] for k in klass], dtype=np.int64)
+    rank = np.select(
+        [klass == "public", klass == "restricted"], [_RANK["public"], _RANK["restricted"]],
+        _RANK["confidential"],
+    ).astype(np.int64)
     markers = find_privacy_markers([c for c in incidents.columns if c != "geometry"])
     for column in markers:
         rank = np.maximum(rank, _marker_classes(column, incidents[column]))

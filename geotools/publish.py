@@ -844,11 +844,6 @@ def check_bundle(
 # --------------------------------------------------------------------------------------------
 
 
-def _drop_personal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    personal = find_personal_columns([c for c in frame.columns if c != frame.geometry.name])
-    return frame.drop(columns=personal) if personal else frame
-
-
 def _table_schema(frame: pd.DataFrame) -> list[dict[str, str]]:
     fields = []
     for column in frame.columns:

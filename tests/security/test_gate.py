@@ -657,7 +657,7 @@ def _property_layers(
     raw = gpd.GeoDataFrame(
         {
             "incident_id": [f"X{i}" for i in range(len(POINTS))],
-            "fecha": ["2020-01-01"] * len(POINTS),
+            "fecha": [f"2020-{i + 1:02d}-15" for i in range(len(POINTS))],  # never merged
             column: labels,
             "descripcion": [f"texto {i}" for i in range(len(POINTS))],
         },
