@@ -19,6 +19,13 @@ bundle is decided here, once, and :mod:`geotools.publish` only writes what this 
   (geodesic), the bearing uniform; of :data:`CANDIDATES` candidate offsets per record the first
   that keeps the record in the same territories (and districts, when given) and out of water is
   used. A record with no acceptable candidate is not published as a point (only counted).
+- **One gate** (:func:`compute_shareable_view`): every shared output (map, PNGs, bundle) is built
+  from the view it returns. Sensitivity is read from every privacy-marker column
+  (:func:`resolve_sensitivity`), ``location_generalised`` strictly (:func:`parse_flag`), every
+  layer through an allow-list of columns (:data:`PUBLIC_LAYER_COLUMNS`), every count, yearly row,
+  risk score and drivers sentence recomputed from the incidents published, at their published
+  positions (:func:`recount_incidents`), and a public policy below the safe floors is refused
+  (:func:`check_public_policy`).
 """
 
 from __future__ import annotations
