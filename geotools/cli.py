@@ -369,8 +369,10 @@ def validate(
     type=click.Choice(["public", "internal"]),
     default="public",
     show_default=True,
-    help="public: only incidents marked public are drawn (safe to share); internal: restricted "
-    "incidents too, at their exact place (never share it).",
+    help="public: only incidents marked public (or already generalised) are drawn, and every "
+    "count, risk score and sentence is computed from those alone; personal and unknown columns "
+    "are left out (safe to share); internal: restricted incidents too, at their exact place "
+    "(never share it).",
 )
 @click.option(
     "--offline",
@@ -426,7 +428,8 @@ def map_command(
       geotools map ... --lang en --offline --embed --out map_en.html
 
     Which incidents are drawn follows --profile (public by default: restricted and
-    confidential incidents are not drawn, and confidential ones are left out of the counts).
+    confidential incidents are not drawn, and the counts, risk scores and sentences come from
+    the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
     from geotools.io import check_outputs_free
     from geotools.pipeline import compute_stats, read_inputs, write_map_html
@@ -491,13 +494,18 @@ def map_command(
     help="Public profile: displace restricted incidents, or count them per H3 hexagon.",
 )
 @click.option("--min-km", type=click.FloatRange(min=0, min_open=True), default=2.0,
-              show_default=True, help="Minimum displacement (geodesic km).")
+              show_default=True, help="Minimum displacement (geodesic km; public: at least 2).")
 @click.option("--max-km", type=click.FloatRange(min=0, min_open=True), default=5.0,
-              show_default=True, help="Maximum displacement (geodesic km).")
+              show_default=True,
+              help="Maximum displacement (geodesic km; public: at least --min-km + 1).")
 @click.option("--min-count", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Counts below this are published as <N.")
+              help="Counts below this are published as <N (public: at least 3).")
 @click.option("--hex-resolution", type=click.IntRange(0, 15), default=6, show_default=True,
-              help="H3 resolution of incident aggregates (6: about 36 km2).")
+              help="H3 resolution of incident aggregates (6: about 36 km2; public: 8 or less).")
+@click.option("--keep-column", "keep_columns", multiple=True, metavar="NAME",
+              help="Public profile: also publish this column of the territories, parcels, "
+              "concessions or infrastructure (others outside the allow-list are dropped; "
+              "personal-looking columns always are). Repeatable.")
 @click.option("--districts", type=click.Path(), help="Districts (polygons): displaced incidents "
               "stay in their district.")
 @click.option("--water", type=click.Path(), help="Rivers and lakes (polygons or lines): displaced "
@@ -525,6 +533,7 @@ def publish_command(
     max_km: float,
     min_count: int,
     hex_resolution: int,
+    keep_columns: tuple[str, ...],
     districts: str | None,
     water: str | None,
     secret_file: str | None,
@@ -542,7 +551,9 @@ def publish_command(
 
     The public profile (default) withholds personal fields, leaves confidential incidents out
     (suppressed counts only), displaces restricted ones 2-5 km (keyed by --secret-file) and
-    refuses to finish if its leak check finds anything. See docs/publish.md.
+    refuses to finish if its leak check finds anything. It refuses options below its safe
+    floors (--min-km 2, ring 1 km wide, --min-count 3, --hex-resolution 8). See
+    docs/publish.md.
     """
     from geotools.privacy import PrivacyPolicy
     from geotools.publish import (
@@ -570,6 +581,7 @@ def publish_command(
         positions=positions_path(secret_file, positions),
         lang=lang,
         overwrite=overwrite,
+        keep_columns=tuple(keep_columns),
     )
     if (
         profile == "public"

@@ -55,7 +55,13 @@ from geotools.map_elements import (
     PageAssets,
     SearchControl,
 )
-from geotools.privacy import classify_sensitivity
+from geotools.privacy import (
+    GENERALISED_COLUMN,
+    UNCERTAINTY_COLUMN,
+    classify_sensitivity,
+    parse_flag,
+    select_drawable,
+)
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)
@@ -1176,21 +1182,17 @@ def _concession_layer(
 PROFILES = ("public", "internal")
 
 
-#: Column that marks incidents whose location a publisher has already generalised (bool), and
-#: the column with the resulting location uncertainty in metres (see select_visible_incidents).
-GENERALISED_COLUMN = "location_generalised"
-UNCERTAINTY_COLUMN = "location_uncertainty_m"
-
-
 def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.GeoDataFrame:
     """Drop the incidents a map of ``profile`` must not hold, before anything else touches them.
 
-    ``public`` keeps incidents marked public (a missing sensitivity means restricted) and those
-    whose location a publisher has already generalised (``location_generalised`` true, see
-    :mod:`geotools.publish`); ``internal`` keeps everything but confidential records.
-    Confidential records are dropped by both profiles, generalised or not. Sensitivity values
-    are read by :func:`geotools.privacy.classify_sensitivity` (missing means restricted; a value
-    outside the vocabulary counts as confidential, so a typo fails safe).
+    The rule is :func:`geotools.privacy.select_drawable`: ``public`` keeps incidents marked
+    public (a missing sensitivity means restricted) and restricted ones whose location a
+    publisher has already generalised (``location_generalised`` strictly true: "false", "no",
+    "0" or "" are not); ``internal`` keeps everything but confidential records. Confidential
+    records are dropped by both profiles, generalised or not. Sensitivity is read from
+    ``sensitivity`` and from any other privacy-marker column (``privacidad``, ``confidencial``...;
+    :func:`geotools.privacy.resolve_sensitivity`): missing means restricted, a value outside the
+    vocabulary counts as confidential, so a typo fails safe.
 
     Parameters
     ----------
@@ -1204,18 +1206,7 @@ def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.G
     geopandas.GeoDataFrame
         The rows that may be drawn, in input order.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
-    sensitivity = classify_sensitivity(_column(incidents, "sensitivity"))
-    confidential = sensitivity == "confidential"
-    if profile == "public":
-        keep = sensitivity == "public"
-        if GENERALISED_COLUMN in incidents.columns:
-            generalised = incidents[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
-            keep |= generalised
-        keep &= ~confidential
-    else:
-        keep = ~confidential
+    keep, _ = select_drawable(incidents, profile)
     if (~keep).any():
         log.info("incidents: %d record(s) left off the %s map.", (~keep).sum(), profile)
     return incidents.loc[keep]
@@ -1300,7 +1291,7 @@ def _incident_points(frame: gpd.GeoDataFrame, lang: str, kinds: list[str]) -> di
     precision_labels = _labels(_column(frame, "precision"), VALUE_LABELS["precision"][lang])
     public = classify_sensitivity(_column(frame, "sensitivity")) == "public"
     generalised = (
-        frame[GENERALISED_COLUMN].fillna(False).astype(bool).to_numpy()
+        parse_flag(frame[GENERALISED_COLUMN])
         if GENERALISED_COLUMN in frame.columns
         else np.zeros(len(frame), dtype=bool)
     )
@@ -1834,8 +1825,9 @@ def build_map(
         publisher generalised (``location_generalised``), are drawn, and the map says how many
         were left out. ``internal``: restricted incidents too, at their given location (never
         confidential ones). Counts in ``territories`` are shown as given: for a public map,
-        leave confidential incidents out of them first
-        (:func:`geotools.pipeline.compute_shareable_map_tables`).
+        take every input from the privacy gate first
+        (:func:`geotools.privacy.compute_shareable_view`, as
+        :func:`geotools.pipeline.write_map_html` does).
     hexagons : geopandas.GeoDataFrame, optional
         Risk hexagons (``analysis.surface.compute_risk_hexagons``); for a public map, built
         from shareable incidents only.
@@ -1891,9 +1883,9 @@ def build_map(
     # Withheld incidents go first, before any reprojection or formatting sees them.
     withheld = 0
     if incidents is not None:
-        visible = select_visible_incidents(incidents, profile)
-        withheld = len(incidents) - len(visible)
-        incidents = visible
+        # Confidential records are not counted among those "not shown" (subtraction).
+        _, withheld = select_drawable(incidents, profile)
+        incidents = select_visible_incidents(incidents, profile)
 
     shown: list[gpd.GeoDataFrame] = []
     m = folium.Map(tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%")

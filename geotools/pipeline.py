@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_territory_stats, round_table
@@ -217,29 +218,32 @@ def run_stats(
     return RunResult(result, layers, written)
 
 
-def describe_sources(layers: Mapping[str, Layer], profile: str = "public") -> list[str]:
+def describe_sources(
+    layers: Mapping[str, Layer], profile: str = "public", view: Any = None
+) -> list[str]:
     """One line per input layer for a map's sources box: kind, file name, sources, licence.
 
     The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
     most five, and the licence or terms an importer recorded (e.g. ACLED's). For incidents, only
-    the sources of the records the map's ``profile`` may draw are named: the source of a
-    withheld record can say who reported it.
+    the sources of the records the map's ``profile`` may publish are named: the source of a
+    withheld record can say who reported it. With ``view`` (a
+    :class:`geotools.privacy.ShareableView`) the names are the view's.
     """
-    from geotools.maps import select_visible_incidents
+    from geotools.privacy import select_drawable
 
     lines = []
     for kind, layer in layers.items():
         parts = [f"{kind}: {layer.path.name}"]
-        frame = layer.frame
-        if kind == "incidents":
-            frame = select_visible_incidents(frame, profile)
-        if "source" in frame.columns:
-            values = frame["source"].dropna().astype(str).str.strip()
-            counts = values[values != ""].value_counts()
-            named = list(counts.index[:5])
-            if named:
-                more = f" (+{len(counts) - 5})" if len(counts) > 5 else ""
-                parts.append("; ".join(named) + more)
+        if view is not None:
+            names = list(view.sources.get(kind, []))
+        else:
+            frame = layer.frame
+            if kind == "incidents":
+                frame = frame.loc[select_drawable(frame, profile)[0]]
+            names = _source_values(frame)
+        if names:
+            more = f" (+{len(names) - 5})" if len(names) > 5 else ""
+            parts.append("; ".join(names[:5]) + more)
         licence = (layer.frame.attrs.get("geotools_import") or {}).get("licence")
         if licence:
             parts.append(str(licence))
@@ -247,84 +251,51 @@ def describe_sources(layers: Mapping[str, Layer], profile: str = "public") -> li
     return lines
 
 
-def _confidential_mask(incidents: gpd.GeoDataFrame) -> Any:
-    from geotools.privacy import classify_sensitivity
-
-    if "sensitivity" not in incidents.columns:
-        return None
-    return classify_sensitivity(incidents["sensitivity"]) == "confidential"
-
-
-#: Counts below this are not shown when they include confidential incidents (DESIGN §7).
-MIN_CONFIDENTIAL_COUNT = 3
+def _source_values(frame: gpd.GeoDataFrame) -> list[str]:
+    if "source" not in frame.columns:
+        return []
+    values = frame["source"].dropna().astype(str).str.strip()
+    return [str(v) for v in values[values != ""].value_counts().index]
 
 
 def compute_shareable_map_tables(
     result: StatsResult, layers: Mapping[str, Layer]
 ) -> tuple[gpd.GeoDataFrame, Any]:
-    """Territory table and yearly table for a map meant for sharing.
+    """Territory table and yearly table for a public map (from the privacy gate).
 
-    Confidential incidents are left out entirely: incident counts (inside, nearby, uncertain
-    and by year) are recomputed without them. The risk score is an aggregate over all incidents;
-    where a territory's drivers sentence counts confidential incidents and fewer than
-    :data:`MIN_CONFIDENTIAL_COUNT` incidents in all, the sentence is left out of the map (the
-    class and score stay).
+    A thin wrapper over :func:`geotools.privacy.compute_shareable_view`: every count, yearly
+    row, risk score and drivers sentence is recomputed from the incidents the public map may
+    draw (public ones and those a publisher generalised), never from restricted ones at their
+    true place nor from confidential ones.
 
     Returns
     -------
     tuple
-        ``(territories, timeseries)``, copies when anything changed.
+        ``(territories, timeseries)``.
     """
-    from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
+    view = shareable_view(result, layers, "public")
+    return view.result.territories, view.result.timeseries
 
-    territories, timeseries = result.territories, result.timeseries
-    if "incidents" not in layers:
-        return territories, timeseries
-    incidents = layers["incidents"].frame
-    confidential = _confidential_mask(incidents)
-    if confidential is None or not confidential.any():
-        return territories, timeseries
-    nearby_km = float(result.options.get("nearby_km", 5.0))
-    boundaries = layers["territories"].frame
-    shareable = incidents.loc[~confidential]
-    merged, _ = merge_duplicate_incidents(shareable)
-    summary = summarise_incidents(boundaries, merged, nearby_km=nearby_km)
-    secret = summarise_incidents(boundaries, incidents.loc[confidential], nearby_km=nearby_km)
-    territories = territories.copy()
-    per = summary.per_territory.set_index("territory_id")
-    ids = territories["territory_id"]
-    for column in ("incidents_inside", "incidents_nearby", "incidents_uncertain"):
-        if column in per.columns and column in territories.columns:
-            territories[column] = ids.map(per[column]).fillna(0).to_numpy()
-    hidden = secret.per_territory.set_index("territory_id")
-    related = hidden[["incidents_inside", "incidents_nearby", "incidents_uncertain"]].sum(axis=1)
-    total = result.territories[
-        [c for c in ("incidents_inside", "incidents_nearby", "incidents_uncertain")
-         if c in result.territories.columns]
-    ].sum(axis=1)
-    hide = (ids.map(related).fillna(0).to_numpy() > 0) & (
-        total.to_numpy() < MIN_CONFIDENTIAL_COUNT
+
+def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: str) -> Any:
+    """The privacy gate's view for a map or PNG set (no displacement key: restricted incidents
+    a publisher has not generalised are counted only in aggregates, never drawn)."""
+    from geotools.privacy import PrivacyPolicy, compute_shareable_view
+
+    policy = PrivacyPolicy(restricted="aggregate")
+    return compute_shareable_view(result, layers, profile=profile, policy=policy)
+
+
+def _placeholders(count: int) -> gpd.GeoDataFrame:
+    """Rows that stand for incidents the view does not draw: a map counts them as "not shown"
+    and drops them before anything else; they carry nothing but ``sensitivity``."""
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"withheld-{i}" for i in range(count)],
+            "sensitivity": ["restricted"] * count,
+        },
+        geometry=gpd.GeoSeries([None] * count, crs=4326),
     )
-    for column in ("risk_drivers", "risk_drivers_es"):
-        if column in territories.columns:
-            territories.loc[hide, column] = None
-    by_year = summary.by_year.rename(
-        columns={
-            "inside": "incidents_inside",
-            "nearby": "incidents_nearby",
-            "uncertain": "incidents_uncertain",
-            "severity_inside": "incident_severity_inside",
-        }
-    )
-    keep = [c for c in timeseries.columns if not c.startswith("incident")]
-    timeseries = timeseries[keep].merge(by_year, on=["territory_id", "year"], how="outer")
-    log.info(
-        "map: %d confidential incident(s) left out of the map's counts; %d drivers sentence(s) "
-        "withheld.",
-        int(confidential.sum()),
-        int(hide.sum()),
-    )
-    return territories, timeseries
 
 
 def write_map_html(
@@ -341,37 +312,46 @@ def write_map_html(
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
-    ``profile="public"`` (default) leaves restricted and confidential incidents off the map
-    (incidents a publisher generalised are drawn) and recomputes the map's incident counts
-    without confidential records (:func:`compute_shareable_map_tables`); ``"internal"`` draws
-    restricted ones at their exact location (never share such a map). ``hexagons`` (from
-    ``compute_risk_hexagons``) adds the risk-surface layer; for a public
-    map they must come from shareable incidents only. ``offline=True`` inlines Leaflet and the
-    plugins (:func:`geotools.map_assets.inline_map_assets`) so the map opens with no network,
-    basemap tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown
-    in the title box and listed with the sources.
+    Every layer and figure goes through the privacy gate
+    (:func:`geotools.privacy.compute_shareable_view`) first: ``profile="public"`` (default)
+    draws public incidents and those a publisher generalised, counts only those (at the place
+    drawn) in every popup, risk score and drivers sentence, and keeps only the allow-listed
+    columns of each layer; ``"internal"`` draws restricted incidents at their exact location
+    (never share such a map). When ``result`` is already a view of ``profile``
+    (``result.options["shareable_view"]``, e.g. inside a bundle) it is used as given.
+    ``hexagons`` (from :func:`compute_map_hexagons`) adds the risk-surface layer.
+    ``offline=True`` inlines Leaflet and the plugins
+    (:func:`geotools.map_assets.inline_map_assets`) so the map opens with no network, basemap
+    tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown in the title
+    box and listed with the sources.
     """
     from geotools.maps import build_map, compact_json_escapes
 
-    def frame(kind: str) -> gpd.GeoDataFrame | None:
-        return layers[kind].frame if kind in layers else None
-
-    territories, timeseries = result.territories, result.timeseries
-    if profile == "public":
-        territories, timeseries = compute_shareable_map_tables(result, layers)
+    view = None
+    frames = {kind: layer.frame for kind, layer in layers.items()}
+    if result.options.get("shareable_view") != profile:
+        view = shareable_view(result, layers, profile)
+        result, frames = view.result, dict(view.layers)
+        if "incidents" in frames and view.withheld:
+            frames["incidents"] = gpd.GeoDataFrame(
+                pd.concat([frames["incidents"], _placeholders(view.withheld)], ignore_index=True),
+                geometry="geometry",
+                crs=4326,
+            )
     fmap = build_map(
-        territories,
-        parcels=frame("parcels"),
-        concessions=frame("concessions"),
-        incidents=frame("incidents"),
-        infrastructure=frame("infrastructure"),
+        result.territories,
+        parcels=frames.get("parcels"),
+        concessions=frames.get("concessions"),
+        incidents=frames.get("incidents"),
+        infrastructure=frames.get("infrastructure"),
         lang=lang,
         profile=profile,
         title=title,
         hexagons=hexagons,
         overlaps=result.overlaps,
-        timeseries=timeseries,
-        sources=describe_sources(layers, profile) + ([attribution] if attribution else []),
+        timeseries=result.timeseries,
+        sources=describe_sources(layers, profile, view)
+        + ([attribution] if attribution else []),
         attribution=attribution,
     )
     page = compact_json_escapes(fmap.get_root().render())
@@ -395,16 +375,11 @@ def write_static_map_files(
 ) -> list[Path]:
     """Write the static PNG maps (overview and one per territory) for reports.
 
-    Like :func:`write_map_html`, a public set leaves confidential incidents out of every count
-    and sentence (:func:`compute_shareable_map_tables`) and draws public incidents only.
+    Like :func:`write_map_html`, the figures are drawn from the privacy gate's view
+    (:func:`geotools.static_maps.write_static_maps` applies it).
     """
-    from dataclasses import replace
-
     from geotools.static_maps import write_static_maps
 
-    if profile == "public":
-        territories, timeseries = compute_shareable_map_tables(result, layers)
-        result = replace(result, territories=territories, timeseries=timeseries)
     return write_static_maps(
         result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
     )

@@ -24,10 +24,18 @@ bundle is decided here, once, and :mod:`geotools.publish` only writes what this 
   metres, the bearing uniform; of :data:`CANDIDATES` candidate offsets per record the first that
   keeps the record in the same territories (and districts, when given) and out of water is used.
   A record with no acceptable candidate is not published as a point (only counted).
+- **One gate** (:func:`compute_shareable_view`): every shared output (map, PNGs, bundle) is built
+  from the view it returns. Sensitivity is read from every privacy-marker column
+  (:func:`resolve_sensitivity`), ``location_generalised`` strictly (:func:`parse_flag`), every
+  layer through an allow-list of columns (:data:`PUBLIC_LAYER_COLUMNS`), every count, yearly row,
+  risk score and drivers sentence recomputed from the incidents published, at their published
+  positions (:func:`recount_incidents`), and a public policy below the safe floors is refused
+  (:func:`check_public_policy`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -36,7 +44,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,8 +68,12 @@ PERSONAL_FIELDS: tuple[str, ...] = ("victims", "reporter", "phone", "contact", "
 #: Column names (normalised) that look personal: dropped from every layer by the public profile.
 PERSONAL_NAME_PATTERN = re.compile(
     r"(victim|victima|reporter|informante|denunciante|responsable|submitted_by|submitter|"
-    r"username|user_name|phone|telefono|celular|movil|whatsapp|email|e_mail|correo|contact|"
-    r"contacto|dni|documento|passport|pasaporte|witness|testigo|address|direccion|domicilio)"
+    r"username|user_name|phone|telefono|telefon|celular|movil|whatsapp|email|e_mail|correo|"
+    r"contact|contacto|dni|documento|passport|pasaporte|witness|testigo|address|direccion|"
+    r"domicilio|jefe|presidente|president|dirigente|lider|leader|representante|apoderado|"
+    r"coordinador|encargado|vocero|portavoz|firmante|declarante|cellphone|"
+    # short words matched as whole tokens only ("cel" is not "parcel", "apu" not "apurimac")
+    r"(?:^|_)(?:tel|telf|telef|fono|cel|cell|mobile|mail|apu|curaca|ruc_persona)(?:_|$|\d))"
 )
 #: Incident columns a public bundle may carry (a whitelist); ``description`` for public rows only.
 PUBLIC_INCIDENT_COLUMNS: tuple[str, ...] = (
@@ -1083,3 +1095,732 @@ def generalise_incidents(
         facts=facts,
         store=store,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The privacy gate: what a profile may show (one rule for the map, the PNGs and the bundle)
+# --------------------------------------------------------------------------------------------
+
+#: Profiles the gate knows.
+PROFILES: tuple[str, ...] = ("public", "internal")
+#: Safe floors of the public profile: ``publish --profile public`` refuses anything below them.
+#: Displacement: at least 2 km, ring at least 1 km wide (so the ring is never a thin circle a
+#: few counts can pin down); suppression: counts below 3 are never shown; hexagons: H3
+#: resolution 8 at most (mean cell 0.74 km², edge about 530 m).
+FLOOR_MIN_DISTANCE_M = 2000.0
+FLOOR_RING_WIDTH_M = 1000.0
+FLOOR_MIN_COUNT = 3
+FLOOR_MAX_HEX_RESOLUTION = 8
+
+#: Normalised column names that look like a privacy marker of an incident (besides the
+#: canonical ``sensitivity``). A marker is read (:func:`resolve_sensitivity`) or, when its values
+#: cannot be read, the public output is refused: it is never dropped silently.
+PRIVACY_MARKER_PATTERN = re.compile(
+    r"(sensitiv|sensib|privac|privad|privat|confiden|secret|reservad|acceso|access|visibil|"
+    r"clasificacion|restric|publicab|publicar|publish|compartir|difusion|difundir|"
+    r"(?:^|_)(?:es_)?public[oa]?(?:_|$))"
+)
+#: Marker columns whose "yes" means "may be shown" (``publicable = no`` is confidential).
+_PERMISSIVE_MARKER = re.compile(r"(public|publish|compartir|difusion|difundir)")
+_TRUE_WORDS = frozenset({"true", "yes", "1", "si", "verdadero", "t", "y", "s"})
+_FALSE_WORDS = frozenset({"false", "no", "0", "falso", "f", "n"})
+_MARKER_WORDS: dict[str, str] = {
+    **{w: "public" for w in ("public", "publico", "publica", "abierto", "abierta", "open")},
+    **{w: "restricted" for w in ("restricted", "restringido", "restringida", "limitado",
+                                  "limitada")},
+    **{
+        w: "confidential"
+        for w in (
+            "confidential", "confidencial", "secret", "secreto", "secreta", "private", "privado",
+            "privada", "reservado", "reservada", "internal", "interno", "interna", "sensitive",
+            "sensible", "no_publicar", "do_not_publish",
+        )
+    },
+}
+_RANK = {"public": 0, "restricted": 1, "confidential": 2}
+_CLASSES = np.array(["public", "restricted", "confidential"], dtype=object)
+
+#: Incident columns the gate adds or reads that are not privacy markers.
+_GATE_COLUMNS = frozenset({GENERALISED_COLUMN, UNCERTAINTY_COLUMN, METHOD_COLUMN})
+
+
+def parse_flag(values: pd.Series) -> np.ndarray:
+    """Read a yes/no column strictly: ``True`` only for true/yes/1/sí (any case, accents).
+
+    Everything else, ``"false"``, ``"no"``, ``"0"``, ``""``, a missing value or anything
+    ambiguous, is ``False``: a column that says an incident was already generalised must say so
+    unambiguously, otherwise the incident is treated as not generalised (fails safe).
+
+    Parameters
+    ----------
+    values : pandas.Series
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> parse_flag(pd.Series([True, "false", "Sí", "no", "0", 1, "", None, "maybe"])).tolist()
+    [True, False, True, False, False, True, False, False, False]
+    """
+
+    def read(value: object) -> bool:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return bool(np.isfinite(value) and value == 1)
+        if isinstance(value, str):
+            return normalise_name(value) in {"true", "yes", "1", "si", "verdadero"}
+        return False
+
+    # Each distinct value is read once (a layer of a million rows has a handful of them).
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    truth = np.array([read(u) for u in uniques] + [False], dtype=bool)
+    return truth[codes]
+
+
+def find_privacy_markers(columns: Sequence[object]) -> list[str]:
+    """Return the incident columns, other than ``sensitivity``, that look like privacy markers.
+
+    Examples
+    --------
+    >>> find_privacy_markers(["incident_id", "sensitivity", "Privacidad", "nivel_acceso"])
+    ['Privacidad', 'nivel_acceso']
+    """
+    out = []
+    for column in columns:
+        key = normalise_name(str(column))
+        if column in _GATE_COLUMNS or key == "sensitivity":
+            continue
+        if PRIVACY_MARKER_PATTERN.search(key):
+            out.append(str(column))
+    return out
+
+
+def _marker_classes(column: str, values: pd.Series) -> np.ndarray:
+    """Rank (0-2, -1 for no constraint) each value of one marker column puts on its record."""
+    permissive = bool(_PERMISSIVE_MARKER.search(normalise_name(column)))
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    ranks = np.full(len(uniques) + 1, -1, dtype=np.int64)  # last: missing, no constraint
+    bad = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, value in enumerate(uniques):
+        if isinstance(value, (bool, np.bool_)):
+            key = "true" if value else "false"
+        elif isinstance(value, float) and not np.isfinite(value):
+            continue
+        else:
+            key = normalise_name(str(value))
+        if key in ("", "nan", "none"):
+            continue
+        if key in _MARKER_WORDS:
+            ranks[i] = _RANK[_MARKER_WORDS[key]]
+        elif key in _TRUE_WORDS:
+            ranks[i] = -1 if permissive else _RANK["confidential"]
+        elif key in _FALSE_WORDS:
+            ranks[i] = _RANK["confidential"] if permissive else -1
+        else:
+            bad[i] = True
+    out = ranks[codes]
+    unreadable = int(bad[codes].sum())
+    if unreadable:
+        raise PrivacyError(
+            f"incidents: column {column!r} looks like a privacy marker but {unreadable} value(s) "
+            "are neither a sensitivity (public, restricted, confidential) nor yes/no; map it "
+            f"with --map sensitivity={column} or recode it before sharing anything"
+        )
+    return out
+
+
+def resolve_sensitivity(incidents: pd.DataFrame) -> np.ndarray:
+    """Return each record's sensitivity class from every privacy marker it carries.
+
+    The canonical ``sensitivity`` column is read by :func:`classify_sensitivity` (missing means
+    restricted, unknown values confidential). Any other column that looks like a privacy marker
+    (:data:`PRIVACY_MARKER_PATTERN`: ``privacidad``, ``confidencial``, ``acceso``...) is read
+    too and the most restrictive answer wins: a sensitivity kept under another name can never
+    be dropped silently. A marker whose values cannot be read raises :class:`PrivacyError`.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``"public"``, ``"restricted"`` or ``"confidential"`` per record.
+
+    Raises
+    ------
+    PrivacyError
+        When a marker column holds values that are neither a sensitivity nor yes/no.
+    """
+    base = (
+        incidents["sensitivity"]
+        if "sensitivity" in incidents.columns
+        else pd.Series([None] * len(incidents), index=incidents.index, dtype=object)
+    )
+    klass = classify_sensitivity(base)
+    rank = np.select(
+        [klass == "public", klass == "restricted"], [_RANK["public"], _RANK["restricted"]],
+        _RANK["confidential"],
+    ).astype(np.int64)
+    markers = find_privacy_markers([c for c in incidents.columns if c != "geometry"])
+    for column in markers:
+        rank = np.maximum(rank, _marker_classes(column, incidents[column]))
+    if markers:
+        log.info("incidents: privacy marker column(s) read besides sensitivity: %s",
+                 ", ".join(markers))
+    return np.asarray(_CLASSES[rank], dtype=object)
+
+
+def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, int]:
+    """Which incidents a map of ``profile`` may draw at the place given, and how many it hides.
+
+    ``public``: incidents whose resolved sensitivity is public, and restricted ones a publisher
+    already generalised (``location_generalised`` strictly true, :func:`parse_flag`).
+    ``internal``: everything but confidential. Confidential records are never drawn. In
+    ``public`` they are not counted in the number withheld either (that number is published
+    beside restricted counts, so counting confidential ones in it would reveal them by
+    subtraction); an ``internal`` output, never shared, counts them.
+
+    Returns
+    -------
+    tuple
+        ``(keep, withheld)``: boolean mask and the number of records not drawn (public:
+        non-confidential ones only).
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
+    klass = resolve_sensitivity(incidents)
+    confidential = klass == "confidential"
+    if profile == "public":
+        keep = klass == "public"
+        if GENERALISED_COLUMN in incidents.columns:
+            keep |= parse_flag(incidents[GENERALISED_COLUMN]) & (klass == "restricted")
+        keep &= ~confidential
+    else:
+        keep = ~confidential
+    hidden = ~keep & ~confidential if profile == "public" else ~keep
+    return np.asarray(keep, dtype=bool), int(hidden.sum())
+
+
+def check_public_policy(policy: PrivacyPolicy) -> None:
+    """Refuse a public policy below the safe floors (one line naming the floor).
+
+    Raises
+    ------
+    PrivacyError
+        When the minimum displacement is under 2 km, the ring narrower than 1 km, the minimum
+        count under 3 or the H3 resolution finer than 8.
+    """
+    if policy.min_distance_m < FLOOR_MIN_DISTANCE_M:
+        raise PrivacyError(
+            f"public profile: minimum displacement {policy.min_distance_m / 1000:g} km is below "
+            f"the floor of {FLOOR_MIN_DISTANCE_M / 1000:g} km; use --min-km 2 or more"
+        )
+    if policy.max_distance_m - policy.min_distance_m < FLOOR_RING_WIDTH_M:
+        raise PrivacyError(
+            f"public profile: displacement ring {policy.min_distance_m / 1000:g}-"
+            f"{policy.max_distance_m / 1000:g} km is narrower than the floor of "
+            f"{FLOOR_RING_WIDTH_M / 1000:g} km; use --max-km at least --min-km + 1"
+        )
+    if policy.min_count < FLOOR_MIN_COUNT:
+        raise PrivacyError(
+            f"public profile: minimum count {policy.min_count} is below the floor of "
+            f"{FLOOR_MIN_COUNT}; use --min-count 3 or more"
+        )
+    if policy.hex_resolution > FLOOR_MAX_HEX_RESOLUTION:
+        raise PrivacyError(
+            f"public profile: H3 resolution {policy.hex_resolution} is finer than the floor of "
+            f"{FLOOR_MAX_HEX_RESOLUTION} (cells of about 0.7 km²); use --hex-resolution 8 or less"
+        )
+
+
+#: Columns each layer may carry in a public output (besides the geometry); anything else is
+#: dropped and named in the log and the README. Territories also carry the statistics computed
+#: by geotools (every column of ``territory_stats.csv``).
+PUBLIC_LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "territories": (
+        "territory_id", "name", "people", "community", "claim_source",
+        "claim_date", "claim_date_end", "claim_date_precision",
+    ),
+    "parcels": (
+        "parcel_id", "tenure", "territory_id", "registry_ref", "source",
+        "title_date", "title_date_end", "title_date_precision",
+    ),
+    "concessions": (
+        "concession_id", "kind", "status", "holder", "source",
+        "granted_date", "granted_date_end", "granted_date_precision",
+    ),
+    "infrastructure": ("kind", "name", "km_start", "km_end", "source"),
+    "incidents": (*PUBLIC_INCIDENT_COLUMNS, GENERALISED_COLUMN, UNCERTAINTY_COLUMN, METHOD_COLUMN),
+}
+
+
+def allow_columns(
+    frame: pd.DataFrame, kind: str, extra: Sequence[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
+    """Keep only the columns a public ``kind`` layer may carry; return it and the names dropped.
+
+    Allowed: :data:`PUBLIC_LAYER_COLUMNS` of the layer and ``extra`` (e.g. the statistics
+    columns of the territories), never a personal-looking column (:func:`find_personal_columns`
+    wins over every allow-list).
+    """
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    allowed = {*PUBLIC_LAYER_COLUMNS.get(kind, ()), *extra}
+    columns = [c for c in frame.columns if c != geometry]
+    personal = set(find_personal_columns(columns))
+    keep = [c for c in columns if c in allowed and c not in personal]
+    dropped = [str(c) for c in columns if c not in keep]
+    if dropped:
+        log.info("%s: %d column(s) not published: %s", kind, len(dropped), ", ".join(dropped))
+    out = frame[[*keep, geometry]] if geometry is not None else frame[keep]
+    return out, dropped
+
+
+@dataclass
+class ShareableView:
+    """What one profile may show: the single input of every map, PNG and bundle.
+
+    Attributes
+    ----------
+    profile : {"public", "internal"}
+    result : geotools.analysis.stats.StatsResult
+        Statistics recomputed from the incidents the view publishes (counts, by-year rows, risk
+        score, class and drivers); ``options["shareable_view"]`` names the profile.
+    layers : dict of str to geopandas.GeoDataFrame
+        Every layer restricted to what the profile may hold (public: allow-listed columns; the
+        incidents are those it may draw, at their published positions).
+    withheld : int
+        Non-confidential incidents not drawn (restricted ones not generalised): a map may say
+        how many; confidential ones are never counted in it.
+    hexagons : geopandas.GeoDataFrame or None
+        Suppressed H3 counts of the records published only as aggregates.
+    generalised : GeneralisedIncidents or None
+        The generalisation of the incidents (public profile), for the leak check.
+    sources : dict of str to list of str
+        Source names each layer may show (incidents: only sources of published records).
+    dropped_columns : dict of str to list of str
+        Column names not published, per layer.
+    confidential : dict of str to numpy.ndarray
+        ``incidents_confidential_inside/nearby`` per territory (table order), suppressed.
+    facts : dict
+        Counts that may be published (never a total from which a withheld number follows).
+    """
+
+    profile: str
+    result: Any
+    layers: dict[str, gpd.GeoDataFrame]
+    withheld: int = 0
+    hexagons: gpd.GeoDataFrame | None = None
+    generalised: GeneralisedIncidents | None = None
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    dropped_columns: dict[str, list[str]] = field(default_factory=dict)
+    confidential: dict[str, np.ndarray] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _frame_of(layer: Any) -> gpd.GeoDataFrame:
+    return layer.frame if hasattr(layer, "frame") else layer
+
+
+_INCIDENT_TABLE_COLUMNS = frozenset(
+    {
+        "severity_inside",
+        "severity_nearby",
+        "killings_inside",
+        "killings_nearby",
+        "undated_inside",
+        "last_incident_date",
+        "first_incident_year",
+        "days_since_last_incident",
+        "spills_inside",
+        "spills_nearby",
+    }
+)
+_TIMESERIES_INCIDENT_COLUMNS = {
+    "inside": "incidents_inside",
+    "nearby": "incidents_nearby",
+    "uncertain": "incidents_uncertain",
+    "severity_inside": "incident_severity_inside",
+}
+
+
+def _is_incident_column(column: str) -> bool:
+    return (
+        (column.startswith("incidents_") and not column.startswith("incidents_confidential"))
+        or column in _INCIDENT_TABLE_COLUMNS
+    )
+
+
+def _risk_config(options: dict[str, Any]) -> Any:
+    from geotools.analysis.risk import RiskConfig
+
+    given = options.get("risk")
+    if not given:
+        return RiskConfig()
+    names = {f.name for f in dataclasses.fields(RiskConfig)}
+    values: dict[str, Any] = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in given.items() if k in names
+    }
+    return RiskConfig(**values)
+
+
+def recount_incidents(
+    result: Any,
+    territories: gpd.GeoDataFrame,
+    counted: gpd.GeoDataFrame,
+    infrastructure: gpd.GeoDataFrame | None = None,
+) -> Any:
+    """Return ``result`` with every incident-derived figure recomputed from ``counted`` only.
+
+    Per-territory counts (inside, nearby, uncertain, by kind, severities, killings, dates,
+    spills), the by-year rows and the risk score, class, components and drivers sentences are
+    all recomputed, so that no figure of a shared output counts an incident the output does not
+    publish. Rows of the yearly table that only withheld incidents filled are removed (a row of
+    zeros would show that something happened that year).
+
+    Parameters
+    ----------
+    result : geotools.analysis.stats.StatsResult
+    territories : geopandas.GeoDataFrame
+        The territories the statistics were computed on.
+    counted : geopandas.GeoDataFrame
+        The incidents to count, at the positions they are published at.
+    infrastructure : geopandas.GeoDataFrame, optional
+        Pipelines and roads (for the spill counts).
+
+    Returns
+    -------
+    geotools.analysis.stats.StatsResult
+    """
+    from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
+    from geotools.analysis.risk import compute_risk, compute_sensitivity
+
+    nearby_km = float(result.options.get("nearby_km", 5.0))
+    merged, _ = merge_duplicate_incidents(counted) if len(counted) else (counted, None)
+    summary = summarise_incidents(territories, merged, nearby_km=nearby_km)
+    per = summary.per_territory.set_index(summary.per_territory["territory_id"].astype(str))
+    table = result.table.copy()
+    ids = table["territory_id"].astype(str)
+    for column in [c for c in table.columns if _is_incident_column(c)]:
+        if column in per.columns:
+            table[column] = ids.map(per[column]).to_numpy()
+        elif column not in ("spills_inside", "spills_nearby"):
+            table[column] = 0
+    if "spills_inside" in table.columns and infrastructure is not None and len(infrastructure):
+        from geotools.analysis.infrastructure import compute_infrastructure_exposure
+
+        spills = merged
+        if "kind" in merged.columns:
+            spills = merged[merged["kind"].astype(str) == "spill"]
+        exposure = compute_infrastructure_exposure(
+            territories, infrastructure, spills, distance_km=nearby_km
+        ).set_index("territory_id")
+        for column in ("spills_inside", "spills_nearby"):
+            if column in exposure.columns:
+                table[column] = ids.map(exposure[column]).to_numpy()
+
+    timeseries = result.timeseries
+    keep = [c for c in timeseries.columns if c not in _TIMESERIES_INCIDENT_COLUMNS.values()]
+    measures = [c for c in keep if c not in ("territory_id", "year")]
+    base = timeseries[keep]
+    base = base.loc[base[measures].notna().any(axis=1)] if measures else base.iloc[0:0]
+    by_year = summary.by_year.rename(columns=_TIMESERIES_INCIDENT_COLUMNS)
+    by_year["territory_id"] = by_year["territory_id"].astype(str)
+    base = base.assign(territory_id=base["territory_id"].astype(str))
+    timeseries = base.merge(by_year, on=["territory_id", "year"], how="outer")
+    for column in _TIMESERIES_INCIDENT_COLUMNS.values():
+        if column in timeseries.columns:
+            timeseries[column] = timeseries[column].fillna(0).astype("int64")
+    timeseries = timeseries.sort_values(["territory_id", "year"], kind="stable").reset_index(
+        drop=True
+    )
+
+    config = _risk_config(result.options)
+    if "risk_score" in table.columns:
+        risk_columns = [c for c in table.columns if c.startswith("risk_")]
+        pairs = summary.pairs if len(counted) else None
+        risk = compute_risk(table.drop(columns=risk_columns), pairs, timeseries, config)
+        for column in risk.columns:
+            if column != "territory_id":
+                table[column] = risk[column].to_numpy()
+        sensitivity = compute_sensitivity(
+            table.drop(columns=risk_columns), pairs, timeseries, config
+        )
+    else:
+        sensitivity = result.sensitivity
+    joined = result.territories.copy()
+    lookup = table.set_index(ids)
+    jids = joined["territory_id"].astype(str)
+    for column in table.columns:
+        if column in joined.columns and column not in ("territory_id", "name", "people"):
+            joined[column] = jids.map(lookup[column]).to_numpy()
+    facts = dict(result.incident_facts)
+    facts.pop("merged", None)
+    facts.pop("read", None)
+    facts.pop("after_merging_duplicates", None)
+    return dataclasses.replace(
+        result,
+        table=table,
+        territories=joined,
+        timeseries=timeseries,
+        sensitivity=sensitivity,
+        incident_facts=facts,
+    )
+
+
+def _source_names(frame: pd.DataFrame, kind: str) -> list[str]:
+    column = "claim_source" if kind == "territories" and "claim_source" in frame else "source"
+    if column not in frame.columns:
+        return []
+    values = frame[column].dropna().astype(str).str.strip()
+    counts = values[values != ""].value_counts()
+    return [str(v) for v in counts.index]
+
+
+def compute_shareable_view(
+    result: Any,
+    layers: Mapping[str, Any],
+    *,
+    profile: str = "public",
+    policy: PrivacyPolicy | None = None,
+    key: bytes | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
+    decimals: int = 6,
+    redistributable: bool = True,
+    keep_columns: Sequence[str] = (),
+    store: PositionStore | None = None,
+) -> ShareableView:
+    """Turn analysis results and layers into what ``profile`` may show (the privacy gate).
+
+    Every shared output (interactive map, static PNGs, download bundle) is built from the view
+    this function returns, so that they all agree.
+
+    ``public``:
+
+    - incidents: sensitivity resolved from every privacy marker (:func:`resolve_sensitivity`);
+      public records as given; restricted ones displaced with ``key`` (or, with
+      ``policy.restricted == "aggregate"``, only counted per H3 hexagon); restricted records a
+      publisher already generalised (``location_generalised`` strictly true) as given;
+      confidential records never published and counted only in suppressed per-territory totals;
+    - every count, by-year row, risk score, class and drivers sentence is recomputed from the
+      records published, at their published positions (:func:`recount_incidents`): a displaced
+      incident is "nearby" a territory only if its published point is. Records of layers that
+      may not be redistributed (``redistributable=False``) are counted at their place when
+      public and published only as hexagon counts;
+    - every layer is restricted to an allow-list of columns (:data:`PUBLIC_LAYER_COLUMNS` plus
+      ``keep_columns``), personal-looking columns never;
+    - the policy must respect the floors (:func:`check_public_policy`).
+
+    ``internal``: everything as given; the map may draw all but confidential incidents.
+
+    Parameters
+    ----------
+    result : geotools.analysis.stats.StatsResult
+        Statistics of every incident (as computed by :func:`geotools.pipeline.compute_stats`).
+    layers : mapping of str to Layer or GeoDataFrame
+        Inputs by kind.
+    profile : {"public", "internal"}, default "public"
+    policy : PrivacyPolicy, optional
+        Public-profile parameters (default :class:`PrivacyPolicy`).
+    key : bytes, optional
+        Displacement key (:func:`derive_key`); without it, restricted records must be
+        aggregated (``policy.restricted == "aggregate"``) or :class:`PrivacyError` is raised.
+    districts, water : geopandas.GeoDataFrame, optional
+        Displacement constraints.
+    decimals : int, default 6
+        Published coordinate decimals.
+    redistributable : bool, default True
+        False when the incidents' licence forbids passing records on.
+    keep_columns : sequence of str
+        Extra columns the public profile may keep in any non-incident layer (never personal).
+    store : PositionStore, optional
+        Kept published positions: a record published before keeps its point in this view
+        whatever the options (see :func:`generalise_incidents`).
+
+    Returns
+    -------
+    ShareableView
+
+    Raises
+    ------
+    PrivacyError
+        Policy below the floors, a privacy marker that cannot be read, or no key to displace.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
+    frames = {kind: _frame_of(layer) for kind, layer in layers.items()}
+    incidents = frames.get("incidents")
+    if profile == "internal":
+        withheld = 0
+        if incidents is not None:
+            _, withheld = select_drawable(incidents, "internal")
+        options = {**result.options, "shareable_view": "internal"}
+        return ShareableView(
+            "internal",
+            dataclasses.replace(result, options=options),
+            dict(frames),
+            withheld=withheld,
+            sources={kind: _source_names(f, kind) for kind, f in frames.items()},
+        )
+    policy = policy or PrivacyPolicy()
+    check_public_policy(policy)
+    territories = frames["territories"]
+    view_layers: dict[str, gpd.GeoDataFrame] = {}
+    dropped: dict[str, list[str]] = {}
+    stats_columns = [*result.table.columns, "incidents_confidential_inside",
+                     "incidents_confidential_nearby"]
+    for kind, frame in frames.items():
+        if kind == "incidents":
+            continue
+        extra = [*keep_columns, *(stats_columns if kind == "territories" else ())]
+        view_layers[kind], dropped[kind] = allow_columns(frame, kind, extra)
+
+    generalised = None
+    hexagons = None
+    withheld = 0
+    facts: dict[str, Any] = {}
+    counted = gpd.GeoDataFrame(
+        {"incident_id": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=4326)
+    )
+    confidential_rows = None
+    if incidents is not None:
+        frame = incidents.to_crs(4326).reset_index(drop=True)
+        klass = resolve_sensitivity(frame)
+        frame = frame.assign(sensitivity=klass)
+        given = np.zeros(len(frame), dtype=bool)
+        if GENERALISED_COLUMN in frame.columns:
+            given = parse_flag(frame[GENERALISED_COLUMN]) & (klass == "restricted")
+        # Markers are read into ``sensitivity`` above; their values are vocabulary, not secrets.
+        markers = find_privacy_markers([c for c in frame.columns if c != "geometry"])
+        rest = frame.loc[~given].drop(
+            columns=[c for c in (*_GATE_COLUMNS, *markers) if c in frame.columns]
+        )
+        generalised = generalise_incidents(
+            rest, policy, key, territories=territories, districts=districts, water=water,
+            decimals=decimals, redistributable=redistributable, store=store,
+        )
+        pre = frame.loc[given]
+        pre_published, _ = allow_columns(pre, "incidents")
+        pre_published = pre_published.assign(**{GENERALISED_COLUMN: True})
+        if UNCERTAINTY_COLUMN not in pre_published.columns:
+            pre_published[UNCERTAINTY_COLUMN] = np.nan
+        if METHOD_COLUMN not in pre_published.columns:
+            pre_published[METHOD_COLUMN] = "generalised by the publisher"
+        if "description" in pre_published.columns:
+            pre_published["description"] = None
+        published = gpd.GeoDataFrame(
+            pd.concat([generalised.published, pre_published], ignore_index=True),
+            geometry="geometry",
+            crs=4326,
+        )
+        published, dropped["incidents"] = allow_columns(published, "incidents")
+        dropped["incidents"] = sorted(
+            set(generalised.facts.get("dropped_columns", []))
+            | set(dropped["incidents"])
+            | set(markers)
+        )
+        view_layers["incidents"] = published
+        # Counted: what is published, where it is published; public records of a layer that
+        # may not be redistributed are counted at their place (their place is not secret).
+        extra = rest.loc[(rest["sensitivity"] == "public").to_numpy()] if not redistributable \
+            else rest.iloc[0:0]
+        counted = gpd.GeoDataFrame(
+            pd.concat([published, allow_columns(extra, "incidents")[0]], ignore_index=True),
+            geometry="geometry",
+            crs=4326,
+        )
+        hexagons = generalised.hexagons
+        withheld = int(((klass == "restricted") & ~given).sum()) - int(
+            generalised.facts.get("displaced", 0)
+        )
+        withheld = max(withheld, 0)
+        confidential_rows = generalised.confidential
+        gfacts = generalised.facts
+        facts = {
+            "public": int((klass == "public").sum()),
+            "restricted": int((klass == "restricted").sum()),
+            "generalised_by_publisher": int(given.sum()),
+            "displaced": gfacts.get("displaced", 0),
+            "not_displaceable": gfacts.get("not_displaceable", 0),
+            "aggregated": gfacts.get("aggregated", 0),
+            "published_points": len(published),
+            "confidential": gfacts.get("confidential"),
+            "displacement_min_m": gfacts.get("displacement_min_m"),
+            "displacement_max_m": gfacts.get("displacement_max_m"),
+            "dropped_columns": dropped["incidents"],
+            "redistributable": redistributable,
+        }
+    shared = recount_incidents(result, territories, counted, frames.get("infrastructure"))
+    confidential = _confidential_counts(
+        shared, territories, confidential_rows, policy.min_count
+    )
+    table = shared.table.copy()
+    joined = shared.territories
+    for name, values in confidential.items():
+        table[name] = values
+    joined, dropped_t = allow_columns(joined, "territories", [*keep_columns, *table.columns])
+    joined = joined.copy()
+    table_ids = table["territory_id"].astype(str).to_numpy()
+    for name, values in confidential.items():
+        lookup = dict(zip(table_ids, values, strict=True))
+        joined[name] = (
+            joined["territory_id"].astype(str).map(lookup).fillna(f"<{policy.min_count}")
+        ).to_numpy(dtype=object)
+    table, dropped_table = allow_columns(table, "territories", [*keep_columns, *table.columns])
+    dropped["territories"] = sorted(
+        set(dropped.get("territories", [])) | set(dropped_table) | set(dropped_t)
+    )
+    options = {**shared.options, "shareable_view": "public"}
+    shared = dataclasses.replace(shared, table=table, territories=joined, options=options)
+    sources = {kind: _source_names(f, kind) for kind, f in view_layers.items()}
+    if "incidents" in view_layers:
+        sources["incidents"] = _source_names(counted, "incidents")
+    facts["dropped_columns_by_layer"] = {k: v for k, v in dropped.items() if v}
+    log.info(
+        "privacy gate (public): %d incident(s) drawn, %d not drawn; columns not published: %s",
+        len(view_layers.get("incidents", ())),
+        withheld,
+        "; ".join(f"{k}: {len(v)}" for k, v in dropped.items() if v) or "none",
+    )
+    return ShareableView(
+        "public",
+        shared,
+        view_layers,
+        withheld=withheld,
+        hexagons=hexagons,
+        generalised=generalised,
+        sources=sources,
+        dropped_columns={k: v for k, v in dropped.items() if v},
+        confidential=confidential,
+        facts=facts,
+    )
+
+
+def _confidential_counts(
+    result: Any,
+    territories: gpd.GeoDataFrame,
+    confidential: gpd.GeoDataFrame | None,
+    minimum: int,
+) -> dict[str, np.ndarray]:
+    """Suppressed per-territory counts of confidential incidents (table order)."""
+    from geotools.analysis.incidents import summarise_incidents
+
+    n = len(result.table)
+    names = ("incidents_confidential_inside", "incidents_confidential_nearby")
+    if confidential is None or not len(confidential):
+        return {name: suppress_counts(np.zeros(n), minimum).to_numpy() for name in names}
+    summary = summarise_incidents(
+        territories, confidential, nearby_km=float(result.options.get("nearby_km", 5.0))
+    ).per_territory
+    per = summary.set_index(summary["territory_id"].astype(str))
+    ids = result.table["territory_id"].astype(str)
+    return {
+        name: suppress_counts(
+            ids.map(per[name.replace("_confidential", "")]).fillna(0).to_numpy(), minimum
+        ).to_numpy()
+        for name in names
+    }

@@ -48,6 +48,10 @@ from geotools.io import (
     write_geopackage,
 )
 from geotools.privacy import (
+    FLOOR_MAX_HEX_RESOLUTION,
+    FLOOR_MIN_COUNT,
+    FLOOR_MIN_DISTANCE_M,
+    FLOOR_RING_WIDTH_M,
     GENERALISED_COLUMN,
     METHOD_COLUMN,
     POSITIONS_ENV,
@@ -55,12 +59,14 @@ from geotools.privacy import (
     GeneralisedIncidents,
     PositionStore,
     PrivacyPolicy,
+    ShareableView,
     Withheld,
+    check_public_policy,
+    compute_shareable_view,
     derive_key,
     find_personal_columns,
-    generalise_incidents,
     normalise_text,
-    suppress_counts,
+    select_drawable,
 )
 from geotools.provenance import AREA_METHOD, CAVEATS
 
@@ -432,6 +438,12 @@ class PublishOptions:
         Replace an existing bundle folder.
     created : str or None
         Date written into the README (default: today, UTC).
+    keep_columns : tuple of str
+        Extra columns a public bundle may keep in the non-incident layers (every other column
+        outside the allow-list is dropped; personal-looking columns always are).
+
+    A public profile's policy must respect the safe floors
+    (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
     """
 
     profile: str = "public"
@@ -443,6 +455,11 @@ class PublishOptions:
     lang: str = "es"
     overwrite: bool = False
     created: str | None = None
+    keep_columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.profile == "public":
+            check_public_policy(self.policy)
 
 
 @dataclass
@@ -1018,11 +1035,6 @@ def check_bundle(
 # --------------------------------------------------------------------------------------------
 
 
-def _drop_personal(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    personal = find_personal_columns([c for c in frame.columns if c != frame.geometry.name])
-    return frame.drop(columns=personal) if personal else frame
-
-
 def _table_schema(frame: pd.DataFrame) -> list[dict[str, str]]:
     fields = []
     for column in frame.columns:
@@ -1080,18 +1092,25 @@ def _layer_frame(layer: Layer) -> gpd.GeoDataFrame:
     return layer.frame.to_crs(4326).reset_index(drop=True)
 
 
-def _describe_sources(layers: Mapping[str, Layer], profile: str) -> list[dict[str, Any]]:
+def _describe_sources(
+    layers: Mapping[str, Layer], profile: str, view: ShareableView | None = None
+) -> list[dict[str, Any]]:
+    """File, checksum, licence and source names of each layer; a public bundle names only the
+    sources the privacy gate's ``view`` may show (incidents: sources of published records)."""
     sources = []
     for kind, layer in layers.items():
         entry: dict[str, Any] = {"layer": kind, "file": layer.path.name, "sha256": layer.sha256}
         entry.update(describe_licence(layer))
         frame = layer.frame
         column = "claim_source" if kind == "territories" else "source"
-        if column in frame.columns:
+        if view is not None:
+            names = view.sources.get(kind, [])
+            if names:
+                entry["sources"] = sorted(names)[:20]
+        elif column in frame.columns:
             rows = frame
             if kind == "incidents" and profile == "public":
-                sens = frame.get("sensitivity", pd.Series(["restricted"] * len(frame)))
-                rows = frame.loc[sens.astype(str).str.lower().isin(["public", "restricted"])]
+                rows = frame.loc[select_drawable(frame, "public")[0]]
             values = rows[column].dropna().astype(str).unique().tolist()
             entry["sources"] = sorted(values)[:20]
         sources.append(entry)
@@ -1106,9 +1125,9 @@ def _prepare(
     water: gpd.GeoDataFrame | None,
 ) -> tuple[_Bundle, GeneralisedIncidents | None]:
     policy = options.policy
-    sources = _describe_sources(layers, options.profile)
-    attribution = [f"{s['layer']}: {s['licence']}" for s in sources if s.get("licence")]
     if options.profile == "internal":
+        sources = _describe_sources(layers, options.profile)
+        attribution = [f"{s['layer']}: {s['licence']}" for s in sources if s.get("licence")]
         stats = compute(layers)
         frames = {kind: _layer_frame(layer) for kind, layer in layers.items()}
         return (
@@ -1124,78 +1143,59 @@ def _prepare(
             ),
             None,
         )
-    frames = {
-        kind: _drop_personal(_layer_frame(layer))
-        for kind, layer in layers.items()
-        if kind != "incidents"
-    }
-    generalised = None
-    public_layers = dict(layers)
-    map_layers = {kind: dataclasses.replace(layers[kind], frame=frames[kind]) for kind in frames}
-    if "incidents" in layers:
-        licence = describe_licence(layers["incidents"])
-        key = derive_key(options.secret) if options.secret else None
-        generalised = generalise_incidents(
-            layers["incidents"].frame,
-            policy,
-            key,
-            territories=layers["territories"].frame,
-            districts=districts,
-            water=water,
-            decimals=options.decimals,
-            redistributable=licence["redistributable"],
-            store=open_position_store(options, key),
-        )
-        public_layers["incidents"] = dataclasses.replace(
-            layers["incidents"], frame=generalised.counted
-        )
-        if licence["redistributable"]:
-            frames["incidents"] = generalised.published
-            map_layers["incidents"] = dataclasses.replace(
-                layers["incidents"], frame=generalised.published
-            )
-    stats = compute(public_layers)
-    if generalised is not None and len(generalised.confidential):
-        from geotools.analysis.incidents import summarise_incidents
-
-        summary = summarise_incidents(
-            layers["territories"].frame,
-            generalised.confidential,
-            nearby_km=float(stats.options.get("nearby_km", 5.0)),
-        ).per_territory
-        extra = {
-            "incidents_confidential_inside": suppress_counts(
-                summary["incidents_inside"].to_numpy(), policy.min_count
-            ).to_numpy(),
-            "incidents_confidential_nearby": suppress_counts(
-                summary["incidents_nearby"].to_numpy(), policy.min_count
-            ).to_numpy(),
-        }
-    else:
-        extra = {
-            name: suppress_counts(np.zeros(len(stats.table)), policy.min_count).to_numpy()
-            for name in ("incidents_confidential_inside", "incidents_confidential_nearby")
-        }
-    table = stats.table.copy()
-    for name, values in extra.items():
-        table[name] = values
-    joined = _drop_personal(stats.territories.copy())
-    lookup = dict(
-        zip(stats.table["territory_id"].astype(str), range(len(stats.table)), strict=True)
+    # One gate for every public file: statistics of every incident, then the view recounts
+    # them from what is published, at the published places.
+    redistributable = (
+        describe_licence(layers["incidents"])["redistributable"] if "incidents" in layers else True
     )
-    order = joined["territory_id"].astype(str).map(lookup).to_numpy()
-    for name, values in extra.items():
-        joined[name] = values[order]
-    table = table.drop(columns=find_personal_columns(list(table.columns)))
-    stats = dataclasses.replace(stats, table=table, territories=joined)
-    facts = dict(generalised.facts) if generalised else {}
-    privacy = {"profile": "public", "policy": dataclasses.asdict(policy), "incidents": facts}
+    key = derive_key(options.secret) if options.secret else None
+    view = compute_shareable_view(
+        compute(layers),
+        layers,
+        profile="public",
+        policy=policy,
+        key=key,
+        districts=districts,
+        water=water,
+        decimals=options.decimals,
+        redistributable=redistributable,
+        keep_columns=options.keep_columns,
+        store=open_position_store(options, key),
+    )
+    frames = {kind: frame.reset_index(drop=True) for kind, frame in view.layers.items()}
+    if not redistributable:
+        frames.pop("incidents", None)
+    map_layers = {kind: dataclasses.replace(layers[kind], frame=frames[kind]) for kind in frames}
+    sources = _describe_sources(layers, "public", view)
+    attribution = [f"{s['layer']}: {s['licence']}" for s in sources if s.get("licence")]
+    generalised = view.generalised
+    if generalised is not None:
+        # Personal fields of the other layers must not appear anywhere either.
+        for kind, layer in layers.items():
+            if kind == "incidents":
+                continue
+            personal = find_personal_columns(
+                [c for c in layer.frame.columns if c != layer.frame.geometry.name]
+            )
+            for column in personal:
+                values = layer.frame[column].dropna().astype(str).str.strip()
+                generalised.withheld.values += [
+                    (f"personal field {column} of {kind}", v)
+                    for v in values[values.str.len() >= 4].unique()
+                ]
+    facts = {k: v for k, v in view.facts.items() if k != "dropped_columns_by_layer"}
+    privacy = {
+        "profile": "public",
+        "policy": dataclasses.asdict(policy),
+        "incidents": facts,
+        "columns_not_published": view.dropped_columns,
+    }
     return (
         _Bundle(
             "public",
-            stats,
+            view.result,
             frames,
-            generalised.hexagons if generalised else None,
+            view.hexagons,
             map_layers,
             sources,
             privacy,
@@ -1336,23 +1336,30 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
             f"hexagon of resolution {policy.hex_resolution} in `incident_hexagons.geojson`, "
             f"counts below {policy.min_count} shown as `<{policy.min_count}`."
         )
+    # Only published numbers: no total of records read, from which the confidential number
+    # would follow by subtraction.
     lines += [
-        f"- Incidents: {facts.get('records', 0)} read; {facts.get('public', 0)} public, "
+        f"- Incidents published: {facts.get('public', 0)} public and "
         f"{facts.get('restricted', 0)} restricted ({facts.get('displaced', 0)} displaced, "
         f"{facts.get('not_displaceable', 0)} could not be displaced within the constraints and "
-        f"are counted only); {facts.get('aggregated', 0)} only in hexagon counts; "
+        f"are only in hexagon counts); {facts.get('aggregated', 0)} only in hexagon counts; "
         f"{facts.get('published_points', 0)} published as points.",
-        "- Derived tables (territory_stats, timeseries, risk, map popups) are computed from the "
-        "public and restricted incidents at their true places, never from confidential ones; "
-        "re-counting the displaced points of incidents.geojson can therefore give different "
-        "`incidents_nearby` numbers. The risk surface (risk_surface.tif, risk_hexagons.geojson) "
-        "and the QA reports are not part of a public bundle: they are built from exact "
-        "locations.",
+        "- Derived tables (territory_stats, timeseries, risk score and drivers, map popups) "
+        "count only the incidents published, at the places published: a displaced incident "
+        "counts as nearby a territory only if its published point is; restricted incidents not "
+        "published as points are only in the hexagon counts; confidential incidents only in "
+        "the suppressed confidential columns. Re-counting incidents.geojson gives the same "
+        "numbers. The risk surface (risk_surface.tif, risk_hexagons.geojson) and the QA reports "
+        "are not part of a public bundle: they are built from exact locations.",
+        f"- Safe floors of the public profile (geotools refuses anything below them): "
+        f"displacement at least {FLOOR_MIN_DISTANCE_M / 1000:g} km in a ring at least "
+        f"{FLOOR_RING_WIDTH_M / 1000:g} km wide, counts below at least {FLOOR_MIN_COUNT} "
+        f"suppressed, H3 hexagons of resolution {FLOOR_MAX_HEX_RESOLUTION} or coarser.",
     ]
-    if facts.get("dropped_columns"):
+    for layer, columns in sorted(bundle.privacy.get("columns_not_published", {}).items()):
         lines.append(
-            "- Incident columns not published: "
-            + ", ".join(f"`{c}`" for c in facts["dropped_columns"])
+            f"- Columns of the {layer} layer not published ({len(columns)}): "
+            + ", ".join(f"`{c}`" for c in columns)
             + "."
         )
     if not facts.get("redistributable", True):

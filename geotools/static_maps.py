@@ -29,6 +29,7 @@ import os
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -69,6 +70,7 @@ from geotools.maps import (
     format_percent,
     select_visible_incidents,
 )
+from geotools.privacy import select_drawable
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)
@@ -380,14 +382,23 @@ def _plot(
 
 
 def _prepare_incidents(
-    layers: Mapping[str, Any], profile: str
+    layers: Mapping[str, Any], profile: str, result: StatsResult | None = None
 ) -> tuple[gpd.GeoDataFrame | None, int]:
-    """Incidents the profile allows (in EPSG:4326), and how many were left out."""
+    """Incidents the profile allows (in EPSG:4326), and how many were left out.
+
+    Confidential records are never counted among those left out (the number is printed beside
+    published counts: counting them would reveal them by subtraction). On a privacy-gate view
+    (``result.options["shareable_view"]``) the number is the view's.
+    """
     incidents = _frame(layers, "incidents")
+    options = result.options if result is not None else {}
+    gated = options.get("shareable_view") == profile
+    withheld = int(options.get("shareable_withheld", 0)) if gated else 0
     if incidents is None:
-        return None, 0
+        return None, withheld
+    if not gated:
+        _, withheld = select_drawable(incidents, profile)
     visible = select_visible_incidents(incidents, profile)
-    withheld = len(incidents) - len(visible)
     return (visible if len(visible) else None), withheld
 
 
@@ -844,7 +855,7 @@ def build_overview_figure(
     _check_lang(lang)
     _check_profile(profile)
     t, s = TEXT[lang], STATIC_TEXT[lang]
-    incidents, withheld = _prepare_incidents(layers, profile)
+    incidents, withheld = _prepare_incidents(layers, profile, result)
     territories = result.territories
     if territories.crs is None:
         raise CRSError("result.territories has no coordinate reference system.")
@@ -1086,7 +1097,7 @@ def build_territory_figure(
     """
     _check_lang(lang)
     _check_profile(profile)
-    incidents, withheld = _prepare_incidents(layers, profile)
+    incidents, withheld = _prepare_incidents(layers, profile, result)
     territories = result.territories.to_crs(WGS84)
     ids = territories["territory_id"]
     match = np.flatnonzero((ids == territory_id).to_numpy())
@@ -1413,6 +1424,15 @@ def write_static_maps(
     """
     _check_lang(lang)
     _check_profile(profile)
+    if result.options.get("shareable_view") != profile:
+        from geotools.privacy import PrivacyPolicy, compute_shareable_view
+
+        view = compute_shareable_view(
+            result, layers, profile=profile, policy=PrivacyPolicy(restricted="aggregate")
+        )
+        options = {**view.result.options, "shareable_withheld": view.withheld}
+        result = replace(view.result, options=options)
+        layers = dict(view.layers)
     out = Path(out_dir)
     ids = result.territories["territory_id"].tolist()
     names = territory_filenames(ids)

@@ -210,7 +210,9 @@ def test_public_maps_draw_no_restricted_incident(run: RunResult) -> None:
         assert np.min(np.hypot(*(public_xy - point).T)) < 1e-3
         assert np.min(np.hypot(*(hidden_xy - point).T)) > 1.0
     text = all_text(fig)
-    assert "6 incident(s) not shown" in text
+    # 5, not 6: the confidential record is never counted among those "not shown" (the README
+    # publishes the restricted count, so 6 - 5 would reveal it; privacy gate, issue 11).
+    assert "5 incident(s) not shown" in text
 
     for ident in run.stats.territories["territory_id"]:
         fig = build_territory_figure(run.stats, run.layers, ident, lang="en", dpi=40)
@@ -219,7 +221,7 @@ def test_public_maps_draw_no_restricted_incident(run: RunResult) -> None:
         )
         for point in incident_offsets(fig):
             assert np.min(np.hypot(*(projected_xy(restricted, crs) - point).T)) > 1.0, ident
-        assert "6 incident(s) not shown" in all_text(fig)
+        assert "5 incident(s) not shown" in all_text(fig)
 
 
 def test_internal_profile_draws_restricted_but_never_confidential(run: RunResult) -> None:
