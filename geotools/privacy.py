@@ -1749,8 +1749,10 @@ def compute_shareable_view(
             "aggregated": gfacts.get("aggregated", 0),
             "published_points": len(published),
             "confidential": gfacts.get("confidential"),
-            "displacement_min_m": gfacts.get("displacement_min_m"),
-            "displacement_max_m": gfacts.get("displacement_max_m"),
+            "displacement_range_km": gfacts.get("displacement_range_km"),
+            "positions_kept": gfacts.get("positions_kept", 0),
+            "withheld_published_before": gfacts.get("withheld_published_before", 0),
+            "position_store": gfacts.get("position_store", False),
             "dropped_columns": dropped["incidents"],
             "redistributable": redistributable,
         }

@@ -1359,7 +1359,7 @@ def _privacy_section(bundle: _Bundle, options: PublishOptions) -> list[str]:
     for layer, columns in sorted(bundle.privacy.get("columns_not_published", {}).items()):
         lines.append(
             f"- Columns of the {layer} layer not published ({len(columns)}): "
-            + ", ".join(f"`{c}`" for c in columns)
+            + ", ".join(_md_code(c) for c in columns)
             + "."
         )
     if not facts.get("redistributable", True):

@@ -44,6 +44,7 @@ from geotools.pipeline import compute_stats, write_map_html, write_static_map_fi
 from geotools.privacy import (
     PrivacyError,
     PrivacyPolicy,
+    compute_identities,
     compute_shareable_view,
     derive_key,
     displace_points,
@@ -79,9 +80,9 @@ FLAGGED_AT = {
 }
 CONFIDENTIAL_AT = (-74.760, -8.360)
 KILLING_AT = (-74.740, -8.330)
-# True place of the restricted incident whose nearby count is attacked: 4.3 km east of T1 and
-# outside every territory (T1 spans lon -74.80..-74.70).
-NEAR_AT = (-74.70 + 4.3 / 110.0, -8.350)
+# The restricted incident whose nearby count is attacked: its true place (chosen below) is
+# 4.3 km east of T1 and outside every territory (T1 spans lon -74.80..-74.70).
+NEAR_ID = "R-near"
 
 
 def t1() -> shapely.Polygon:
@@ -112,27 +113,31 @@ def distance_to_t1_m(x: float, y: float) -> float:
     return float(GEOD.inv(x, y, cx, cy)[2])
 
 
-def choose_near_id() -> str:
-    """An id whose keyed displacement takes NEAR_AT beyond 5 km of T1 (the published point is
-    not nearby although the true place is): found with the public algorithm and the key."""
+def choose_near_place() -> tuple[float, float]:
+    """A true place 4.3 km east of T1 whose keyed displacement goes beyond 5 km of T1 (the
+    published point is not nearby although the true place is): found with the public
+    algorithm and the key. Displacement is seeded by the record's identity, a keyed hash of its
+    true location, so the place is searched along T1's eastern side."""
     policy = PrivacyPolicy()
     key = derive_key(SECRET)
-    for i in range(200):
-        ident = f"R-{i:03d}"
+    x = -74.70 + 4.3 / 110.0
+    for i in range(400):
+        y = -8.39 + 0.0002 * i
+        identity = compute_identities(np.array([x]), np.array([y]), key)
         moved = displace_points(
-            np.array([NEAR_AT[0]]),
-            np.array([NEAR_AT[1]]),
-            [ident],
+            np.array([x]),
+            np.array([y]),
+            identity.tolist(),
             key,
             policy,
             territories=territories_frame(),
         )
         if moved.placed[0] and distance_to_t1_m(moved.x[0], moved.y[0]) > 5300.0:
-            return ident
-    raise AssertionError("no id found")
+            return (x, y)
+    raise AssertionError("no place found")
 
 
-NEAR_ID = choose_near_id()
+NEAR_AT = choose_near_place()
 
 
 def incidents_table() -> pd.DataFrame:

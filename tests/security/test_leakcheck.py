@@ -103,7 +103,10 @@ def bundle(inputs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
     old code its own leak check refused it ("Nuevo", "Ucayali", the shared description prefix,
     the confidential id 7 that is also a parcel id)."""
     out = tmp_path_factory.mktemp("leak-bundles") / "public"
-    run_publish(inputs, out, PublishOptions(secret=SECRET, lang="en", created="2024-01-01"))
+    options = PublishOptions(
+        secret=SECRET, lang="en", created="2024-01-01", keep_columns=("obs|<b>x</b>",)
+    )  # a column outside the allow-list is published only when kept on purpose
+    run_publish(inputs, out, options)
     return out
 
 
