@@ -47,9 +47,7 @@ _BRACE_REFERENCES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 #: A JSON string literal (json.dumps output: quotes and backslashes inside are escaped).
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 #: Characters written as ``\uXXXX`` in JSON embedded in a page (as Jinja2's ``tojson`` does).
-_JSON_HTML_SAFE = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
-)
+_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
 
 
 def escape_html(value: object) -> str:

@@ -183,6 +183,7 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_line": "Risk: {label}",
         "risk_score": " ({score}/100)",
         "drivers": "Drivers",
+        "drivers_english": "",
         "risk_missing": "score is a lower bound: missing {missing}",
         "uncertain": "{n} uncertain",
         "forest_loss": "Forest loss",
@@ -270,6 +271,7 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_line": "Riesgo: {label}",
         "risk_score": " ({score}/100)",
         "drivers": "Motivos",
+        "drivers_english": "(motivos en inglés)",
         "risk_missing": "puntaje mínimo: faltan {missing}",
         "uncertain": "{n} inciertos",
         "forest_loss": "Pérdida de bosque",
@@ -394,6 +396,23 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "risk_class": {
         "en": {"low": "low", "medium": "medium", "high": "high", "critical": "critical"},
         "es": {"low": "bajo", "medium": "medio", "high": "alto", "critical": "crítico"},
+    },
+    # The components of the risk score (geotools.risk.COMPONENTS), as risk_missing lists them.
+    "risk_component": {
+        "en": {
+            "tenure": "tenure",
+            "concessions": "concessions",
+            "violence": "violence",
+            "deforestation": "deforestation",
+            "infrastructure": "infrastructure",
+        },
+        "es": {
+            "tenure": "tenencia",
+            "concessions": "concesiones",
+            "violence": "violencia",
+            "deforestation": "deforestación",
+            "infrastructure": "infraestructura",
+        },
     },
     "infrastructure_kind": {
         "en": {"road": "Road", "pipeline": "Pipeline", "power_line": "Power line"},
@@ -584,6 +603,21 @@ def _labels(values: pd.Series, table: dict[str, str]) -> list[str]:
         table[c] if isinstance(c, str) and c in table else raw
         for c, raw in zip(codes.fillna("").to_list(), escaped, strict=True)
     ]
+
+
+def component_names(value: Any, lang: str) -> str:
+    """Risk components listed in ``risk_missing`` (``"violence,deforestation"``), in ``lang``.
+
+    Names outside the vocabulary are kept as given; the result is plain text (escape it).
+
+    >>> component_names("violence,deforestation", "es")
+    'violencia, deforestación'
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    table = VALUE_LABELS["risk_component"][lang]
+    parts = (part.strip() for part in value.split(","))
+    return ", ".join(table.get(part.lower(), part) for part in parts if part)
 
 
 def _row(label: str, value: str) -> str:
@@ -891,7 +925,9 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
     spanish = lang == "es" and "risk_drivers_es" in frame.columns
     drivers_column = "risk_drivers_es" if spanish else "risk_drivers"
     drivers = _escaped(_column(frame, drivers_column))
-    missing = _escaped(_column(frame, "risk_missing"))
+    missing = _escaped(
+        _column(frame, "risk_missing").map(lambda v: component_names(v, lang), na_action="ignore")
+    )
     blocks = []
     for label, score, driver, gone in zip(labels, scores, drivers, missing, strict=True):
         score_text = (
@@ -902,7 +938,8 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
             f"{score_text}</div>"
         )
         if driver:
-            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}</div>'
+            note = f" {t['drivers_english']}" if lang != "en" and not spanish else ""
+            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}{note}</div>'
         if gone.strip():
             block += f'<div class="gt-note">{t["risk_missing"].format(missing=gone.strip())}</div>'
         blocks.append(block)
