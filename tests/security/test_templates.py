@@ -71,9 +71,7 @@ PIECES = (
 )
 #: Any other printable text (no control characters, no lone surrogates).
 OTHER = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=4)
-PAYLOADS = st.lists(st.one_of(st.sampled_from(PIECES), OTHER), min_size=1, max_size=6).map(
-    "".join
-)
+PAYLOADS = st.lists(st.one_of(st.sampled_from(PIECES), OTHER), min_size=1, max_size=6).map("".join)
 #: Evaluated, ``{{ 7*7 }}`` between these markers would read ``Q749Q7``.
 SEVEN = "Q7{{ 7*7 }}Q7"
 EVALUATED = "Q749Q7"
