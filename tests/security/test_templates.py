@@ -13,18 +13,17 @@ names and into ``--title``, and check:
   browser would (text nodes only), and each payload is found there exactly as given;
 - nothing is parsed as markup (no ``<script>`` or ``<img>`` element from data).
 
-A browser test checks the same in the DOM (popup, tooltip, search, legend, title box).
+``tests/test_browser.py::test_template_syntax_in_the_data_is_shown_as_text`` checks the same in
+the DOM of a real browser (popup, tooltip, search, legend, title box); it lives there because the
+browser fixtures are session-scoped in that module.
 """
 
 from __future__ import annotations
 
 import html
 import html.parser
-import importlib.util
 import json
 import re
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -422,96 +421,3 @@ def test_publish_command_shows_payloads_literally_and_runs_none(
     assert search_names(page) == shown["names"]
     # Public territory names and concession holders are shown; descriptions are withheld.
     assert_literal(page, [*shown["names"], *shown["holders"]])
-
-
-# --------------------------------------------------------------------------------------------
-# In the browser
-# --------------------------------------------------------------------------------------------
-
-
-def _browser_fixtures() -> Any:
-    """tests/test_browser.py, whose fixtures (browser, asset cache, open_map) are reused."""
-    if "test_browser" in sys.modules:  # collected already: the same module, the same fixtures
-        return sys.modules["test_browser"]
-    path = Path(__file__).resolve().parents[1] / "test_browser.py"
-    spec = importlib.util.spec_from_file_location("test_browser", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["test_browser"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_BROWSER = _browser_fixtures()
-browser = _BROWSER.browser
-asset_cache = _BROWSER.asset_cache
-open_map = _BROWSER.open_map
-
-#: One payload per field shown: template syntax, and markup that would run if parsed.
-BROWSER_PAYLOADS = {
-    "name": "Comunidad {{ 7*7 }} {% if %}",
-    "people": "Pueblo {# x #} <img src=x onerror=window.gtPwned=1>",
-    "holder": "Empresa {{ 7*7 }} <script>window.gtPwned=2</script>",
-    "description": "Amenaza {% if %}{{ 7*7 }}{# x #} <img src=x onerror=window.gtPwned=3>",
-    "infrastructure": "Ducto {{ 7*7 }} <b>{# x #}</b>",
-    "title": "Mapa {{ 7*7 }} {% if %} {# x #} <img src=x onerror=window.gtPwned=4>",
-}
-
-
-@pytest.mark.browser
-def test_browser_shows_payloads_as_text_and_runs_no_script(
-    tmp_path: Path, open_map: Callable[..., Any]
-) -> None:
-    p = BROWSER_PAYLOADS
-    layers = lonlat_layers(["x"])
-    layers["territories"]["name"] = [p["name"], "Otra"]
-    layers["territories"]["people"] = [p["people"], ""]
-    layers["concessions"]["holder"] = [p["holder"], p["holder"]]
-    layers["incidents"]["description"] = [p["description"], p["description"]]
-    layers["incidents"]["kind"] = ["threat", "threat"]
-    layers["incidents"]["precision"] = ["exact", "exact"]
-    layers["infrastructure"]["kind"] = [p["infrastructure"]]  # an unknown kind: in the legend
-    target = tmp_path / "payloads.html"
-    build_map(**layers, lang="es", title=p["title"]).save(str(target))
-
-    opened = open_map(target)
-    page = opened.page
-    assert page.evaluate("() => window.gtPwned") is None
-    assert page.locator(".gt-title").inner_text().startswith(p["title"])
-    assert p["infrastructure"] in page.locator(".gt-legend").inner_text()
-    options = page.locator(".gt-search datalist option")
-    assert p["name"] in [options.nth(i).get_attribute("value") for i in range(options.count())]
-    # Search for the community: its popup opens, with the name and the people as text.
-    search = page.locator(".gt-search input")
-    search.fill(p["name"])
-    search.press("Enter")
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for(state="visible", timeout=5000)
-    text = popup.inner_text()
-    assert p["name"] in text and p["people"] in text
-    assert popup.locator("img, script").count() == 0
-    # The tooltip of the territory, on hover.
-    page.evaluate(f"() => {opened.map_name}.closePopup()")
-    page.mouse.move(*opened.container_point(-74.79, -8.41))
-    tooltip = page.locator(".leaflet-tooltip")
-    tooltip.first.wait_for(state="visible", timeout=5000)
-    assert any(p["name"] in t for t in tooltip.all_inner_texts())
-    # An incident's popup (the marker of I1; clustering is off at this zoom or the marker is
-    # reached through the cluster's layer).
-    shown = page.evaluate(
-        """() => {
-            const out = [];
-            Object.keys(window).filter(k => k.endsWith('_points')).forEach(k => {
-                window[k].eachLayer(m => {
-                    const div = document.createElement('div');
-                    div.innerHTML = m.getPopup().getContent();
-                    out.push([div.textContent, div.querySelectorAll('img, script').length]);
-                });
-            });
-            return out;
-        }"""
-    )
-    assert shown and all(p["description"] in t and n == 0 for t, n in shown)
-    assert page.evaluate("() => window.gtPwned") is None
-    assert opened.dialogs == []
-    opened.assert_clean()
