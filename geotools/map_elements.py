@@ -45,9 +45,11 @@ from folium.utilities import get_obj_in_upper_tree
 #: Braces written as HTML character references: no Jinja2 delimiter can form from data.
 _BRACE_REFERENCES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 #: A JSON string literal (json.dumps output: quotes and backslashes inside are escaped).
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: The start of a Jinja2 expression, statement or comment.
+_JINJA_START = re.compile(r"\{[{%#]")
 #: Characters written as ``\uXXXX`` in JSON embedded in a page (as Jinja2's ``tojson`` does).
-_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"})
+_JSON_HTML_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
 
 
 def escape_html(value: object) -> str:
@@ -90,9 +92,10 @@ def to_safe_json(value: Any) -> str:
     r"""JSON to embed in a page's script: the value as data, never as template or markup.
 
     As Jinja2's ``tojson`` (keys sorted; ``<``, ``>``, ``&`` and ``'`` written as ``\uXXXX``),
-    and braces inside strings written as ``\u007b`` and ``\u007d``: a JavaScript or JSON
-    reader gets the same strings back, while the text holds no ``{{``, ``{%`` or ``{#`` (braces
-    outside strings are the JSON's own, and an object never opens with those pairs).
+    and, when the text would hold a ``{{``, ``{%`` or ``{#``, every brace inside its strings
+    written as ``\u007b`` or ``\u007d``: a JavaScript or JSON reader gets the same strings
+    back, while no template engine can find a delimiter (braces outside strings are the JSON's
+    own, and an object never opens with those pairs).
 
     Parameters
     ----------
@@ -109,7 +112,11 @@ def to_safe_json(value: Any) -> str:
     >>> to_safe_json({"name": "{{ 7*7 }}", "n": [1, {}]})
     '{"n": [1, {}], "name": "\\u007b\\u007b 7*7 \\u007d\\u007d"}'
     """
-    text = json.dumps(value, sort_keys=True).translate(_JSON_HTML_SAFE)
+    text = json.dumps(value, sort_keys=True)
+    for char, escape in _JSON_HTML_SAFE:
+        text = text.replace(char, escape)
+    if not _JINJA_START.search(text):
+        return text
     return _JSON_STRING.sub(_encode_json_string, text)
 
 
