@@ -1,9 +1,25 @@
-"""Leaflet building blocks of the risk map: controls and layers rendered from JavaScript templates.
+r"""Leaflet building blocks of the risk map: controls and layers rendered from JavaScript templates.
 
 :mod:`geotools.maps` turns data into escaped HTML strings and compact arrays; the elements here
 put them on the page. No element reads a data frame, and none inserts text into the page that
 the caller did not escape: strings given to an element are either HTML the caller escaped
 (popups, legend, title box) or set as DOM properties (``textContent``, ``value``), never parsed.
+
+Data is never code. branca renders each element's template once and then, in
+:meth:`branca.element.Figure.render`, parses and renders the *result* again as a Jinja2 template,
+so a ``{{ ... }}`` in a territory name or a file name would be executed on the analyst's machine.
+Two rules, both applied here, keep that from happening:
+
+- :class:`MapPage` (the page every map of :func:`geotools.maps.build_map` is rendered in) puts
+  the text each element rendered into the page as it is: nothing is rendered twice.
+- No text from data reaches an element with a Jinja2 delimiter in it, so that branca's parse
+  of each element's output (which it still does) sees only our own code: :func:`escape_html`
+  writes braces as character references (``&#123;``, ``&#125;``) and the ``tojson`` filter of
+  our templates (:func:`to_safe_json`) writes them as ``\u007b``/``\u007d`` inside JSON
+  strings. Both read back as ``{`` and ``}`` in the browser.
+
+:class:`MapPage` also gives every element a deterministic id, so that two builds of the same
+map are byte-identical.
 
 The scripts and style sheets of the plugins are loaded from the URLs folium itself uses, so that
 :mod:`geotools.map_assets` can serve or inline them.
@@ -11,15 +27,236 @@ The scripts and style sheets of the plugins are loaded from the URLs folium itse
 
 from __future__ import annotations
 
+import html
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+import folium.template
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.features import GeoJsonStyleMapper
 from folium.plugins import GroupedLayerControl, HeatMap, MarkerCluster
-from folium.template import Template
 from folium.utilities import get_obj_in_upper_tree
+
+#: Braces written as HTML character references: no Jinja2 delimiter can form from data.
+_BRACE_REFERENCES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+#: A JSON string literal (json.dumps output: quotes and backslashes inside are escaped).
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: The start of a Jinja2 expression, statement or comment.
+_JINJA_START = re.compile(r"\{[{%#]")
+#: Characters written as ``\uXXXX`` in JSON embedded in a page (as Jinja2's ``tojson`` does).
+_JSON_HTML_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"))
+
+
+def escape_html(value: object) -> str:
+    """Escape text from data for HTML: ``& < > " '`` and the braces ``{ }`` as references.
+
+    The browser shows the text as given (``{{ 7*7 }}`` stays ``{{ 7*7 }}``), but the page source
+    holds no ``{{``, ``{%`` or ``{#`` that a template engine could read as code.
+
+    Parameters
+    ----------
+    value : object
+        The value; ``str(value)`` is escaped.
+
+    Returns
+    -------
+    str
+        The escaped text.
+
+    Examples
+    --------
+    >>> escape_html("{{ 7*7 }} <b>")
+    '&#123;&#123; 7*7 &#125;&#125; &lt;b&gt;'
+    """
+    return html.escape(str(value), quote=True).translate(_BRACE_REFERENCES)
+
+
+def encode_braces(text: str) -> str:
+    """Write the braces of (already escaped) HTML as character references; idempotent."""
+    return text.translate(_BRACE_REFERENCES)
+
+
+def _encode_json_string(match: re.Match[str]) -> str:
+    literal = match.group(0)
+    if "{" not in literal and "}" not in literal:
+        return literal
+    return literal.replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+def to_safe_json(value: Any) -> str:
+    r"""JSON to embed in a page's script: the value as data, never as template or markup.
+
+    As Jinja2's ``tojson`` (keys sorted; ``<``, ``>``, ``&`` and ``'`` written as ``\uXXXX``),
+    and, when the text would hold a ``{{``, ``{%`` or ``{#``, every brace inside its strings
+    written as ``\u007b`` or ``\u007d``: a JavaScript or JSON reader gets the same strings
+    back, while no template engine can find a delimiter (braces outside strings are the JSON's
+    own, and an object never opens with those pairs).
+
+    Parameters
+    ----------
+    value : object
+        A JSON-serialisable value.
+
+    Returns
+    -------
+    str
+        The JSON text.
+
+    Examples
+    --------
+    >>> to_safe_json({"name": "{{ 7*7 }}", "n": [1, {}]})
+    '{"n": [1, {}], "name": "\\u007b\\u007b 7*7 \\u007d\\u007d"}'
+    """
+    text = json.dumps(value, sort_keys=True)
+    for char, escape in _JSON_HTML_SAFE:
+        text = text.replace(char, escape)
+    if not _JINJA_START.search(text):
+        return text
+    return _JSON_STRING.sub(_encode_json_string, text)
+
+
+class _Environment(folium.template.Environment):
+    """folium's template environment, with :func:`to_safe_json` as the ``tojson`` filter."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["tojson"] = to_safe_json
+
+
+class Template(folium.template.Template):
+    """Template of the elements of this module: every ``|tojson`` value is brace-safe JSON."""
+
+    environment_class = _Environment
+
+
+class _Text(Element):
+    """Text an element rendered, put into the page as it is (never parsed or rendered again)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Text"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self.text
+
+
+class JsName:
+    """The JavaScript name of an element (and a suffix), read when the page is rendered.
+
+    Element ids change when :class:`MapPage` numbers them; a name kept as a string before that
+    would point at nothing. ``str(JsName(layer))`` is always the current name.
+    """
+
+    def __init__(self, element: Element, suffix: str = "") -> None:
+        self.element = element
+        self.suffix = suffix
+
+    def __str__(self) -> str:
+        return self.element.get_name() + self.suffix
+
+    def __repr__(self) -> str:
+        return f"JsName({self})"
+
+
+#: Ids given by :class:`MapPage`: a counter written as 32 hexadecimal digits (branca's shape).
+_NUMBERED_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _elements(root: Element) -> Iterator[Element]:
+    """Elements reachable from ``root``: children, a figure's parts, element attributes; in order.
+
+    Containers held in attributes (a layer's GeoJSON data, for one) are not searched: they hold
+    data, and an element kept in a list is a child of the map too.
+    """
+    seen: set[int] = set()
+    stack: list[Element] = [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        linked = [
+            value
+            for key, value in vars(item).items()
+            if key not in ("_parent", "_children") and isinstance(value, Element)
+        ]
+        stack.extend(reversed([*linked, *item._children.values()]))
+
+
+class MapPage(Figure):
+    """The HTML page of a map: each element's output inserted once, as text; numbered ids.
+
+    :meth:`branca.element.Figure.render` wraps the header, body and script each element
+    rendered in a new :class:`jinja2.Template` and renders that again, so text from data would
+    be evaluated as a template. This page inserts that text as it is.
+
+    branca names elements with random ids (``urandom``). :meth:`number_elements` replaces them
+    by a counter in the order the element tree is walked, so that the same map built twice gives
+    the same bytes. The counter belongs to the page: nothing is shared between two maps.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._numbered: set[str] = set()
+        self._parts: list[OrderedDict[str, Element]] | None = None
+
+    def number_elements(self) -> None:
+        """Give every element of the page that still has a random id the next number.
+
+        Children are re-keyed to the new names. Names kept as strings before this call are
+        stale: keep a :class:`JsName` instead.
+        """
+        renamed: dict[str, str] = {}
+        for element in _elements(self):
+            if element._id in self._numbered:
+                continue
+            new = f"{len(self._numbered) + 1:032x}"
+            renamed[element._id] = new
+            element._id = new
+            self._numbered.add(new)
+        if not renamed:
+            return
+        for element in _elements(self):
+            if any(_NUMBERED_ID.search(key) for key in element._children):
+                element._children = OrderedDict(
+                    (_NUMBERED_ID.sub(lambda m: renamed.get(m.group(0), m.group(0)), key), child)
+                    for key, child in element._children.items()
+                )
+
+    def render(self, **kwargs: Any) -> str:
+        """Render the page: every element once, its output inserted as text.
+
+        Rendering again gives the same page: what the elements added to the header, body and
+        script on the previous render is removed first.
+        """
+        self.number_elements()
+        parts = (self.header, self.html, self.script)
+        if self._parts is None:
+            self._parts = [OrderedDict(part._children) for part in parts]
+        for part, kept in zip(parts, self._parts, strict=True):
+            part._children = OrderedDict(kept)
+        for child in self._children.values():
+            child.render(**kwargs)
+        for part in parts:
+            part._children = OrderedDict(
+                (name, _as_text(child)) for name, child in part._children.items()
+            )
+        return self._template.render(this=self, kwargs=kwargs)
+
+
+def _as_text(element: Element) -> Element:
+    """The plain ``Element(text)`` branca wraps rendered output in, as text; others unchanged."""
+    text = element._template_str
+    return _Text(text) if type(element) is Element and isinstance(text, str) else element
+
 
 #: Scripts and style sheets of folium's Leaflet.markercluster and leaflet.heat plugins.
 MARKERCLUSTER_JS = MarkerCluster.default_js
@@ -349,14 +586,14 @@ class IncidentLayers(JSCSSMixin, MacroElement):
         self.show_heat = show_heat
 
     @property
-    def points_name(self) -> str:
+    def points_name(self) -> JsName:
         """JavaScript name of the clustered markers layer."""
-        return self.get_name() + "_points"
+        return JsName(self, "_points")
 
     @property
-    def heat_name(self) -> str:
+    def heat_name(self) -> JsName:
         """JavaScript name of the heat-map layer."""
-        return self.get_name() + "_heat"
+        return JsName(self, "_heat")
 
 
 class GroupedLayers(JSCSSMixin, MacroElement):
@@ -409,8 +646,8 @@ class GroupedLayers(JSCSSMixin, MacroElement):
 
     def __init__(
         self,
-        base: list[tuple[str, str]],
-        groups: dict[str, list[tuple[str, str, bool]]],
+        base: Sequence[tuple[str, str | JsName]],
+        groups: dict[str, list[tuple[str, str | JsName, bool]]],
         exclusive: list[str],
         collapsed: bool = False,
     ) -> None:

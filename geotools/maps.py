@@ -8,12 +8,16 @@ folium embeds every property of every GeoJSON feature in the page, whether a pop
 not. This module therefore never hands a frame to folium: it builds each layer's GeoJSON itself,
 with exactly three properties per feature:
 
-- ``popup``: the popup, as HTML in which every value taken from the data is ``html.escape``-d;
+- ``popup``: the popup, as HTML in which every value taken from the data is escaped
+  (:func:`geotools.map_elements.escape_html`);
 - ``tooltip``: the hover text, escaped likewise;
 - ``k``: a style key (a class number or vocabulary values, never free text).
 
 Leaflet inserts popups and tooltips with ``innerHTML``, so escaping here is what stops a name or
 description such as ``<img src=x onerror=alert(1)>`` from running as code in the reader's browser.
+Braces are escaped too (``&#123;``): folium and branca parse what each element renders as a
+Jinja2 template, and text from data must never be read as one. The map is rendered in a
+:class:`geotools.map_elements.MapPage`, which inserts each element's output once, as text.
 Numbers are formatted per language (:func:`format_number`).
 
 Display geometry
@@ -51,9 +55,13 @@ from geotools.map_elements import (
     GroupedLayers,
     HtmlControl,
     IncidentLayers,
+    JsName,
     LinkedGeoJson,
+    MapPage,
     PageAssets,
     SearchControl,
+    encode_braces,
+    escape_html,
 )
 from geotools.privacy import (
     GENERALISED_COLUMN,
@@ -181,6 +189,7 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_line": "Risk: {label}",
         "risk_score": " ({score}/100)",
         "drivers": "Drivers",
+        "drivers_english": "",
         "risk_missing": "score is a lower bound: missing {missing}",
         "uncertain": "{n} uncertain",
         "forest_loss": "Forest loss",
@@ -268,6 +277,7 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_line": "Riesgo: {label}",
         "risk_score": " ({score}/100)",
         "drivers": "Motivos",
+        "drivers_english": "(motivos en inglés)",
         "risk_missing": "puntaje mínimo: faltan {missing}",
         "uncertain": "{n} inciertos",
         "forest_loss": "Pérdida de bosque",
@@ -392,6 +402,23 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "risk_class": {
         "en": {"low": "low", "medium": "medium", "high": "high", "critical": "critical"},
         "es": {"low": "bajo", "medium": "medio", "high": "alto", "critical": "crítico"},
+    },
+    # The components of the risk score (geotools.risk.COMPONENTS), as risk_missing lists them.
+    "risk_component": {
+        "en": {
+            "tenure": "tenure",
+            "concessions": "concessions",
+            "violence": "violence",
+            "deforestation": "deforestation",
+            "infrastructure": "infrastructure",
+        },
+        "es": {
+            "tenure": "tenencia",
+            "concessions": "concesiones",
+            "violence": "violencia",
+            "deforestation": "deforestación",
+            "infrastructure": "infraestructura",
+        },
     },
     "infrastructure_kind": {
         "en": {"road": "Road", "pipeline": "Pipeline", "power_line": "Power line"},
@@ -566,7 +593,7 @@ def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:
 def _escaped(values: pd.Series) -> list[str]:
     """Escape each value for HTML (quotes included); missing values become ``""``."""
     missing = values.isna().to_numpy()
-    return ["" if gone else html.escape(str(v)) for v, gone in zip(values, missing, strict=True)]
+    return ["" if gone else escape_html(v) for v, gone in zip(values, missing, strict=True)]
 
 
 def _normalised(values: pd.Series) -> pd.Series:
@@ -582,6 +609,21 @@ def _labels(values: pd.Series, table: dict[str, str]) -> list[str]:
         table[c] if isinstance(c, str) and c in table else raw
         for c, raw in zip(codes.fillna("").to_list(), escaped, strict=True)
     ]
+
+
+def component_names(value: Any, lang: str) -> str:
+    """Risk components listed in ``risk_missing`` (``"violence,deforestation"``), in ``lang``.
+
+    Names outside the vocabulary are kept as given; the result is plain text (escape it).
+
+    >>> component_names("violence,deforestation", "es")
+    'violencia, deforestación'
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    table = VALUE_LABELS["risk_component"][lang]
+    parts = (part.strip() for part in value.split(","))
+    return ", ".join(table.get(part.lower(), part) for part in parts if part)
 
 
 def _row(label: str, value: str) -> str:
@@ -686,8 +728,17 @@ def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
 
 
 def _feature_collection(frame: gpd.GeoDataFrame, properties: dict[str, list[Any]]) -> dict:
-    """GeoJSON of ``frame``'s geometry with exactly ``properties`` (whitelisted, escaped)."""
-    layer = gpd.GeoDataFrame(properties, geometry=frame.geometry.array, crs=frame.crs)
+    """GeoJSON of ``frame``'s geometry with exactly ``properties`` (whitelisted, escaped).
+
+    Text properties are HTML (popups, tooltips) or style keys from a fixed vocabulary; their
+    braces are written as character references in any case, so that folium's GeoJSON element,
+    whose output branca parses as a template, never holds a ``{{``, ``{%`` or ``{#`` from data.
+    """
+    safe = {
+        name: [encode_braces(v) if isinstance(v, str) else v for v in values]
+        for name, values in properties.items()
+    }
+    layer = gpd.GeoDataFrame(safe, geometry=frame.geometry.array, crs=frame.crs)
     return layer.to_geo_dict(na="null", show_bbox=False, drop_id=False)
 
 
@@ -697,7 +748,7 @@ class _Overlay:
 
     group: str
     label: str
-    js_name: str
+    js_name: JsName
     shown: bool = True
 
 
@@ -723,7 +774,7 @@ def _add_layer(
         (lambda feature: highlight) if highlight is not None else None
     )
     options: dict[str, Any] = {
-        "name": html.escape(name),
+        "name": escape_html(name),
         "control": False,
         "style_function": lambda feature: styles[feature["properties"][key]],
         "highlight_function": highlight_function,
@@ -739,7 +790,7 @@ def _add_layer(
         else LinkedGeoJson(linked_to, **options)
     )
     layer.add_to(target)
-    overlays.append(_Overlay(group, html.escape(name), layer.get_name(), kwargs.get("show", True)))
+    overlays.append(_Overlay(group, escape_html(name), JsName(layer), kwargs.get("show", True)))
     return layer
 
 
@@ -880,7 +931,9 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
     spanish = lang == "es" and "risk_drivers_es" in frame.columns
     drivers_column = "risk_drivers_es" if spanish else "risk_drivers"
     drivers = _escaped(_column(frame, drivers_column))
-    missing = _escaped(_column(frame, "risk_missing"))
+    missing = _escaped(
+        _column(frame, "risk_missing").map(lambda v: component_names(v, lang), na_action="ignore")
+    )
     blocks = []
     for label, score, driver, gone in zip(labels, scores, drivers, missing, strict=True):
         score_text = (
@@ -891,7 +944,8 @@ def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], l
             f"{score_text}</div>"
         )
         if driver:
-            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}</div>'
+            note = f" {t['drivers_english']}" if lang != "en" and not spanish else ""
+            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}{note}</div>'
         if gone.strip():
             block += f'<div class="gt-note">{t["risk_missing"].format(missing=gone.strip())}</div>'
         blocks.append(block)
@@ -1433,8 +1487,8 @@ def _incident_layer(
     element = IncidentLayers(data, labels)
     m.add_child(element)
     group = t["group_incidents"]
-    overlays.append(_Overlay(group, html.escape(t["layer_incidents"]), element.points_name))
-    overlays.append(_Overlay(group, html.escape(t["layer_heat"]), element.heat_name, False))
+    overlays.append(_Overlay(group, escape_html(t["layer_incidents"]), element.points_name))
+    overlays.append(_Overlay(group, escape_html(t["layer_heat"]), element.heat_name, False))
     return [k for k in INCIDENT_COLOURS if k in set(kinds)], generalised, cell_km
 
 
@@ -1657,12 +1711,12 @@ def _add_layer_control(
 ) -> None:
     """Grouped layer control: base maps, territory shading (one at a time), the rest."""
     t = TEXT[lang]
-    groups: dict[str, list[tuple[str, str, bool]]] = {}
+    groups: dict[str, list[tuple[str, str | JsName, bool]]] = {}
     for overlay in overlays:
         groups.setdefault(overlay.group, []).append(
             (overlay.label, overlay.js_name, overlay.shown)
         )
-    base_entries = [(html.escape(tiles.layer_name), tiles.get_name()) for tiles in base]
+    base_entries = [(escape_html(tiles.layer_name), JsName(tiles)) for tiles in base]
     exclusive = [t["group_territories"]] if len(groups.get(t["group_territories"], [])) > 1 else []
     m.add_child(GroupedLayers(base_entries, groups, exclusive))
 
@@ -1672,11 +1726,11 @@ def _sources_html(sources: Sequence[str], lang: str) -> str:
     from geotools import __version__
 
     t = TEXT[lang]
-    lines = "".join(f"<li>{html.escape(str(source))}</li>" for source in sources if source)
+    lines = "".join(f"<li>{escape_html(source)}</li>" for source in sources if source)
     listed = f'<ul class="gt-list">{lines}</ul>' if lines else ""
     return (
         f'<div class="gt-sec">{t["sources"]}</div>{listed}'
-        f'<div class="gt-note">{html.escape(t["made_with"].format(version=__version__))}</div>'
+        f'<div class="gt-note">{escape_html(t["made_with"].format(version=__version__))}</div>'
     )
 
 
@@ -1754,7 +1808,7 @@ def build_embed_snippet(src: str, title: str = "", height: str = "600px") -> str
     if not re.fullmatch(r"[0-9.]+(px|vh|em|rem|%)", height):
         raise ValueError(f"height must be a CSS length such as 600px or 70vh, not {height!r}.")
     return (
-        f'<iframe src="{html.escape(src)}" title="{html.escape(title or "Map")}" '
+        f'<iframe src="{escape_html(src)}" title="{escape_html(title or "Map")}" '
         f'style="width: 100%; height: {height}; border: 0;" loading="lazy" '
         "allowfullscreen></iframe>"
     )
@@ -1889,6 +1943,10 @@ def build_map(
 
     shown: list[gpd.GeoDataFrame] = []
     m = folium.Map(tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%")
+    # The page inserts what each element renders as text, never as a template (data is not
+    # code), and numbers the element ids so that identical builds give identical bytes.
+    page = MapPage()
+    page.add_child(m)
     # Only Leaflet: jQuery, Bootstrap and Font Awesome are not used by this map.
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
@@ -1899,7 +1957,7 @@ def build_map(
     for tiles in base:
         tiles.add_to(m)
     page_title = title if title is not None else t["title"]
-    m.get_root().title = html.escape(page_title)  # type: ignore[attr-defined]
+    m.get_root().title = escape_html(page_title)  # type: ignore[attr-defined]
     m.add_child(PageAssets(_CSS, _hatch_svg()))
 
     overlays: list[_Overlay] = []
@@ -1968,8 +2026,8 @@ def build_map(
         )
     if cell_km is not None:
         notes.append(t["cells_note"].format(km=format_number(cell_km, lang)))
-    title_html = f'<div class="gt-t">{html.escape(page_title)}</div>' + "".join(
-        f'<div class="gt-hint">{html.escape(note)}</div>' for note in notes
+    title_html = f'<div class="gt-t">{escape_html(page_title)}</div>' + "".join(
+        f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes
     )
     m.add_child(HtmlControl(title_html, "topright", "gt-box gt-title"))
     _add_layer_control(m, base, overlays, lang)
@@ -2002,5 +2060,6 @@ def build_map(
         )
     )
     _fit_bounds(m, shown)
+    page.number_elements()
     log.debug("Map built with %d layer(s) in %s.", len(shown), lang)
     return m

@@ -41,6 +41,7 @@ import shapely
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.patheffects import withStroke
@@ -66,6 +67,7 @@ from geotools.maps import (
     TEXT,
     VALUE_LABELS,
     _hectare_number,
+    component_names,
     format_number,
     format_percent,
     select_visible_incidents,
@@ -767,14 +769,90 @@ def _legend_rows(
     return rows, headings
 
 
-def _caption(
-    fig: Figure,
-    lang: str,
-    crs: CRS,
-    result: StatsResult,
-    date_text: str,
-    withheld: int,
+#: Left and right margin of the figure texts (figure fraction) and the gap between stacked
+#: texts, and between the texts and the map (inches).
+TEXT_LEFT = 0.03
+TEXT_RIGHT = 0.985
+TEXT_GAP_IN = 0.05
+#: Font size of the caption (points), and the smallest it may shrink to so that it fits.
+CAPTION_SIZE = 5.8
+MIN_CAPTION_SIZE = 4.0
+
+
+def _text_width_in(fig: Figure, text: str, size: float, weight: str = "normal") -> float:
+    """Width (inches) of one line of ``text`` as the Agg renderer draws it (no mathtext)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    width, _, _ = renderer.get_text_width_height_descent(
+        text, FontProperties(size=size, weight=weight), ismath=False
+    )
+    return float(width) / fig.dpi
+
+
+def _wrap(
+    fig: Figure, text: str, size: float, weight: str = "normal", right: float = TEXT_RIGHT
 ) -> str:
+    """``text`` with line breaks so that no line, as drawn, runs past ``right`` (figure fraction).
+
+    Lines are measured with the figure's renderer; a word too long for a line on its own is cut.
+    """
+    limit = (right - TEXT_LEFT) * float(fig.get_figwidth())
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _text_width_in(fig, candidate, size, weight) <= limit:
+                line = candidate
+                continue
+            if line:
+                out.append(line)
+            line = word
+            while len(line) > 1 and _text_width_in(fig, line, size, weight) > limit:
+                cut = len(line) - 1
+                while cut > 1 and _text_width_in(fig, line[:cut], size, weight) > limit:
+                    cut = max(1, cut * 3 // 4) if cut > 8 else cut - 1
+                out.append(line[:cut])
+                line = line[cut:]
+        out.append(line)
+    return "\n".join(out)
+
+
+def _figure_text(fig: Figure, y: float, text: str, **kwargs: Any) -> Text:
+    """A text at the left margin, drawn literally (no mathtext, no TeX)."""
+    return fig.text(TEXT_LEFT, y, text, parse_math=False, usetex=False, **kwargs)
+
+
+def _bottom_of(fig: Figure, artist: Text) -> float:
+    """Bottom edge of ``artist`` as drawn (figure fraction)."""
+    box = artist.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    return float(box.y0) / float(fig.bbox.height)
+
+
+def _top_of(fig: Figure, artist: Text) -> float:
+    """Top edge of ``artist`` as drawn (figure fraction)."""
+    box = artist.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    return float(box.y1) / float(fig.bbox.height)
+
+
+def _gap(fig: Figure) -> float:
+    """:data:`TEXT_GAP_IN` as a fraction of the figure height."""
+    return TEXT_GAP_IN / float(fig.get_figheight())
+
+
+def _stack(fig: Figure, texts: Sequence[Text], top: float) -> float:
+    """Place top-aligned ``texts`` one under the other from ``top``; return the bottom reached.
+
+    Each text goes :data:`TEXT_GAP_IN` below the measured bottom of the one above, so no two
+    overlap however many lines they wrap to.
+    """
+    y = top
+    for artist in texts:
+        artist.set_y(y)
+        y = _bottom_of(fig, artist) - _gap(fig)
+    return y + _gap(fig)
+
+
+def _caption_text(lang: str, crs: CRS, result: StatsResult, date_text: str, withheld: int) -> str:
     s = STATIC_TEXT[lang]
     text = s["caption"].format(
         version=__version__,
@@ -784,14 +862,50 @@ def _caption(
     )
     if withheld:
         text += "\n" + TEXT[lang]["not_shown"].format(n=withheld)
-    wrapped = "\n".join(textwrap.fill(line, 150) for line in text.split("\n"))
-    fig.text(0.03, 0.012, wrapped, fontsize=5.8, color="#444444", va="bottom", ha="left")
     return text
 
 
-def _title(fig: Figure, title: str, subtitle: str, top: float = 0.975) -> None:
-    fig.text(0.03, top, title, fontsize=13, fontweight="bold", va="top", ha="left")
-    fig.text(0.03, top - 0.038, subtitle, fontsize=8.5, color="#444444", va="top", ha="left")
+def _caption(fig: Figure, text: str, room_top: float | None = None) -> float:
+    """Draw the caption at the bottom, wrapped to the page; return its top (figure fraction).
+
+    With ``room_top``, the font shrinks (down to :data:`MIN_CAPTION_SIZE`) until the caption's
+    top stays below it: the caption never runs into the map above.
+    """
+    size = CAPTION_SIZE
+    artist = _figure_text(
+        fig, 0.012, _wrap(fig, text, size), fontsize=size, color="#444444", va="bottom"
+    )
+    while room_top is not None and _top_of(fig, artist) > room_top and size > MIN_CAPTION_SIZE:
+        size = max(MIN_CAPTION_SIZE, size - 0.4)
+        artist.set_fontsize(size)
+        artist.set_text(_wrap(fig, text, size))
+    return _top_of(fig, artist)
+
+
+def _title(fig: Figure, title: str, subtitle: str, top: float = 0.975) -> float:
+    """Title and subtitle, wrapped to the page and stacked; returns the bottom they reach."""
+    texts = [
+        _figure_text(
+            fig, top, _wrap(fig, title, 13, "bold"), fontsize=13, fontweight="bold", va="top"
+        ),
+        _figure_text(fig, top, _wrap(fig, subtitle, 8.5), fontsize=8.5, color="#444444", va="top"),
+    ]
+    return _stack(fig, texts, top)
+
+
+def _map_rect(
+    fig: Figure,
+    left: float,
+    bottom: float,
+    width: float,
+    top: float,
+    header: float,
+    caption: float,
+) -> tuple[float, float, float, float]:
+    """Axes rectangle from ``bottom`` to ``top``, shrunk to clear the header and the caption."""
+    low = max(bottom, caption + _gap(fig))
+    high = min(top, header - _gap(fig))
+    return (left, low, width, max(high - low, 0.2))
 
 
 def _text_or(value: Any, fallback: str) -> str:
@@ -867,8 +981,22 @@ def build_overview_figure(
 
     with _style():
         fig = _new_figure(OVERVIEW_SIZE, dpi)
-        ax = fig.add_axes((0.03, 0.085, 0.66, 0.815), label=MAP_AXES_LABEL)
-        lax = fig.add_axes((0.715, 0.085, 0.27, 0.815), label="legend")
+        # Texts first, measured: the map and legend take the room between header and caption.
+        header = _title(fig, title if title is not None else t["title"], s["overview_subtitle"])
+        date_text = _date_text(
+            lang,
+            data_date,
+            [
+                (incidents, "date"),
+                (_in_view(_frame(layers, "parcels"), view), "title_date"),
+                (_frame(layers, "concessions"), "granted_date"),
+                (territories, "claim_date"),
+            ],
+        )
+        caption = _caption(fig, _caption_text(lang, crs, result, date_text, withheld), 0.5)
+        rect = _map_rect(fig, 0.03, 0.085, 0.66, 0.9, header, caption)
+        ax = fig.add_axes(rect, label=MAP_AXES_LABEL)
+        lax = fig.add_axes((0.715, rect[1], 0.27, rect[3]), label="legend")
         projected = territories.to_crs(crs)
         _set_extent(ax, projected.total_bounds, 0.06)
 
@@ -927,18 +1055,6 @@ def build_overview_figure(
             infrastructure=infra,
         )
         _legend(lax, rows, headings)
-        _title(fig, title if title is not None else t["title"], s["overview_subtitle"])
-        date_text = _date_text(
-            lang,
-            data_date,
-            [
-                (incidents, "date"),
-                (parcels, "title_date"),
-                (_frame(layers, "concessions"), "granted_date"),
-                (territories, "claim_date"),
-            ],
-        )
-        _caption(fig, lang, crs, result, date_text, withheld)
         _literal_texts(fig)
     log.debug(
         "overview: %d territories, %d incident(s) drawn, %d withheld, CRS %s",
@@ -1120,8 +1236,22 @@ def build_territory_figure(
     t, s = TEXT[lang], STATIC_TEXT[lang]
     with _style():
         fig = _new_figure(TERRITORY_SIZE, dpi)
-        ax = fig.add_axes((0.03, 0.08, 0.66, 0.70), label=MAP_AXES_LABEL)
-        lax = fig.add_axes((0.715, 0.08, 0.27, 0.70), label="legend")
+        # Texts first, measured: the map and legend take the room between header and caption.
+        # The caption's date depends on what the map shows, so its room is measured with the
+        # longest date text it can have; the caption is drawn into that room at the end.
+        header = _territory_header(fig, row, lang)
+        longest = max(
+            (
+                _date_text(lang, data_date, []),
+                STATIC_TEXT[lang]["latest_record"].format(date="0000-00-00"),
+            ),
+            key=len,
+        )
+        probe = _caption(fig, _caption_text(lang, crs, result, longest, withheld), 0.5)
+        fig.texts.pop()
+        rect = _map_rect(fig, 0.03, 0.08, 0.66, 0.78, header, probe)
+        ax = fig.add_axes(rect, label=MAP_AXES_LABEL)
+        lax = fig.add_axes((0.715, rect[1], 0.27, rect[3]), label="legend")
         _set_extent(ax, extent, 0.10)
         view_ll = shapely.box(*_view_lonlat(ax, crs))
         context = {
@@ -1169,7 +1299,6 @@ def build_territory_figure(
             infrastructure=infra,
         )
         _legend(lax, rows, headings)
-        _territory_header(fig, row, lang)
         date_text = _date_text(
             lang,
             data_date,
@@ -1179,7 +1308,7 @@ def build_territory_figure(
                 (context["concessions"], "granted_date"),
             ],
         )
-        _caption(fig, lang, crs, result, date_text, withheld)
+        _caption(fig, _caption_text(lang, crs, result, date_text, withheld), rect[1] - _gap(fig))
         _literal_texts(fig)
     log.debug("territory %r: CRS %s (%s)", territory_id, describe_crs(crs), t["title"])
     return fig
@@ -1287,14 +1416,24 @@ def titled_sentence(row: Mapping[str, Any] | pd.Series, lang: str) -> str:
     )
 
 
-def _territory_header(fig: Figure, row: pd.Series, lang: str) -> None:
-    """Name, people, headline sentence, risk class, score and drivers, other figures."""
+def _territory_header(fig: Figure, row: pd.Series, lang: str) -> float:
+    """Name, people, headline sentence, risk class, score and drivers, other figures.
+
+    The texts are wrapped to the page and stacked as measured; returns the bottom they reach.
+    """
     t, s = TEXT[lang], STATIC_TEXT[lang]
     name = _text_or(row.get("name"), str(row["territory_id"]))
     people = _text_or(row.get("people"), "")
     subtitle = " · ".join(p for p in (people, f"{t['id']} {row['territory_id']}") if p)
-    _title(fig, name, subtitle)
-    fig.text(0.03, 0.895, titled_sentence(row, lang), fontsize=11.5, fontweight="bold", va="top")
+    top = _title(fig, name, subtitle) - _gap(fig)
+    headline = _figure_text(
+        fig,
+        top,
+        _wrap(fig, titled_sentence(row, lang), 11.5, "bold"),
+        fontsize=11.5,
+        fontweight="bold",
+        va="top",
+    )
 
     code = str(row.get("risk_class", "")).strip().lower()
     colour = RISK_COLOURS.get(code, NO_DATA_COLOUR)
@@ -1303,19 +1442,16 @@ def _territory_header(fig: Figure, row: pd.Series, lang: str) -> None:
     risk = t["risk_line"].format(label=label)
     if np.isfinite(score):
         risk += t["risk_score"].format(score=format_number(score, lang))
-    fig.patches.append(
-        Rectangle(
-            (0.03, 0.838),
-            0.022,
-            0.018,
-            transform=fig.transFigure,
-            figure=fig,
-            facecolor=colour,
-            edgecolor="#333333",
-            linewidth=0.6,
-        )
+    risk_text = fig.text(
+        0.058,
+        top,
+        _wrap(fig, risk, 9.5, "bold"),
+        fontsize=9.5,
+        fontweight="bold",
+        va="top",
+        parse_math=False,
+        usetex=False,
     )
-    fig.text(0.058, 0.847, risk, fontsize=9.5, fontweight="bold", va="center")
 
     lines = []
     spanish = lang == "es" and _text_or(row.get("risk_drivers_es"), "")
@@ -1327,7 +1463,7 @@ def _territory_header(fig: Figure, row: pd.Series, lang: str) -> None:
         )
         note = f" {s['drivers_note']}" if lang != "en" and not spanish else ""
         lines.append(f"{t['drivers']}: {drivers}{note}")
-    missing = _text_or(row.get("risk_missing"), "")
+    missing = component_names(row.get("risk_missing"), lang)
     if missing:
         lines.append(t["risk_missing"].format(missing=missing))
     conceded = pd.to_numeric(pd.Series([row.get("concession_ha")]), errors="coerce").iloc[0]
@@ -1350,8 +1486,35 @@ def _territory_header(fig: Figure, row: pd.Series, lang: str) -> None:
         )
     if figures:
         lines.append(" · ".join(figures))
-    body = "\n".join(textwrap.fill(line, 125) for line in lines)
-    fig.text(0.03, 0.822, body, fontsize=7.5, color="#222222", va="top", linespacing=1.35)
+    body = _figure_text(
+        fig,
+        top,
+        "\n".join(_wrap(fig, line, 7.5) for line in lines),
+        fontsize=7.5,
+        color="#222222",
+        va="top",
+        linespacing=1.35,
+    )
+    bottom = _stack(fig, [headline, risk_text, body] if lines else [headline, risk_text], top)
+    if not lines:
+        body.set_visible(False)
+    # The swatch of the risk class, beside the first line of the risk text.
+    first = (_top_of(fig, risk_text) + _bottom_of(fig, risk_text)) / 2
+    if "\n" in risk_text.get_text():
+        first = _top_of(fig, risk_text) - 0.009
+    fig.patches.append(
+        Rectangle(
+            (0.03, first - 0.009),
+            0.022,
+            0.018,
+            transform=fig.transFigure,
+            figure=fig,
+            facecolor=colour,
+            edgecolor="#333333",
+            linewidth=0.6,
+        )
+    )
+    return bottom
 
 
 # --------------------------------------------------------------------------------------------

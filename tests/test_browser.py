@@ -21,7 +21,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pytest
-from shapely import Point, box
+from shapely import LineString, Point, box
 
 from geotools.map_assets import (
     ASSETS,
@@ -463,6 +463,97 @@ def test_payloads_in_the_data_are_shown_as_text_never_run(
     for payload, text in texts.items():
         assert payload in text
     assert XSS_NAME in tooltips.last.inner_text()
+    opened.assert_clean()
+
+
+#: Template syntax and markup per field (issue 11.1): all must show as text, none may run.
+TEMPLATE_PAYLOADS = {
+    "name": "Comunidad {{ 7*7 }} {% if %}",
+    "people": "Pueblo {# x #} <img src=x onerror=window.gtPwned=1>",
+    "holder": "Empresa {{ 7*7 }} <script>window.gtPwned=2</script>",
+    "description": "Amenaza {% if %}{{ 7*7 }}{# x #} <img src=x onerror=window.gtPwned=3>",
+    "infrastructure": "Ducto {{ 7*7 }} <b>{# x #}</b>",
+    "title": "Mapa {{ 7*7 }} {% if %} {# x #} <img src=x onerror=window.gtPwned=4>",
+}
+
+
+def test_template_syntax_in_the_data_is_shown_as_text(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    """Popups, tooltips, search, legend and title box show ``{{ }}``, ``{% %}``, ``{# #}`` as is."""
+    p = TEMPLATE_PAYLOADS
+    territories = gpd.GeoDataFrame(
+        {
+            "territory_id": ["T1", "T2"],
+            "name": [p["name"], "Otra"],
+            "people": [p["people"], ""],
+            "claimed_ha": [1000.0, 800.0],
+            "titled_ha": [100.0, 0.0],
+        },
+        geometry=[box(-74.8, -8.5, -74.7, -8.4), box(-74.7, -8.5, -74.6, -8.4)],
+        crs=4326,
+    )
+    concessions = gpd.GeoDataFrame(
+        {"concession_id": ["C1"], "kind": ["mining"], "holder": [p["holder"]]},
+        geometry=[box(-74.69, -8.49, -74.65, -8.45)],
+        crs=4326,
+    )
+    incidents = gpd.GeoDataFrame(
+        {
+            "incident_id": ["I1"],
+            "date": ["2020-01-01"],
+            "kind": ["threat"],
+            "description": [p["description"]],
+            "sensitivity": ["public"],
+        },
+        geometry=[Point(-74.62, -8.42)],
+        crs=4326,
+    )
+    infrastructure = gpd.GeoDataFrame(
+        {"kind": [p["infrastructure"]], "name": ["Ducto"]},  # an unknown kind: in the legend
+        geometry=[LineString([(-74.9, -8.3), (-74.6, -8.5)])],
+        crs=4326,
+    )
+    target = tmp_path / "templates.html"
+    build_map(
+        territories,
+        concessions=concessions,
+        incidents=incidents,
+        infrastructure=infrastructure,
+        lang="es",
+        title=p["title"],
+    ).save(str(target))
+    opened = open_map(target)
+    page = opened.page
+
+    assert page.locator(".gt-title .gt-t").inner_text() == p["title"]
+    assert p["infrastructure"] in page.locator(".gt-legend").inner_text()
+    options = page.locator(".gt-search datalist option")
+    assert p["name"] in [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert p["holder"] in opened.click(-74.65, -8.47)  # the concession's outline
+    assert p["description"] in opened.click(-74.62, -8.42)  # the incident's marker
+    # The search finds the community by its name and opens its popup.
+    page.evaluate(f"() => {opened.map_name}.closePopup()")
+    search = page.locator(".gt-search input")
+    search.fill(p["name"])
+    search.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=5000)
+    text = popup.inner_text()
+    assert p["name"] in text and p["people"] in text
+    # The tooltip of the territory.
+    page.evaluate(f"() => {opened.map_name}.closePopup()")
+    page.mouse.move(5, 5)
+    page.mouse.move(*opened.container_point(-74.79, -8.41))
+    tooltips = page.locator(".leaflet-tooltip")
+    tooltips.first.wait_for(state="visible", timeout=5000)
+    assert any(p["name"] in t for t in tooltips.all_inner_texts())
+    page.wait_for_timeout(200)  # let a broken image's onerror fire, if one was created
+
+    assert page.evaluate("() => window.gtPwned") is None
+    shown = ".leaflet-popup-content img, .leaflet-tooltip img, .gt-box img"
+    assert page.locator(shown).count() == 0
+    assert opened.dialogs == []
     opened.assert_clean()
 
 

@@ -444,7 +444,9 @@ def test_risk_popup_in_spanish(risk_pages: dict[str, str]):
     page = plain(risk_pages["es"])
     assert "Riesgo: crítico (80/100)" in page
     assert "<b>Motivos:</b> critical: 98 % untitled" in page
-    assert "puntaje mínimo: faltan deforestation" in page
+    # Issue 11.9: the missing components are named in Spanish (was "faltan deforestation").
+    assert "puntaje mínimo: faltan deforestación" in page
+    assert "deforestation" not in page
     assert "<th>Incidentes</th><td>2 dentro, 1 en el entorno, 3 inciertos</td>" in page
     assert "<th>Pérdida de bosque</th><td>120 ha</td>" in page
     assert "200 de 8 600 ha tituladas (2,3 %)" in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib.colors as mcolors
@@ -349,3 +350,44 @@ def test_rejects_unknown_language_and_profile(run: RunResult) -> None:
         build_territory_figure(run.stats, run.layers, "T01", profile="everyone")
     with pytest.raises(KeyError, match="T99"):
         build_territory_figure(run.stats, run.layers, "T99")
+
+
+def _drawn_boxes(fig: Figure) -> list[tuple[str, Any]]:
+    """Window extents of the figure's texts and of its axes, as the Agg renderer draws them."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        (f"text {t.get_text()[:25]!r}", t.get_window_extent(renderer))
+        for t in fig.texts
+        if t.get_visible() and t.get_text()
+    ]
+    return boxes + [(f"axes {a.get_label()}", a.get_window_extent(renderer)) for a in fig.axes]
+
+
+def test_header_and_caption_lines_never_overlap(run: RunResult) -> None:
+    """Long names, peoples, drivers and captions wrap to the page and push the map aside."""
+    territories = run.stats.territories.copy()
+    t01 = territories["territory_id"] == "T01"
+    long_name = "Comunidad Nativa " + " ".join(["Santa Clara de Uchunya"] * 5)
+    territories.loc[t01, "name"] = long_name
+    territories.loc[t01, "people"] = "Shipibo-Konibo " * 14
+    territories.loc[t01, "risk_drivers"] = "critical: " + "98 % untitled, 60 % concessions, " * 9
+    territories.loc[t01, "risk_drivers_es"] = "crítico: " + "98 % sin titular, 60 % bajo " * 9
+    territories.loc[t01, "risk_missing"] = "violence,deforestation,infrastructure"
+    result = dataclasses.replace(run.stats, territories=territories)
+    figures = [
+        build_territory_figure(result, run.layers, "T01", lang="es", dpi=50),
+        build_territory_figure(result, run.layers, "T01", lang="en", dpi=50),
+        build_overview_figure(result, run.layers, lang="es", dpi=50, title=long_name * 2),
+    ]
+    for fig in figures:
+        boxes = _drawn_boxes(fig)
+        page = fig.bbox
+        for i, (name, box) in enumerate(boxes):
+            assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, f"{name} runs off the page"
+            assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, f"{name} runs off the page"
+            for other, other_box in boxes[i + 1 :]:
+                assert not box.overlaps(other_box), f"{name} overlaps {other}"
+    header = all_text(figures[0])
+    assert "faltan violencia, deforestación, infraestructura" in header  # in Spanish
+    assert "violence" not in header
