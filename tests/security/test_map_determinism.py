@@ -114,7 +114,10 @@ def test_two_publish_runs_list_the_same_map_checksum(case, tmp_path: Path) -> No
         result = CliRunner().invoke(
             main,
             ["publish", *paths, "--out", str(out)],
-            env={"GEOTOOLS_PUBLISH_SECRET": "test-secret-0123456789abcdef"},
+            env={
+                "GEOTOOLS_PUBLISH_SECRET": "test-secret-0123456789abcdef",
+                "GEOTOOLS_PUBLISH_POSITIONS": str(tmp_path / "positions.json"),
+            },
         )
         assert result.exit_code == 0, result.output
         lines = (out / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
