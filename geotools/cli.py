@@ -615,7 +615,7 @@ def publish_command(
 
 
 def _importer_help() -> str:
-    from geotools.importers import IMPORTERS
+    from geotools.io.importers import IMPORTERS
 
     lines = [f"{name}: {imp.description} ({imp.layer})" for name, imp in sorted(IMPORTERS.items())]
     return "\b\nSources:\n" + "\n".join(f"  {line}" for line in lines)
@@ -643,8 +643,8 @@ def import_command(
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
     reason); the licence terms of the source, if any, are recorded there too.
     """
-    from geotools.importers import IMPORTERS
     from geotools.io import check_outputs_free, read_layer, write_geopackage, write_json
+    from geotools.io.importers import IMPORTERS
 
     if source not in IMPORTERS:
         raise click.BadParameter(

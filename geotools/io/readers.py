@@ -462,7 +462,7 @@ def read_layer(
         CRS for a file that declares none.
     source : str, optional
         Read the file with an importer (``acled``, ``kobo``, ``mapeo``...; see
-        :mod:`geotools.importers`) instead of as a plain GIS layer.
+        :mod:`geotools.io.importers`) instead of as a plain GIS layer.
     values : mapping, optional
         ``{canonical column: {source value: canonical value}}`` vocabulary mapping.
 
@@ -482,7 +482,7 @@ def read_layer(
         raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
     file, _ = parse_layer_argument(path)
     if source:
-        from geotools.importers import import_file
+        from geotools.io.importers import import_file
 
         produced, raw = import_file(source, file)
         if produced != kind:
