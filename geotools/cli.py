@@ -62,7 +62,7 @@ OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
 def _guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitStack) -> None:
     """Refuse symlinked outputs, lock every output for the run, and refuse ``--overwrite`` of a
     folder holding other people's files before any work is done."""
-    from geotools.io import check_replaceable, output_lock, refuse_symlink
+    from geotools.outputs import check_replaceable, output_lock, refuse_symlink
 
     for option, kind in OUTPUT_OPTIONS.get(command, {}).items():
         value = kwargs.get(option)
@@ -101,7 +101,7 @@ def common_options(func: F) -> F:
         except Exception as exc:
             if verbosity > 0:
                 raise
-            from geotools.io import WRITE_ERRNOS, output_error
+            from geotools.outputs import WRITE_ERRNOS, output_error
 
             if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
                 # A write failure no writer turned into an OutputError: still the user's to fix.
@@ -341,7 +341,9 @@ def validate(
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
-    from geotools.io import check_outputs_free, read_layer, write_json
+    from geotools.export import write_json
+    from geotools.io import read_layer
+    from geotools.outputs import check_outputs_free
 
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite)
@@ -428,8 +430,9 @@ def map_command(
     Which incidents are drawn follows --profile (public by default: restricted and
     confidential incidents are not drawn, and confidential ones are left out of the counts).
     """
-    from geotools.io import check_outputs_free
-    from geotools.pipeline import compute_stats, read_inputs, write_map_html
+    from geotools.io import read_inputs
+    from geotools.outputs import check_outputs_free
+    from geotools.pipeline import compute_stats, write_map_html
 
     target = Path(out_file)
     check_outputs_free(target.parent, [target.name], overwrite)
@@ -643,8 +646,10 @@ def import_command(
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
     reason); the licence terms of the source, if any, are recorded there too.
     """
-    from geotools.io import check_outputs_free, read_layer, write_geopackage, write_json
+    from geotools.export import write_geopackage, write_json
+    from geotools.io import read_layer
     from geotools.io.importers import IMPORTERS
+    from geotools.outputs import check_outputs_free
 
     if source not in IMPORTERS:
         raise click.BadParameter(
@@ -711,7 +716,8 @@ def locate_km_command(
 
     from geotools.analysis.infrastructure import locate_km_marks
     from geotools.errors import SourceError
-    from geotools.io import atomic_path, check_outputs_free, read_layer
+    from geotools.io import read_layer
+    from geotools.outputs import atomic_path, check_outputs_free
 
     target = Path(out)
     check_outputs_free(target.parent, [target.name], overwrite)

@@ -51,7 +51,6 @@ from geotools.analysis.stats import StatsResult
 from geotools.crs import WGS84, choose_area_crs, describe_crs
 from geotools.errors import CRSError, ValidationError
 from geotools.geometry import polygonal_part
-from geotools.io import staged_outputs
 from geotools.maps import (
     CONCESSION_STYLES,
     INCIDENT_COLOURS,
@@ -69,6 +68,7 @@ from geotools.maps import (
     format_percent,
     select_visible_incidents,
 )
+from geotools.outputs import staged_outputs
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)

@@ -1,45 +1,37 @@
-"""Reading layers (moved from ``geotools/io.py``; split in the next commit)."""
+"""Reading: files and tables into GeoDataFrames, canonical validated layers, importers.
 
+``geotools.io.readers`` reads files (any GDAL vector format, GeoParquet, CSV/TSV/Excel) with a
+checked CRS; ``geotools.io.layers`` turns them into canonical, validated :class:`Layer` objects;
+``geotools.io.importers`` reads the formats of field and monitoring tools (Mapeo, Kobo/ODK,
+ACLED...). Writing outputs is in :mod:`geotools.export` and :mod:`geotools.outputs`.
+"""
+
+from geotools.io.layers import LAYER_KINDS, Layer, check_raster, read_inputs, read_layer
 from geotools.io.readers import (
-    HOST_TAG,
-    MARKER,
-    WRITE_ERRNOS,
-    Layer,
-    atomic_path,
-    check_outputs_free,
-    check_replaceable,
-    compute_sha256,
-    lock_path,
-    mark_output_folder,
-    output_error,
-    output_lock,
+    LAT_NAMES,
+    LON_NAMES,
+    READ_REPAIRS,
+    WKT_NAMES,
+    find_column,
+    find_swapped_points,
+    parse_layer_argument,
     read_frame,
-    read_layer,
-    refuse_symlink,
-    staged_outputs,
-    write_csv,
-    write_geopackage,
-    write_json,
+    read_table,
 )
 
 __all__ = [
-    "HOST_TAG",
-    "MARKER",
-    "WRITE_ERRNOS",
+    "LAT_NAMES",
+    "LAYER_KINDS",
+    "LON_NAMES",
+    "READ_REPAIRS",
+    "WKT_NAMES",
     "Layer",
-    "atomic_path",
-    "check_outputs_free",
-    "check_replaceable",
-    "compute_sha256",
-    "lock_path",
-    "mark_output_folder",
-    "output_error",
-    "output_lock",
+    "check_raster",
+    "find_column",
+    "find_swapped_points",
+    "parse_layer_argument",
     "read_frame",
+    "read_inputs",
     "read_layer",
-    "refuse_symlink",
-    "staged_outputs",
-    "write_csv",
-    "write_geopackage",
-    "write_json",
+    "read_table",
 ]
