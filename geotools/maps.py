@@ -403,7 +403,7 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "en": {"low": "low", "medium": "medium", "high": "high", "critical": "critical"},
         "es": {"low": "bajo", "medium": "medio", "high": "alto", "critical": "crítico"},
     },
-    # The components of the risk score (geotools.analysis.risk.COMPONENTS), as risk_missing lists them.
+    # The components of the risk score (analysis.risk.COMPONENTS), as risk_missing lists them.
     "risk_component": {
         "en": {
             "tenure": "tenure",
