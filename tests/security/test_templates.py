@@ -407,7 +407,10 @@ def test_publish_command_shows_payloads_literally_and_runs_none(
     out = tmp_path / "bundle"
     run_cli(
         ["publish", *layer_args(paths), "--lang", "en", "--out", str(out)],
-        env={"GEOTOOLS_PUBLISH_SECRET": "test-secret-0123456789abcdef"},
+        env={
+            "GEOTOOLS_PUBLISH_SECRET": "test-secret-0123456789abcdef",
+            "GEOTOOLS_PUBLISH_POSITIONS": str(out.parent / "positions.json"),
+        },
     )
     assert not canary.exists()
     files = [p for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".md", ".json")]
