@@ -23,8 +23,8 @@ from geotools.errors import (
     SourceError,
     ValidationError,
 )
-from geotools.io import Layer, read_frame, read_layer
-from geotools.pipeline import read_inputs, run_demo, run_stats, write_stats
+from geotools.io import Layer, read_frame, read_inputs, read_layer
+from geotools.pipeline import run_demo, run_stats, write_stats
 
 # A library never configures logging: without this, records of WARNING and above would reach
 # Python's last-resort handler in programs that did not set logging up (the CLI does).

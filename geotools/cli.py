@@ -62,7 +62,7 @@ OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
 def _guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitStack) -> None:
     """Refuse symlinked outputs, lock every output for the run, and refuse ``--overwrite`` of a
     folder holding other people's files before any work is done."""
-    from geotools.io import check_replaceable, output_lock, refuse_symlink
+    from geotools.outputs import check_replaceable, output_lock, refuse_symlink
 
     for option, kind in OUTPUT_OPTIONS.get(command, {}).items():
         value = kwargs.get(option)
@@ -101,7 +101,7 @@ def common_options(func: F) -> F:
         except Exception as exc:
             if verbosity > 0:
                 raise
-            from geotools.io import WRITE_ERRNOS, output_error
+            from geotools.outputs import WRITE_ERRNOS, output_error
 
             if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
                 # A write failure no writer turned into an OutputError: still the user's to fix.
@@ -341,7 +341,9 @@ def validate(
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
-    from geotools.io import check_outputs_free, read_layer, write_json
+    from geotools.export import write_json
+    from geotools.io import read_layer
+    from geotools.outputs import check_outputs_free
 
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite)
@@ -431,8 +433,9 @@ def map_command(
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
-    from geotools.io import check_outputs_free
-    from geotools.pipeline import compute_stats, read_inputs, write_map_html
+    from geotools.io import read_inputs
+    from geotools.outputs import check_outputs_free
+    from geotools.pipeline import compute_stats, write_map_html
 
     target = Path(out_file)
     check_outputs_free(target.parent, [target.name], overwrite)
@@ -627,7 +630,7 @@ def publish_command(
 
 
 def _importer_help() -> str:
-    from geotools.importers import IMPORTERS
+    from geotools.io.importers import IMPORTERS
 
     lines = [f"{name}: {imp.description} ({imp.layer})" for name, imp in sorted(IMPORTERS.items())]
     return "\b\nSources:\n" + "\n".join(f"  {line}" for line in lines)
@@ -655,8 +658,10 @@ def import_command(
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
     reason); the licence terms of the source, if any, are recorded there too.
     """
-    from geotools.importers import IMPORTERS
-    from geotools.io import check_outputs_free, read_layer, write_geopackage, write_json
+    from geotools.export import write_geopackage, write_json
+    from geotools.io import read_layer
+    from geotools.io.importers import IMPORTERS
+    from geotools.outputs import check_outputs_free
 
     if source not in IMPORTERS:
         raise click.BadParameter(
@@ -723,7 +728,8 @@ def locate_km_command(
 
     from geotools.analysis.infrastructure import locate_km_marks
     from geotools.errors import SourceError
-    from geotools.io import atomic_path, check_outputs_free, read_layer
+    from geotools.io import read_layer
+    from geotools.outputs import atomic_path, check_outputs_free
 
     target = Path(out)
     check_outputs_free(target.parent, [target.name], overwrite)

@@ -43,3 +43,17 @@ class OutputError(GeotoolsError, OSError):
 
 class OutputLockedError(OutputError):
     """Another geotools run is writing the same output."""
+
+
+def first_line(exc: BaseException) -> str:
+    """Return the first line of an exception's message (its type name when it has none).
+
+    Examples
+    --------
+    >>> first_line(OSError("disk full\\nmore detail"))
+    'disk full'
+    >>> first_line(ValueError())
+    'ValueError'
+    """
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

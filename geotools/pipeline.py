@@ -16,19 +16,10 @@ import pandas as pd
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_territory_stats, round_table
 from geotools.errors import SourceError
-from geotools.io import (
-    Layer,
-    atomic_path,
-    check_outputs_free,
-    compute_sha256,
-    read_layer,
-    staged_outputs,
-    write_csv,
-    write_geopackage,
-    write_json,
-)
+from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
+from geotools.io import Layer, check_raster, read_inputs
+from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
-from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +32,6 @@ STATS_OUTPUTS = [
     "provenance.json",
     "qa",
 ]
-LAYER_KINDS = ("territories", "parcels", "concessions", "incidents", "infrastructure")
 
 
 @dataclass
@@ -61,42 +51,6 @@ class RunResult:
     stats: StatsResult
     layers: dict[str, Layer]
     written: list[Path] = field(default_factory=list)
-
-
-def read_inputs(
-    paths: Mapping[str, str | os.PathLike[str] | None],
-    assume_crs: str | None = None,
-    mappings: Mapping[str, Mapping[str, str]] | None = None,
-) -> dict[str, Layer]:
-    """Read and validate every layer given.
-
-    Parameters
-    ----------
-    paths : mapping of str to path or None
-        Layer kind -> file (``None`` for absent optional layers). ``territories`` and ``parcels``
-        are required.
-    assume_crs : str, optional
-        CRS for files that declare none.
-    mappings : mapping, optional
-        Layer kind -> ``{canonical column: source column}``.
-
-    Returns
-    -------
-    dict of str to Layer
-        Layers read, by kind.
-    """
-    for required in ("territories", "parcels"):
-        if not paths.get(required):
-            raise SourceError(f"--{required} is required")
-    layers = {}
-    for kind in LAYER_KINDS:
-        path = paths.get(kind)
-        if path:
-            layers[kind] = read_layer(
-                path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
-            )
-    flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
-    return layers
 
 
 def compute_stats(
@@ -123,16 +77,6 @@ def compute_stats(
         infrastructure=frame("infrastructure"),
         risk_config=risk_config,
     )
-
-
-def check_raster(path: str | os.PathLike[str] | None) -> Path | None:
-    """Return the raster path, or raise :class:`SourceError` when it does not exist."""
-    if path is None:
-        return None
-    raster = Path(path)
-    if not raster.is_file():
-        raise SourceError(f"{raster}: raster not found (--forest-loss expects a GeoTIFF)")
-    return raster
 
 
 def write_stats(

@@ -16,9 +16,9 @@ from typing import Any
 
 from geotools.analysis.risk import RiskConfig
 from geotools.errors import SourceError, ValidationError
-from geotools.io import Layer, check_outputs_free, read_layer
+from geotools.io import LAYER_KINDS, Layer, read_layer
+from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
-    LAYER_KINDS,
     STATS_OUTPUTS,
     RunResult,
     compute_stats,

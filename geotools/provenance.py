@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import geopandas as gpd
 import pyproj
@@ -13,7 +14,7 @@ import shapely
 
 from geotools._version import __version__
 from geotools.crs import describe_crs
-from geotools.io import Layer
+from geotools.validation import Ledger
 
 AREA_METHOD = (
     "Hectares are measured in an Albers equal-area conic projection on the WGS84 ellipsoid "
@@ -34,8 +35,36 @@ CAVEATS = (
 )
 
 
+class InputLayer(Protocol):
+    """What provenance records of an input layer; :class:`geotools.io.Layer` is one.
+
+    Provenance sits below the readers (it is a check, not a reader), so it names the attributes
+    it reads instead of importing the reader's class.
+    """
+
+    @property
+    def kind(self) -> str:
+        """Layer kind (``territories``, ``parcels``, ...)."""
+        ...
+
+    @property
+    def path(self) -> Path:
+        """The file read."""
+        ...
+
+    @property
+    def sha256(self) -> str:
+        """Checksum of the file read."""
+        ...
+
+    @property
+    def ledger(self) -> Ledger:
+        """What happened to every feature read."""
+        ...
+
+
 def build_provenance(
-    layers: Iterable[Layer],
+    layers: Iterable[InputLayer],
     options: dict[str, Any],
     facts: dict[str, Any],
     rasters: Iterable[dict[str, Any]] = (),
@@ -44,7 +73,7 @@ def build_provenance(
 
     Parameters
     ----------
-    layers : iterable of Layer
+    layers : iterable of InputLayer
         Inputs read (path, SHA-256 and QA counts are recorded).
     options : dict
         Options of the run.

@@ -38,15 +38,9 @@ from geotools._version import __version__
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, round_table
 from geotools.errors import ForeignFilesError, GeotoolsError, OutputExistsError, SourceError
-from geotools.io import (
-    Layer,
-    compute_sha256,
-    mark_output_folder,
-    read_frame,
-    staged_outputs,
-    write_csv,
-    write_geopackage,
-)
+from geotools.export import compute_sha256, write_csv, write_geojson, write_geopackage
+from geotools.io import Layer, read_frame
+from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     FLOOR_MAX_HEX_RESOLUTION,
     FLOOR_MIN_COUNT,
@@ -306,91 +300,6 @@ def describe_column(column: str) -> tuple[str, str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# GeoJSON (RFC 7946)
-# --------------------------------------------------------------------------------------------
-
-
-def _round_coordinates(value: Any, decimals: int) -> Any:
-    if isinstance(value, (list, tuple)):
-        if value and isinstance(value[0], (int, float)):
-            return [round(float(v), decimals) for v in value[:2]]
-        return [_round_coordinates(v, decimals) for v in value]
-    return value
-
-
-def prepare_rfc7946_geometry(geoms: np.ndarray, decimals: int = 6) -> np.ndarray:
-    """Return WGS84 geometries snapped to ``decimals``, valid and wound as RFC 7946 requires.
-
-    Snapping uses GEOS precision reduction (which keeps polygons valid); invalid results are
-    repaired with ``make_valid``; exterior rings end counterclockwise, holes clockwise.
-    """
-    out = np.asarray(geoms, dtype=object).copy()
-    present = ~shapely.is_missing(out)
-    snapped = shapely.set_precision(out[present], 10.0**-decimals)
-    bad = ~shapely.is_valid(snapped)
-    if bad.any():
-        snapped[bad] = shapely.make_valid(snapped[bad])
-    out[present] = shapely.orient_polygons(snapped, exterior_cw=False)
-    return out
-
-
-def _property_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {}
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            series = series.dt.strftime("%Y-%m-%d")
-        if pd.api.types.is_float_dtype(series):
-            series = series.where(np.isfinite(series.astype(float)))
-        values = series.astype(object).where(series.notna(), None).tolist()
-        columns[str(column)] = [v.item() if isinstance(v, np.generic) else v for v in values]
-    return columns
-
-
-def write_geojson(frame: gpd.GeoDataFrame, target: Path, decimals: int = 6) -> Path:
-    """Write ``frame`` as RFC 7946 GeoJSON: WGS84 lon/lat, no ``crs`` member, counterclockwise
-    exteriors and clockwise holes, coordinates rounded to ``decimals``, null for missing values.
-
-    Parameters
-    ----------
-    frame : geopandas.GeoDataFrame
-        Any CRS.
-    target : pathlib.Path
-        File to write (one feature per line, UTF-8).
-    decimals : int, default 6
-        Coordinate decimals (6: about 0.1 m).
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    wgs = frame.to_crs(4326) if frame.crs is not None else frame
-    geoms = prepare_rfc7946_geometry(wgs.geometry.to_numpy(), decimals)
-    props = _property_columns(pd.DataFrame(wgs.drop(columns=wgs.geometry.name)))
-    names = list(props)
-    lines = []
-    for i, geom in enumerate(geoms):
-        geometry = None
-        if geom is not None and not geom.is_empty:
-            mapped = shapely.geometry.mapping(geom)
-            geometry = {
-                "type": mapped["type"],
-                "coordinates": _round_coordinates(mapped["coordinates"], decimals),
-            }
-        feature = {
-            "type": "Feature",
-            "properties": {name: props[name][i] for name in names},
-            "geometry": geometry,
-        }
-        lines.append(
-            json.dumps(feature, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        )
-    text = '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
-    target.write_text(text, encoding="utf-8")
-    return target
-
-
-# --------------------------------------------------------------------------------------------
 # Licences
 # --------------------------------------------------------------------------------------------
 
@@ -494,10 +403,10 @@ def staged_bundle(out: Path, overwrite: bool) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; on success it replaces ``out`` as a whole.
 
     A folder is replaced only with ``overwrite`` and only when it is empty or holds nothing but
-    files geotools wrote (listed in its :data:`geotools.io.MARKER`): ``--overwrite`` never
+    files geotools wrote (listed in its :data:`geotools.outputs.MARKER`): ``--overwrite`` never
     deletes a user's files, and nothing of the old bundle survives. The folder is locked for
     the run, a symbolic link is refused, and nothing of a failed run is left behind (a killed
-    run's staging folder is removed by the next run). See :func:`geotools.io.staged_outputs`.
+    run's staging folder is removed by the next run). See :func:`geotools.outputs.staged_outputs`.
     """
     try:
         with staged_outputs(Path(out), [], overwrite, group="publish", whole=True) as stage:
@@ -1663,7 +1572,7 @@ def publish_bundle(
     Parameters
     ----------
     layers : mapping of str to Layer
-        Layers from :func:`geotools.pipeline.read_inputs`.
+        Layers from :func:`geotools.io.read_inputs`.
     out_dir : str or path-like
         Bundle folder (replaced as a whole with ``options.overwrite``).
     options : PublishOptions, optional
@@ -1830,7 +1739,7 @@ def run_publish(
     water: str | os.PathLike[str] | None = None,
 ) -> BundleReport:
     """Read, analyse and write a bundle: the Python form of ``geotools publish``."""
-    from geotools.pipeline import check_raster, read_inputs
+    from geotools.io import check_raster, read_inputs
 
     options = options or PublishOptions()
     out = Path(out_dir)

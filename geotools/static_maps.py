@@ -53,7 +53,6 @@ from geotools.analysis.stats import StatsResult
 from geotools.crs import WGS84, choose_area_crs, describe_crs
 from geotools.errors import CRSError, ValidationError
 from geotools.geometry import polygonal_part
-from geotools.io import staged_outputs
 from geotools.maps import (
     CONCESSION_STYLES,
     INCIDENT_COLOURS,
@@ -72,6 +71,7 @@ from geotools.maps import (
     format_percent,
     select_visible_incidents,
 )
+from geotools.outputs import staged_outputs
 from geotools.privacy import select_drawable
 from geotools.schema import DEFAULT_SEVERITY
 

@@ -13,7 +13,7 @@ import shapely
 from shapely import Polygon
 
 from geotools.errors import SourceError
-from geotools.importers import IMPORT_ATTR, IMPORTERS, import_file
+from geotools.io.importers import IMPORT_ATTR, IMPORTERS, import_file
 from geotools.schema import LAYERS, normalise_schema
 
 PERU_BBOX = (-81.4, -18.4, -68.6, 0.1)

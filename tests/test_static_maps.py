@@ -26,8 +26,8 @@ from pyproj import Geod, Transformer
 
 from geotools.crs import PERU_ALBERS, WGS84
 from geotools.errors import ForeignFilesError, OutputExistsError, ValidationError
-from geotools.io import MARKER
 from geotools.maps import RISK_COLOURS
+from geotools.outputs import MARKER
 from geotools.pipeline import DEMO_FILES, RunResult, run_stats
 from geotools.static_maps import (
     A4_WIDTH_IN,

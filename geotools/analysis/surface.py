@@ -64,7 +64,7 @@ from rasterio.enums import Resampling
 from scipy import ndimage
 
 from geotools.area import area_crs_for, project_to_area_crs
-from geotools.io import atomic_path
+from geotools.outputs import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ import shapely
 from click.testing import CliRunner, Result
 
 from geotools.cli import main
-from geotools.io import HOST_TAG, MARKER, lock_path, write_csv
+from geotools.export import write_csv
+from geotools.outputs import HOST_TAG, MARKER, lock_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-outputs-0123456789"

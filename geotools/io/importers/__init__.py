@@ -95,8 +95,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from geotools.errors import SourceError
-from geotools.importers import acled, defensoria, generic, kobo, landmark, mapeo, monitoring
-from geotools.importers._common import IMPORT_ATTR, Importer
+from geotools.io.importers import acled, defensoria, generic, kobo, landmark, mapeo, monitoring
+from geotools.io.importers._common import IMPORT_ATTR, Importer
 
 __all__ = ["IMPORTERS", "IMPORT_ATTR", "Importer", "import_file"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geotools.importers._common import (
+from geotools.io.importers._common import (
     assemble,
     find_column,
     finish,

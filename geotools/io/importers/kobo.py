@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geotools.errors import SourceError
-from geotools.importers._common import (
+from geotools.io.importers._common import (
     GEOPOINT_TEXT,
     assemble,
     find_column,
@@ -24,7 +24,7 @@ from geotools.importers._common import (
     sequential_ids,
     vocabulary_lookup,
 )
-from geotools.io import LAT_NAMES, LON_NAMES
+from geotools.io.readers import LAT_NAMES, LON_NAMES
 from geotools.schema import normalise_name
 
 NAME = "kobo"

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geotools.importers._common import (
+from geotools.io.importers._common import (
     assemble,
     find_column,
     finish,

@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 
 from geotools.errors import SourceError
-from geotools.importers._common import (
+from geotools.io.importers._common import (
     assemble,
     check_exists,
     find_column,
@@ -19,7 +19,7 @@ from geotools.importers._common import (
     sequential_ids,
     vocabulary_lookup,
 )
-from geotools.io import LAT_NAMES, LON_NAMES, read_frame
+from geotools.io.readers import LAT_NAMES, LON_NAMES, read_frame
 from geotools.schema import ALIASES, normalise_name
 
 NAME = "csv"

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geotools.importers._common import assemble, find_column, finish, read_points
+from geotools.io.importers._common import assemble, find_column, finish, read_points
 from geotools.schema import normalise_name
 
 NAME = "defensoria"

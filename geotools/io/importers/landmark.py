@@ -9,8 +9,14 @@ import numpy as np
 import pandas as pd
 
 from geotools.errors import SourceError
-from geotools.importers._common import assemble, check_exists, find_column, finish, sequential_ids
-from geotools.io import read_frame
+from geotools.io.importers._common import (
+    assemble,
+    check_exists,
+    find_column,
+    finish,
+    sequential_ids,
+)
+from geotools.io.readers import read_frame
 
 NAME = "landmark"
 LICENCE = (

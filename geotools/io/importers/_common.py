@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geotools.errors import SourceError
-from geotools.io import (
+from geotools.io.readers import (
     EXCEL_SUFFIXES,
     LAT_NAMES,
     LON_NAMES,
@@ -116,7 +116,7 @@ class Importer:
     Attributes
     ----------
     name : str
-        Key in :data:`geotools.importers.IMPORTERS` (``acled``, ``kobo``, ...).
+        Key in :data:`geotools.io.importers.IMPORTERS` (``acled``, ``kobo``, ...).
     layer : str
         Canonical layer kind it produces (``incidents`` or ``territories``).
     description : str
@@ -125,7 +125,7 @@ class Importer:
         What the source's terms allow, or None when the user's own data.
     read : callable
         ``read(path) -> GeoDataFrame`` in canonical column names (see
-        :func:`geotools.importers.import_file`).
+        :func:`geotools.io.importers.import_file`).
     """
 
     name: str
@@ -206,9 +206,9 @@ def read_points(
     Parameters
     ----------
     path : pathlib.Path
-        CSV/TSV/XLSX with longitude/latitude columns (the names of :data:`geotools.io.LON_NAMES`
-        and :data:`~geotools.io.LAT_NAMES`), or any vector file :func:`geotools.io.read_frame`
-        reads (GeoJSON, GeoPackage, ...).
+        CSV/TSV/XLSX with longitude/latitude columns (the names of
+        :data:`geotools.io.readers.LON_NAMES` and :data:`~geotools.io.readers.LAT_NAMES`), or any
+        vector file :func:`geotools.io.read_frame` reads (GeoJSON, GeoPackage, ...).
     what : str
         What the file should be, for error messages.
     extra_required : mapping, optional

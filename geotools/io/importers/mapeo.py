@@ -13,7 +13,7 @@ import pandas as pd
 from shapely.errors import GEOSException
 
 from geotools.errors import SourceError
-from geotools.importers._common import (
+from geotools.io.importers._common import (
     assemble,
     check_exists,
     finish,

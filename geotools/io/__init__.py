@@ -1,0 +1,37 @@
+"""Reading: files and tables into GeoDataFrames, canonical validated layers, importers.
+
+``geotools.io.readers`` reads files (any GDAL vector format, GeoParquet, CSV/TSV/Excel) with a
+checked CRS; ``geotools.io.layers`` turns them into canonical, validated :class:`Layer` objects;
+``geotools.io.importers`` reads the formats of field and monitoring tools (Mapeo, Kobo/ODK,
+ACLED...). Writing outputs is in :mod:`geotools.export` and :mod:`geotools.outputs`.
+"""
+
+from geotools.io.layers import LAYER_KINDS, Layer, check_raster, read_inputs, read_layer
+from geotools.io.readers import (
+    LAT_NAMES,
+    LON_NAMES,
+    READ_REPAIRS,
+    WKT_NAMES,
+    find_column,
+    find_swapped_points,
+    parse_layer_argument,
+    read_frame,
+    read_table,
+)
+
+__all__ = [
+    "LAT_NAMES",
+    "LAYER_KINDS",
+    "LON_NAMES",
+    "READ_REPAIRS",
+    "WKT_NAMES",
+    "Layer",
+    "check_raster",
+    "find_column",
+    "find_swapped_points",
+    "parse_layer_argument",
+    "read_frame",
+    "read_inputs",
+    "read_layer",
+    "read_table",
+]
