@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from geotools.analysis.risk import RiskConfig
+from geotools.analysis.stats import compute_stats
 from geotools.errors import SourceError, ValidationError
 from geotools.io import Layer, check_outputs_free, read_layer
 from geotools.pipeline import (
     LAYER_KINDS,
     STATS_OUTPUTS,
     RunResult,
-    compute_stats,
     write_map_html,
     write_risk_surface_outputs,
     write_stats,
