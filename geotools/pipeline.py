@@ -14,12 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geotools.analysis.risk import RiskConfig
-from geotools.analysis.stats import (
-    StatsResult,
-    check_raster,
-    compute_stats,
-    round_table,
-)
+from geotools.analysis.stats import StatsResult, check_raster, compute_stats, round_table
 from geotools.errors import OutputExistsError, SourceError
 from geotools.io import (
     Layer,

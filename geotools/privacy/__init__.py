@@ -90,11 +90,7 @@ from geotools.privacy.rules import (
     select_drawable,
     suppress_counts,
 )
-from geotools.privacy.view import (
-    ShareableView,
-    compute_shareable_view,
-    recount_incidents,
-)
+from geotools.privacy.view import ShareableView, compute_shareable_view, recount_incidents
 
 __all__ = [
     "CANDIDATES",

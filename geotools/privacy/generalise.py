@@ -22,12 +22,7 @@ from pyproj import Geod
 
 from geotools.analysis.incidents import UNCERTAINTY_KM
 from geotools.errors import PrivacyError
-from geotools.privacy.keys import (
-    PositionStore,
-    _identity_grid,
-    compute_seeds,
-    draw_uniforms,
-)
+from geotools.privacy.keys import PositionStore, _identity_grid, compute_seeds, draw_uniforms
 from geotools.privacy.rules import (
     FREE_TEXT_COLUMNS,
     GENERALISED_COLUMN,

@@ -278,7 +278,7 @@ def compute_shareable_view(
     Parameters
     ----------
     result : geotools.analysis.stats.StatsResult
-        Statistics of every incident (as computed by :func:`geotools.pipeline.compute_stats`).
+        Statistics of every incident (as computed by :func:`geotools.analysis.stats.compute_stats`).
     layers : mapping of str to Layer or GeoDataFrame
         Inputs by kind.
     profile : {"public", "internal"}, default "public"

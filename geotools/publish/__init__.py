@@ -15,10 +15,7 @@ and running the whole command is :func:`geotools.pipeline.run_publish`.
 """
 
 from geotools.errors import BundleError, LeakError
-from geotools.publish.bundle import (
-    publish_bundle,
-    staged_bundle,
-)
+from geotools.publish.bundle import publish_bundle, staged_bundle
 from geotools.publish.leakcheck import (
     COORD_TOLERANCE_DEG,
     LEAK_FIX,
@@ -42,11 +39,7 @@ from geotools.publish.model import (
     positions_path,
     read_secret,
 )
-from geotools.publish.readme import (
-    COLUMN_DOCS,
-    FILE_DESCRIPTIONS,
-    describe_column,
-)
+from geotools.publish.readme import COLUMN_DOCS, FILE_DESCRIPTIONS, describe_column
 
 __all__ = [
     "COLUMN_DOCS",

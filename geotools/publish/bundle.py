@@ -27,10 +27,7 @@ import shapely
 
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
-from geotools.errors import (
-    BundleError,
-    ForeignFilesError,
-)
+from geotools.errors import BundleError, ForeignFilesError
 from geotools.io import (
     Layer,
     compute_sha256,
@@ -315,7 +312,7 @@ def publish_bundle(
     options : PublishOptions, optional
         Profile, formats, privacy policy, secret...
     nearby_km, forest_loss, risk_config
-        As for :func:`geotools.pipeline.compute_stats`; the statistics are computed here, for
+        As for :func:`geotools.analysis.stats.compute_stats`; the statistics are computed here, for
         the public profile without confidential incidents.
     districts, water : geopandas.GeoDataFrame, optional
         Constraints of the displacement (public profile).
@@ -328,7 +325,7 @@ def publish_bundle(
     ------
     LeakError
         The public bundle failed the leak check (nothing is left behind).
-    OutputExistsError, BundleError, geotools.privacy.PrivacyError
+    OutputExistsError, BundleError, PrivacyError
     """
     # Upward import until write_map_html moves to geotools.maps (issue 12, maps part).
     from geotools.pipeline import write_map_html

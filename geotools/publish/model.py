@@ -18,12 +18,8 @@ from typing import Any
 import geopandas as gpd
 
 from geotools.analysis.stats import StatsResult
-from geotools.errors import (
-    SourceError,
-)
-from geotools.io import (
-    Layer,
-)
+from geotools.errors import SourceError
+from geotools.io import Layer
 from geotools.privacy import (
     POSITIONS_ENV,
     GeneralisedIncidents,

@@ -17,9 +17,7 @@ from typing import Any
 import pandas as pd
 
 from geotools._version import __version__
-from geotools.io import (
-    compute_sha256,
-)
+from geotools.io import compute_sha256
 from geotools.privacy import (
     FLOOR_MAX_HEX_RESOLUTION,
     FLOOR_MIN_COUNT,
