@@ -558,14 +558,9 @@ def publish_command(
     floors (--min-km 2, ring 1 km wide, --min-count 3, --hex-resolution 8). See
     docs/publish.md.
     """
+    from geotools.pipeline import run_publish
     from geotools.privacy import PrivacyPolicy
-    from geotools.publish import (
-        BundleError,
-        PublishOptions,
-        positions_path,
-        read_secret,
-        run_publish,
-    )
+    from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
 
     policy = PrivacyPolicy(
         min_distance_m=min_km * 1000.0,

@@ -45,6 +45,22 @@ class OutputLockedError(OutputError):
     """Another geotools run is writing the same output."""
 
 
+class PrivacyError(GeotoolsError, ValueError):
+    """A privacy rule cannot be applied (no secret key for displacement, bad parameters...)."""
+
+
+class BundleError(GeotoolsError, ValueError):
+    """A bundle cannot be written (bad option, unsafe target folder...)."""
+
+
+class LeakError(GeotoolsError):
+    """The leak check found a withheld value or a too-precise location in a bundle file.
+
+    A refusal, not a bad value: the options were valid, the bundle they produced is not safe to
+    share, so it is left out (not a :class:`ValueError`).
+    """
+
+
 def first_line(exc: BaseException) -> str:
     """Return the first line of an exception's message (its type name when it has none).
 

@@ -14,12 +14,13 @@ import geopandas as gpd
 import pandas as pd
 
 from geotools.analysis.risk import RiskConfig
-from geotools.analysis.stats import StatsResult, compute_territory_stats, round_table
-from geotools.errors import SourceError
+from geotools.analysis.stats import StatsResult, compute_stats, round_table
+from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
-from geotools.io import Layer, check_raster, read_inputs
+from geotools.io import Layer, check_raster, read_frame, read_inputs
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
+from geotools.publish import BundleReport, PublishOptions, publish_bundle
 
 log = logging.getLogger(__name__)
 
@@ -53,30 +54,6 @@ class RunResult:
     written: list[Path] = field(default_factory=list)
 
 
-def compute_stats(
-    layers: Mapping[str, Layer],
-    nearby_km: float = 5.0,
-    forest_loss: str | os.PathLike[str] | None = None,
-    risk_config: RiskConfig | None = None,
-) -> StatsResult:
-    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
-
-    def frame(kind: str) -> gpd.GeoDataFrame | None:
-        return layers[kind].frame if kind in layers else None
-
-    for required in ("territories", "parcels"):
-        if required not in layers:
-            raise SourceError(f"the {required} layer is required")
-    return compute_territory_stats(
-        layers["territories"].frame,
-        layers["parcels"].frame,
-        frame("concessions"),
-        frame("incidents"),
-        nearby_km=nearby_km,
-        forest_loss=check_raster(forest_loss),
-        infrastructure=frame("infrastructure"),
-        risk_config=risk_config,
-    )
 
 
 def write_stats(
@@ -489,3 +466,44 @@ def write_risk_surface_outputs(
     with atomic_path(target, overwrite) as tmp:
         tmp.write_text(hexagons.to_json(drop_id=True), encoding="utf-8")
     return [tif, target]
+
+
+def read_constraint(path: str | os.PathLike[str] | None, what: str) -> gpd.GeoDataFrame | None:
+    """Read a districts or water layer (any vector format) for the displacement."""
+    if path is None:
+        return None
+    frame = read_frame(path)
+    if frame.crs is None:
+        raise SourceError(f"{path}: the {what} layer has no CRS; set one before publishing")
+    return frame
+
+
+def run_publish(
+    paths: Mapping[str, str | os.PathLike[str] | None],
+    out_dir: str | os.PathLike[str],
+    options: PublishOptions | None = None,
+    nearby_km: float = 5.0,
+    assume_crs: str | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+    forest_loss: str | os.PathLike[str] | None = None,
+    risk_config: RiskConfig | None = None,
+    districts: str | os.PathLike[str] | None = None,
+    water: str | os.PathLike[str] | None = None,
+) -> BundleReport:
+    """Read, analyse and write a bundle: the Python form of ``geotools publish``."""
+    options = options or PublishOptions()
+    out = Path(out_dir)
+    if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
+        raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
+    check_raster(forest_loss)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    return publish_bundle(
+        layers,
+        out,
+        options,
+        nearby_km=nearby_km,
+        forest_loss=forest_loss,
+        risk_config=risk_config,
+        districts=read_constraint(districts, "districts"),
+        water=read_constraint(water, "water"),
+    )

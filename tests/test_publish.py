@@ -21,15 +21,9 @@ from pyproj import Geod
 from geotools.cli import main
 from geotools.errors import GeotoolsError, OutputExistsError
 from geotools.io import read_layer
+from geotools.pipeline import run_publish
 from geotools.privacy import PrivacyPolicy, derive_key, generalise_incidents
-from geotools.publish import (
-    BundleError,
-    LeakError,
-    PublishOptions,
-    check_bundle,
-    publish_bundle,
-    run_publish,
-)
+from geotools.publish import BundleError, LeakError, PublishOptions, check_bundle, publish_bundle
 
 GEOD = Geod(ellps="WGS84")
 SECRET = "test-secret-0123456789abcdef"

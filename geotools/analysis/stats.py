@@ -33,7 +33,9 @@ from geotools.analysis.tenure import (
     tenure_bits,
 )
 from geotools.area import M2_PER_HA, area_crs_for, check_area_method
+from geotools.errors import SourceError
 from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
+from geotools.io import Layer, check_raster
 
 log = logging.getLogger(__name__)
 
@@ -484,3 +486,29 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
         elif column.startswith("risk_") and pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(decimals + 1)  # components 0-1: three decimals
     return out
+
+
+def compute_stats(
+    layers: Mapping[str, Layer],
+    nearby_km: float = 5.0,
+    forest_loss: str | os.PathLike[str] | None = None,
+    risk_config: RiskConfig | None = None,
+) -> StatsResult:
+    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
+
+    def frame(kind: str) -> gpd.GeoDataFrame | None:
+        return layers[kind].frame if kind in layers else None
+
+    for required in ("territories", "parcels"):
+        if required not in layers:
+            raise SourceError(f"the {required} layer is required")
+    return compute_territory_stats(
+        layers["territories"].frame,
+        layers["parcels"].frame,
+        frame("concessions"),
+        frame("incidents"),
+        nearby_km=nearby_km,
+        forest_loss=check_raster(forest_loss),
+        infrastructure=frame("infrastructure"),
+        risk_config=risk_config,
+    )

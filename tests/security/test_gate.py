@@ -38,9 +38,10 @@ from pyproj import Geod
 
 import geotools.static_maps as static_maps
 from geotools.analysis.incidents import summarise_incidents
+from geotools.analysis.stats import compute_stats
 from geotools.cli import main
 from geotools.io import Layer, read_layer
-from geotools.pipeline import compute_stats, write_map_html, write_static_map_files
+from geotools.pipeline import write_map_html, write_static_map_files
 from geotools.privacy import (
     PrivacyError,
     PrivacyPolicy,

@@ -26,8 +26,9 @@ import shapely
 
 from geotools.errors import GeotoolsError
 from geotools.io import read_layer
+from geotools.pipeline import run_publish
 from geotools.privacy import PrivacyPolicy, derive_key, generalise_incidents
-from geotools.publish import DEMO_KEY, LeakError, PublishOptions, check_bundle, run_publish
+from geotools.publish import DEMO_KEY, LeakError, PublishOptions, check_bundle
 
 SECRET = "leak-test-secret-0123456789abcdef"
 VICTIM = "María Quispe Ramos"

@@ -272,10 +272,10 @@ def test_a_second_concurrent_run_fails(
 
 KILL_IN_LEAK_CHECK = """
 import os, signal, sys
-import geotools.publish
+import geotools.publish.bundle
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-geotools.publish.check_bundle = killed
+geotools.publish.bundle.check_bundle = killed
 from geotools.cli import main
 sys.argv = ["geotools", *sys.argv[1:]]
 main()

@@ -27,6 +27,7 @@ from pyproj import CRS, Geod, Transformer
 
 from geotools.cli import main
 from geotools.io import read_layer
+from geotools.pipeline import run_publish
 from geotools.privacy import (
     PositionStore,
     PrivacyPolicy,
@@ -34,7 +35,7 @@ from geotools.privacy import (
     displace_points,
     generalise_incidents,
 )
-from geotools.publish import PublishOptions, run_publish
+from geotools.publish import PublishOptions
 
 GEOD = Geod(ellps="WGS84")
 SECRET = "release-test-secret-0123456789abcdef"

@@ -1,0 +1,209 @@
+"""What a bundle is: its options, profiles, formats, licences, report and key material.
+
+:class:`PublishOptions` (profile, formats, policy, secret, position store...), the
+:class:`BundleReport` a run returns, the licence of each source (:func:`describe_licence`), and
+where the displacement secret and the position store are read from (:func:`read_secret`,
+:func:`positions_path`, :func:`open_position_store`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geotools.analysis.stats import StatsResult
+from geotools.errors import SourceError
+from geotools.io import Layer
+from geotools.privacy import (
+    POSITIONS_ENV,
+    GeneralisedIncidents,
+    PositionStore,
+    PrivacyPolicy,
+    check_public_policy,
+)
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("public", "internal")
+FORMATS = ("shp", "kml")
+SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
+#: Displacement key of the demo bundle. It is public, not a secret: anyone can undo the demo's
+#: displacements, which is acceptable only because every demo location is invented. Never use
+#: it for real data. (The value is kept so that demo outputs do not change.)
+DEMO_KEY = "geotools-demo-secret-invented-locations-only"
+#: Old name of :data:`DEMO_KEY`.
+DEMO_SECRET = DEMO_KEY
+#: Sources whose terms forbid passing raw records on (importer names).
+NOT_REDISTRIBUTABLE_SOURCES = frozenset({"acled"})
+_NO_REDISTRIBUTION = re.compile(
+    r"forbid\w* redistribut|not (be )?redistribut|aggregates only", re.IGNORECASE
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Licences
+# --------------------------------------------------------------------------------------------
+
+
+def describe_licence(layer: Layer) -> dict[str, Any]:
+    """Return ``{"importer", "licence", "redistributable"}`` of a layer from its QA notes."""
+    importer = layer.ledger.notes.get("importer") or {}
+    source = importer.get("source")
+    licence = importer.get("licence")
+    redistributable = not (
+        source in NOT_REDISTRIBUTABLE_SOURCES or (licence and _NO_REDISTRIBUTION.search(licence))
+    )
+    return {"importer": source, "licence": licence, "redistributable": bool(redistributable)}
+
+
+# --------------------------------------------------------------------------------------------
+# Options and results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PublishOptions:
+    """Options of a bundle.
+
+    Attributes
+    ----------
+    profile : {"public", "internal"}
+    formats : tuple of str
+        Extra formats: ``shp``, ``kml``.
+    decimals : int
+        GeoJSON coordinate decimals.
+    policy : PrivacyPolicy
+        Parameters of the public profile.
+    secret : str or None
+        Displacement secret (never written anywhere).
+    positions : str or path-like or None
+        Position store kept with the key (:class:`geotools.privacy.PositionStore`): every
+        restricted record keeps the position it was first published at, in every later release
+        with any options. None: no store (positions are then a pure function of the key, the
+        record and the range; a release with other options can publish other points, which
+        narrows the true place down; ``geotools publish`` always keeps one).
+    lang : str
+        Map language.
+    overwrite : bool
+        Replace an existing bundle folder.
+    created : str or None
+        Date written into the README (default: today, UTC).
+    keep_columns : tuple of str
+        Extra columns a public bundle may keep in the non-incident layers (every other column
+        outside the allow-list is dropped; personal-looking columns always are).
+
+    A public profile's policy must respect the safe floors
+    (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
+    """
+
+    profile: str = "public"
+    formats: tuple[str, ...] = ()
+    decimals: int = 6
+    policy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
+    secret: str | None = None
+    positions: str | os.PathLike[str] | None = None
+    lang: str = "es"
+    overwrite: bool = False
+    created: str | None = None
+    keep_columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.profile == "public":
+            check_public_policy(self.policy)
+
+
+@dataclass
+class BundleReport:
+    """What :func:`publish_bundle` wrote and measured.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The bundle folder.
+    files : list of str
+        Files in the bundle (relative paths).
+    bytes : int
+        Total size.
+    facts : dict
+        Privacy facts (counts, displacement range measured) and the leak check runtime.
+    """
+
+    out: Path
+    files: list[str]
+    bytes: int
+    facts: dict[str, Any]
+
+
+@dataclass
+class _Bundle:
+    """What goes into a bundle before it is written."""
+
+    profile: str
+    stats: StatsResult
+    layers: dict[str, gpd.GeoDataFrame]
+    hexagons: gpd.GeoDataFrame | None
+    map_layers: dict[str, Layer]
+    sources: list[dict[str, Any]]
+    privacy: dict[str, Any]
+    attribution: list[str]
+
+
+def read_secret(secret_file: str | os.PathLike[str] | None = None) -> str | None:
+    """Return the displacement secret from a file, else from ``GEOTOOLS_PUBLISH_SECRET``."""
+    if secret_file is not None:
+        path = Path(secret_file)
+        if not path.is_file():
+            raise SourceError(f"{path}: secret file not found")
+        return path.read_text(encoding="utf-8").strip()
+    return os.environ.get(SECRET_ENV) or None
+
+
+def positions_path(
+    secret_file: str | os.PathLike[str] | None = None,
+    positions: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """Where the position store is kept: ``positions``, else ``GEOTOOLS_PUBLISH_POSITIONS``, else
+    beside the secret file (``publish.key`` -> ``publish.positions.json``), else None."""
+    if positions is not None:
+        return Path(positions)
+    if os.environ.get(POSITIONS_ENV):
+        return Path(os.environ[POSITIONS_ENV])
+    if secret_file is not None:
+        path = Path(secret_file)
+        return path.with_name(path.stem + ".positions.json")
+    return None
+
+
+def open_position_store(options: PublishOptions, key: bytes | None) -> PositionStore | None:
+    """The position store of a public release (None without a key or a store path)."""
+    if key is None or options.profile != "public":
+        return None
+    if options.positions is None:
+        if options.secret is not None and options.secret.strip() != DEMO_KEY:
+            log.warning(
+                "no position store (--positions): a later release with other options would "
+                "publish other points for the same incidents; keep one with the key"
+            )
+        return None
+    return PositionStore.open(options.positions, key)
+
+
+def _save_positions(generalised: GeneralisedIncidents, options: PublishOptions) -> None:
+    """Save the store once the bundle passed its leak check (its path goes to the log only)."""
+    store = generalised.store
+    if store is None or store.path is None:
+        return
+    existed = store.existed
+    path = store.save()
+    if not existed:
+        log.warning(
+            "created the position store %s: keep it with the key and reuse both for every "
+            "release of these data (it is not part of the bundle)",
+            path,
+        )
