@@ -28,6 +28,7 @@ from geotools.io import (
     write_json,
 )
 from geotools.provenance import build_provenance, describe_area_crs
+from geotools.schema import DEFAULT_NEARBY_KM
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def read_inputs(
 
 def compute_stats(
     layers: Mapping[str, Layer],
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> StatsResult:
@@ -199,7 +200,7 @@ def write_stats(
 def run_stats(
     paths: Mapping[str, str | os.PathLike[str] | None],
     out_dir: str | os.PathLike[str],
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     overwrite: bool = False,
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
@@ -408,7 +409,7 @@ def compute_map_hexagons(
         result.untitled,
         layers["territories"].frame,
         cell_size_m=cell_size_m,
-        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
+        half_life_years=result.half_life_years,
     )
     return compute_risk_hexagons(surface)
 
@@ -537,7 +538,7 @@ def write_risk_surface_outputs(
         result.untitled,
         layers["territories"].frame,
         cell_size_m=cell_size_m,
-        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
+        half_life_years=result.half_life_years,
     )
     tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
     hexagons = compute_risk_hexagons(surface)

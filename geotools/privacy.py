@@ -1498,7 +1498,7 @@ def recount_incidents(
     from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
     from geotools.analysis.risk import compute_risk, compute_sensitivity
 
-    nearby_km = float(result.options.get("nearby_km", 5.0))
+    nearby_km = result.nearby_km
     merged, _ = merge_duplicate_incidents(counted) if len(counted) else (counted, None)
     summary = summarise_incidents(territories, merged, nearby_km=nearby_km)
     per = summary.per_territory.set_index(summary.per_territory["territory_id"].astype(str))
@@ -1814,7 +1814,7 @@ def _confidential_counts(
     if confidential is None or not len(confidential):
         return {name: suppress_counts(np.zeros(n), minimum).to_numpy() for name in names}
     summary = summarise_incidents(
-        territories, confidential, nearby_km=float(result.options.get("nearby_km", 5.0))
+        territories, confidential, nearby_km=result.nearby_km
     ).per_territory
     per = summary.set_index(summary["territory_id"].astype(str))
     ids = result.table["territory_id"].astype(str)

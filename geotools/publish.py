@@ -69,6 +69,7 @@ from geotools.privacy import (
     select_drawable,
 )
 from geotools.provenance import AREA_METHOD, CAVEATS
+from geotools.schema import DEFAULT_NEARBY_KM
 
 log = logging.getLogger(__name__)
 
@@ -1558,7 +1559,7 @@ def _write_readme(
         "## Generated",
         "",
         f"geotools {__version__}, {_md(created)}. Options: nearby_km = "
-        f"{_md(bundle.stats.options.get('nearby_km'))}, "
+        f"{_md(bundle.stats.nearby_km)}, "
         f"area CRS: {_md(bundle.stats.options.get('area_crs'))}.",
         "",
     ]
@@ -1652,7 +1653,7 @@ def publish_bundle(
     layers: Mapping[str, Layer],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
     districts: gpd.GeoDataFrame | None = None,
@@ -1821,7 +1822,7 @@ def run_publish(
     paths: Mapping[str, str | os.PathLike[str] | None],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
