@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from geotools.cli import main
-from geotools.pipeline import find_checkout
+from geotools.demo import find_checkout
 
 
 @pytest.fixture(scope="module")
