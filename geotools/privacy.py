@@ -1373,8 +1373,8 @@ def allow_columns(
     personal = set(find_personal_columns(columns))
     keep = [c for c in columns if c in allowed and c not in personal]
     dropped = [str(c) for c in columns if c not in keep]
-    if dropped:
-        log.info("%s: %d column(s) not published: %s", kind, len(dropped), ", ".join(dropped))
+    if dropped:  # said once per view by compute_shareable_view
+        log.debug("%s: %d column(s) not published: %s", kind, len(dropped), ", ".join(dropped))
     out = frame[[*keep, geometry]] if geometry is not None else frame[keep]
     return out, dropped
 
@@ -1658,6 +1658,11 @@ def compute_shareable_view(
         withheld = 0
         if incidents is not None:
             _, withheld = select_drawable(incidents, "internal")
+            log.info(
+                "privacy gate (internal): %d incident(s) drawn, %d confidential not drawn",
+                len(incidents) - withheld,
+                withheld,
+            )
         options = {**result.options, "shareable_view": "internal"}
         return ShareableView(
             "internal",
@@ -1784,7 +1789,7 @@ def compute_shareable_view(
         "privacy gate (public): %d incident(s) drawn, %d not drawn; columns not published: %s",
         len(view_layers.get("incidents", ())),
         withheld,
-        "; ".join(f"{k}: {len(v)}" for k, v in dropped.items() if v) or "none",
+        "; ".join(f"{k}: {', '.join(v)}" for k, v in dropped.items() if v) or "none",
     )
     return ShareableView(
         "public",

@@ -348,7 +348,10 @@ def merge_duplicate_incidents(
             "days_apart": np.abs(day[dropped] - day[k]).astype(np.int64),
         }
     )
-    log.info("merged %d duplicate incident records into %d events", len(dropped), int(multi.sum()))
+    if len(dropped):
+        log.info(
+            "merged %d duplicate incident records into %d events", len(dropped), int(multi.sum())
+        )
     return merged, merges
 
 
