@@ -16,6 +16,7 @@ from geotools.analysis.stats import StatsResult, compute_territory_stats, descri
 from geotools.analysis.tenure import compute_tenure_stats
 from geotools.area import compute_area_ha, compute_geodesic_area_ha
 from geotools.dates import parse_dates
+from geotools.demo.run import run_demo
 from geotools.errors import (
     CRSError,
     GeotoolsError,
@@ -24,7 +25,7 @@ from geotools.errors import (
     ValidationError,
 )
 from geotools.io import Layer, read_frame, read_inputs, read_layer
-from geotools.pipeline import run_demo, run_stats, write_stats
+from geotools.pipeline import run_stats, write_stats
 
 # A library never configures logging: without this, records of WARNING and above would reach
 # Python's last-resort handler in programs that did not set logging up (the CLI does).

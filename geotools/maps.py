@@ -1261,8 +1261,8 @@ def select_visible_incidents(incidents: gpd.GeoDataFrame, profile: str) -> gpd.G
         The rows that may be drawn, in input order.
     """
     keep, _ = select_drawable(incidents, profile)
-    if (~keep).any():
-        log.info("incidents: %d record(s) left off the %s map.", (~keep).sum(), profile)
+    if (~keep).any():  # the privacy gate (compute_shareable_view) says it once per view
+        log.debug("incidents: %d record(s) left off the %s map.", (~keep).sum(), profile)
     return incidents.loc[keep]
 
 

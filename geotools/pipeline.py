@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from geotools.io import Layer, check_raster, read_frame, read_inputs
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
+from geotools.schema import DEFAULT_NEARBY_KM
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def write_stats(
 def run_stats(
     paths: Mapping[str, str | os.PathLike[str] | None],
     out_dir: str | os.PathLike[str],
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     overwrite: bool = False,
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
@@ -329,99 +329,9 @@ def compute_map_hexagons(
         result.untitled,
         layers["territories"].frame,
         cell_size_m=cell_size_m,
-        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
+        half_life_years=result.half_life_years,
     )
     return compute_risk_hexagons(surface)
-
-
-def find_checkout() -> Path | None:
-    """Return the repository root when geotools runs from a checkout with bundled demo data."""
-    root = Path(__file__).resolve().parents[1]
-    if (root / "data" / "raw" / "territories.geojson").exists() and (root / "geotools").is_dir():
-        return root
-    return None
-
-
-DEMO_FILES = {
-    "territories": "territories.geojson",
-    "parcels": "parcels.geojson",
-    "concessions": "concessions.geojson",
-    "incidents": "incidents.csv",
-    "infrastructure": "infrastructure.geojson",
-}
-
-
-def run_demo(
-    out: str | os.PathLike[str] | None = None, overwrite: bool = False, lang: str = "es"
-) -> dict[str, Any]:
-    """Run the whole pipeline on the bundled demo data (``geotools demo``).
-
-    Parameters
-    ----------
-    out : str or path-like, optional
-        Root folder; outputs go to ``OUT/data/processed/`` and ``OUT/maps/``. Defaults to the
-        checkout root, or ``./geotools-demo`` when geotools is installed without a checkout.
-    overwrite : bool, default False
-        Replace earlier demo outputs.
-    lang : str, default "es"
-        Map language.
-
-    Returns
-    -------
-    dict
-        ``{"result": RunResult, "processed": Path, "map": Path}``; the static PNG maps are
-        in ``maps/static/`` and the public download bundle in ``data/processed/public/``.
-    """
-    checkout = find_checkout()
-    root = Path(out) if out is not None else (checkout or Path.cwd() / "geotools-demo")
-    processed = root / "data" / "processed"
-    map_path = root / "maps" / "risk_map.html"
-    check_outputs_free(map_path.parent, [map_path.name], overwrite)
-    check_outputs_free(processed, SURFACE_OUTPUTS, overwrite)
-    check_outputs_free(processed, ["public"], overwrite)
-    with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
-        if checkout is not None:
-            raw = checkout / "data" / "raw"
-        else:
-            from geotools.demo.data import write_demo_data
-
-            raw = Path(scratch)
-            write_demo_data(raw)
-        paths = {kind: raw / name for kind, name in DEMO_FILES.items() if (raw / name).exists()}
-        raster = raw / "forest_loss.tif"
-        run = run_stats(
-            paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
-        )
-        run.written.append(write_demo_bundle(run, processed / "public", raster, lang, overwrite))
-    run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
-    hexagons = compute_map_hexagons(run.stats, run.layers, profile="public")
-    written_map = write_map_html(
-        run.stats, run.layers, map_path, lang=lang, overwrite=overwrite, hexagons=hexagons
-    )
-    run.written.append(written_map)
-    run.written.extend(
-        write_static_map_files(
-            run.stats, run.layers, root / "maps" / "static", lang=lang, overwrite=overwrite
-        )
-    )
-    return {"result": run, "processed": processed, "map": written_map}
-
-
-def write_demo_bundle(
-    run: RunResult, out: Path, raster: Path, lang: str, overwrite: bool
-) -> Path:
-    """Write the demo's public download bundle (``data/processed/public/``).
-
-    The displacement key is :data:`geotools.publish.DEMO_SECRET`, which is public: acceptable
-    only because every demo location is invented (see docs/publish.md).
-    """
-    from geotools.publish import DEMO_SECRET, PublishOptions, publish_bundle
-
-    options = PublishOptions(secret=DEMO_SECRET, lang=lang, overwrite=overwrite)
-    report = publish_bundle(
-        run.layers, out, options, forest_loss=raster if raster.exists() else None
-    )
-    return report.out
 
 
 SURFACE_OUTPUTS = ["risk_surface.tif", "risk_hexagons.geojson"]
@@ -458,7 +368,7 @@ def write_risk_surface_outputs(
         result.untitled,
         layers["territories"].frame,
         cell_size_m=cell_size_m,
-        half_life_years=float(result.options.get("risk", {}).get("half_life_years", 10.0)),
+        half_life_years=result.half_life_years,
     )
     tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
     hexagons = compute_risk_hexagons(surface)
@@ -482,7 +392,7 @@ def run_publish(
     paths: Mapping[str, str | os.PathLike[str] | None],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,

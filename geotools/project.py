@@ -26,6 +26,7 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
+from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,9 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             raise ValidationError(f"{file}: [layers.{required}] is required")
     lang = meta.get("lang", "es")
     profile = meta.get("map_profile", "public")
-    if lang not in ("es", "en") or profile not in ("public", "internal"):
+    if lang not in LANGS or profile not in PROFILES:
         raise ValidationError(f"{file}: lang must be es|en and map_profile public|internal")
-    nearby = options.get("nearby_km", 5.0)
+    nearby = options.get("nearby_km", DEFAULT_NEARBY_KM)
     if not isinstance(nearby, (int, float)) or nearby < 0:
         raise ValidationError(f"{file}: nearby_km must be a number >= 0")
     return Project(

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -19,6 +20,17 @@ import pandas as pd
 from geotools.errors import ValidationError
 
 log = logging.getLogger(__name__)
+
+#: Who an output is for: ``public`` (safe to share) or ``internal`` (exact; never share it).
+Profile = Literal["public", "internal"]
+PROFILES: tuple[Profile, ...] = ("public", "internal")
+#: Language of maps and their texts.
+Lang = Literal["es", "en"]
+LANGS: tuple[Lang, ...] = ("es", "en")
+#: Geodesic distance (km) within which an incident or a line outside a territory is "nearby".
+DEFAULT_NEARBY_KM = 5.0
+#: Half-life (years) of an incident's weight in the risk score (and in the risk surface of a run).
+DEFAULT_HALF_LIFE_YEARS = 10.0
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 PUNTAL = ("Point", "MultiPoint")

@@ -1226,7 +1226,7 @@ def build_territory_figure(
     crs = choose_display_crs(geom.bounds)
     own = gpd.GeoSeries([geom], crs=WGS84).to_crs(crs)
     extent = own.total_bounds
-    nearby_m = 1000.0 * float(result.options.get("nearby_km", 5.0))
+    nearby_m = 1000.0 * result.nearby_km
     if incidents is not None:  # widen the view to the drawable incidents nearby
         xy = incidents.to_crs(crs).geometry
         close = xy.loc[shapely.distance(xy.to_numpy(), own.iloc[0]) <= nearby_m]

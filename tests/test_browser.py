@@ -23,6 +23,7 @@ import geopandas as gpd
 import pytest
 from shapely import LineString, Point, box
 
+from geotools.demo import run_demo
 from geotools.map_assets import (
     ASSETS,
     CACHE_ENV,
@@ -34,7 +35,6 @@ from geotools.map_assets import (
     script_element,
 )
 from geotools.maps import TEXT, build_map
-from geotools.pipeline import run_demo
 
 pytestmark = pytest.mark.browser
 

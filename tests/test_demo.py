@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from geotools.cli import main
-from geotools.pipeline import find_checkout
+from geotools.demo import find_checkout
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,16 @@ def test_demo_map_shades_by_risk_class(demo):
     # narrowed down with the bundle's displaced points (privacy gate, issue 11).
     assert "Risk: high (71/100)" in text
     assert "Risk: critical (80/100)" not in text
+
+
+def test_demo_says_each_privacy_notice_once_per_view(demo):
+    # The privacy gate, which knows the totals, says what a view leaves out; the helpers that
+    # apply its rule (column allow-list, map incident filter) no longer repeat it per call.
+    _, output = demo
+    lines = output.splitlines()
+    assert not [line for line in lines if "record(s) left off the public map" in line]
+    assert not [line for line in lines if "column(s) not published" in line]
+    assert not [line for line in lines if line.startswith("merged 0 duplicate")]
+    gate = [line for line in lines if line.startswith("privacy gate (public)")]
+    assert gate
+    assert all("incidents: date_raw, lat, lon, victims" in line for line in gate)

@@ -13,8 +13,8 @@ import shapely
 from click.testing import CliRunner
 
 from geotools.cli import main
+from geotools.demo import find_checkout
 from geotools.errors import ValidationError
-from geotools.pipeline import find_checkout
 from geotools.project import read_project, run_project
 
 

@@ -551,7 +551,7 @@ def test_cli_publish(inputs: dict[str, Path], tmp_path: Path) -> None:
 
 
 def test_demo_writes_a_public_bundle(tmp_path: Path) -> None:
-    from geotools.pipeline import run_demo
+    from geotools.demo import run_demo
 
     run_demo(tmp_path, lang="en")
     public = tmp_path / "data" / "processed" / "public"

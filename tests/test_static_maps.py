@@ -25,10 +25,11 @@ from PIL import Image
 from pyproj import Geod, Transformer
 
 from geotools.crs import PERU_ALBERS, WGS84
+from geotools.demo import DEMO_FILES
 from geotools.errors import ForeignFilesError, OutputExistsError, ValidationError
 from geotools.maps import RISK_COLOURS
 from geotools.outputs import MARKER
-from geotools.pipeline import DEMO_FILES, RunResult, run_stats
+from geotools.pipeline import RunResult, run_stats
 from geotools.static_maps import (
     A4_WIDTH_IN,
     FILL_ALPHA,

@@ -43,7 +43,7 @@ from scipy.sparse.csgraph import connected_components
 from geotools.area import area_crs_for, project_to_area_crs
 from geotools.geometry import query_pairs
 from geotools.parallel import map_chunks
-from geotools.schema import DEFAULT_SEVERITY, VOCABULARIES
+from geotools.schema import DEFAULT_NEARBY_KM, DEFAULT_SEVERITY, VOCABULARIES
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,10 @@ def merge_duplicate_incidents(
             "days_apart": np.abs(day[dropped] - day[k]).astype(np.int64),
         }
     )
-    log.info("merged %d duplicate incident records into %d events", len(dropped), int(multi.sum()))
+    if len(dropped):
+        log.info(
+            "merged %d duplicate incident records into %d events", len(dropped), int(multi.sum())
+        )
     return merged, merges
 
 
@@ -463,7 +466,7 @@ def _severity(incidents: pd.DataFrame, kind: pd.Series) -> np.ndarray:
 def summarise_incidents(
     territories: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     uncertainty_km: Mapping[str, float] = UNCERTAINTY_KM,
     reference_date: str | None = None,
 ) -> IncidentSummary:

@@ -35,6 +35,7 @@ from geotools.analysis.incidents import count_incidents
 from geotools.area import area_crs_for, project_to_area_crs
 from geotools.errors import CRSError, ValidationError
 from geotools.geometry import query_pairs
+from geotools.schema import DEFAULT_NEARBY_KM
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +561,7 @@ def compute_infrastructure_exposure(
     territories: gpd.GeoDataFrame,
     lines: gpd.GeoDataFrame,
     spills: gpd.GeoDataFrame | None = None,
-    distance_km: float = 5.0,
+    distance_km: float = DEFAULT_NEARBY_KM,
 ) -> pd.DataFrame:
     """Measure pipelines, roads and spills inside and near each territory.
 

@@ -55,6 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geotools.schema import DEFAULT_HALF_LIFE_YEARS
+
 log = logging.getLogger(__name__)
 
 __all__ = ["COMPONENTS", "RISK_CLASSES", "RiskConfig", "compute_risk", "compute_sensitivity"]
@@ -162,7 +164,7 @@ class RiskConfig:
         default_factory=lambda: _frozen(_DEFAULT_KIND_WEIGHTS)
     )
     in_process_weight: float = 0.5
-    half_life_years: float = 10.0
+    half_life_years: float = DEFAULT_HALF_LIFE_YEARS
     nearby_weight: float = 0.5
     uncertain_weight: float = 0.5
     violence_scale: float = 5.0

@@ -36,6 +36,7 @@ from geotools.area import M2_PER_HA, area_crs_for, check_area_method
 from geotools.errors import SourceError
 from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
 from geotools.io import Layer, check_raster
+from geotools.schema import DEFAULT_HALF_LIFE_YEARS, DEFAULT_NEARBY_KM
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,19 @@ class StatsResult:
     untitled: gpd.GeoDataFrame | None = None
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @property
+    def nearby_km(self) -> float:
+        """The "nearby" distance (km) the statistics used (read back from :attr:`options`; a
+        result built by hand without it gets :data:`~geotools.schema.DEFAULT_NEARBY_KM`)."""
+        return float(self.options.get("nearby_km", DEFAULT_NEARBY_KM))
+
+    @property
+    def half_life_years(self) -> float:
+        """The risk score's half-life (years) the statistics used (read back from
+        :attr:`options`, else :data:`~geotools.schema.DEFAULT_HALF_LIFE_YEARS`)."""
+        risk = self.options.get("risk") or {}
+        return float(risk.get("half_life_years", DEFAULT_HALF_LIFE_YEARS))
+
 
 def _outside(
     frame: gpd.GeoDataFrame, geoms: np.ndarray, used_features: np.ndarray, label: str
@@ -121,7 +135,7 @@ def compute_territory_stats(
     parcels: gpd.GeoDataFrame,
     concessions: gpd.GeoDataFrame | None = None,
     incidents: gpd.GeoDataFrame | None = None,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     area_crs: CRS | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     infrastructure: gpd.GeoDataFrame | None = None,
@@ -490,7 +504,7 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
 
 def compute_stats(
     layers: Mapping[str, Layer],
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> StatsResult:

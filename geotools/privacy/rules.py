@@ -522,7 +522,7 @@ def allow_columns(
     personal = set(find_personal_columns(columns))
     keep = [c for c in columns if c in allowed and c not in personal]
     dropped = [str(c) for c in columns if c not in keep]
-    if dropped:
-        log.info("%s: %d column(s) not published: %s", kind, len(dropped), ", ".join(dropped))
+    if dropped:  # said once per view by compute_shareable_view
+        log.debug("%s: %d column(s) not published: %s", kind, len(dropped), ", ".join(dropped))
     out = frame[[*keep, geometry]] if geometry is not None else frame[keep]
     return out, dropped

@@ -158,7 +158,7 @@ def recount_incidents(
     geotools.analysis.stats.StatsResult
     """
 
-    nearby_km = float(result.options.get("nearby_km", 5.0))
+    nearby_km = result.nearby_km
     merged, _ = merge_duplicate_incidents(counted) if len(counted) else (counted, None)
     summary = summarise_incidents(territories, merged, nearby_km=nearby_km)
     per = summary.per_territory.set_index(summary.per_territory["territory_id"].astype(str))
@@ -316,6 +316,11 @@ def compute_shareable_view(
         withheld = 0
         if incidents is not None:
             _, withheld = select_drawable(incidents, "internal")
+            log.info(
+                "privacy gate (internal): %d incident(s) drawn, %d confidential not drawn",
+                len(incidents) - withheld,
+                withheld,
+            )
         options = {**result.options, "shareable_view": "internal"}
         return ShareableView(
             "internal",
@@ -444,7 +449,7 @@ def compute_shareable_view(
         "privacy gate (public): %d incident(s) drawn, %d not drawn; columns not published: %s",
         len(view_layers.get("incidents", ())),
         withheld,
-        "; ".join(f"{k}: {len(v)}" for k, v in dropped.items() if v) or "none",
+        "; ".join(f"{k}: {', '.join(v)}" for k, v in dropped.items() if v) or "none",
     )
     return ShareableView(
         "public",
@@ -473,7 +478,7 @@ def _confidential_counts(
     if confidential is None or not len(confidential):
         return {name: suppress_counts(np.zeros(n), minimum).to_numpy() for name in names}
     summary = summarise_incidents(
-        territories, confidential, nearby_km=float(result.options.get("nearby_km", 5.0))
+        territories, confidential, nearby_km=result.nearby_km
     ).per_territory
     per = summary.set_index(summary["territory_id"].astype(str))
     ids = result.table["territory_id"].astype(str)

@@ -57,6 +57,7 @@ from geotools.publish.readme import (
     _write_datapackage,
     _write_readme,
 )
+from geotools.schema import DEFAULT_NEARBY_KM
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def publish_bundle(
     layers: Mapping[str, Layer],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
-    nearby_km: float = 5.0,
+    nearby_km: float = DEFAULT_NEARBY_KM,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
     districts: gpd.GeoDataFrame | None = None,

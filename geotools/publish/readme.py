@@ -554,7 +554,7 @@ def _write_readme(
         "## Generated",
         "",
         f"geotools {__version__}, {_md(created)}. Options: nearby_km = "
-        f"{_md(bundle.stats.options.get('nearby_km'))}, "
+        f"{_md(bundle.stats.nearby_km)}, "
         f"area CRS: {_md(bundle.stats.options.get('area_crs'))}.",
         "",
     ]

@@ -1,227 +1,58 @@
-"""The ``geotools`` command line: a thin layer over the Python API.
+"""The ``geotools`` commands: a thin layer over the Python API.
 
 Errors are one line naming the file, the problem and the fix; exit code 1 (2 for usage errors);
-tracebacks only with ``-v``.
+tracebacks only with ``-v``. The options several commands share are in
+:mod:`geotools.cli.options`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
+import pandas as pd
 
 from geotools._version import __version__
-from geotools.errors import GeotoolsError
+from geotools.analysis.infrastructure import locate_km_marks
+from geotools.analysis.stats import compute_stats, describe_territory
+from geotools.cli.options import (
+    EPILOG_LAYERS,
+    assume_crs_option,
+    common_options,
+    lang_option,
+    layer_options,
+    out_option,
+    overwrite_option,
+    parse_mappings,
+    parse_risk_config,
+    pop_layer_paths,
+    profile_option,
+)
+from geotools.demo import run_demo
+from geotools.errors import SourceError
+from geotools.export import write_geopackage, write_json
+from geotools.io import LAYER_KINDS, read_inputs, read_layer
+from geotools.io.importers import IMPORTERS
+from geotools.map_assets import fetch_map_assets
+from geotools.maps import build_embed_snippet
+from geotools.outputs import atomic_path, check_outputs_free
+from geotools.pipeline import (
+    RunResult,
+    compute_map_hexagons,
+    run_publish,
+    run_stats,
+    write_map_html,
+    write_static_map_files,
+)
+from geotools.privacy import PrivacyPolicy
+from geotools.project import run_project
+from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
+from geotools.schema import Lang, Profile
 
 log = logging.getLogger("geotools")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EPILOG_LAYERS = (
-    "Layers may be any file GDAL reads (GeoPackage, Shapefile or zipped Shapefile, GeoJSON, "
-    "FlatGeobuf, KML), GeoParquet, or a CSV with longitude/latitude (or WKT) columns. Use "
-    "FILE.gpkg:LAYER to pick a layer of a multi-layer file. Spanish field names such as nombre, "
-    "nom_comuni, etnia, titular, estado are recognised."
-)
-
-
-def _configure_logging(verbosity: int) -> None:
-    level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
-    if verbosity < -1:
-        level = logging.ERROR
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
-    )
-    root = logging.getLogger("geotools")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
-#: Output options of each command: option -> "file", "folder" (replaced only when geotools
-#: owns it) or "root" (a folder of output folders). Each is locked for the whole run.
-OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
-    "stats": {"out_dir": "folder"},
-    "publish_command": {"out_dir": "folder"},
-    "map_command": {"out_file": "file", "png_dir": "folder"},
-    "import_command": {"out": "file"},
-    "locate_km_command": {"out": "file"},
-    "validate": {"report": "file"},
-    "run_command": {"out": "folder"},
-    "demo": {"out": "root"},
-}
-
-
-def _guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitStack) -> None:
-    """Refuse symlinked outputs, lock every output for the run, and refuse ``--overwrite`` of a
-    folder holding other people's files before any work is done."""
-    from geotools.outputs import check_replaceable, output_lock, refuse_symlink
-
-    for option, kind in OUTPUT_OPTIONS.get(command, {}).items():
-        value = kwargs.get(option)
-        if not value:
-            continue
-        path = Path(value)
-        refuse_symlink(path)
-        if path.parent.is_dir():
-            stack.enter_context(output_lock(path))
-        if kind == "folder" and kwargs.get("overwrite"):
-            check_replaceable(path)
-
-
-def common_options(func: F) -> F:
-    """Add ``-v/--verbose`` and ``-q/--quiet``, guard the outputs for the run (see
-    :data:`OUTPUT_OPTIONS`) and turn geotools errors, and failures to write (read-only or full
-    disk), into one clean line."""
-
-    @click.option("-v", "--verbose", count=True, help="More detail; -vv for debug, tracebacks.")
-    @click.option("-q", "--quiet", count=True, help="Only warnings; -qq only errors.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, verbose: int, quiet: int, **kwargs: Any) -> Any:
-        verbosity = verbose - quiet
-        _configure_logging(verbosity)
-        try:
-            with contextlib.ExitStack() as stack:
-                _guard_outputs(func.__name__, kwargs, stack)
-                return func(*args, **kwargs)
-        except GeotoolsError as exc:
-            if verbosity > 0:
-                log.exception("error")
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
-            raise
-        except Exception as exc:
-            if verbosity > 0:
-                raise
-            from geotools.outputs import WRITE_ERRNOS, output_error
-
-            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
-                # A write failure no writer turned into an OutputError: still the user's to fix.
-                click.echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
-                sys.exit(1)
-            click.echo(
-                f"error: unexpected {type(exc).__name__}: {exc} (run again with -v for details "
-                "and report it at the project's issue tracker)",
-                err=True,
-            )
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def layer_options(func: F) -> F:
-    """The layer options shared by ``stats``, ``map`` and ``publish``."""
-    options = [
-        click.option(
-            "--territories",
-            type=click.Path(),
-            required=True,
-            help="Ancestral territories / claims (polygons).",
-        ),
-        click.option(
-            "--parcels",
-            type=click.Path(),
-            required=True,
-            help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
-            "demarcated|in_process, missing column = titled).",
-        ),
-        click.option(
-            "--concessions",
-            type=click.Path(),
-            help="Concessions (polygons; kind mining|oil_gas|agribusiness|forestry|other,"
-            " status active|in_process|expired).",
-        ),
-        click.option("--incidents", type=click.Path(), help="Incident points."),
-        click.option(
-            "--infrastructure", type=click.Path(), help="Pipelines and roads (lines); used by maps."
-        ),
-        click.option(
-            "--nearby-km",
-            type=click.FloatRange(min=0),
-            default=5.0,
-            show_default=True,
-            help="Geodesic distance for incidents_nearby.",
-        ),
-        click.option(
-            "--assume-crs", metavar="CRS", help="CRS for files that declare none, e.g. EPSG:32718."
-        ),
-        click.option(
-            "--forest-loss",
-            type=click.Path(dir_okay=False),
-            help="Forest-loss GeoTIFF in Hansen lossyear coding (0 none, N loss in 2000+N).",
-        ),
-        click.option(
-            "--risk-weight",
-            metavar="COMPONENT=WEIGHT",
-            multiple=True,
-            help="Override a risk weight (tenure, concessions, violence, deforestation, "
-            "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
-        ),
-        click.option(
-            "--map",
-            "field_map",
-            metavar="LAYER.COLUMN=SOURCE",
-            multiple=True,
-            help="Field mapping, repeatable: e.g. --map territories.name=NOMBRE_CN "
-            "--map parcels.tenure=SITUACION.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items:
-        target, sep, source = item.partition("=")
-        layer, dot, column = target.partition(".")
-        if not sep or not dot or not source or not column:
-            raise click.BadParameter(
-                f"{item!r}: use LAYER.COLUMN=SOURCE, e.g. territories.name=NOMBRE",
-                param_hint="--map",
-            )
-        out.setdefault(layer.strip(), {})[column.strip()] = source.strip()
-    return out
-
-
-def _risk_config(items: tuple[str, ...]) -> Any:
-    """Build a RiskConfig from ``COMPONENT=WEIGHT`` items (None when there are none)."""
-    from geotools.analysis.risk import RiskConfig
-
-    if not items:
-        return None
-    weights: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            weights[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise click.BadParameter(
-                f"{item!r}: use COMPONENT=WEIGHT, e.g. violence=0.4", param_hint="--risk-weight"
-            )
-    try:
-        return RiskConfig.from_mapping({"weights": weights})
-    except (ValueError, TypeError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--risk-weight") from exc
-
-
-def _paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
-    return {
-        k: kwargs.pop(k)
-        for k in ("territories", "parcels", "concessions", "incidents", "infrastructure")
-    }
 
 
 @click.group(
@@ -240,10 +71,8 @@ def main() -> None:
 
 @main.command(epilog=EPILOG_LAYERS)
 @layer_options
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder."
-)
-@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@out_option("Output folder.", folder=True, dest="out_dir", required=True)
+@overwrite_option()
 @common_options
 def stats(
     out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | None, **kwargs: Any
@@ -259,18 +88,15 @@ def stats(
       geotools stats --territories territories.gpkg --parcels parcels.shp \\
         --concessions concesiones.geojson --incidents incidents.csv --out results/
     """
-    from geotools.analysis.stats import describe_territory
-    from geotools.pipeline import run_stats
-
     run = run_stats(
-        _paths(kwargs),
+        pop_layer_paths(kwargs),
         out_dir,
         nearby_km=nearby_km,
         overwrite=overwrite,
         assume_crs=assume_crs,
-        mappings=_mappings(kwargs.pop("field_map")),
+        mappings=parse_mappings(kwargs.pop("field_map")),
         forest_loss=kwargs.pop("forest_loss"),
-        risk_config=_risk_config(kwargs.pop("risk_weight")),
+        risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -281,7 +107,8 @@ def stats(
     )
 
 
-def _print_summary(run: Any) -> None:
+def _print_summary(run: RunResult) -> None:
+    """Log each layer's QA summary; say what lies outside every territory."""
     for layer in run.layers.values():
         log.info("%s", layer.ledger.summary())
     for label, facts in run.stats.outside.items():
@@ -290,25 +117,19 @@ def _print_summary(run: Any) -> None:
 
 
 @main.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Root folder for outputs (default: the checkout, i.e. data/processed/ and maps/).",
+@out_option(
+    "Root folder for outputs (default: the checkout, i.e. data/processed/ and maps/).",
+    folder=True,
 )
-@click.option("--overwrite", is_flag=True, help="Replace earlier demo outputs.")
-@click.option(
-    "--lang", type=click.Choice(["es", "en"]), default="es", show_default=True, help="Map language."
-)
+@overwrite_option("Replace earlier demo outputs.")
+@lang_option()
 @common_options
-def demo(out: str | None, overwrite: bool, lang: str) -> None:
+def demo(out: str | None, overwrite: bool, lang: Lang) -> None:
     """Run the whole pipeline on the bundled (invented) Ucayali demo data.
 
     Writes data/processed/ (statistics, GeoPackage, provenance, QA) and maps/risk_map.html, in
     the checkout or under --out DIR.
     """
-    from geotools.analysis.stats import describe_territory
-    from geotools.pipeline import run_demo
-
     done = run_demo(out, overwrite=overwrite, lang=lang)
     run = done["result"]
     _print_summary(run)
@@ -327,12 +148,12 @@ def demo(out: str | None, overwrite: bool, lang: str) -> None:
     "--as",
     "kind",
     required=True,
-    type=click.Choice(["territories", "parcels", "concessions", "incidents", "infrastructure"]),
+    type=click.Choice(LAYER_KINDS),
     help="Which canonical layer the file is.",
 )
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the QA report as JSON.")
-@click.option("--assume-crs", metavar="CRS", help="CRS for a file that declares none.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@assume_crs_option("CRS for a file that declares none.")
+@overwrite_option("Replace an existing report.")
 @common_options
 def validate(
     path: str, kind: str, report: str | None, assume_crs: str | None, overwrite: bool
@@ -341,10 +162,6 @@ def validate(
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
-    from geotools.export import write_json
-    from geotools.io import read_layer
-    from geotools.outputs import check_outputs_free
-
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite)
     layer = read_layer(path, kind, assume_crs=assume_crs)
@@ -362,16 +179,10 @@ def validate(
 
 @main.command("map", epilog=EPILOG_LAYERS)
 @layer_options
-@click.option(
-    "--out", "out_file", type=click.Path(dir_okay=False), required=True, help="HTML file to write."
-)
-@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True)
-@click.option(
-    "--profile",
-    type=click.Choice(["public", "internal"]),
-    default="public",
-    show_default=True,
-    help="public: only incidents marked public (or already generalised) are drawn, and every "
+@out_option("HTML file to write.", folder=False, dest="out_file", required=True)
+@lang_option(None)
+@profile_option(
+    "public: only incidents marked public (or already generalised) are drawn, and every "
     "count, risk score and sentence is computed from those alone; personal and unknown columns "
     "are left out (safe to share); internal: restricted incidents too, at their exact place "
     "(never share it).",
@@ -404,12 +215,12 @@ def validate(
     help="Also write static PNG maps for reports into this folder: overview.png and one "
     "<territory_id>.png per territory (same profile and language).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@overwrite_option("Replace an existing file.")
 @common_options
 def map_command(
     out_file: str,
-    lang: str,
-    profile: str,
+    lang: Lang,
+    profile: Profile,
     offline: bool,
     embed: bool,
     hexagons: bool,
@@ -433,23 +244,19 @@ def map_command(
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
-    from geotools.io import read_inputs
-    from geotools.outputs import check_outputs_free
-    from geotools.pipeline import compute_stats, write_map_html
-
     target = Path(out_file)
     check_outputs_free(target.parent, [target.name], overwrite)
     layers = read_inputs(
-        _paths(kwargs), assume_crs=assume_crs, mappings=_mappings(kwargs.pop("field_map"))
+        pop_layer_paths(kwargs),
+        assume_crs=assume_crs,
+        mappings=parse_mappings(kwargs.pop("field_map")),
     )
     result = compute_stats(
         layers,
         nearby_km=nearby_km,
         forest_loss=kwargs.pop("forest_loss"),
-        risk_config=_risk_config(kwargs.pop("risk_weight")),
+        risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
-    from geotools.pipeline import compute_map_hexagons
-
     cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
     write_map_html(
         result,
@@ -464,29 +271,19 @@ def map_command(
     )
     click.echo(f"Wrote {target}")
     if png_dir:
-        from geotools.pipeline import write_static_map_files
-
         pngs = write_static_map_files(
             result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
         )
         click.echo(f"Wrote {len(pngs)} PNG map(s) to {png_dir}")
     if embed:
-        from geotools.maps import build_embed_snippet
-
         click.echo(build_embed_snippet(target.name, title or ""))
 
 
 @main.command("publish", epilog=EPILOG_LAYERS)
 @layer_options
-@click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Bundle folder."
-)
-@click.option(
-    "--profile",
-    type=click.Choice(["public", "internal"]),
-    default="public",
-    show_default=True,
-    help="public: safe to share (personal fields withheld, confidential incidents left out, "
+@out_option("Bundle folder.", folder=True, dest="out_dir", required=True)
+@profile_option(
+    "public: safe to share (personal fields withheld, confidential incidents left out, "
     "restricted ones displaced, leak-checked); internal: everything exact (never share it).",
 )
 @click.option(
@@ -524,13 +321,12 @@ def map_command(
               help="Extra formats besides GeoJSON: shp, kml (comma-separated).")
 @click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
               help="GeoJSON coordinate decimals (6 is about 0.1 m).")
-@click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
-              help="Map language.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing bundle folder.")
+@lang_option()
+@overwrite_option("Replace an existing bundle folder.")
 @common_options
 def publish_command(
     out_dir: str,
-    profile: str,
+    profile: Profile,
     restricted: str,
     min_km: float,
     max_km: float,
@@ -543,7 +339,7 @@ def publish_command(
     positions: str | None,
     formats: str,
     decimals: int,
-    lang: str,
+    lang: Lang,
     overwrite: bool,
     nearby_km: float,
     assume_crs: str | None,
@@ -558,10 +354,6 @@ def publish_command(
     floors (--min-km 2, ring 1 km wide, --min-count 3, --hex-resolution 8). See
     docs/publish.md.
     """
-    from geotools.pipeline import run_publish
-    from geotools.privacy import PrivacyPolicy
-    from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
-
     policy = PrivacyPolicy(
         min_distance_m=min_km * 1000.0,
         max_distance_m=max_km * 1000.0,
@@ -593,14 +385,14 @@ def publish_command(
             "with other options would publish other points for the same incidents"
         )
     report = run_publish(
-        _paths(kwargs),
+        pop_layer_paths(kwargs),
         out_dir,
         options,
         nearby_km=nearby_km,
         assume_crs=assume_crs,
-        mappings=_mappings(kwargs.pop("field_map")),
+        mappings=parse_mappings(kwargs.pop("field_map")),
         forest_loss=kwargs.pop("forest_loss"),
-        risk_config=_risk_config(kwargs.pop("risk_weight")),
+        risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,
         water=water,
     )
@@ -625,8 +417,7 @@ def publish_command(
 
 
 def _importer_help() -> str:
-    from geotools.io.importers import IMPORTERS
-
+    """The ``import`` command's epilog: one line per importer."""
     lines = [f"{name}: {imp.description} ({imp.layer})" for name, imp in sorted(IMPORTERS.items())]
     return "\b\nSources:\n" + "\n".join(f"  {line}" for line in lines)
 
@@ -634,15 +425,14 @@ def _importer_help() -> str:
 @main.command("import", epilog=_importer_help())
 @click.argument("source", metavar="SOURCE")
 @click.argument("path", type=click.Path())
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    required=True,
-    help="GeoPackage to write (layer named after the canonical layer); the QA report "
+@out_option(
+    "GeoPackage to write (layer named after the canonical layer); the QA report "
     "goes beside it as FILE.qa.json.",
+    folder=False,
+    required=True,
 )
-@click.option("--assume-crs", metavar="CRS", help="CRS for a file that declares none.")
-@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@assume_crs_option("CRS for a file that declares none.")
+@overwrite_option()
 @common_options
 def import_command(
     source: str, path: str, out: str, assume_crs: str | None, overwrite: bool
@@ -653,11 +443,6 @@ def import_command(
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
     reason); the licence terms of the source, if any, are recorded there too.
     """
-    from geotools.export import write_geopackage, write_json
-    from geotools.io import read_layer
-    from geotools.io.importers import IMPORTERS
-    from geotools.outputs import check_outputs_free
-
     if source not in IMPORTERS:
         raise click.BadParameter(
             f"{source!r}; choose one of {', '.join(sorted(IMPORTERS))}", param_hint="SOURCE"
@@ -690,12 +475,11 @@ def import_command(
     help="CSV with a km column ('km 41+833', '41.833') and optionally a line column "
     "naming the line (matched against name, tramo, ramal, kind).",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False),
-    required=True,
-    help="GeoJSON of the located points (marks that cannot be placed keep a null "
+@out_option(
+    "GeoJSON of the located points (marks that cannot be placed keep a null "
     "geometry and a problem).",
+    folder=False,
+    required=True,
 )
 @click.option(
     "--calibrate",
@@ -703,8 +487,8 @@ def import_command(
     help="Stretch each line's drawn length over its km_start..km_end range "
     "(drawn routes are usually generalised and shorter than the pipe).",
 )
-@click.option("--assume-crs", metavar="CRS", help="CRS for a lines file that declares none.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@assume_crs_option("CRS for a lines file that declares none.")
+@overwrite_option("Replace an existing file.")
 @common_options
 def locate_km_command(
     infrastructure: str,
@@ -719,13 +503,6 @@ def locate_km_command(
     Distances are geodesic along the line from its first vertex, which is at km_start; with
     --calibrate the drawn length is stretched over the line's km range instead.
     """
-    import pandas as pd
-
-    from geotools.analysis.infrastructure import locate_km_marks
-    from geotools.errors import SourceError
-    from geotools.io import read_layer
-    from geotools.outputs import atomic_path, check_outputs_free
-
     target = Path(out)
     check_outputs_free(target.parent, [target.name], overwrite)
     lines = read_layer(infrastructure, "infrastructure", assume_crs=assume_crs)
@@ -746,12 +523,8 @@ def locate_km_command(
 
 @main.command("run")
 @click.argument("project", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Write the outputs here instead of the project's own out folder.",
-)
-@click.option("--overwrite", is_flag=True, help="Replace earlier outputs.")
+@out_option("Write the outputs here instead of the project's own out folder.", folder=True)
+@overwrite_option("Replace earlier outputs.")
 @common_options
 def run_command(project: str, out: str | None, overwrite: bool) -> None:
     """Run a whole study from a project file (TOML).
@@ -760,9 +533,6 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
     importers and options, so a study is re-run with one command. A commented example:
     data/raw/demo_project.toml.
     """
-    from geotools.analysis.stats import describe_territory
-    from geotools.project import run_project
-
     spec, run = run_project(project, overwrite=overwrite, out=out)
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -785,11 +555,6 @@ def fetch_assets_command(cache: str | None) -> None:
     kept in a local cache, from which maps can be made to work offline (basemap tiles aside) and
     browser tests run without internet. Needs the npm registry only on the first run.
     """
-    from geotools.map_assets import fetch_map_assets
-
     where = fetch_map_assets(cache)
     click.echo(f"Map assets cached in {where}")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
