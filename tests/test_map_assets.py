@@ -19,6 +19,7 @@ import folium.plugins
 import pytest
 from click.testing import CliRunner
 
+import geotools.cli.commands as commands
 import geotools.map_assets as ma
 from geotools.cli import main
 from geotools.errors import GeotoolsError
@@ -299,7 +300,7 @@ def test_cli_fetch_assets_prints_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_
         seen.append(cache)
         return Path(str(cache))
 
-    monkeypatch.setattr(ma, "fetch_map_assets", fetch)
+    monkeypatch.setattr(commands, "fetch_map_assets", fetch)
     result = CliRunner().invoke(main, ["fetch-assets", "--cache", str(tmp_path), "-q"])
     assert result.exit_code == 0, result.output
     assert seen == [str(tmp_path)]
