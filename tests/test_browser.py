@@ -21,20 +21,21 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pytest
+from _map_routes import route_map_assets
 from shapely import LineString, Point, box
 
 from geotools.demo import run_demo
-from geotools.map_assets import (
+from geotools.errors import MapAssetError
+from geotools.maps import (
     ASSETS,
     CACHE_ENV,
-    MapAssetError,
+    TEXT,
+    build_map,
     fetch_map_assets,
     find_asset_urls,
     inline_map_assets,
-    route_map_assets,
-    script_element,
 )
-from geotools.maps import TEXT, build_map
+from geotools.maps.inline import script_element
 
 pytestmark = pytest.mark.browser
 

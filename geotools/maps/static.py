@@ -2,16 +2,16 @@
 
 :func:`build_overview_figure` and :func:`build_territory_figure` build
 :class:`matplotlib.figure.Figure` objects (Agg canvas, no pyplot state, never shown);
-:func:`write_static_maps` renders them all to PNG files, all or nothing.
+:func:`geotools.maps.write_static_maps` renders them all to PNG files, all or nothing.
 
 Design
 ------
 - Colours, vocabularies, labels and number formats are those of the interactive map
-  (:mod:`geotools.maps`), so a printed report and its web map tell the same story.
-- Maps are drawn in a projected CRS (:func:`choose_display_crs`): the UTM zone of the map's
-  centre, or the equal-area CRS of :func:`geotools.crs.choose_area_crs` for wide extents. The scale
-  bar is measured on the ground at the map centre (the projection's point scale factor is
-  applied), and the caption names the CRS.
+  (:mod:`geotools.maps.style`), so a printed report and its web map tell the same story.
+- Maps are drawn in a projected CRS (:func:`geotools.maps.static_parts.choose_display_crs`):
+  the UTM zone of the map's centre, or the equal-area CRS of :func:`geotools.crs.choose_area_crs`
+  for wide extents. The scale bar is measured on the ground at the map centre (the projection's
+  point scale factor is applied), and the caption names the CRS.
 - No basemap tiles: the maps are drawn offline from the layers alone.
 - Incidents pass :func:`geotools.maps.select_visible_incidents` before anything else is done with
   them: a ``public`` map never holds a restricted or confidential record, and says how many it
@@ -23,14 +23,9 @@ Design
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import re
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import geopandas as gpd
@@ -39,133 +34,83 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
-from matplotlib.text import Text
-from pyproj import CRS, Proj, Transformer
+from pyproj import CRS, Transformer
 
-from geotools._version import __version__
 from geotools.analysis.stats import StatsResult
-from geotools.crs import WGS84, choose_area_crs, describe_crs
-from geotools.errors import CRSError, ValidationError
+from geotools.crs import WGS84, describe_crs
+from geotools.errors import CRSError
 from geotools.geometry import polygonal_part
-from geotools.maps import (
+from geotools.maps.incident_layer import select_visible_incidents
+from geotools.maps.static_parts import (
+    _HALO,
+    _caption,
+    _caption_text,
+    _dashes,
+    _date_text,
+    _gap,
+    _legend,
+    _legend_rows,
+    _literal_texts,
+    _map_rect,
+    _new_figure,
+    _north_arrow,
+    _scale_bar,
+    _set_extent,
+    _style,
+    _territory_header,
+    _text_or,
+    _title,
+    choose_display_crs,
+)
+from geotools.maps.style import (
     CONCESSION_STYLES,
+    FILL_ALPHA,
+    HATCHES,
     INCIDENT_COLOURS,
     INFRASTRUCTURE_STYLES,
     NO_DATA_COLOUR,
-    PROFILES,
     RISK_COLOURS,
+    STATIC_TEXT,
     STATUS_STYLES,
     TENURE_COLOURS,
     TERRITORY_OUTLINE,
     TEXT,
+    TITLED_EDGE,
+    UNTITLED_COLOUR,
     VALUE_LABELS,
-    _hectare_number,
-    component_names,
-    format_number,
-    format_percent,
-    select_visible_incidents,
+    check_lang,
+    check_profile,
 )
-from geotools.outputs import staged_outputs
 from geotools.privacy import select_drawable
 from geotools.schema import DEFAULT_SEVERITY
 
 log = logging.getLogger(__name__)
+
 
 #: Printable width of an A4 page (190 mm), in inches: figures are this wide.
 A4_WIDTH_IN = 7.48
 #: Size (inches) of the overview and of each territory's figure.
 OVERVIEW_SIZE = (A4_WIDTH_IN, 7.0)
 TERRITORY_SIZE = (A4_WIDTH_IN, 7.6)
-#: Opacity of the risk-class fill of territories (as in the interactive map).
-FILL_ALPHA = 0.7
-#: Fill of the untitled part of a territory on territory maps (distinct from tenure colours).
-UNTITLED_COLOUR = "#f1b6da"
-#: Outline and dot hatching of titled parcels on the overview (over the risk colour).
-TITLED_EDGE = "#00441b"
-#: Name of the overview file; territory files are ``<sanitised territory_id>.png``.
-OVERVIEW_NAME = "overview.png"
-#: Legend labels are wrapped at this many characters.
-LEGEND_WRAP = 30
+
+
 #: Largest number of territory names printed on the overview (the largest territories first).
 MAX_OVERVIEW_LABELS = 40
-#: Widest extent (degrees of longitude) drawn in a single UTM zone; wider maps use Albers.
-MAX_UTM_SPAN_DEG = 8.0
-#: Matplotlib hatch of each concession-kind hatching angle of ``geotools.maps``.
-HATCHES = {45: "////", -45: "\\\\\\\\", 0: "----", 90: "||||"}
+
+
 #: Tag (``gid``) of the scatter collection of incidents, one offset per incident drawn.
 INCIDENTS_GID = "incidents"
-#: Tag (``gid``) of the scale bar's segments and labels.
-SCALEBAR_GID = "scalebar"
+
+
 #: Label of the map axes in each figure.
 MAP_AXES_LABEL = "map"
 
-#: Texts of the static maps not already in :data:`geotools.maps.TEXT`.
-STATIC_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "overview_subtitle": "Claimed territories shaded by risk class",
-        "territory_subtitle": "Titled and untitled land, concessions and incidents",
-        "titled_land": "Titled land (parcels)",
-        "untitled_land": "Untitled (claimed, not secured)",
-        "territory_outline": "Claimed territory",
-        "other_territories": "Other territories",
-        "north": "N",
-        "caption": "geotools {version} · {date} · CRS {crs}; scale true at the map centre · "
-        "hectares measured in {area_crs}, not on this drawing · no basemap (drawn offline)",
-        "data_as_of": "data as of {date}",
-        "latest_record": "data: latest record {date}",
-        "no_date": "data date unknown",
-        "in_concessions_line": "Under concessions: {value}",
-        "incidents_line": "Incidents: {value}",
-        "drivers_note": "(drivers in English)",
-    },
-    "es": {
-        "overview_subtitle": "Territorios reclamados según clase de riesgo",
-        "territory_subtitle": "Tierra titulada y no titulada, concesiones e incidentes",
-        "titled_land": "Tierra titulada (predios)",
-        "untitled_land": "No titulada (reclamada, sin asegurar)",
-        "territory_outline": "Territorio reclamado",
-        "other_territories": "Otros territorios",
-        "north": "N",
-        "caption": "geotools {version} · {date} · SRC {crs}; escala exacta en el centro del "
-        "mapa · hectáreas medidas en {area_crs}, no sobre este dibujo · sin mapa base "
-        "(dibujado sin conexión)",
-        "data_as_of": "datos al {date}",
-        "latest_record": "datos: último registro {date}",
-        "no_date": "fecha de los datos desconocida",
-        "in_concessions_line": "En concesiones: {value}",
-        "incidents_line": "Incidentes: {value}",
-        "drivers_note": "(motivos en inglés)",
-    },
-}
 
-#: Fixed style of every figure (fonts shipped with matplotlib, so output is the same anywhere).
-_RC: Any = {
-    "font.family": "DejaVu Sans",
-    "font.size": 8.0,
-    "text.usetex": False,
-    "hatch.linewidth": 0.7,
-    "axes.unicode_minus": True,
-    "path.simplify": True,
-    "savefig.facecolor": "white",
-    "figure.facecolor": "white",
-    "lines.scale_dashes": True,
-    "svg.hashsalt": "geotools",
-}
-_HALO = [withStroke(linewidth=2.2, foreground="white")]
-_WINDOWS_RESERVED = frozenset(
-    {"CON", "PRN", "AUX", "NUL"}
-    | {f"COM{i}" for i in range(1, 10)}
-    | {f"LPT{i}" for i in range(1, 10)}
-)
-
-
-class _LayerLike(Protocol):
+class LayerLike(Protocol):
     """Anything with a ``frame`` (e.g. :class:`geotools.io.Layer`)."""
 
     frame: gpd.GeoDataFrame
@@ -174,22 +119,6 @@ class _LayerLike(Protocol):
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    with mpl.rc_context(_RC):
-        yield
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in STATIC_TEXT:
-        raise ValueError(f"lang must be one of {', '.join(STATIC_TEXT)}; got {lang!r}.")
-
-
-def _check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
 
 
 def _frame(layers: Mapping[str, Any], kind: str) -> gpd.GeoDataFrame | None:
@@ -217,150 +146,6 @@ def _codes(frame: pd.DataFrame, column: str, known: Sequence[str], default: str)
         return np.full(len(frame), default, dtype=object)
     values = frame[column].astype("string").str.strip().str.lower().fillna(default)
     return np.where(values.isin(list(known)).to_numpy(), values.to_numpy(object), default)
-
-
-def choose_display_crs(bounds_lonlat: Sequence[float]) -> CRS:
-    """Return the projected CRS a static map of ``bounds_lonlat`` is drawn in.
-
-    Parameters
-    ----------
-    bounds_lonlat : sequence of float
-        ``(min_lon, min_lat, max_lon, max_lat)`` of the map, in degrees.
-
-    Returns
-    -------
-    pyproj.CRS
-        The WGS 84 UTM zone of the centre (conformal: shapes and the scale bar are right in every
-        direction) when the map spans at most :data:`MAX_UTM_SPAN_DEG` of longitude; otherwise
-        the equal-area CRS of :func:`geotools.crs.choose_area_crs`.
-    """
-    minx, miny, maxx, maxy = (float(v) for v in bounds_lonlat)
-    if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        raise CRSError("Cannot choose a map projection: the layers have no finite extent.")
-    if maxx - minx > MAX_UTM_SPAN_DEG:
-        return choose_area_crs((minx, miny, maxx, maxy))
-    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
-    zone = min(max(int((lon + 180) // 6) + 1, 1), 60)
-    return CRS.from_epsg((32700 if lat < 0 else 32600) + zone)
-
-
-def _crs_label(crs: CRS) -> str:
-    code = describe_crs(crs)
-    return f"{crs.name} ({code})" if code.startswith("EPSG:") else str(crs.name)
-
-
-def _nice_length(target: float) -> float:
-    """Largest 1, 2 or 5 x 10^n not above ``target`` (> 0)."""
-    power = 10 ** np.floor(np.log10(target))
-    for step in (5, 2, 1):
-        if step * power <= target:
-            return float(step * power)
-    return float(power)
-
-
-def sanitise_filename(identifier: Any) -> str:
-    """Return a file stem safe on any file system for a territory identifier.
-
-    Letters, digits, ``.``, ``_`` and ``-`` are kept (accents are kept as letters); anything else
-    becomes ``_``. Leading dots and trailing dots/spaces are removed, Windows device names get a
-    leading ``_`` and the result is at most 100 characters; an empty result becomes ``territory``.
-
-    Examples
-    --------
-    >>> sanitise_filename("T01")
-    'T01'
-    >>> sanitise_filename("../etc/passwd")
-    'etc_passwd'
-    >>> sanitise_filename("Comunidad Ñuñu / 2")
-    'Comunidad_Ñuñu_2'
-    >>> sanitise_filename("CON")
-    '_CON'
-    """
-    text = re.sub(r"[^\w.\-]+", "_", str(identifier), flags=re.UNICODE)
-    text = re.sub(r"_+", "_", text).strip("._ ")[:100].rstrip("._ ")
-    if not text:
-        return "territory"
-    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        text = f"_{text}"
-    return text
-
-
-def territory_filenames(territory_ids: Sequence[Any]) -> list[str]:
-    """Return ``<sanitised id>.png`` per territory, refusing names that would collide.
-
-    Parameters
-    ----------
-    territory_ids : sequence
-        Identifiers, in order.
-
-    Returns
-    -------
-    list of str
-        File names, in the same order.
-
-    Raises
-    ------
-    geotools.errors.ValidationError
-        When two identifiers give the same file name (compared ignoring case, as on Windows and
-        macOS), or one gives ``overview.png``.
-    """
-    names = [f"{sanitise_filename(ident)}.png" for ident in territory_ids]
-    seen: dict[str, Any] = {OVERVIEW_NAME.lower(): "(the overview map)"}
-    for ident, name in zip(territory_ids, names, strict=True):
-        key = name.lower()
-        if key in seen:
-            raise ValidationError(
-                f"territory_id {ident!r} and {seen[key]!r} both give the map file name "
-                f"{name!r}; make the territory ids distinct after removing characters other "
-                "than letters, digits, '.', '_' and '-'."
-            )
-        seen[key] = ident
-    return names
-
-
-def _latest_date(frames: Sequence[tuple[gpd.GeoDataFrame | None, str]]) -> str | None:
-    """Latest date (ISO) in the given ``(frame, column)`` pairs, or None."""
-    latest: pd.Timestamp | None = None
-    for frame, column in frames:
-        if frame is None or column not in frame.columns or not len(frame):
-            continue
-        parsed = pd.to_datetime(frame[column].astype("string"), errors="coerce", format="mixed")
-        if parsed.dt.tz is not None:
-            parsed = parsed.dt.tz_localize(None)
-        value = parsed.max()
-        if pd.notna(value) and (latest is None or value > latest):
-            latest = value
-    return None if latest is None else latest.strftime("%Y-%m-%d")
-
-
-def _date_text(
-    lang: str, data_date: str | None, frames: Sequence[tuple[gpd.GeoDataFrame | None, str]]
-) -> str:
-    s = STATIC_TEXT[lang]
-    if data_date:
-        return s["data_as_of"].format(date=data_date)
-    latest = _latest_date(frames)
-    return s["latest_record"].format(date=latest) if latest else s["no_date"]
-
-
-def _literal_texts(fig: Figure) -> None:
-    """Turn mathtext off on every text of ``fig``: text from data is drawn as given."""
-    for artist in fig.findobj(Text):
-        artist.set_parse_math(False)
-        artist.set_usetex(False)
-
-
-def _new_figure(size: tuple[float, float], dpi: float) -> Figure:
-    fig = Figure(figsize=size, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _dashes(pattern: str | None, scale: float = 0.5) -> Any:
-    """A Leaflet ``dashArray`` (``"8 5"``) as a matplotlib line style."""
-    if not pattern:
-        return "solid"
-    return (0, tuple(float(v) * scale for v in pattern.split()))
 
 
 def _plot(
@@ -509,409 +294,6 @@ def _draw_incidents(ax: Axes, frame: gpd.GeoDataFrame | None, crs: CRS) -> list[
 # --------------------------------------------------------------------------------------------
 
 
-def _set_extent(ax: Axes, bounds: Sequence[float], margin: float) -> None:
-    """Show ``bounds`` (projected) with ``margin`` (fraction of the larger side) around them."""
-    minx, miny, maxx, maxy = (float(v) for v in bounds)
-    pad = max(maxx - minx, maxy - miny, 100.0) * margin
-    width, height = maxx - minx + 2 * pad, maxy - miny + 2 * pad
-    # Widen the shorter side so that one map unit is as long across as up (equal aspect) in
-    # the axes box as placed on the figure.
-    box = ax.get_position()
-    fig_w, fig_h = ax.get_figure().get_size_inches()  # type: ignore[union-attr]
-    box_ratio = (box.height * fig_h) / (box.width * fig_w)
-    if height / width < box_ratio:
-        height = width * box_ratio
-    else:
-        width = height / box_ratio
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    ax.set_xlim(cx - width / 2, cx + width / 2)
-    ax.set_ylim(cy - height / 2, cy + height / 2)
-    ax.set_aspect("auto")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_edgecolor("#555555")
-        spine.set_linewidth(0.8)
-
-
-def _centre_lonlat(ax: Axes, crs: CRS) -> tuple[float, float]:
-    x = float(np.mean(ax.get_xlim()))
-    y = float(np.mean(ax.get_ylim()))
-    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(x, y)
-    return float(lon), float(lat)
-
-
-def _scale_bar(ax: Axes, crs: CRS) -> None:
-    """A two-segment scale bar in km at the lower left, true on the ground at the map centre."""
-    ax.set_xlabel("")  # GeoPandas labels projected axes "Easting [metre]"; the frame is bare
-    ax.set_ylabel("")
-    lon, lat = _centre_lonlat(ax, crs)
-    factor = float(Proj(crs).get_factors(lon, lat).parallel_scale)
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    ground_width_m = (x1 - x0) / factor
-    length_m = _nice_length(ground_width_m / 5)
-    length = length_m * factor  # projected units
-    left = x0 + 0.04 * (x1 - x0)
-    bottom = y0 + 0.04 * (y1 - y0)
-    height = 0.012 * (y1 - y0)
-    ax.add_patch(
-        Rectangle(
-            (left - 0.015 * (x1 - x0), bottom - 0.02 * (y1 - y0)),
-            length + 0.06 * (x1 - x0),
-            0.075 * (y1 - y0),
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.8,
-            zorder=9,
-        )
-    )
-    for i, colour in enumerate(("#222222", "white")):
-        ax.add_patch(
-            Rectangle(
-                (left + i * length / 2, bottom),
-                length / 2,
-                height,
-                facecolor=colour,
-                edgecolor="#222222",
-                linewidth=0.7,
-                zorder=10,
-                gid=SCALEBAR_GID,
-            )
-        )
-    km = length_m / 1000
-    label = f"{km:g} km" if km >= 1 else f"{length_m:g} m"
-    for x, text in ((left, "0"), (left + length, label)):
-        ax.text(
-            x,
-            bottom + 1.6 * height,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            zorder=10,
-            gid=SCALEBAR_GID,
-        )
-
-
-def _north_arrow(ax: Axes, crs: CRS) -> None:
-    """An arrow to true north (grid convergence applied) at the upper right."""
-    lon, lat = _centre_lonlat(ax, crs)
-    fwd = Transformer.from_crs(WGS84, crs, always_xy=True)
-    x0, y0 = fwd.transform(lon, lat)
-    x1, y1 = fwd.transform(lon, lat + 0.01)
-    direction = np.array([x1 - x0, y1 - y0], dtype=float)
-    direction /= np.hypot(*direction)
-    tail = tuple(-22.0 * direction)
-    ax.annotate(
-        STATIC_TEXT["en"]["north"],
-        xy=(0.94, 0.90),
-        xycoords="axes fraction",
-        xytext=tail,
-        textcoords="offset points",
-        ha="center",
-        va="center",
-        fontsize=9,
-        fontweight="bold",
-        arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.4},
-        bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-        zorder=10,
-    )
-
-
-def _heading(label: str) -> tuple[Patch, str]:
-    return Patch(visible=False), label
-
-
-def _legend(
-    lax: Axes,
-    rows: list[tuple[Any, str]],
-    headings: set[str],
-) -> None:
-    """A categorical legend in its own axes, with bold section headings."""
-    lax.set_axis_off()
-    if not rows:
-        return
-    handles, labels = zip(*rows, strict=True)
-    wrapped = [textwrap.fill(label, LEGEND_WRAP) for label in labels]
-    legend = lax.legend(
-        handles,
-        wrapped,
-        loc="upper left",
-        bbox_to_anchor=(0.0, 1.0),
-        frameon=False,
-        fontsize=7,
-        handlelength=2.2,
-        handleheight=1.1,
-        borderaxespad=0.0,
-        labelspacing=0.45,
-    )
-    for text in legend.get_texts():
-        if text.get_text() in {textwrap.fill(h, LEGEND_WRAP) for h in headings}:
-            text.set_fontweight("bold")
-            text.set_fontsize(7.5)
-
-
-def _legend_rows(
-    lang: str,
-    risk_classes: Sequence[str] = (),
-    risk_no_data: bool = False,
-    land: Sequence[tuple[Any, str]] = (),
-    concession_kinds: Sequence[str] = (),
-    statuses: Sequence[str] = (),
-    incident_kinds: Sequence[str] = (),
-    infrastructure: Sequence[tuple[str, str | None]] = (),
-) -> tuple[list[tuple[Any, str]], set[str]]:
-    t = TEXT[lang]
-    rows: list[tuple[Any, str]] = []
-    headings: set[str] = set()
-
-    def head(label: str) -> None:
-        rows.append(_heading(label))
-        headings.add(label)
-
-    if risk_classes:
-        head(t["risk_class"])
-        labels = VALUE_LABELS["risk_class"][lang]
-        rows.extend(
-            (
-                Patch(
-                    facecolor=RISK_COLOURS[k],
-                    alpha=FILL_ALPHA,
-                    edgecolor=TERRITORY_OUTLINE,
-                    linewidth=0.8,
-                ),
-                labels[k].capitalize(),
-            )
-            for k in risk_classes
-        )
-        if risk_no_data:
-            rows.append(
-                (Patch(facecolor=NO_DATA_COLOUR, edgecolor=TERRITORY_OUTLINE), t["no_data"])
-            )
-    if land:
-        head(t["tenure"])
-        rows.extend(land)
-    if concession_kinds:
-        head(t["layer_concessions"])
-        labels = VALUE_LABELS["concession_kind"][lang]
-        for k in concession_kinds:
-            colour, angle = CONCESSION_STYLES[k]
-            rows.append(
-                (
-                    Patch(
-                        facecolor="none",
-                        edgecolor=colour,
-                        hatch=HATCHES.get(angle, "////"),
-                        linewidth=1.2,
-                    ),
-                    labels[k],
-                )
-            )
-        if len(statuses) > 1 or (statuses and statuses[0] != "active"):
-            labels = VALUE_LABELS["status"][lang]
-            for s in statuses:
-                dash, opacity = STATUS_STYLES[s]
-                rows.append(
-                    (
-                        Line2D(
-                            [],
-                            [],
-                            color="#444444",
-                            linewidth=1.3,
-                            alpha=opacity,
-                            linestyle=_dashes(dash, 0.6),
-                        ),
-                        f"{t['concession_status']}: {labels[s]}",
-                    )
-                )
-    if incident_kinds:
-        head(t["layer_incidents"])
-        labels = VALUE_LABELS["incident_kind"][lang]
-        rows.extend(
-            (
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker="o",
-                    markersize=6,
-                    markerfacecolor=INCIDENT_COLOURS[k],
-                    markeredgecolor="white",
-                ),
-                labels[k],
-            )
-            for k in incident_kinds
-        )
-        rows.append(
-            (
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker="o",
-                    markersize=6,
-                    markerfacecolor=(0.4, 0.4, 0.4, 0.25),
-                    markeredgecolor="#666666",
-                    markeredgewidth=1.4,
-                ),
-                t["hollow_note"],
-            )
-        )
-        rows.append((Patch(visible=False), t["size_note"]))
-    if infrastructure:
-        head(t["layer_infrastructure"])
-        for label, key in infrastructure:
-            colour, dash = INFRASTRUCTURE_STYLES.get(key, INFRASTRUCTURE_STYLES[None])
-            rows.append(
-                (Line2D([], [], color=colour, linewidth=1.6, linestyle=_dashes(dash)), label)
-            )
-    return rows, headings
-
-
-#: Left and right margin of the figure texts (figure fraction) and the gap between stacked
-#: texts, and between the texts and the map (inches).
-TEXT_LEFT = 0.03
-TEXT_RIGHT = 0.985
-TEXT_GAP_IN = 0.05
-#: Font size of the caption (points), and the smallest it may shrink to so that it fits.
-CAPTION_SIZE = 5.8
-MIN_CAPTION_SIZE = 4.0
-
-
-def _text_width_in(fig: Figure, text: str, size: float, weight: str = "normal") -> float:
-    """Width (inches) of one line of ``text`` as the Agg renderer draws it (no mathtext)."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    width, _, _ = renderer.get_text_width_height_descent(
-        text, FontProperties(size=size, weight=weight), ismath=False
-    )
-    return float(width) / fig.dpi
-
-
-def _wrap(
-    fig: Figure, text: str, size: float, weight: str = "normal", right: float = TEXT_RIGHT
-) -> str:
-    """``text`` with line breaks so that no line, as drawn, runs past ``right`` (figure fraction).
-
-    Lines are measured with the figure's renderer; a word too long for a line on its own is cut.
-    """
-    limit = (right - TEXT_LEFT) * float(fig.get_figwidth())
-    out: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if _text_width_in(fig, candidate, size, weight) <= limit:
-                line = candidate
-                continue
-            if line:
-                out.append(line)
-            line = word
-            while len(line) > 1 and _text_width_in(fig, line, size, weight) > limit:
-                cut = len(line) - 1
-                while cut > 1 and _text_width_in(fig, line[:cut], size, weight) > limit:
-                    cut = max(1, cut * 3 // 4) if cut > 8 else cut - 1
-                out.append(line[:cut])
-                line = line[cut:]
-        out.append(line)
-    return "\n".join(out)
-
-
-def _figure_text(fig: Figure, y: float, text: str, **kwargs: Any) -> Text:
-    """A text at the left margin, drawn literally (no mathtext, no TeX)."""
-    return fig.text(TEXT_LEFT, y, text, parse_math=False, usetex=False, **kwargs)
-
-
-def _bottom_of(fig: Figure, artist: Text) -> float:
-    """Bottom edge of ``artist`` as drawn (figure fraction)."""
-    box = artist.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-    return float(box.y0) / float(fig.bbox.height)
-
-
-def _top_of(fig: Figure, artist: Text) -> float:
-    """Top edge of ``artist`` as drawn (figure fraction)."""
-    box = artist.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-    return float(box.y1) / float(fig.bbox.height)
-
-
-def _gap(fig: Figure) -> float:
-    """:data:`TEXT_GAP_IN` as a fraction of the figure height."""
-    return TEXT_GAP_IN / float(fig.get_figheight())
-
-
-def _stack(fig: Figure, texts: Sequence[Text], top: float) -> float:
-    """Place top-aligned ``texts`` one under the other from ``top``; return the bottom reached.
-
-    Each text goes :data:`TEXT_GAP_IN` below the measured bottom of the one above, so no two
-    overlap however many lines they wrap to.
-    """
-    y = top
-    for artist in texts:
-        artist.set_y(y)
-        y = _bottom_of(fig, artist) - _gap(fig)
-    return y + _gap(fig)
-
-
-def _caption_text(lang: str, crs: CRS, result: StatsResult, date_text: str, withheld: int) -> str:
-    s = STATIC_TEXT[lang]
-    text = s["caption"].format(
-        version=__version__,
-        date=date_text,
-        crs=_crs_label(crs),
-        area_crs=getattr(result.area_crs, "name", str(result.area_crs)),
-    )
-    if withheld:
-        text += "\n" + TEXT[lang]["not_shown"].format(n=withheld)
-    return text
-
-
-def _caption(fig: Figure, text: str, room_top: float | None = None) -> float:
-    """Draw the caption at the bottom, wrapped to the page; return its top (figure fraction).
-
-    With ``room_top``, the font shrinks (down to :data:`MIN_CAPTION_SIZE`) until the caption's
-    top stays below it: the caption never runs into the map above.
-    """
-    size = CAPTION_SIZE
-    artist = _figure_text(
-        fig, 0.012, _wrap(fig, text, size), fontsize=size, color="#444444", va="bottom"
-    )
-    while room_top is not None and _top_of(fig, artist) > room_top and size > MIN_CAPTION_SIZE:
-        size = max(MIN_CAPTION_SIZE, size - 0.4)
-        artist.set_fontsize(size)
-        artist.set_text(_wrap(fig, text, size))
-    return _top_of(fig, artist)
-
-
-def _title(fig: Figure, title: str, subtitle: str, top: float = 0.975) -> float:
-    """Title and subtitle, wrapped to the page and stacked; returns the bottom they reach."""
-    texts = [
-        _figure_text(
-            fig, top, _wrap(fig, title, 13, "bold"), fontsize=13, fontweight="bold", va="top"
-        ),
-        _figure_text(fig, top, _wrap(fig, subtitle, 8.5), fontsize=8.5, color="#444444", va="top"),
-    ]
-    return _stack(fig, texts, top)
-
-
-def _map_rect(
-    fig: Figure,
-    left: float,
-    bottom: float,
-    width: float,
-    top: float,
-    header: float,
-    caption: float,
-) -> tuple[float, float, float, float]:
-    """Axes rectangle from ``bottom`` to ``top``, shrunk to clear the header and the caption."""
-    low = max(bottom, caption + _gap(fig))
-    high = min(top, header - _gap(fig))
-    return (left, low, width, max(high - low, 0.2))
-
-
-def _text_or(value: Any, fallback: str) -> str:
-    return str(value) if isinstance(value, str) and value.strip() else fallback
-
-
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
@@ -919,7 +301,7 @@ def _text_or(value: Any, fallback: str) -> str:
 
 def build_overview_figure(
     result: StatsResult,
-    layers: Mapping[str, _LayerLike],
+    layers: Mapping[str, LayerLike],
     lang: str = "es",
     profile: str = "public",
     dpi: float = 200,
@@ -966,8 +348,8 @@ def build_overview_figure(
     geotools.errors.CRSError
         If a layer has no CRS or the territories have no extent.
     """
-    _check_lang(lang)
-    _check_profile(profile)
+    check_lang(lang)
+    check_profile(profile)
     t, s = TEXT[lang], STATIC_TEXT[lang]
     incidents, withheld = _prepare_incidents(layers, profile, result)
     territories = result.territories
@@ -1169,7 +551,7 @@ def _label_points(geoms: np.ndarray) -> np.ndarray:
 
 def build_territory_figure(
     result: StatsResult,
-    layers: Mapping[str, _LayerLike],
+    layers: Mapping[str, LayerLike],
     territory_id: Any,
     lang: str = "es",
     profile: str = "public",
@@ -1211,8 +593,8 @@ def build_territory_figure(
     KeyError
         If ``territory_id`` is not in ``result.territories``.
     """
-    _check_lang(lang)
-    _check_profile(profile)
+    check_lang(lang)
+    check_profile(profile)
     incidents, withheld = _prepare_incidents(layers, profile, result)
     territories = result.territories.to_crs(WGS84)
     ids = territories["territory_id"]
@@ -1383,239 +765,3 @@ def _draw_land(
             )
             rows.append((handle, tenure_labels[k]))
     return rows
-
-
-def titled_sentence(row: Mapping[str, Any] | pd.Series, lang: str) -> str:
-    """The interactive map's headline, e.g. ``"200 of 8,600 ha titled (2.3 %)"``.
-
-    Parameters
-    ----------
-    row : mapping
-        ``titled_ha``, ``claimed_ha`` and ``titled_pct`` of one territory.
-    lang : {"es", "en"}
-        Language (no-break spaces as in :mod:`geotools.maps`).
-
-    Returns
-    -------
-    str
-        The sentence.
-
-    Examples
-    --------
-    >>> row = {"titled_ha": 200.0, "claimed_ha": 8600.0, "titled_pct": 2.3256}
-    >>> titled_sentence(row, "en").replace("\\xa0", " ")
-    '200 of 8,600 ha titled (2.3 %)'
-    >>> titled_sentence(row, "es").replace("\\xa0", " ")
-    '200 de 8 600 ha tituladas (2,3 %)'
-    """
-    _check_lang(lang)
-    return TEXT[lang]["titled_sentence"].format(
-        titled=_hectare_number(row.get("titled_ha"), lang),
-        claimed=_hectare_number(row.get("claimed_ha"), lang),
-        pct=format_percent(row.get("titled_pct"), lang),
-    )
-
-
-def _territory_header(fig: Figure, row: pd.Series, lang: str) -> float:
-    """Name, people, headline sentence, risk class, score and drivers, other figures.
-
-    The texts are wrapped to the page and stacked as measured; returns the bottom they reach.
-    """
-    t, s = TEXT[lang], STATIC_TEXT[lang]
-    name = _text_or(row.get("name"), str(row["territory_id"]))
-    people = _text_or(row.get("people"), "")
-    subtitle = " · ".join(p for p in (people, f"{t['id']} {row['territory_id']}") if p)
-    top = _title(fig, name, subtitle) - _gap(fig)
-    headline = _figure_text(
-        fig,
-        top,
-        _wrap(fig, titled_sentence(row, lang), 11.5, "bold"),
-        fontsize=11.5,
-        fontweight="bold",
-        va="top",
-    )
-
-    code = str(row.get("risk_class", "")).strip().lower()
-    colour = RISK_COLOURS.get(code, NO_DATA_COLOUR)
-    label = VALUE_LABELS["risk_class"][lang].get(code, t["na"])
-    score = pd.to_numeric(pd.Series([row.get("risk_score")]), errors="coerce").iloc[0]
-    risk = t["risk_line"].format(label=label)
-    if np.isfinite(score):
-        risk += t["risk_score"].format(score=format_number(score, lang))
-    risk_text = fig.text(
-        0.058,
-        top,
-        _wrap(fig, risk, 9.5, "bold"),
-        fontsize=9.5,
-        fontweight="bold",
-        va="top",
-        parse_math=False,
-        usetex=False,
-    )
-
-    lines = []
-    spanish = lang == "es" and _text_or(row.get("risk_drivers_es"), "")
-    drivers = _text_or(row.get("risk_drivers_es" if spanish else "risk_drivers"), "")
-    if drivers:
-        # risk.py writes "<class>: <drivers>"; the class is shown above, in the map's language.
-        drivers = re.sub(
-            r"^\s*(low|medium|high|critical|bajo|medio|alto|crítico)\s*:\s*", "", drivers
-        )
-        note = f" {s['drivers_note']}" if lang != "en" and not spanish else ""
-        lines.append(f"{t['drivers']}: {drivers}{note}")
-    missing = component_names(row.get("risk_missing"), lang)
-    if missing:
-        lines.append(t["risk_missing"].format(missing=missing))
-    conceded = pd.to_numeric(pd.Series([row.get("concession_ha")]), errors="coerce").iloc[0]
-    figures = []
-    if np.isfinite(conceded):
-        value = f"{_hectare_number(conceded, lang)}\u00a0ha"
-        pct = pd.to_numeric(pd.Series([row.get("concession_pct")]), errors="coerce").iloc[0]
-        if np.isfinite(pct):
-            value += f" ({format_percent(pct, lang)})"
-        figures.append(s["in_concessions_line"].format(value=value))
-    inside = row.get("incidents_inside")
-    nearby = row.get("incidents_nearby")
-    if inside is not None and pd.notna(inside):
-        figures.append(
-            s["incidents_line"].format(
-                value=t["incidents_value"].format(
-                    inside=format_number(inside, lang), nearby=format_number(nearby, lang)
-                )
-            )
-        )
-    if figures:
-        lines.append(" · ".join(figures))
-    body = _figure_text(
-        fig,
-        top,
-        "\n".join(_wrap(fig, line, 7.5) for line in lines),
-        fontsize=7.5,
-        color="#222222",
-        va="top",
-        linespacing=1.35,
-    )
-    bottom = _stack(fig, [headline, risk_text, body] if lines else [headline, risk_text], top)
-    if not lines:
-        body.set_visible(False)
-    # The swatch of the risk class, beside the first line of the risk text.
-    first = (_top_of(fig, risk_text) + _bottom_of(fig, risk_text)) / 2
-    if "\n" in risk_text.get_text():
-        first = _top_of(fig, risk_text) - 0.009
-    fig.patches.append(
-        Rectangle(
-            (0.03, first - 0.009),
-            0.022,
-            0.018,
-            transform=fig.transFigure,
-            figure=fig,
-            facecolor=colour,
-            edgecolor="#333333",
-            linewidth=0.6,
-        )
-    )
-    return bottom
-
-
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
-
-
-def _metadata(title: str) -> dict[str, str | None]:
-    """PNG text chunks: fixed strings only (no timestamp), so output bytes are reproducible."""
-    return {
-        "Title": title,
-        "Software": f"geotools {__version__}",
-        "Source": "geotools static_maps",
-    }
-
-
-def _save(fig: Figure, path: Path, title: str) -> None:
-    with _style():
-        fig.savefig(path, format="png", dpi="figure", metadata=_metadata(title))
-
-
-def write_static_maps(
-    result: StatsResult,
-    layers: Mapping[str, _LayerLike],
-    out_dir: str | os.PathLike[str],
-    lang: str = "es",
-    profile: str = "public",
-    overwrite: bool = False,
-    dpi: float = 200,
-    data_date: str | None = None,
-) -> list[Path]:
-    """Write ``overview.png`` and one ``<territory_id>.png`` per territory into ``out_dir``.
-
-    All files are rendered into a staging folder and moved into place only when every one
-    succeeded, so a failure leaves no partial set. Identical inputs give byte-identical files.
-
-    Parameters
-    ----------
-    result : geotools.analysis.stats.StatsResult
-        Statistics of a run (:func:`geotools.pipeline.compute_stats`).
-    layers : mapping of str to Layer
-        Inputs by kind, each with a ``.frame``.
-    out_dir : str or path-like
-        Output folder (created if needed).
-    lang : {"es", "en"}, default "es"
-        Language of labels and numbers.
-    profile : {"public", "internal"}, default "public"
-        ``public`` maps draw only public (or already generalised) incidents and say how many were
-        left out; ``internal`` ones draw restricted incidents at their given location too (never
-        share them). Confidential incidents are never drawn.
-    overwrite : bool, default False
-        Replace existing files; otherwise :class:`geotools.errors.OutputExistsError` is raised
-        before anything is drawn.
-    dpi : float, default 200
-        Resolution: 200 dpi gives 1496 px wide images for an A4 page width (190 mm).
-    data_date : str, optional
-        Date the data describe, for the caption (default: latest date found in the layers).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written: the overview first, then territories in table order.
-
-    Raises
-    ------
-    geotools.errors.OutputExistsError
-        If a file exists and ``overwrite`` is False.
-    geotools.errors.ValidationError
-        If two territory ids give the same file name.
-    """
-    _check_lang(lang)
-    _check_profile(profile)
-    if result.options.get("shareable_view") != profile:
-        from geotools.privacy import PrivacyPolicy, compute_shareable_view
-
-        view = compute_shareable_view(
-            result, layers, profile=profile, policy=PrivacyPolicy(restricted="aggregate")
-        )
-        options = {**view.result.options, "shareable_withheld": view.withheld}
-        result = replace(view.result, options=options)
-        layers = dict(view.layers)
-    out = Path(out_dir)
-    ids = result.territories["territory_id"].tolist()
-    names = territory_filenames(ids)
-    all_names = [OVERVIEW_NAME, *names]
-    total = len(ids)
-    with staged_outputs(out, all_names, overwrite) as stage:
-        title = TEXT[lang]["title"]
-        fig = build_overview_figure(
-            result, layers, lang=lang, profile=profile, dpi=dpi, data_date=data_date
-        )
-        _save(fig, stage / OVERVIEW_NAME, title)
-        log.info("static maps: overview written (%d territories to go).", total)
-        step = max(1, total // 10)
-        for done, (ident, name) in enumerate(zip(ids, names, strict=True), start=1):
-            fig = build_territory_figure(
-                result, layers, ident, lang=lang, profile=profile, dpi=dpi, data_date=data_date
-            )
-            _save(fig, stage / name, f"{title}: {ident}")
-            if done % step == 0 or done == total:
-                log.info("static maps: %d/%d territories drawn.", done, total)
-    written = [out / name for name in all_names]
-    log.info("static maps: %d PNG file(s) in %s (%s, %s).", len(written), out, lang, profile)
-    return written
