@@ -717,6 +717,7 @@ def asset_bytes(url: str, cache_dir: str | os.PathLike[str] | None = None) -> by
     return data
 
 
+#: A ``url(...)`` reference in CSS (read here and by :mod:`geotools.maps.inline`).
 _URL_RE = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
 
 
