@@ -535,6 +535,8 @@ def test_template_syntax_in_the_data_is_shown_as_text(
     assert p["description"] in opened.click(-74.62, -8.42)  # the incident's marker
     # The search finds the community by its name and opens its popup.
     page.evaluate(f"() => {opened.map_name}.closePopup()")
+    # Leaflet removes a closed popup after its 200 ms fade: wait, as MapPage.click does.
+    page.locator(".leaflet-popup-content").first.wait_for(state="detached", timeout=5000)
     search = page.locator(".gt-search input")
     search.fill(p["name"])
     search.press("Enter")
