@@ -161,7 +161,7 @@ def run(n_points: int, seed: int) -> dict:
         "area_error_mean_pct": float(errors.mean()),
     }
     try:
-        from geotools.map_assets import fetch_map_assets, inline_map_assets
+        from geotools.maps import fetch_map_assets, inline_map_assets
 
         inlined = out.with_name("map_L_offline.html")
         inlined.write_text(inline_map_assets(page, fetch_map_assets()), encoding="utf-8")

@@ -56,6 +56,11 @@ class BundleError(GeotoolsError, ValueError):
     """A bundle cannot be written (bad option, unsafe target folder...)."""
 
 
+class MapAssetError(GeotoolsError, OSError):
+    """A map asset (script, style sheet, font) cannot be downloaded, verified, found in the cache
+    or inlined into a page."""
+
+
 class LeakError(GeotoolsError):
     """The leak check found a withheld value or a too-precise location in a bundle file.
 

@@ -18,11 +18,11 @@ from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import compute_stats
 from geotools.errors import SourceError, ValidationError
 from geotools.io import LAYER_KINDS, Layer, read_layer
+from geotools.maps import write_map_html
 from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
     STATS_OUTPUTS,
     RunResult,
-    write_map_html,
     write_risk_surface_outputs,
     write_stats,
 )

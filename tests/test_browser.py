@@ -21,20 +21,21 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pytest
+from _map_routes import route_map_assets
 from shapely import LineString, Point, box
 
 from geotools.demo import run_demo
-from geotools.map_assets import (
+from geotools.errors import MapAssetError
+from geotools.maps import (
     ASSETS,
     CACHE_ENV,
-    MapAssetError,
+    TEXT,
+    build_map,
     fetch_map_assets,
     find_asset_urls,
     inline_map_assets,
-    route_map_assets,
-    script_element,
 )
-from geotools.maps import TEXT, build_map
+from geotools.maps.inline import script_element
 
 pytestmark = pytest.mark.browser
 
@@ -534,7 +535,7 @@ def test_template_syntax_in_the_data_is_shown_as_text(
     assert p["description"] in opened.click(-74.62, -8.42)  # the incident's marker
     # The search finds the community by its name and opens its popup.
     page.evaluate(f"() => {opened.map_name}.closePopup()")
-    # The closed popup fades out before it leaves the page: wait, or two popups are seen.
+    # Leaflet removes a closed popup after its 200 ms fade: wait, as MapPage.click does.
     page.locator(".leaflet-popup-content").first.wait_for(state="detached", timeout=5000)
     search = page.locator(".gt-search input")
     search.fill(p["name"])

@@ -1,4 +1,4 @@
-"""geotools.map_assets without network: the table, HTML scanning, inlining and the cache.
+"""geotools.maps.assets and .inline without network: the table, HTML scanning, inlining, cache.
 
 Downloads are faked with a tarball built here (``_download`` is replaced); the real registry is
 used only by the ``asset_cache`` fixture of tests/test_browser.py.
@@ -17,16 +17,17 @@ from pathlib import Path
 import folium
 import folium.plugins
 import pytest
+from _map_routes import BLANK_PNG
 from click.testing import CliRunner
 
-import geotools.cli.commands as commands
-import geotools.map_assets as ma
+import geotools.maps.assets as ma
+import geotools.maps.inline as mi
 from geotools.cli import main
 from geotools.errors import GeotoolsError
 
 FAKE_URL = "https://cdn.example.org/npm/fake@1.0.0/dist/fake.css"
 FAKE_JS_URL = "https://cdn.example.org/npm/fake@1.0.0/dist/fake.js"
-PNG = ma.BLANK_PNG
+PNG = BLANK_PNG
 
 
 def _tarball(files: dict[str, bytes]) -> bytes:
@@ -164,7 +165,7 @@ def test_font_faces_keep_only_woff2_when_they_have_it() -> None:
         'url(a.woff2) format("woff2"),url(a.ttf) format("truetype");font-weight:400}'
         '@font-face{font-family:B;src:url(b.ttf) format("truetype")}'
     )
-    out = ma._woff2_only(css)
+    out = mi._woff2_only(css)
     assert "a.eot" not in out and "a.ttf" not in out and "url(a.woff2)" in out
     assert "font-weight:400" in out
     assert 'url(b.ttf) format("truetype")' in out  # no WOFF2 offered: left alone
@@ -185,29 +186,29 @@ def test_find_asset_urls_reads_elements_not_script_text() -> None:
         "<style>a{}</style></head>"
         '<body><script src="https://a.org/a.js"></script></body></html>'
     )
-    assert ma.find_asset_urls(html) == ["https://a.org/x.css?v=1&w=2", "https://a.org/a.js"]
+    assert mi.find_asset_urls(html) == ["https://a.org/x.css?v=1&w=2", "https://a.org/a.js"]
 
 
 def test_inline_refuses_unknown_scripts_and_external_links(tmp_path: Path) -> None:
     with pytest.raises(ma.MapAssetError, match=r"https://evil\.org/x\.js: geotools has no local"):
-        ma.inline_map_assets('<script src="https://evil.org/x.js"></script>', tmp_path)
+        mi.inline_map_assets('<script src="https://evil.org/x.js"></script>', tmp_path)
     with pytest.raises(ma.MapAssetError, match="preconnect"):
-        ma.inline_map_assets('<link rel="preconnect" href="https://fonts.example.org">', tmp_path)
+        mi.inline_map_assets('<link rel="preconnect" href="https://fonts.example.org">', tmp_path)
     assert issubclass(ma.MapAssetError, GeotoolsError)
 
 
 def test_inline_needs_a_filled_cache(tmp_path: Path) -> None:
     html = folium.Map().get_root().render()
     with pytest.raises(ma.MapAssetError, match="fetch-assets"):
-        ma.inline_map_assets(html, tmp_path / "empty")
+        mi.inline_map_assets(html, tmp_path / "empty")
 
 
 def test_script_element_escapes_what_would_end_it() -> None:
-    element = ma.script_element("a = '</SCRIPT>'; b = '<!--';")
+    element = mi.script_element("a = '</SCRIPT>'; b = '<!--';")
     body = element[len("<script>") : -len("</script>")]
     assert "</script" not in body.lower() and "<!--" not in body
     assert "<\\/SCRIPT>" in body and "\\x3C!--" in body
-    assert "</style" not in ma.style_element("a{content:'</style>'}")[7:-8]
+    assert "</style" not in mi.style_element("a{content:'</style>'}")[7:-8]
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +279,8 @@ def test_inline_uses_data_uris_and_drops_source_maps(fake_package: dict, tmp_pat
         f'<html><head><link rel="stylesheet" href="{FAKE_URL}"/>'
         f'<script src="{FAKE_JS_URL}"></script></head><body></body></html>'
     )
-    out = ma.inline_map_assets(html, cache)
-    assert ma.find_asset_urls(out) == []
+    out = mi.inline_map_assets(html, cache)
+    assert mi.find_asset_urls(out) == []
     png = base64.b64encode(PNG).decode()
     assert f'url("data:image/png;base64,{png}")' in out
     assert "data:font/woff2;base64," + base64.b64encode(b"wOF2-font").decode() in out
@@ -300,7 +301,7 @@ def test_cli_fetch_assets_prints_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_
         seen.append(cache)
         return Path(str(cache))
 
-    monkeypatch.setattr(commands, "fetch_map_assets", fetch)
+    monkeypatch.setattr("geotools.cli.commands.fetch_map_assets", fetch)
     result = CliRunner().invoke(main, ["fetch-assets", "--cache", str(tmp_path), "-q"])
     assert result.exit_code == 0, result.output
     assert seen == [str(tmp_path)]

@@ -20,7 +20,6 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from geotools.errors import CRSError
-from geotools.map_elements import GroupedLayers, IncidentLayers
 from geotools.maps import (
     build_map,
     compact_json_escapes,
@@ -28,6 +27,7 @@ from geotools.maps import (
     format_number,
     format_percent,
 )
+from geotools.maps.elements import GroupedLayers, IncidentLayers
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -611,7 +611,7 @@ def test_compacted_page_keeps_values_and_script_boundaries(pages: dict[str, str]
 
 def test_sources_box_names_only_sources_of_drawn_incidents(layers, tmp_path):
     from geotools.io import Layer
-    from geotools.pipeline import describe_sources
+    from geotools.maps import describe_sources
     from geotools.validation import Ledger
 
     ledger = Ledger("incidents", "i.csv", 3)
@@ -634,7 +634,7 @@ def test_displayed_areas_stay_within_one_percent(realdata, monkeypatch):
     communities = gpd.read_file(path).to_crs(4326)
     communities = communities.loc[communities.is_valid & ~communities.is_empty].reset_index()
     # A tiny vertex budget pushes the simplification as far as the 1 % rule lets it go.
-    monkeypatch.setattr("geotools.maps.MAX_DISPLAY_VERTICES", 10)
+    monkeypatch.setattr("geotools.maps.layers.MAX_DISPLAY_VERTICES", 10)
     m = build_map(communities[["geometry"]].assign(territory_id=communities.index.astype(str)))
     (shown,) = [layer["features"] for layer in geojson_layers(m).values()]
     shown_geoms = gpd.GeoSeries([shapely.geometry.shape(f["geometry"]) for f in shown], crs=4326)

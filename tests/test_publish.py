@@ -443,16 +443,16 @@ def test_leak_check_reads_every_geopackage_layer(
 def test_a_leak_stops_the_run_and_leaves_nothing(
     inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geotools.pipeline
+    import geotools.publish.bundle
 
-    original = geotools.pipeline.write_map_html
+    original = geotools.publish.bundle.write_map_html
 
     def leaky(*args: Any, **kwargs: Any) -> Path:
         path = original(*args, **kwargs)
         path.write_text(path.read_text(encoding="utf-8") + VICTIM, encoding="utf-8")
         return path
 
-    monkeypatch.setattr(geotools.pipeline, "write_map_html", leaky)
+    monkeypatch.setattr(geotools.publish.bundle, "write_map_html", leaky)
     out = tmp_path / "bundle"
     with pytest.raises(LeakError, match=r"map\.html"):
         run_publish(inputs, out, PublishOptions(secret=SECRET))

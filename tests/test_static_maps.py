@@ -1,4 +1,4 @@
-"""Tests of geotools.static_maps on the bundled demo data (one pipeline run per module).
+"""Tests of geotools.maps.static and its files on the bundled demo data (one run per module).
 
 What is checked: file names, sizes and pixel dimensions; byte-identical output; refusal to
 overwrite; the Santa Clara (T01) area painted in the critical-risk colour on the overview;
@@ -27,18 +27,9 @@ from pyproj import Geod, Transformer
 from geotools.crs import PERU_ALBERS, WGS84
 from geotools.demo import DEMO_FILES
 from geotools.errors import ForeignFilesError, OutputExistsError, ValidationError
-from geotools.maps import RISK_COLOURS
-from geotools.outputs import MARKER
-from geotools.pipeline import RunResult, run_stats
-from geotools.static_maps import (
-    A4_WIDTH_IN,
-    FILL_ALPHA,
-    INCIDENTS_GID,
-    MAP_AXES_LABEL,
+from geotools.maps import (
     OVERVIEW_NAME,
-    OVERVIEW_SIZE,
-    SCALEBAR_GID,
-    TERRITORY_SIZE,
+    RISK_COLOURS,
     build_overview_figure,
     build_territory_figure,
     choose_display_crs,
@@ -46,6 +37,17 @@ from geotools.static_maps import (
     territory_filenames,
     write_static_maps,
 )
+from geotools.maps.static import (
+    A4_WIDTH_IN,
+    INCIDENTS_GID,
+    MAP_AXES_LABEL,
+    OVERVIEW_SIZE,
+    TERRITORY_SIZE,
+)
+from geotools.maps.static_parts import SCALEBAR_GID
+from geotools.maps.style import FILL_ALPHA
+from geotools.outputs import MARKER
+from geotools.pipeline import RunResult, run_stats
 
 RAW = Path(__file__).resolve().parents[1] / "data" / "raw"
 TRICKY_NAME = r"Comunidad $x$ <b>negrita</b> $\frac{a}$ 100%"

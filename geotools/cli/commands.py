@@ -36,17 +36,15 @@ from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
 from geotools.io import LAYER_KINDS, read_inputs, read_layer
 from geotools.io.importers import IMPORTERS
-from geotools.map_assets import fetch_map_assets
-from geotools.maps import build_embed_snippet
-from geotools.outputs import atomic_path, check_outputs_free
-from geotools.pipeline import (
-    RunResult,
+from geotools.maps import (
+    build_embed_snippet,
     compute_map_hexagons,
-    run_publish,
-    run_stats,
+    fetch_map_assets,
     write_map_html,
     write_static_map_files,
 )
+from geotools.outputs import atomic_path, check_outputs_free
+from geotools.pipeline import RunResult, run_publish, run_stats
 from geotools.privacy import PrivacyPolicy
 from geotools.project import run_project
 from geotools.publish import BundleError, PublishOptions, positions_path, read_secret

@@ -14,15 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from geotools.demo.data import write_demo_data
+from geotools.maps import compute_map_hexagons, write_map_html, write_static_map_files
 from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
     SURFACE_OUTPUTS,
     RunResult,
-    compute_map_hexagons,
     run_stats,
-    write_map_html,
     write_risk_surface_outputs,
-    write_static_map_files,
 )
 from geotools.publish import DEMO_SECRET, PublishOptions, publish_bundle
 from geotools.schema import Lang

@@ -30,6 +30,7 @@ from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.errors import BundleError, ForeignFilesError
 from geotools.export import compute_sha256, write_csv, write_geojson, write_geopackage
 from geotools.io import Layer
+from geotools.maps import write_map_html
 from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     GeneralisedIncidents,
@@ -322,9 +323,6 @@ def publish_bundle(
         The public bundle failed the leak check (nothing is left behind).
     OutputExistsError, BundleError, PrivacyError
     """
-    # Upward import until write_map_html moves to geotools.maps (issue 12, maps part).
-    from geotools.pipeline import write_map_html
-
     options = options or PublishOptions()
     if options.profile not in PROFILES:
         raise BundleError(f"profile {options.profile!r}: use public or internal")

@@ -26,12 +26,11 @@ import shapely
 from pyproj import Geod
 
 from geotools.errors import LeakError
-from geotools.maps import TEXT, VALUE_LABELS
+from geotools.maps import STATIC_TEXT, TEXT, VALUE_LABELS
 from geotools.privacy import Withheld, normalise_text
 from geotools.provenance import AREA_METHOD, CAVEATS
 from geotools.publish.readme import COLUMN_DOCS, FILE_DESCRIPTIONS
 from geotools.schema import VOCABULARIES
-from geotools.static_maps import STATIC_TEXT
 
 log = logging.getLogger(__name__)
 

@@ -36,12 +36,13 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from pyproj import Geod
 
-import geotools.static_maps as static_maps
+import geotools.maps.files as map_files
+import geotools.maps.static as static_maps
 from geotools.analysis.incidents import summarise_incidents
 from geotools.analysis.stats import compute_stats
 from geotools.cli import main
 from geotools.io import Layer, read_layer
-from geotools.pipeline import write_map_html, write_static_map_files
+from geotools.maps import write_map_html, write_static_map_files
 from geotools.privacy import (
     PrivacyError,
     PrivacyPolicy,
@@ -229,14 +230,14 @@ def public_map(result: Any, layers: dict[str, Layer], tmp_path_factory) -> str:
 def pngs(result: Any, layers: dict[str, Layer], tmp_path_factory) -> dict[str, Figure]:
     """The static PNG set, with each figure kept (the PNG itself holds no readable text)."""
     figures: dict[str, Figure] = {}
-    original = static_maps._save
+    original = map_files._save
 
     def keep(fig: Figure, path: Path, title: str) -> None:
         figures[path.name] = fig
         original(fig, path, title)
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(static_maps, "_save", keep)
+    mp.setattr(map_files, "_save", keep)
     try:
         write_static_map_files(
             result, layers, tmp_path_factory.mktemp("gate_png") / "png", lang="en"

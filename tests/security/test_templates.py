@@ -295,7 +295,7 @@ def test_template_code_in_any_field_is_not_run(tmp_path: Path) -> None:
 
 
 def test_escape_helpers_leave_no_template_delimiter() -> None:
-    from geotools.map_elements import escape_html, to_safe_json
+    from geotools.maps.elements import escape_html, to_safe_json
 
     text = "{{ 7*7 }}{% if %}{# x #}</script>"
     assert not re.search(r"[{}<>]", escape_html(text))

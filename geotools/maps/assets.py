@@ -4,10 +4,10 @@ A folium page loads Leaflet, its plugins and their style sheets from public CDNs
 (jsDelivr, cdnjs, code.jquery.com, netdna). This module maps each of those URLs
 (:data:`ASSETS`) to a file inside a pinned npm package, so that maps can be
 
-- opened without internet (:func:`inline_map_assets` puts every script and style sheet into the
-  HTML; basemap tiles still need the network), and
-- tested in a real browser that has no internet (:func:`route_map_assets` answers the CDN
-  requests from the cache through Playwright's ``page.route``).
+- opened without internet (:func:`geotools.maps.inline.inline_map_assets` puts every script and
+  style sheet into the HTML; basemap tiles still need the network), and
+- tested in a real browser that has no internet (the browser tests answer the CDN requests
+  from the cache through Playwright's ``page.route``).
 
 :func:`fetch_map_assets` downloads the npm tarballs from the registry, checks each against the
 ``integrity`` (sha512) pinned here and keeps only the files the table names plus the images and
@@ -27,9 +27,6 @@ Where the npm file differs from the CDN file
   folium package (``folium/templates/leaflet_heat.min.js``), not downloaded.
 - ``leaflet.fullscreen@3.0.0/Control.FullScreen.min.js``: jsDelivr minifies on the fly; the
   package only has ``Control.FullScreen.js``, which is used.
-
-When inlining, ``@font-face`` rules that offer a WOFF2 file keep only that file (every browser
-that runs Leaflet 1.9 reads WOFF2), which keeps the page about 1 MB smaller.
 """
 
 from __future__ import annotations
@@ -43,23 +40,21 @@ import os
 import posixpath
 import re
 import shutil
-import struct
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from typing import Literal
+from urllib.parse import urlsplit
 
-from geotools.errors import GeotoolsError
+from geotools.errors import MapAssetError
 
 log = logging.getLogger(__name__)
+
 
 #: Environment variable naming the asset cache folder.
 CACHE_ENV = "GEOTOOLS_ASSET_CACHE"
@@ -83,10 +78,6 @@ MIME_TYPES = {
     ".ttf": "font/ttf",
     ".eot": "application/vnd.ms-fontobject",
 }
-
-
-class MapAssetError(GeotoolsError):
-    """A map asset cannot be downloaded, verified, found in the cache or inlined."""
 
 
 @dataclass(frozen=True)
@@ -451,23 +442,13 @@ def _table() -> dict[str, Asset]:
 ASSETS: dict[str, Asset] = _table()
 
 
-def packages(urls: Iterable[str] | None = None) -> list[NpmPackage]:
-    """The npm packages behind ``urls`` (default: every asset), each once, in table order."""
-    chosen = ASSETS.values() if urls is None else [_asset(u) for u in urls]
-    out: dict[str, NpmPackage] = {}
-    for asset in chosen:
-        if asset.package is not None:
-            out.setdefault(asset.package.dirname, asset.package)
-    return list(out.values())
-
-
 def _asset(url: str) -> Asset:
     try:
         return ASSETS[url]
     except KeyError:
         raise MapAssetError(
             f"{url}: geotools has no local copy of this script or style sheet (see "
-            "geotools.map_assets.ASSETS); add it to the table with its npm package, version, "
+            "geotools.maps.assets.ASSETS); add it to the table with its npm package, version, "
             "file and integrity, or drop the map element that loads it"
         ) from None
 
@@ -534,6 +515,8 @@ def _download(url: str) -> bytes:
                     "pinned: check the registry set with $GEOTOOLS_NPM_REGISTRY"
                 )
             return data
+        except MapAssetError:  # an OSError too: not a network failure to retry
+            raise
         except urllib.error.HTTPError as exc:
             raise MapAssetError(
                 f"{url}: the npm registry answered HTTP {exc.code} ({exc.reason}); check "
@@ -583,7 +566,7 @@ def _extract(data: bytes, package: NpmPackage, paths: list[str], target: Path) -
             if member is None:
                 raise MapAssetError(
                     f"{package.tarball_url()}: has no file {name!r}; the asset table of "
-                    "geotools.map_assets does not match the package (report it)"
+                    "geotools.maps.assets does not match the package (report it)"
                 )
             handle = tar.extractfile(member)
             assert handle is not None  # regular files always have content
@@ -667,6 +650,8 @@ def fetch_map_assets(
             continue
         try:
             _install_package(cache, package, paths)
+        except MapAssetError:  # an OSError too: download and integrity errors say what to do
+            raise
         except OSError as exc:
             raise MapAssetError(
                 f"{cache}: cannot write the map asset cache ({exc}); choose a writable folder "
@@ -732,406 +717,9 @@ def asset_bytes(url: str, cache_dir: str | os.PathLike[str] | None = None) -> by
     return data
 
 
+#: A ``url(...)`` reference in CSS (read here and by :mod:`geotools.maps.inline`).
 _URL_RE = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.IGNORECASE | re.DOTALL)
-_SOURCE_MAP_RE = re.compile(
-    r"(?m)^[ \t]*//[#@] sourceMappingURL=\S*[ \t]*$|/\*[#@] sourceMappingURL=[^*]*\*/"
-)
-_FONT_FACE_RE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
-_SRC_DECL_RE = re.compile(r"\bsrc\s*:[^;}]*;?", re.IGNORECASE)
 
 
 def _is_absolute(ref: str) -> bool:
     return bool(urlsplit(ref).scheme) or ref.startswith("//")
-
-
-def _woff2_only(css: str) -> str:
-    """In each ``@font-face`` that offers a WOFF2 file, keep that file as the only ``src``."""
-
-    def one(match: re.Match[str]) -> str:
-        block = match.group(0)
-        woff2 = [
-            m.group(0)
-            for m in _URL_RE.finditer(block)
-            if m.group(2).split("?")[0].split("#")[0].lower().endswith(".woff2")
-        ]
-        if not woff2:
-            return block
-        stripped = _SRC_DECL_RE.sub("", block)
-        return stripped.replace("{", f'{{src:{woff2[0]} format("woff2");', 1)
-
-    return _FONT_FACE_RE.sub(one, css)
-
-
-def _data_uri(path: str, data: bytes) -> str:
-    mime = MIME_TYPES.get(posixpath.splitext(path)[1].lower())
-    if mime is None:
-        raise MapAssetError(f"{path}: no MIME type known for this file; cannot inline it")
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def inline_css(url: str, cache_dir: str | os.PathLike[str] | None = None) -> str:
-    """The style sheet at ``url`` with every ``url(...)`` it refers to turned into a data: URI.
-
-    Parameters
-    ----------
-    url : str
-        A CSS key of :data:`ASSETS`.
-    cache_dir : str or path-like, optional
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    MapAssetError
-        If the style sheet refers to an absolute URL (a network dependency) or to a file that is
-        not cached.
-    """
-    asset = _asset(url)
-    cache = _cache(cache_dir)
-    css = _woff2_only(asset_bytes(url, cache).decode("utf-8"))
-    css = _SOURCE_MAP_RE.sub("", css)
-
-    def replace(match: re.Match[str]) -> str:
-        ref = match.group(2).strip()
-        if not ref or ref.startswith(("data:", "#")):
-            return match.group(0)
-        if _is_absolute(ref) or asset.package is None:
-            raise MapAssetError(
-                f"{url}: refers to {ref}, which would be fetched from the network; geotools "
-                "cannot inline it (add the file to the asset table)"
-            )
-        path = _resolve(asset.path, ref)
-        return f'url("{_data_uri(path, _package_file(cache, asset.package, path))}")'
-
-    return _URL_RE.sub(replace, css)
-
-
-# Leaflet finds its default marker icon from the URL of leaflet.css, which an inlined page does
-# not have: point it at data: URIs instead.
-_LEAFLET_ICON_JS = """
-L.Icon.Default.imagePath = "";
-L.Icon.Default.mergeOptions({{
-  iconUrl: "{icon}", iconRetinaUrl: "{retina}", shadowUrl: "{shadow}"
-}});
-"""
-
-
-def inline_js(url: str, cache_dir: str | os.PathLike[str] | None = None) -> str:
-    """The script at ``url`` as text, ready for :func:`script_element` (source maps dropped).
-
-    Parameters
-    ----------
-    url : str
-        A JS key of :data:`ASSETS`.
-    cache_dir : str or path-like, optional
-
-    Returns
-    -------
-    str
-    """
-    cache = _cache(cache_dir)
-    js = _SOURCE_MAP_RE.sub("", asset_bytes(url, cache).decode("utf-8"))
-    asset = _asset(url)
-    if asset.package == LEAFLET and asset.path == "dist/leaflet.js":
-        images = {
-            key: _data_uri(
-                f"dist/images/{name}", _package_file(cache, LEAFLET, f"dist/images/{name}")
-            )
-            for key, name in (
-                ("icon", "marker-icon.png"),
-                ("retina", "marker-icon-2x.png"),
-                ("shadow", "marker-shadow.png"),
-            )
-        }
-        js += _LEAFLET_ICON_JS.format(**images)
-    return js
-
-
-def script_element(js: str, **attrs: str) -> str:
-    """An inline ``<script>`` element whose content cannot end the element early.
-
-    ``</script`` becomes ``<\\/script`` and ``<!--`` becomes ``\\x3C!--`` (both mean the same in
-    JavaScript strings, template literals and regular expressions, and an HTML parser does not
-    see them as markup).
-    """
-    safe = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE).replace("<!--", "\\x3C!--")
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f"<script{extra}>\n{safe}\n</script>"
-
-
-def style_element(css: str, **attrs: str) -> str:
-    """An inline ``<style>`` element whose content cannot end the element early."""
-    safe = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f"<style{extra}>\n{safe}\n</style>"
-
-
-# --------------------------------------------------------------------------------------------
-# HTML
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Reference:
-    """A ``<script src>`` or ``<link href>`` in a page: its URL and where it is."""
-
-    tag: str
-    url: str
-    start: int
-    end: int
-    rel: str = ""
-
-
-class _Scanner(HTMLParser):
-    """Finds external script and link elements (script and style content is skipped as HTML
-    parsers do)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text = text
-        self.line_starts = [0]
-        for match in re.finditer("\n", text):
-            self.line_starts.append(match.end())
-        self.refs: list[_Reference] = []
-        self._open: _Reference | None = None
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self.line_starts[line - 1] + col
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k.lower(): (v or "") for k, v in attrs}
-        start = self._offset()
-        raw = self.get_starttag_text() or ""
-        end = start + len(raw)
-        if tag == "script" and values.get("src"):
-            self._open = _Reference("script", values["src"].strip(), start, end)
-        elif tag == "link" and values.get("href"):
-            self.refs.append(
-                _Reference("link", values["href"].strip(), start, end, values.get("rel", ""))
-            )
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag == "script" and self._open is not None:
-            self.refs.append(self._open)
-            self._open = None
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._open is not None:
-            start = self._offset()
-            self._open.end = self.text.index(">", start) + 1
-            self.refs.append(self._open)
-            self._open = None
-
-
-def _references(html_text: str) -> list[_Reference]:
-    scanner = _Scanner(html_text)
-    scanner.feed(html_text)
-    scanner.close()
-    if scanner._open is not None:
-        scanner.refs.append(scanner._open)
-    return [r for r in scanner.refs if not r.url.lower().startswith("data:")]
-
-
-def _is_stylesheet(ref: _Reference) -> bool:
-    return ref.tag == "link" and "stylesheet" in ref.rel.lower().split()
-
-
-def find_asset_urls(html_text: str) -> list[str]:
-    """The URLs of the scripts and style sheets a page loads (``<script src>``, ``<link
-    rel=stylesheet href>``), in page order, each once; data: URIs are left out.
-
-    Parameters
-    ----------
-    html_text : str
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> find_asset_urls('<script src="https://x.org/a.js"></script><p>')
-    ['https://x.org/a.js']
-    """
-    refs = _references(html_text)
-    return list(dict.fromkeys(r.url for r in refs if r.tag == "script" or _is_stylesheet(r)))
-
-
-def inline_map_assets(html_text: str, cache_dir: str | os.PathLike[str] | None = None) -> str:
-    """Put every script and style sheet a folium page loads from a CDN into the page itself.
-
-    ``<script src=URL></script>`` becomes an inline ``<script>``, ``<link rel=stylesheet
-    href=URL>`` an inline ``<style>`` whose images and fonts are data: URIs. Basemap tile URLs
-    (inside the map's script) are not touched: tiles still need the network.
-
-    Parameters
-    ----------
-    html_text : str
-        A page written by folium (``m.get_root().render()`` or the saved file).
-    cache_dir : str or path-like, optional
-        Cache filled by :func:`fetch_map_assets`.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    MapAssetError
-        If the page loads a script or style sheet that is not in :data:`ASSETS`, links any other
-        external resource, or the cache lacks a file: a page is never returned with a network
-        dependency left in it.
-    """
-    refs = _references(html_text)
-    for ref in refs:
-        if ref.tag == "link" and not _is_stylesheet(ref):
-            if _is_absolute(ref.url):
-                raise MapAssetError(
-                    f'<link rel="{ref.rel}" href="{ref.url}">: an external resource that '
-                    "geotools cannot inline; remove it from the map"
-                )
-            continue
-        _asset(ref.url)  # unknown URLs fail before anything is read
-    parts: list[str] = []
-    last = 0
-    done = 0
-    for ref in refs:
-        if ref.tag == "link" and not _is_stylesheet(ref):
-            continue
-        asset = ASSETS[ref.url]
-        origin = asset.package.spec if asset.package is not None else asset.source
-        label = f"{origin}/{asset.path}"
-        if asset.kind == "js":
-            element = script_element(inline_js(ref.url, cache_dir), data_geotools_asset=label)
-        else:
-            element = style_element(inline_css(ref.url, cache_dir), data_geotools_asset=label)
-        parts += [html_text[last : ref.start], element]
-        last = ref.end
-        done += 1
-    parts.append(html_text[last:])
-    out = "".join(parts)
-    left = find_asset_urls(out)
-    if left:  # pragma: no cover - defensive: the scanner found them above
-        raise MapAssetError(f"could not inline {', '.join(left)}")
-    log.debug("Inlined %d script(s) and style sheet(s)", done)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Browser tests
-# --------------------------------------------------------------------------------------------
-
-
-def _blank_png() -> bytes:
-    """A 1 x 1 transparent PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\x00\x00\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-BLANK_PNG = _blank_png()
-
-
-def _derived_files(cache: Path) -> dict[str, tuple[NpmPackage, str]]:
-    """URL -> (package, path) of the files the cached CSS refers to, as a browser resolves them."""
-    out: dict[str, tuple[NpmPackage, str]] = {}
-    for url, asset in ASSETS.items():
-        if asset.kind != "css" or asset.package is None:
-            continue
-        try:
-            css = asset_bytes(url, cache).decode("utf-8")
-        except MapAssetError:  # package not cached: its requests will be blocked
-            continue
-        for ref in _css_refs(css):
-            absolute = urljoin(url, ref).split("#", 1)[0].split("?", 1)[0]
-            out[absolute] = (asset.package, _resolve(asset.path, ref))
-    # Leaflet finds its marker icons next to leaflet.css.
-    base = f"{_JSD}/npm/leaflet@1.9.3/dist/images/"
-    for name in LEAFLET.extra_files:
-        out[base + posixpath.basename(name)] = (LEAFLET, name)
-    return out
-
-
-@dataclass
-class AssetRoutes:
-    """What :func:`route_map_assets` answered: ``served`` from the cache, ``tiles`` answered with a
-    blank image, ``blocked`` (aborted: anything else that tried to reach the network)."""
-
-    served: list[str] = field(default_factory=list)
-    tiles: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-
-
-def route_map_assets(
-    target: Any, cache_dir: str | os.PathLike[str] | None = None, blank_tiles: bool = True
-) -> AssetRoutes:
-    """Answer a Playwright page's CDN requests from the asset cache; nothing reaches the network.
-
-    Registers a handler for every request of ``target`` (a Playwright ``Page`` or
-    ``BrowserContext``): CDN assets (and the images and fonts their CSS loads) are served from the
-    cache exactly as the CDN would serve them; other image requests (basemap tiles) get a blank
-    PNG (or are aborted with ``blank_tiles=False``); every other http(s) request is aborted and
-    recorded in ``blocked``. ``file:``, ``data:`` and ``about:`` URLs are left alone.
-
-    Parameters
-    ----------
-    target : playwright.sync_api.Page or playwright.sync_api.BrowserContext
-    cache_dir : str or path-like, optional
-        Cache filled by :func:`fetch_map_assets`.
-    blank_tiles : bool, default True
-
-    Returns
-    -------
-    AssetRoutes
-        Filled in as the page loads.
-    """
-    cache = _cache(cache_dir)
-    derived = _derived_files(cache)
-    record = AssetRoutes()
-
-    def handle(route: Any) -> None:
-        request = route.request
-        url = request.url
-        if not url.startswith(("http://", "https://")):
-            route.fallback()
-            return
-        key = url.split("#", 1)[0]
-        body: bytes | None = None
-        content_type = ""
-        if key in ASSETS:
-            body = asset_bytes(key, cache)
-            content_type = MIME_TYPES[f".{ASSETS[key].kind}"]
-        elif key.split("?", 1)[0] in derived:
-            package, path = derived[key.split("?", 1)[0]]
-            body = _package_file(cache, package, path)
-            content_type = MIME_TYPES.get(posixpath.splitext(path)[1], "application/octet-stream")
-        if body is not None:
-            record.served.append(url)
-            route.fulfill(
-                status=200,
-                body=body,
-                headers={"Content-Type": content_type, "Access-Control-Allow-Origin": "*"},
-            )
-        elif request.resource_type == "image":
-            record.tiles.append(url)
-            if blank_tiles:
-                route.fulfill(status=200, body=BLANK_PNG, headers={"Content-Type": "image/png"})
-            else:
-                route.abort("blockedbyclient")
-        else:
-            record.blocked.append(url)
-            route.abort("blockedbyclient")
-
-    target.route("**/*", handle)
-    return record

@@ -22,7 +22,7 @@ Two rules, both applied here, keep that from happening:
 map are byte-identical.
 
 The scripts and style sheets of the plugins are loaded from the URLs folium itself uses, so that
-:mod:`geotools.map_assets` can serve or inline them.
+:mod:`geotools.maps.assets` can serve and :mod:`geotools.maps.inline` inline them.
 """
 
 from __future__ import annotations

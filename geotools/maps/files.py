@@ -1,0 +1,400 @@
+"""Map files of a run: the HTML map, the PNG set and their inputs, each through the privacy gate.
+
+:func:`write_map_html` and :func:`write_static_maps` (via :func:`write_static_map_files`) take
+a run's statistics and layers, pass them through :func:`geotools.privacy.compute_shareable_view`
+for the chosen profile, and write their files atomically. :func:`compute_map_hexagons` builds the
+risk-surface layer from the incidents a profile may show, and :func:`describe_sources` the lines
+of the sources box.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib.figure import Figure
+
+from geotools._version import __version__
+from geotools.analysis.stats import StatsResult
+from geotools.analysis.surface import compute_risk_hexagons, compute_risk_surface
+from geotools.errors import ValidationError
+from geotools.io import Layer
+from geotools.maps.assets import fetch_map_assets
+from geotools.maps.incident_layer import select_visible_incidents
+from geotools.maps.inline import inline_map_assets
+from geotools.maps.page import compact_json_escapes
+from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
+from geotools.maps.static_parts import _style
+from geotools.maps.style import TEXT, check_lang, check_profile
+from geotools.maps.web import build_map
+from geotools.outputs import atomic_path, staged_outputs
+from geotools.privacy import PrivacyPolicy, compute_shareable_view, select_drawable
+
+log = logging.getLogger(__name__)
+
+
+#: Name of the overview file; territory files are ``<sanitised territory_id>.png``.
+OVERVIEW_NAME = "overview.png"
+
+
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The HTML map
+# --------------------------------------------------------------------------------------------
+
+
+def describe_sources(
+    layers: Mapping[str, Layer], profile: str = "public", view: Any = None
+) -> list[str]:
+    """One line per input layer for a map's sources box: kind, file name, sources, licence.
+
+    The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
+    most five, and the licence or terms an importer recorded (e.g. ACLED's). For incidents, only
+    the sources of the records the map's ``profile`` may publish are named: the source of a
+    withheld record can say who reported it. With ``view`` (a
+    :class:`geotools.privacy.ShareableView`) the names are the view's.
+    """
+    lines = []
+    for kind, layer in layers.items():
+        parts = [f"{kind}: {layer.path.name}"]
+        if view is not None:
+            names = list(view.sources.get(kind, []))
+        else:
+            frame = layer.frame
+            if kind == "incidents":
+                frame = frame.loc[select_drawable(frame, profile)[0]]
+            names = _source_values(frame)
+        if names:
+            more = f" (+{len(names) - 5})" if len(names) > 5 else ""
+            parts.append("; ".join(names[:5]) + more)
+        licence = (layer.frame.attrs.get("geotools_import") or {}).get("licence")
+        if licence:
+            parts.append(str(licence))
+        lines.append(" — ".join(parts))
+    return lines
+
+
+def _source_values(frame: gpd.GeoDataFrame) -> list[str]:
+    if "source" not in frame.columns:
+        return []
+    values = frame["source"].dropna().astype(str).str.strip()
+    return [str(v) for v in values[values != ""].value_counts().index]
+
+
+def compute_shareable_map_tables(
+    result: StatsResult, layers: Mapping[str, Layer]
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Territory table and yearly table for a public map (from the privacy gate).
+
+    A thin wrapper over :func:`geotools.privacy.compute_shareable_view`: every count, yearly
+    row, risk score and drivers sentence is recomputed from the incidents the public map may
+    draw (public ones and those a publisher generalised), never from restricted ones at their
+    true place nor from confidential ones.
+
+    Returns
+    -------
+    tuple
+        ``(territories, timeseries)``.
+    """
+    view = shareable_view(result, layers, "public")
+    return view.result.territories, view.result.timeseries
+
+
+def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: str) -> Any:
+    """The privacy gate's view for a map or PNG set (no displacement key: restricted incidents
+    a publisher has not generalised are counted only in aggregates, never drawn)."""
+    policy = PrivacyPolicy(restricted="aggregate")
+    return compute_shareable_view(result, layers, profile=profile, policy=policy)
+
+
+def _placeholders(count: int) -> gpd.GeoDataFrame:
+    """Rows that stand for incidents the view does not draw: a map counts them as "not shown"
+    and drops them before anything else; they carry nothing but ``sensitivity``."""
+    return gpd.GeoDataFrame(
+        {
+            "incident_id": [f"withheld-{i}" for i in range(count)],
+            "sensitivity": ["restricted"] * count,
+        },
+        geometry=gpd.GeoSeries([None] * count, crs=4326),
+    )
+
+
+def write_map_html(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    target: str | os.PathLike[str],
+    lang: str = "es",
+    overwrite: bool = False,
+    profile: str = "public",
+    title: str | None = None,
+    offline: bool = False,
+    hexagons: gpd.GeoDataFrame | None = None,
+    attribution: str | None = None,
+) -> Path:
+    """Build the risk map from a run and save it as one HTML file, atomically.
+
+    Every layer and figure goes through the privacy gate
+    (:func:`geotools.privacy.compute_shareable_view`) first: ``profile="public"`` (default)
+    draws public incidents and those a publisher generalised, counts only those (at the place
+    drawn) in every popup, risk score and drivers sentence, and keeps only the allow-listed
+    columns of each layer; ``"internal"`` draws restricted incidents at their exact location
+    (never share such a map). When ``result`` is already a view of ``profile``
+    (``result.options["shareable_view"]``, e.g. inside a bundle) it is used as given.
+    ``hexagons`` (from :func:`compute_map_hexagons`) adds the risk-surface layer.
+    ``offline=True`` inlines Leaflet and the plugins
+    (:func:`geotools.maps.inline_map_assets`) so the map opens with no network, basemap
+    tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown in the title
+    box and listed with the sources.
+    """
+    view = None
+    frames = {kind: layer.frame for kind, layer in layers.items()}
+    if result.options.get("shareable_view") != profile:
+        view = shareable_view(result, layers, profile)
+        result, frames = view.result, dict(view.layers)
+        if "incidents" in frames and view.withheld:
+            frames["incidents"] = gpd.GeoDataFrame(
+                pd.concat([frames["incidents"], _placeholders(view.withheld)], ignore_index=True),
+                geometry="geometry",
+                crs=4326,
+            )
+    fmap = build_map(
+        result.territories,
+        parcels=frames.get("parcels"),
+        concessions=frames.get("concessions"),
+        incidents=frames.get("incidents"),
+        infrastructure=frames.get("infrastructure"),
+        lang=lang,
+        profile=profile,
+        title=title,
+        hexagons=hexagons,
+        overlaps=result.overlaps,
+        timeseries=result.timeseries,
+        sources=describe_sources(layers, profile, view)
+        + ([attribution] if attribution else []),
+        attribution=attribution,
+    )
+    page = compact_json_escapes(fmap.get_root().render())
+    if offline:
+        page = inline_map_assets(page, fetch_map_assets())
+    path = Path(target)
+    with atomic_path(path, overwrite) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_static_map_files(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    out_dir: str | os.PathLike[str],
+    lang: str = "es",
+    profile: str = "public",
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write the static PNG maps (overview and one per territory) for reports.
+
+    Like :func:`write_map_html`, the figures are drawn from the privacy gate's view
+    (:func:`write_static_maps` applies it).
+    """
+    return write_static_maps(
+        result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
+    )
+
+
+def compute_map_hexagons(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    profile: str = "public",
+    cell_size_m: float = 1000.0,
+) -> gpd.GeoDataFrame:
+    """Risk hexagons for a map: from the incidents the map's ``profile`` may show.
+
+    A public map's hexagons use public (and publisher-generalised) incidents only, so that no
+    withheld incident shows through the surface; an internal map's use all but confidential.
+    """
+    incidents = layers["incidents"].frame if "incidents" in layers else None
+    if incidents is not None:
+        incidents = select_visible_incidents(incidents, profile)
+    surface = compute_risk_surface(
+        incidents,
+        layers["concessions"].frame if "concessions" in layers else None,
+        result.untitled,
+        layers["territories"].frame,
+        cell_size_m=cell_size_m,
+        half_life_years=result.half_life_years,
+    )
+    return compute_risk_hexagons(surface)
+
+
+# --------------------------------------------------------------------------------------------
+# The PNG set
+# --------------------------------------------------------------------------------------------
+
+
+def sanitise_filename(identifier: Any) -> str:
+    """Return a file stem safe on any file system for a territory identifier.
+
+    Letters, digits, ``.``, ``_`` and ``-`` are kept (accents are kept as letters); anything else
+    becomes ``_``. Leading dots and trailing dots/spaces are removed, Windows device names get a
+    leading ``_`` and the result is at most 100 characters; an empty result becomes ``territory``.
+
+    Examples
+    --------
+    >>> sanitise_filename("T01")
+    'T01'
+    >>> sanitise_filename("../etc/passwd")
+    'etc_passwd'
+    >>> sanitise_filename("Comunidad Ñuñu / 2")
+    'Comunidad_Ñuñu_2'
+    >>> sanitise_filename("CON")
+    '_CON'
+    """
+    text = re.sub(r"[^\w.\-]+", "_", str(identifier), flags=re.UNICODE)
+    text = re.sub(r"_+", "_", text).strip("._ ")[:100].rstrip("._ ")
+    if not text:
+        return "territory"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = f"_{text}"
+    return text
+
+
+def territory_filenames(territory_ids: Sequence[Any]) -> list[str]:
+    """Return ``<sanitised id>.png`` per territory, refusing names that would collide.
+
+    Parameters
+    ----------
+    territory_ids : sequence
+        Identifiers, in order.
+
+    Returns
+    -------
+    list of str
+        File names, in the same order.
+
+    Raises
+    ------
+    geotools.errors.ValidationError
+        When two identifiers give the same file name (compared ignoring case, as on Windows and
+        macOS), or one gives ``overview.png``.
+    """
+    names = [f"{sanitise_filename(ident)}.png" for ident in territory_ids]
+    seen: dict[str, Any] = {OVERVIEW_NAME.lower(): "(the overview map)"}
+    for ident, name in zip(territory_ids, names, strict=True):
+        key = name.lower()
+        if key in seen:
+            raise ValidationError(
+                f"territory_id {ident!r} and {seen[key]!r} both give the map file name "
+                f"{name!r}; make the territory ids distinct after removing characters other "
+                "than letters, digits, '.', '_' and '-'."
+            )
+        seen[key] = ident
+    return names
+
+
+def _metadata(title: str) -> dict[str, str | None]:
+    """PNG text chunks: fixed strings only (no timestamp), so output bytes are reproducible."""
+    return {
+        "Title": title,
+        "Software": f"geotools {__version__}",
+        "Source": "geotools static_maps",
+    }
+
+
+def _save(fig: Figure, path: Path, title: str) -> None:
+    with _style():
+        fig.savefig(path, format="png", dpi="figure", metadata=_metadata(title))
+
+
+def write_static_maps(
+    result: StatsResult,
+    layers: Mapping[str, LayerLike],
+    out_dir: str | os.PathLike[str],
+    lang: str = "es",
+    profile: str = "public",
+    overwrite: bool = False,
+    dpi: float = 200,
+    data_date: str | None = None,
+) -> list[Path]:
+    """Write ``overview.png`` and one ``<territory_id>.png`` per territory into ``out_dir``.
+
+    All files are rendered into a staging folder and moved into place only when every one
+    succeeded, so a failure leaves no partial set. Identical inputs give byte-identical files.
+
+    Parameters
+    ----------
+    result : geotools.analysis.stats.StatsResult
+        Statistics of a run (:func:`geotools.analysis.stats.compute_stats`).
+    layers : mapping of str to Layer
+        Inputs by kind, each with a ``.frame``.
+    out_dir : str or path-like
+        Output folder (created if needed).
+    lang : {"es", "en"}, default "es"
+        Language of labels and numbers.
+    profile : {"public", "internal"}, default "public"
+        ``public`` maps draw only public (or already generalised) incidents and say how many were
+        left out; ``internal`` ones draw restricted incidents at their given location too (never
+        share them). Confidential incidents are never drawn.
+    overwrite : bool, default False
+        Replace existing files; otherwise :class:`geotools.errors.OutputExistsError` is raised
+        before anything is drawn.
+    dpi : float, default 200
+        Resolution: 200 dpi gives 1496 px wide images for an A4 page width (190 mm).
+    data_date : str, optional
+        Date the data describe, for the caption (default: latest date found in the layers).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: the overview first, then territories in table order.
+
+    Raises
+    ------
+    geotools.errors.OutputExistsError
+        If a file exists and ``overwrite`` is False.
+    geotools.errors.ValidationError
+        If two territory ids give the same file name.
+    """
+    check_lang(lang)
+    check_profile(profile)
+    if result.options.get("shareable_view") != profile:
+        view = compute_shareable_view(
+            result, layers, profile=profile, policy=PrivacyPolicy(restricted="aggregate")
+        )
+        options = {**view.result.options, "shareable_withheld": view.withheld}
+        result = replace(view.result, options=options)
+        layers = dict(view.layers)
+    out = Path(out_dir)
+    ids = result.territories["territory_id"].tolist()
+    names = territory_filenames(ids)
+    all_names = [OVERVIEW_NAME, *names]
+    total = len(ids)
+    with staged_outputs(out, all_names, overwrite) as stage:
+        title = TEXT[lang]["title"]
+        fig = build_overview_figure(
+            result, layers, lang=lang, profile=profile, dpi=dpi, data_date=data_date
+        )
+        _save(fig, stage / OVERVIEW_NAME, title)
+        log.info("static maps: overview written (%d territories to go).", total)
+        step = max(1, total // 10)
+        for done, (ident, name) in enumerate(zip(ids, names, strict=True), start=1):
+            fig = build_territory_figure(
+                result, layers, ident, lang=lang, profile=profile, dpi=dpi, data_date=data_date
+            )
+            _save(fig, stage / name, f"{title}: {ident}")
+            if done % step == 0 or done == total:
+                log.info("static maps: %d/%d territories drawn.", done, total)
+    written = [out / name for name in all_names]
+    log.info("static maps: %d PNG file(s) in %s (%s, %s).", len(written), out, lang, profile)
+    return written
