@@ -89,7 +89,7 @@ def describe_crs(crs: CRS | None) -> str:
 
 
 def check_coordinates_plausible(
-    crs: CRS, bounds: tuple[float, float, float, float], source: str, assumed: bool = False
+    crs: CRS, bounds: tuple[float, float, float, float], source: str, *, assumed: bool = False
 ) -> None:
     """Raise :class:`CRSError` when coordinates cannot be in ``crs``.
 

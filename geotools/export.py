@@ -37,9 +37,9 @@ def compute_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_json(data: Any, target: Path, overwrite: bool = False) -> Path:
+def write_json(data: Any, target: Path, *, overwrite: bool = False) -> Path:
     """Write ``data`` as pretty, key-sorted UTF-8 JSON, atomically."""
-    with atomic_path(target, overwrite) as tmp:
+    with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(
             json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
             encoding="utf-8",
@@ -118,14 +118,14 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(table: pd.DataFrame, target: Path, overwrite: bool = False) -> Path:
+def write_csv(table: pd.DataFrame, target: Path, *, overwrite: bool = False) -> Path:
     """Write a table as UTF-8 CSV with deterministic number formatting, atomically.
 
     This is the one CSV writer of geotools: text cells that a spreadsheet would run as a formula
     are neutralised first (:func:`neutralise_formulas`).
     """
     safe = neutralise_formulas(table)
-    with atomic_path(target, overwrite) as tmp:
+    with atomic_path(target, overwrite=overwrite) as tmp:
         safe.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
     return target
 
@@ -144,7 +144,7 @@ def _gpkg_timestamp() -> str:
 
 
 def write_geopackage(
-    layers: Mapping[str, gpd.GeoDataFrame], target: Path, overwrite: bool = False
+    layers: Mapping[str, gpd.GeoDataFrame], target: Path, *, overwrite: bool = False
 ) -> Path:
     """Write several layers into one GeoPackage, atomically (all layers or none).
 
@@ -155,7 +155,7 @@ def write_geopackage(
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_timestamp()})
     try:
-        with atomic_path(target, overwrite) as tmp:
+        with atomic_path(target, overwrite=overwrite) as tmp:
             for name, frame in layers.items():
                 try:
                     pyogrio.write_dataframe(

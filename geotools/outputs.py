@@ -425,7 +425,7 @@ def _in_active_stage(target: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path, overwrite: bool = False) -> Iterator[Path]:
+def atomic_path(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
     Outside a staging folder the target is locked (:func:`output_lock`), leftovers of killed
@@ -472,7 +472,7 @@ def atomic_path(target: Path, overwrite: bool = False) -> Iterator[Path]:
             _remove(tmp)
 
 
-def check_outputs_free(out_dir: Path, names: list[str], overwrite: bool = False) -> None:
+def check_outputs_free(out_dir: Path, names: list[str], *, overwrite: bool = False) -> None:
     """Raise :class:`OutputExistsError` if any of ``names`` exists in ``out_dir`` (unless
     ``overwrite``); :class:`OutputError` if one of them is a symbolic link."""
     for name in names:
@@ -509,6 +509,7 @@ def _has_content(folder: Path) -> bool:
 def staged_outputs(
     out_dir: Path,
     names: list[str],
+    *,
     overwrite: bool = False,
     group: str = "outputs",
     whole: bool = False,
@@ -561,7 +562,7 @@ def staged_outputs(
             if busy and not overwrite:
                 raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
         else:
-            check_outputs_free(out, names, overwrite)
+            check_outputs_free(out, names, overwrite=overwrite)
         if busy and overwrite:
             check_replaceable(out)
         owned = not busy or (read_marker(out) is not None and not find_foreign_files(out, 1))
@@ -584,7 +585,7 @@ def staged_outputs(
                 mark_output_folder(stage, group)
                 os.rename(stage, out)
             elif owned:
-                _swap_in(stage, out, names, group, whole)
+                _swap_in(stage, out, names, group, whole=whole)
             else:
                 _move_in(stage, out, group)
         finally:
@@ -592,7 +593,7 @@ def staged_outputs(
             _remove(stage)
 
 
-def _swap_in(stage: Path, out: Path, names: list[str], group: str, whole: bool) -> None:
+def _swap_in(stage: Path, out: Path, names: list[str], group: str, *, whole: bool) -> None:
     """Keep other writers' outputs, drop this writer's old ones, then swap ``stage`` in."""
     old_marker = read_marker(out) or {}
     files = {name: group for name in _list_files(stage)}

@@ -63,6 +63,7 @@ def write_stats(
     result: StatsResult,
     layers: Mapping[str, Layer],
     out_dir: str | os.PathLike[str],
+    *,
     overwrite: bool = False,
 ) -> list[Path]:
     """Write ``territory_stats.csv``, ``overlaps.csv``, ``analysis.gpkg``, ``provenance.json``
@@ -85,7 +86,7 @@ def write_stats(
         Final paths written.
     """
     out = Path(out_dir)
-    with staged_outputs(out, STATS_OUTPUTS, overwrite, group="stats") as stage:
+    with staged_outputs(out, STATS_OUTPUTS, overwrite=overwrite, group="stats") as stage:
         write_csv(round_table(result.table), stage / "territory_stats.csv")
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
         write_csv(round_table(result.timeseries), stage / "timeseries.csv")
@@ -123,6 +124,7 @@ def write_stats(
 def run_stats(
     paths: Mapping[str, str | os.PathLike[str] | None],
     out_dir: str | os.PathLike[str],
+    *,
     nearby_km: float = DEFAULT_NEARBY_KM,
     overwrite: bool = False,
     assume_crs: str | None = None,
@@ -132,7 +134,8 @@ def run_stats(
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``."""
     out = Path(out_dir)
-    check_outputs_free(out, STATS_OUTPUTS, overwrite)  # fail before a long analysis, not after
+    # Fail before a long analysis, not after.
+    check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
     layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
     result = compute_stats(
@@ -149,6 +152,7 @@ def write_risk_surface_outputs(
     result: StatsResult,
     layers: Mapping[str, Layer],
     out_dir: str | os.PathLike[str],
+    *,
     overwrite: bool = False,
     cell_size_m: float = 1000.0,
 ) -> list[Path]:
@@ -159,7 +163,7 @@ def write_risk_surface_outputs(
     built from every incident, exact locations included.
     """
     out = Path(out_dir)
-    check_outputs_free(out, SURFACE_OUTPUTS, overwrite)
+    check_outputs_free(out, SURFACE_OUTPUTS, overwrite=overwrite)
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
@@ -175,7 +179,7 @@ def write_risk_surface_outputs(
     tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
     hexagons = compute_risk_hexagons(surface)
     target = out / "risk_hexagons.geojson"
-    with atomic_path(target, overwrite) as tmp:
+    with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(hexagons.to_json(drop_id=True), encoding="utf-8")
     return [tif, target]
 

@@ -26,7 +26,7 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
-from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES
+from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, Lang, Profile
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ class Project:
     name: str
     out: Path
     map: Path | None
-    lang: str
-    map_profile: str
+    lang: Lang
+    map_profile: Profile
     nearby_km: float
     layers: dict[str, LayerSpec]
     forest_loss: Path | None = None
@@ -217,7 +217,10 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
 
 
 def run_project(
-    path: str | os.PathLike[str], overwrite: bool = False, out: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    out: str | os.PathLike[str] | None = None,
 ) -> tuple[Project, RunResult]:
     """Run a whole study from its project file (``geotools run``).
 
@@ -240,9 +243,9 @@ def run_project(
         project.out = Path(out)
         if project.map is not None:
             project.map = Path(out) / project.map.name
-    check_outputs_free(project.out, STATS_OUTPUTS, overwrite)
+    check_outputs_free(project.out, STATS_OUTPUTS, overwrite=overwrite)
     if project.map is not None:
-        check_outputs_free(project.map.parent, [project.map.name], overwrite)
+        check_outputs_free(project.map.parent, [project.map.name], overwrite=overwrite)
     layers = read_project_layers(project)
     result = compute_stats(
         layers,
@@ -254,7 +257,7 @@ def run_project(
     written = write_stats(result, layers, project.out, overwrite=overwrite)
     written.extend(
         write_risk_surface_outputs(
-            result, layers, project.out, overwrite, cell_size_m=project.cell_size_m
+            result, layers, project.out, overwrite=overwrite, cell_size_m=project.cell_size_m
         )
     )
     if project.map is not None:

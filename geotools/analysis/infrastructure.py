@@ -462,7 +462,9 @@ def _mark_problems(
     return problems
 
 
-def _transform(geoms: np.ndarray, transformer: Transformer, inverse: bool = False) -> np.ndarray:
+def _transform(
+    geoms: np.ndarray, transformer: Transformer, *, inverse: bool = False
+) -> np.ndarray:
     direction = "INVERSE" if inverse else "FORWARD"
     func: Callable[[np.ndarray], np.ndarray] = lambda xy: np.column_stack(  # noqa: E731
         transformer.transform(xy[:, 0], xy[:, 1], direction=direction)

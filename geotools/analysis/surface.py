@@ -494,7 +494,9 @@ def _overview_factors(rows: int, cols: int) -> list[int]:
     return factors or [2]
 
 
-def write_risk_surface(surface: RiskSurface, path: str | Path, overwrite: bool = False) -> Path:
+def write_risk_surface(
+    surface: RiskSurface, path: str | Path, *, overwrite: bool = False
+) -> Path:
     """Write a risk surface as a 4-band GeoTIFF, atomically.
 
     Band 1 is the combined risk, bands 2-4 the components (``violence``, ``concessions``,
@@ -539,7 +541,7 @@ def write_risk_surface(surface: RiskSurface, path: str | Path, overwrite: bool =
         "bandwidth_m": str(surface.meta.get("bandwidth_m", "")),
         "half_life_years": str(surface.meta.get("half_life_years", "")),
     }
-    with atomic_path(target, overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with atomic_path(target, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         for index, (name, array) in enumerate(bands, start=1):
             dst.write(np.asarray(array, dtype=np.float32), index)
             dst.set_band_description(index, name)

@@ -161,7 +161,7 @@ def validate(
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
     if report:
-        check_outputs_free(Path(report).parent, [Path(report).name], overwrite)
+        check_outputs_free(Path(report).parent, [Path(report).name], overwrite=overwrite)
     layer = read_layer(path, kind, assume_crs=assume_crs)
     ledger = layer.ledger
     click.echo(ledger.summary())
@@ -243,7 +243,7 @@ def map_command(
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
     target = Path(out_file)
-    check_outputs_free(target.parent, [target.name], overwrite)
+    check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     layers = read_inputs(
         pop_layer_paths(kwargs),
         assume_crs=assume_crs,
@@ -447,7 +447,7 @@ def import_command(
         )
     target = Path(out)
     report = target.with_suffix(".qa.json")
-    check_outputs_free(target.parent, [target.name, report.name], overwrite)
+    check_outputs_free(target.parent, [target.name, report.name], overwrite=overwrite)
     kind = IMPORTERS[source].layer
     layer = read_layer(path, kind, source=source, assume_crs=assume_crs)
     write_geopackage({kind: layer.frame}, target, overwrite=overwrite)
@@ -502,7 +502,7 @@ def locate_km_command(
     --calibrate the drawn length is stretched over the line's km range instead.
     """
     target = Path(out)
-    check_outputs_free(target.parent, [target.name], overwrite)
+    check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     lines = read_layer(infrastructure, "infrastructure", assume_crs=assume_crs)
     try:
         table = pd.read_csv(marks, dtype=str)
@@ -511,7 +511,7 @@ def locate_km_command(
     if "km" not in table.columns:
         raise SourceError(f"{marks}: needs a 'km' column (e.g. 'km 41+833' or 41.833)")
     located = locate_km_marks(lines.frame, table, calibrate=calibrate)
-    with atomic_path(target, overwrite) as tmp:
+    with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(located.to_json(na="null", drop_id=True), encoding="utf-8")
     placed = int(located.geometry.notna().sum())
     click.echo(f"{placed} of {len(located)} marks located; wrote {target}")

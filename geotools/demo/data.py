@@ -1179,7 +1179,7 @@ the above.
 # --------------------------------------------------------------------------------------------
 
 
-def write_demo_data(out_dir: Path, overwrite: bool = False) -> dict[str, Path]:
+def write_demo_data(out_dir: Path, *, overwrite: bool = False) -> dict[str, Path]:
     """Write the invented Ucayali demo dataset into ``out_dir``.
 
     Parameters

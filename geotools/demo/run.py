@@ -44,7 +44,7 @@ def find_checkout() -> Path | None:
 
 
 def run_demo(
-    out: str | os.PathLike[str] | None = None, overwrite: bool = False, lang: Lang = "es"
+    out: str | os.PathLike[str] | None = None, *, overwrite: bool = False, lang: Lang = "es"
 ) -> dict[str, Any]:
     """Run the whole pipeline on the bundled demo data (``geotools demo``).
 
@@ -68,9 +68,9 @@ def run_demo(
     root = Path(out) if out is not None else (checkout or Path.cwd() / "geotools-demo")
     processed = root / "data" / "processed"
     map_path = root / "maps" / "risk_map.html"
-    check_outputs_free(map_path.parent, [map_path.name], overwrite)
-    check_outputs_free(processed, SURFACE_OUTPUTS, overwrite)
-    check_outputs_free(processed, ["public"], overwrite)
+    check_outputs_free(map_path.parent, [map_path.name], overwrite=overwrite)
+    check_outputs_free(processed, SURFACE_OUTPUTS, overwrite=overwrite)
+    check_outputs_free(processed, ["public"], overwrite=overwrite)
     with tempfile.TemporaryDirectory(prefix="geotools-demo-") as scratch:
         if checkout is not None:
             raw = checkout / "data" / "raw"
@@ -82,8 +82,12 @@ def run_demo(
         run = run_stats(
             paths, processed, overwrite=overwrite, forest_loss=raster if raster.exists() else None
         )
-        run.written.append(write_demo_bundle(run, processed / "public", raster, lang, overwrite))
-    run.written.extend(write_risk_surface_outputs(run.stats, run.layers, processed, overwrite))
+        run.written.append(
+            write_demo_bundle(run, processed / "public", raster, lang, overwrite=overwrite)
+        )
+    run.written.extend(
+        write_risk_surface_outputs(run.stats, run.layers, processed, overwrite=overwrite)
+    )
     hexagons = compute_map_hexagons(run.stats, run.layers, profile="public")
     written_map = write_map_html(
         run.stats, run.layers, map_path, lang=lang, overwrite=overwrite, hexagons=hexagons
@@ -98,7 +102,7 @@ def run_demo(
 
 
 def write_demo_bundle(
-    run: RunResult, out: Path, raster: Path, lang: Lang, overwrite: bool
+    run: RunResult, out: Path, raster: Path, lang: Lang, *, overwrite: bool
 ) -> Path:
     """Write the demo's public download bundle (``data/processed/public/``).
 

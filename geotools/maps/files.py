@@ -36,6 +36,7 @@ from geotools.maps.style import TEXT, check_lang, check_profile
 from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
 from geotools.privacy import PrivacyPolicy, compute_shareable_view, select_drawable
+from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,10 @@ def write_map_html(
     result: StatsResult,
     layers: Mapping[str, Layer],
     target: str | os.PathLike[str],
-    lang: str = "es",
+    *,
+    lang: Lang = "es",
     overwrite: bool = False,
-    profile: str = "public",
+    profile: Profile = "public",
     title: str | None = None,
     offline: bool = False,
     hexagons: gpd.GeoDataFrame | None = None,
@@ -190,7 +192,7 @@ def write_map_html(
     if offline:
         page = inline_map_assets(page, fetch_map_assets())
     path = Path(target)
-    with atomic_path(path, overwrite) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return path
 
@@ -199,8 +201,9 @@ def write_static_map_files(
     result: StatsResult,
     layers: Mapping[str, Layer],
     out_dir: str | os.PathLike[str],
-    lang: str = "es",
-    profile: str = "public",
+    *,
+    lang: Lang = "es",
+    profile: Profile = "public",
     overwrite: bool = False,
 ) -> list[Path]:
     """Write the static PNG maps (overview and one per territory) for reports.
@@ -321,8 +324,9 @@ def write_static_maps(
     result: StatsResult,
     layers: Mapping[str, LayerLike],
     out_dir: str | os.PathLike[str],
-    lang: str = "es",
-    profile: str = "public",
+    *,
+    lang: Lang = "es",
+    profile: Profile = "public",
     overwrite: bool = False,
     dpi: float = 200,
     data_date: str | None = None,
@@ -380,7 +384,7 @@ def write_static_maps(
     names = territory_filenames(ids)
     all_names = [OVERVIEW_NAME, *names]
     total = len(ids)
-    with staged_outputs(out, all_names, overwrite) as stage:
+    with staged_outputs(out, all_names, overwrite=overwrite) as stage:
         title = TEXT[lang]["title"]
         fig = build_overview_figure(
             result, layers, lang=lang, profile=profile, dpi=dpi, data_date=data_date

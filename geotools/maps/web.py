@@ -70,6 +70,7 @@ from geotools.maps.style import (
     infrastructure_style,
 )
 from geotools.privacy import UNCERTAINTY_COLUMN, select_drawable
+from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
 
@@ -295,9 +296,10 @@ def build_map(
     concessions: gpd.GeoDataFrame | None = None,
     incidents: gpd.GeoDataFrame | None = None,
     infrastructure: gpd.GeoDataFrame | None = None,
-    lang: str = "es",
+    *,
+    lang: Lang = "es",
     title: str | None = None,
-    profile: str = "public",
+    profile: Profile = "public",
     hexagons: gpd.GeoDataFrame | None = None,
     overlaps: pd.DataFrame | None = None,
     timeseries: pd.DataFrame | None = None,

@@ -372,12 +372,12 @@ def generalise_incidents(
     incidents: gpd.GeoDataFrame,
     policy: PrivacyPolicy,
     key: bytes | None,
+    *,
     territories: gpd.GeoDataFrame | None = None,
     districts: gpd.GeoDataFrame | None = None,
     water: gpd.GeoDataFrame | None = None,
     decimals: int = 6,
     redistributable: bool = True,
-    *,
     store: PositionStore | None = None,
 ) -> GeneralisedIncidents:
     """Apply the public profile to an incidents layer.

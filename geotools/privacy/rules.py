@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geotools.errors import PrivacyError
-from geotools.schema import normalise_name
+from geotools.schema import PROFILES, normalise_name
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,6 @@ def normalise_text(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 #: Profiles the gate knows.
-PROFILES: tuple[str, ...] = ("public", "internal")
 #: Safe floors of the public profile: ``publish --profile public`` refuses anything below them.
 #: Displacement: at least 2 km, ring at least 1 km wide (so the ring is never a thin circle a
 #: few counts can pin down); suppression: counts below 3 are never shown; hexagons: H3

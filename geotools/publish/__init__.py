@@ -30,7 +30,6 @@ from geotools.publish.model import (
     DEMO_SECRET,
     FORMATS,
     NOT_REDISTRIBUTABLE_SOURCES,
-    PROFILES,
     SECRET_ENV,
     BundleReport,
     PublishOptions,
@@ -40,6 +39,7 @@ from geotools.publish.model import (
     read_secret,
 )
 from geotools.publish.readme import COLUMN_DOCS, FILE_DESCRIPTIONS, describe_column
+from geotools.schema import PROFILES
 
 __all__ = [
     "COLUMN_DOCS",

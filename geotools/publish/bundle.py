@@ -43,7 +43,6 @@ from geotools.privacy import (
 from geotools.publish.leakcheck import check_bundle
 from geotools.publish.model import (
     FORMATS,
-    PROFILES,
     BundleReport,
     PublishOptions,
     _Bundle,
@@ -58,7 +57,7 @@ from geotools.publish.readme import (
     _write_datapackage,
     _write_readme,
 )
-from geotools.schema import DEFAULT_NEARBY_KM
+from geotools.schema import DEFAULT_NEARBY_KM, PROFILES
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def staged_bundle(out: Path, overwrite: bool) -> Iterator[Path]:
+def staged_bundle(out: Path, *, overwrite: bool) -> Iterator[Path]:
     """Yield a staging folder beside ``out``; on success it replaces ``out`` as a whole.
 
     A folder is replaced only with ``overwrite`` and only when it is empty or holds nothing but
@@ -78,7 +77,9 @@ def staged_bundle(out: Path, overwrite: bool) -> Iterator[Path]:
     run's staging folder is removed by the next run). See :func:`geotools.outputs.staged_outputs`.
     """
     try:
-        with staged_outputs(Path(out), [], overwrite, group="publish", whole=True) as stage:
+        with staged_outputs(
+            Path(out), [], overwrite=overwrite, group="publish", whole=True
+        ) as stage:
             yield stage
     except ForeignFilesError as exc:
         raise BundleError(f"{exc}") from exc
@@ -339,7 +340,7 @@ def publish_bundle(
             chosen, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
         )
 
-    with staged_bundle(out, options.overwrite) as stage:
+    with staged_bundle(out, overwrite=options.overwrite) as stage:
         bundle, generalised = _prepare(layers, options, compute, districts, water)
         bundle.privacy["districts"] = districts is not None
         bundle.privacy["water"] = water is not None

@@ -27,10 +27,10 @@ from geotools.privacy import (
     PrivacyPolicy,
     check_public_policy,
 )
+from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
 
-PROFILES = ("public", "internal")
 FORMATS = ("shp", "kml")
 SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
 #: Displacement key of the demo bundle. It is public, not a secret: anyone can undo the demo's
@@ -102,13 +102,13 @@ class PublishOptions:
     (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
     """
 
-    profile: str = "public"
+    profile: Profile = "public"
     formats: tuple[str, ...] = ()
     decimals: int = 6
     policy: PrivacyPolicy = field(default_factory=PrivacyPolicy)
     secret: str | None = None
     positions: str | os.PathLike[str] | None = None
-    lang: str = "es"
+    lang: Lang = "es"
     overwrite: bool = False
     created: str | None = None
     keep_columns: tuple[str, ...] = ()
@@ -144,7 +144,7 @@ class BundleReport:
 class _Bundle:
     """What goes into a bundle before it is written."""
 
-    profile: str
+    profile: Profile
     stats: StatsResult
     layers: dict[str, gpd.GeoDataFrame]
     hexagons: gpd.GeoDataFrame | None

@@ -98,7 +98,7 @@ class _Props:
             elif not key.startswith("metadata_"):
                 self.top[key] = str(column)
 
-    def tag(self, names: Sequence[str], top_level: bool = True) -> list[str]:
+    def tag(self, names: Sequence[str], *, top_level: bool = True) -> list[str]:
         """Columns holding any of ``names`` as a tag, then (optionally) as a top-level key."""
         found = [self.tags[n] for n in names if n in self.tags]
         if top_level:
