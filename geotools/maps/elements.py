@@ -77,7 +77,19 @@ def escape_html(value: object) -> str:
 
 
 def encode_braces(text: str) -> str:
-    """Write the braces of (already escaped) HTML as character references; idempotent."""
+    """Write the braces of (already escaped) HTML as character references; idempotent.
+
+    Parameters
+    ----------
+    text : str
+        HTML text, already escaped.
+
+    Returns
+    -------
+    str
+        ``text`` with ``{`` as ``&#123;`` and ``}`` as ``&#125;`` (so that no Jinja2 template
+        sees an expression in it).
+    """
     return text.translate(_BRACE_REFERENCES)
 
 
