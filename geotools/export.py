@@ -89,7 +89,7 @@ _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$"
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """Return ``table`` with text cells that a spreadsheet would run as a formula made inert.
+    r"""Return ``table`` with text cells that a spreadsheet would run as a formula made inert.
 
     Following OWASP's advice on CSV injection, a text cell (and a column name) starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms) gets a

@@ -34,8 +34,8 @@ def derive_key(secret: str | bytes) -> bytes:
     Parameters
     ----------
     secret : str or bytes
-        The secret; surrounding white space is ignored, and at least 16 characters (bytes) must
-        remain.
+        The secret (a str is encoded as UTF-8); surrounding white space is ignored, and at
+        least 16 bytes must remain.
 
     Returns
     -------
@@ -45,7 +45,7 @@ def derive_key(secret: str | bytes) -> bytes:
     Raises
     ------
     PrivacyError
-        The secret is shorter than 16 characters.
+        The stripped secret is shorter than 16 bytes.
     """
     raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
     if len(raw.strip()) < 16:
