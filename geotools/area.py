@@ -51,7 +51,19 @@ def lonlat_bounds(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> tuple[flo
 
 
 def area_crs_for(*frames: gpd.GeoDataFrame | gpd.GeoSeries | None) -> CRS:
-    """Return the equal-area CRS for a set of layers (see :func:`geotools.crs.choose_area_crs`)."""
+    """Return the equal-area CRS for a set of layers (see :func:`geotools.crs.choose_area_crs`).
+
+    Parameters
+    ----------
+    *frames : GeoDataFrame or GeoSeries or None
+        Layers with a CRS; ``None`` and empty layers are skipped.
+
+    Returns
+    -------
+    pyproj.CRS
+        :data:`~geotools.crs.PERU_ALBERS` when the layers lie inside Peru (or have no geometry),
+        else an Albers equal-area CRS fitted to their extent.
+    """
     return choose_area_crs(tuple(float(v) for v in lonlat_bounds(*frames)))  # type: ignore[arg-type]
 
 
@@ -62,7 +74,19 @@ GEODESIC_STEP_M = 1_000.0
 
 
 def gnomonic_for(crs: CRS) -> CRS:
-    """Return a gnomonic CRS centred where ``crs`` is centred (geodesics are straight in it)."""
+    """Return a gnomonic CRS centred where ``crs`` is centred (geodesics are straight in it).
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        A projected CRS whose false or natural origin (longitude, latitude in degrees) gives the
+        centre; geographic CRSs and CRSs without one get lon -75, lat -9.5 (central Peru).
+
+    Returns
+    -------
+    pyproj.CRS
+        Gnomonic projection on WGS 84, in metres.
+    """
     lon0, lat0 = -75.0, -9.5
     if crs.is_projected and crs.coordinate_operation is not None:
         values = {

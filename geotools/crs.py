@@ -27,7 +27,24 @@ log = logging.getLogger(__name__)
 
 
 def albers_crs(lat1: float, lat2: float, lat0: float, lon0: float, name: str) -> CRS:
-    """Return a named Albers equal-area conic CRS on WGS84 (metres)."""
+    """Return a named Albers equal-area conic CRS on WGS84 (metres).
+
+    Parameters
+    ----------
+    lat1, lat2 : float
+        First and second standard parallels (degrees).
+    lat0 : float
+        Latitude of the false origin (degrees).
+    lon0 : float
+        Longitude of the false origin, the central meridian (degrees).
+    name : str
+        Name of the CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        Projected CRS on the WGS 84 geographic CRS, false easting and northing 0.
+    """
     conversion = AlbersEqualAreaConversion(
         latitude_first_parallel=lat1,
         latitude_second_parallel=lat2,
@@ -79,7 +96,19 @@ def choose_area_crs(bounds_lonlat: tuple[float, float, float, float]) -> CRS:
 
 
 def describe_crs(crs: CRS | None) -> str:
-    """Return a short human label for a CRS (``EPSG:32718``, or its name)."""
+    """Return a short human label for a CRS (``EPSG:32718``, or its name).
+
+    Parameters
+    ----------
+    crs : pyproj.CRS or None
+        The CRS to name.
+
+    Returns
+    -------
+    str
+        ``EPSG:<code>`` when the CRS matches an EPSG code with at least 90 % confidence, else the
+        CRS's name; ``"no CRS"`` for None.
+    """
     if crs is None:
         return "no CRS"
     epsg = crs.to_epsg(min_confidence=90)
@@ -134,7 +163,20 @@ def check_coordinates_plausible(
 
 
 def suggest_utm_epsg(bounds: tuple[float, float, float, float]) -> str:
-    """Guess a UTM zone for projected coordinates in Peru (text for an error message)."""
+    """Guess a UTM zone for projected coordinates in Peru (text for an error message).
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` of the layer, in its (unknown) projected unit.
+
+    Returns
+    -------
+    str
+        A parenthesised hint, with a leading space, naming EPSG:32717, 32718 and 32719 when the
+        bounds look like Peru's southern-hemisphere UTM metres (with the usual 10,000 km false
+        northing or without it); ``""`` otherwise.
+    """
     minx, miny, maxx, maxy = bounds
     if minx >= 100_000 and maxx <= 900_000 and miny >= 7_800_000 and maxy <= 10_000_000:
         return " (Peru's southern-hemisphere UTM zones: EPSG:32717, 32718 or 32719)"

@@ -72,6 +72,17 @@ class LeakError(GeotoolsError):
 def first_line(exc: BaseException) -> str:
     """Return the first line of an exception's message (its type name when it has none).
 
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception.
+
+    Returns
+    -------
+    str
+        The first line of ``str(exc)`` with surrounding white space dropped, or the exception's
+        class name when the message is empty.
+
     Examples
     --------
     >>> first_line(OSError("disk full\\nmore detail"))

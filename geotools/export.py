@@ -27,7 +27,19 @@ from geotools.outputs import atomic_path
 
 
 def compute_sha256(path: Path) -> str:
-    """Return the SHA-256 hex digest of a file (of every file, for a folder such as a .gdb)."""
+    """Return the SHA-256 hex digest of a file (of every file, for a folder such as a .gdb).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file, or a folder whose files (recursively, in sorted path order) are hashed as one
+        stream.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal digits.
+    """
     digest = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
@@ -38,7 +50,29 @@ def compute_sha256(path: Path) -> str:
 
 
 def write_json(data: Any, target: Path, *, overwrite: bool = False) -> Path:
-    """Write ``data`` as pretty, key-sorted UTF-8 JSON, atomically."""
+    """Write ``data`` as pretty, key-sorted UTF-8 JSON, atomically.
+
+    Parameters
+    ----------
+    data : Any
+        JSON-serialisable data; other values (paths, dates...) are written as ``str(value)``.
+    target : pathlib.Path
+        File to write.
+    overwrite : bool, default False
+        Replace an existing ``target``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` exists and ``overwrite`` is False, or is a folder.
+    OutputError
+        ``target`` is a symbolic link, locked by another run, or cannot be written.
+    """
     with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(
             json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
@@ -55,7 +89,7 @@ _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$"
 
 
 def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """Return ``table`` with text cells that a spreadsheet would run as a formula made inert.
+    r"""Return ``table`` with text cells that a spreadsheet would run as a formula made inert.
 
     Following OWASP's advice on CSV injection, a text cell (and a column name) starting with
     ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or their full-width forms) gets a
@@ -123,6 +157,27 @@ def write_csv(table: pd.DataFrame, target: Path, *, overwrite: bool = False) -> 
 
     This is the one CSV writer of geotools: text cells that a spreadsheet would run as a formula
     are neutralised first (:func:`neutralise_formulas`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Table to write, without its index; it is not modified.
+    target : pathlib.Path
+        File to write.
+    overwrite : bool, default False
+        Replace an existing ``target``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` exists and ``overwrite`` is False, or is a folder.
+    OutputError
+        ``target`` is a symbolic link, locked by another run, or cannot be written.
     """
     safe = neutralise_formulas(table)
     with atomic_path(target, overwrite=overwrite) as tmp:
@@ -151,6 +206,27 @@ def write_geopackage(
     The file is byte-identical for identical layers: GDAL's ``OGR_CURRENT_DATE`` is pinned to
     :data:`GPKG_TIMESTAMP` (or ``SOURCE_DATE_EPOCH``) while writing, so the
     ``gpkg_contents.last_change`` column carries no wall-clock time.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Layer name -> frame, written in the mapping's order.
+    target : pathlib.Path
+        GeoPackage to write.
+    overwrite : bool, default False
+        Replace an existing ``target``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` exists and ``overwrite`` is False, or is a folder.
+    OutputError
+        ``target`` is a symbolic link, locked by another run, or GDAL cannot write it.
     """
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_timestamp()})
@@ -189,6 +265,18 @@ def prepare_rfc7946_geometry(geoms: np.ndarray, decimals: int = 6) -> np.ndarray
 
     Snapping uses GEOS precision reduction (which keeps polygons valid); invalid results are
     repaired with ``make_valid``; exterior rings end counterclockwise, holes clockwise.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely.Geometry
+        Geometries in WGS 84 longitude/latitude; missing ones (None) stay missing.
+    decimals : int, default 6
+        Decimal places of the coordinates (degrees); 6 is about 0.1 m.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        A new array; ``geoms`` is left unchanged.
     """
     out = np.asarray(geoms, dtype=object).copy()
     present = ~shapely.is_missing(out)

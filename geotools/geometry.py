@@ -128,7 +128,21 @@ def _interiors_intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def subset_pairs(
     mask: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Restrict index pairs to members of ``mask`` and renumber them into the subset."""
+    """Restrict index pairs to members of ``mask`` and renumber them into the subset.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of bool
+        Members of the subset, one value per item.
+    left, right : numpy.ndarray of int
+        Pairs of item positions (e.g. from :func:`find_overlapping_pairs`).
+
+    Returns
+    -------
+    left, right : numpy.ndarray of int
+        The pairs whose two items are both members, as positions within the subset
+        (``items[mask]``).
+    """
     new_index = np.cumsum(mask) - 1
     keep = mask[left] & mask[right]
     return new_index[left[keep]], new_index[right[keep]]
@@ -189,6 +203,24 @@ def query_pairs(
 
     The tree is built on ``geoms``; each zone is prepared once and tested against the candidates
     its bounding box finds.
+
+    Parameters
+    ----------
+    zones : numpy.ndarray of shapely.Geometry
+        Geometries to query with (e.g. territories).
+    geoms : numpy.ndarray of shapely.Geometry
+        Geometries to find (e.g. parcels), in the same CRS as ``zones``.
+    predicate : str, default "intersects"
+        A :meth:`shapely.STRtree.query` predicate, tested as ``predicate(zone, geom)``
+        (``"dwithin"`` needs ``distance``).
+    distance : float, optional
+        Distance for ``"dwithin"``, in the unit of the CRS (m in an equal-area CRS).
+
+    Returns
+    -------
+    zone_index, geom_index : numpy.ndarray of int
+        Positions of the matching pairs, sorted by zone then geometry; empty when either input
+        is.
     """
     empty = np.zeros(0, dtype=np.intp)
     if len(zones) == 0 or len(geoms) == 0:
@@ -206,6 +238,20 @@ def clip_pairs(
 
     Geometries that lie properly inside their zone are returned as they are; only those crossing
     the zone's boundary are intersected (and reduced to their polygonal part).
+
+    Parameters
+    ----------
+    zones : numpy.ndarray of shapely.Geometry
+        Polygons to clip to, in a planar CRS.
+    geoms : numpy.ndarray of shapely.Geometry
+        Polygons to clip, in the same CRS.
+    zone_idx, geom_idx : numpy.ndarray of int
+        Pairs of positions (e.g. from :func:`query_pairs`).
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        One part per pair, in the order of the pairs; possibly empty when the two only touch.
     """
     out = np.empty(len(zone_idx), dtype=object)
     if len(zone_idx) == 0:
@@ -236,6 +282,24 @@ def intersect_area_by_group(
 
     ``a`` and ``b`` must each be interior-disjoint within a group (see :func:`dissolve_by_group`),
     so the pairwise intersections within a group never overlap and their areas add up.
+
+    Parameters
+    ----------
+    a : numpy.ndarray of shapely.Geometry
+        Polygons, interior-disjoint within each group, in a planar (equal-area) CRS.
+    a_groups : numpy.ndarray of int
+        Group of each polygon of ``a``, from 0 to ``n_groups - 1``.
+    b : numpy.ndarray of shapely.Geometry
+        Polygons, interior-disjoint within each group, in the same CRS.
+    b_groups : numpy.ndarray of int
+        Group of each polygon of ``b``.
+    n_groups : int
+        Number of groups: the length of the result.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Shared area per group, in the CRS's unit squared (m² in an equal-area CRS).
     """
     per_item = intersect_area_per_item(a, a_groups, b, b_groups)
     return (
@@ -251,6 +315,22 @@ def intersect_area_per_item(
     """Return for each geometry of ``a`` the area it shares with ``union(b)`` in its group.
 
     ``b`` must be interior-disjoint within a group, so the pairwise intersections add up.
+
+    Parameters
+    ----------
+    a : numpy.ndarray of shapely.Geometry
+        Polygons in a planar (equal-area) CRS.
+    a_groups : numpy.ndarray of int
+        Group of each polygon of ``a``.
+    b : numpy.ndarray of shapely.Geometry
+        Polygons, interior-disjoint within each group, in the same CRS.
+    b_groups : numpy.ndarray of int
+        Group of each polygon of ``b``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Shared area per polygon of ``a``, in the CRS's unit squared (m² in an equal-area CRS).
     """
     out = np.zeros(len(a))
     if len(a) == 0 or len(b) == 0:

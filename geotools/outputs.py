@@ -70,7 +70,21 @@ _ACTIVE_STAGES: set[str] = set()
 
 
 def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
-    """Turn an ``OSError`` met while writing ``path`` into a one-line :class:`OutputError`."""
+    """Turn an ``OSError`` met while writing ``path`` into a one-line :class:`OutputError`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output being written, named in the message.
+    exc : OSError
+        The error met; returned as it is when it already is an :class:`OutputError`.
+
+    Returns
+    -------
+    OutputError
+        ``"PATH: cannot write it (ERRNO NAME): FIX"``, with the ``errno`` of ``exc``; the fix
+        is specific for a read-only or full disk, missing permission and the like.
+    """
     if isinstance(exc, OutputError):
         return exc
     code = exc.errno or 0
@@ -171,7 +185,18 @@ def clean_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
 
 
 def lock_path(target: str | os.PathLike[str]) -> Path:
-    """The lock file of an output: ``.NAME.geotools-lock`` beside it."""
+    """Return the lock file of an output: ``.NAME.geotools-lock`` beside it.
+
+    Parameters
+    ----------
+    target : str or path-like
+        An output file or folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The lock file's path (it need not exist).
+    """
     target = Path(target)
     return target.parent / f".{target.name}{LOCK_SUFFIX}"
 
@@ -189,6 +214,11 @@ def output_lock(target: str | os.PathLike[str]) -> Iterator[None]:
 
     The lock is ``fcntl.flock`` on :func:`lock_path` (released by the kernel if the process
     dies); the file is removed on release.
+
+    Parameters
+    ----------
+    target : str or path-like
+        An output file or folder; its parent folder is created when missing.
 
     Raises
     ------
@@ -269,6 +299,16 @@ def refuse_symlink(target: str | os.PathLike[str]) -> None:
     Replacing a link by renames would replace the link and leave what it points to (an old
     bundle, say) unchanged while reporting success; writing through it would replace a folder
     elsewhere. Neither is what the user asked, so geotools refuses.
+
+    Parameters
+    ----------
+    target : str or path-like
+        An output file or folder.
+
+    Raises
+    ------
+    OutputError
+        ``target`` is a symbolic link (even a dangling one).
     """
     target = Path(target)
     if target.is_symlink():
@@ -279,7 +319,19 @@ def refuse_symlink(target: str | os.PathLike[str]) -> None:
 
 
 def read_marker(folder: str | os.PathLike[str]) -> dict[str, str] | None:
-    """Return ``{relative path: group}`` of the files geotools wrote in ``folder``, or None."""
+    """Return ``{relative path: group}`` of the files geotools wrote in ``folder``, or None.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A folder that may hold a :data:`MARKER`.
+
+    Returns
+    -------
+    dict of str to str or None
+        Relative path -> the writer (``stats``, ``publish``...) of each file listed; None when
+        the marker is missing, a symbolic link, unreadable or malformed.
+    """
     path = Path(folder) / MARKER
     if not path.is_file() or path.is_symlink():
         return None
@@ -344,6 +396,16 @@ def check_replaceable(folder: str | os.PathLike[str]) -> None:
 
     A folder may be replaced when it is missing, empty, or holds only files geotools wrote
     (listed in its :data:`MARKER`).
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The output folder ``--overwrite`` would replace.
+
+    Raises
+    ------
+    ForeignFilesError
+        ``folder`` holds a file geotools did not write (named in the message).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -386,6 +448,18 @@ def write_marker(folder: str | os.PathLike[str], files: Mapping[str, str]) -> Pa
     The writer (``stats``, ``publish``...) of each file is recorded so that a later run of the
     same writer replaces exactly its own files: none of them goes stale. The file is rewritten
     only when its content changes.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        An existing output folder.
+    files : mapping of str to str
+        Relative path (``/``-separated) -> writer of the file.
+
+    Returns
+    -------
+    pathlib.Path
+        The marker file.
     """
     path = Path(folder) / MARKER
     content = _marker_bytes(files)
@@ -401,6 +475,20 @@ def mark_output_folder(
 
     For a staging folder whose marker must exist before its checksums are computed (a bundle):
     ``mark_output_folder(stage, "publish", extra=["SHA256SUMS"])``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        An existing output folder.
+    group : str
+        The writer recorded for every file (``stats``, ``publish``...).
+    extra : sequence of str, default ()
+        Relative paths of files not yet written to list as well.
+
+    Returns
+    -------
+    pathlib.Path
+        The marker file.
     """
     return write_marker(folder, {name: group for name in [*_list_files(Path(folder)), *extra]})
 
@@ -473,8 +561,24 @@ def atomic_path(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
 
 
 def check_outputs_free(out_dir: Path, names: list[str], *, overwrite: bool = False) -> None:
-    """Raise :class:`OutputExistsError` if any of ``names`` exists in ``out_dir`` (unless
-    ``overwrite``); :class:`OutputError` if one of them is a symbolic link."""
+    """Check, before any work, that a run may write ``names`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder (it need not exist).
+    names : list of str
+        File or folder names the run writes in ``out_dir``.
+    overwrite : bool, default False
+        Whether existing outputs may be replaced.
+
+    Raises
+    ------
+    OutputError
+        One of the outputs is a symbolic link.
+    OutputExistsError
+        One of the outputs exists and ``overwrite`` is False (up to five are named).
+    """
     for name in names:
         refuse_symlink(Path(out_dir) / name)
     existing = [name for name in names if (Path(out_dir) / name).exists()]

@@ -72,7 +72,19 @@ def map_chunks(
 
 
 def group_starts(sorted_groups: np.ndarray) -> np.ndarray:
-    """Return the positions where a new group begins in a sorted group array."""
+    """Return the positions where a new group begins in a sorted group array.
+
+    Parameters
+    ----------
+    sorted_groups : numpy.ndarray
+        Group labels, equal labels adjacent (e.g. sorted).
+
+    Returns
+    -------
+    numpy.ndarray of intp
+        0 and every position whose label differs from the previous one; empty for an empty
+        input. Suitable as ``boundaries`` of :func:`map_chunks`.
+    """
     if len(sorted_groups) == 0:
         return np.zeros(0, dtype=np.intp)
     change = np.flatnonzero(sorted_groups[1:] != sorted_groups[:-1]) + 1

@@ -132,7 +132,42 @@ def run_stats(
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> RunResult:
-    """Read, analyse and write: the Python form of ``geotools stats``."""
+    """Read, analyse and write: the Python form of ``geotools stats``.
+
+    Parameters
+    ----------
+    paths : mapping of str to path or None
+        Layer kind -> file (``None`` for absent optional layers). ``territories`` and
+        ``parcels`` are required.
+    out_dir : str or path-like
+        Output folder (see :func:`write_stats` for what is written).
+    nearby_km : float, default 5.0
+        Geodesic distance (km) within which incidents and infrastructure count as nearby.
+    overwrite : bool, default False
+        Replace the outputs of an earlier run.
+    assume_crs : str, optional
+        CRS for files that declare none, e.g. ``"EPSG:32718"``.
+    mappings : mapping, optional
+        Layer kind -> ``{canonical column: source column}``.
+    forest_loss : str or path-like, optional
+        Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
+    risk_config : RiskConfig, optional
+        Settings of the risk score; defaults when omitted.
+
+    Returns
+    -------
+    RunResult
+        The statistics, the layers read and the files written.
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and ``overwrite`` is False (checked before reading anything).
+    SourceError
+        A required layer is missing, or an input file (the raster included) is not found.
+    CRSError
+        A layer has no CRS (and none was assumed), or coordinates that cannot be in its CRS.
+    """
     out = Path(out_dir)
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
@@ -161,6 +196,30 @@ def write_risk_surface_outputs(
     The surface combines time-decayed, severity-weighted incident density with the shares of
     land under concessions and untitled (see :mod:`~geotools.analysis.surface`). It is internal:
     built from every incident, exact locations included.
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run (its untitled land and risk half-life are used).
+    layers : mapping of str to Layer
+        The layers; ``territories`` is required (it bounds the grid), ``incidents`` and
+        ``concessions`` are used when present.
+    out_dir : str or path-like
+        Output folder.
+    overwrite : bool, default False
+        Replace the outputs of an earlier run.
+    cell_size_m : float, default 1000.0
+        Side of the grid cells, in metres.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``risk_surface.tif`` and ``risk_hexagons.geojson`` in ``out_dir``.
+
+    Raises
+    ------
+    OutputExistsError
+        An output exists and ``overwrite`` is False.
     """
     out = Path(out_dir)
     check_outputs_free(out, SURFACE_OUTPUTS, overwrite=overwrite)
@@ -185,7 +244,27 @@ def write_risk_surface_outputs(
 
 
 def read_constraint(path: str | os.PathLike[str] | None, what: str) -> gpd.GeoDataFrame | None:
-    """Read a districts or water layer (any vector format) for the displacement."""
+    """Read a districts or water layer (any vector format) for the displacement.
+
+    Parameters
+    ----------
+    path : str or path-like or None
+        The layer's file, or None when not given.
+    what : str
+        ``"districts"`` or ``"water"``, for the error message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        The layer as read; None when ``path`` is None.
+
+    Raises
+    ------
+    SourceError
+        The file is missing or unreadable.
+    CRSError
+        The layer has no CRS, or coordinates that cannot be in its CRS.
+    """
     if path is None:
         return None
     frame = read_frame(path)
@@ -206,7 +285,47 @@ def run_publish(
     districts: str | os.PathLike[str] | None = None,
     water: str | os.PathLike[str] | None = None,
 ) -> BundleReport:
-    """Read, analyse and write a bundle: the Python form of ``geotools publish``."""
+    """Read, analyse and write a bundle: the Python form of ``geotools publish``.
+
+    Parameters
+    ----------
+    paths : mapping of str to path or None
+        Layer kind -> file (``None`` for absent optional layers). ``territories`` and
+        ``parcels`` are required.
+    out_dir : str or path-like
+        Bundle folder.
+    options : PublishOptions, optional
+        Profile, formats, privacy policy, secret...; defaults when omitted.
+    nearby_km : float, default 5.0
+        Geodesic distance (km) within which incidents and infrastructure count as nearby.
+    assume_crs : str, optional
+        CRS for files that declare none, e.g. ``"EPSG:32718"``.
+    mappings : mapping, optional
+        Layer kind -> ``{canonical column: source column}``.
+    forest_loss : str or path-like, optional
+        Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
+    risk_config : RiskConfig, optional
+        Settings of the risk score; defaults when omitted.
+    districts, water : str or path-like, optional
+        Vector layers constraining the displacement of generalised incidents (public profile).
+
+    Returns
+    -------
+    BundleReport
+        What :func:`publish_bundle` wrote and measured.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir`` is a non-empty folder and ``options.overwrite`` is False (checked before
+        reading anything).
+    SourceError
+        A required layer is missing, or an input file is not found or unreadable.
+    CRSError
+        A layer has no CRS (and none was assumed), or coordinates that cannot be in its CRS.
+    LeakError
+        The public bundle failed the leak check (nothing is left behind).
+    """
     options = options or PublishOptions()
     out = Path(out_dir)
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:

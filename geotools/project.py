@@ -199,7 +199,28 @@ def read_project(path: str | os.PathLike[str]) -> Project:
 
 
 def read_project_layers(project: Project) -> dict[str, Layer]:
-    """Read and validate every layer of a project."""
+    """Read and validate every layer of a project.
+
+    Parameters
+    ----------
+    project : Project
+        A project read by :func:`read_project`; each layer's file, mapping, layer name, assumed
+        CRS, source and value aliases are applied.
+
+    Returns
+    -------
+    dict of str to Layer
+        Layers read, by kind, features far outside the others flagged in their ledgers.
+
+    Raises
+    ------
+    SourceError
+        A layer's file is missing or unreadable.
+    CRSError
+        A layer has no CRS (and none was assumed), or coordinates that cannot be in its CRS.
+    ValidationError
+        A layer's columns cannot be mapped to the schema, or its importer gives another kind.
+    """
     layers = {
         kind: read_layer(
             spec.path,

@@ -124,5 +124,17 @@ def build_provenance(
 
 
 def describe_area_crs(crs: pyproj.CRS) -> dict[str, str]:
-    """Return a JSON-ready description of the area CRS."""
+    """Return a JSON-ready description of the area CRS.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The equal-area CRS areas were measured in.
+
+    Returns
+    -------
+    dict of str to str
+        ``label`` (``EPSG:<code>`` or the CRS's name), ``definition`` (the CRS as given, e.g. a
+        PROJ string) and ``wkt``.
+    """
     return {"label": describe_crs(crs), "definition": crs.srs, "wkt": crs.to_wkt()}

@@ -76,7 +76,18 @@ class Ledger:
             self.status = np.full(self.read, VALID, dtype=object)
 
     def count(self, status: str) -> int:
-        """Return the number of features with ``status``."""
+        """Return the number of features with ``status``.
+
+        Parameters
+        ----------
+        status : str
+            ``"valid"``, ``"repaired"`` or ``"rejected"``.
+
+        Returns
+        -------
+        int
+            Number of features whose final status is ``status``.
+        """
         return int(np.sum(self.status == status))
 
     def flag(self, rows: np.ndarray, ids: np.ndarray, problem: str, action: str) -> None:
@@ -103,7 +114,17 @@ class Ledger:
             self.problems.append(Problem(str(fid), problem, action))
 
     def note(self, ids: np.ndarray, problem: str, action: str) -> None:
-        """Record a warning that does not change the features' status (``action`` says why)."""
+        """Record a warning that does not change the features' status (``action`` says why).
+
+        Parameters
+        ----------
+        ids : numpy.ndarray of str
+            Ids of the affected features, for the report.
+        problem : str
+            What was found.
+        action : str
+            What was done about it, or why nothing was.
+        """
         for fid in np.asarray(ids, dtype=object):
             self.problems.append(Problem(str(fid), problem, action))
 

@@ -92,7 +92,19 @@ def summarise_concessions(
 
 
 def concession_bits(status: np.ndarray) -> np.ndarray:
-    """Bit mask of the unions a concession takes part in: pressure (1) or expired (2)."""
+    """Return the bit mask of the unions a concession takes part in: pressure (1) or expired (2).
+
+    Parameters
+    ----------
+    status : numpy.ndarray of str
+        Canonical concession status per concession (``active``, ``in_process``, ``expired``...).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Per concession: 1 when the status is one of :data:`PRESSURE_STATUSES`, 2 when it is
+        ``expired``, 0 for any other status.
+    """
     return np.where(np.isin(status, PRESSURE_STATUSES), 1, 0) | np.where(status == "expired", 2, 0)
 
 

@@ -441,7 +441,18 @@ def summarise_forest_loss(
 
 
 def describe_config(config: Any) -> dict[str, Any]:
-    """Return a dataclass configuration as plain JSON-ready values (for provenance)."""
+    """Return a dataclass configuration as plain JSON-ready values (for provenance).
+
+    Parameters
+    ----------
+    config : dataclass instance
+        A configuration dataclass such as :class:`~geotools.analysis.risk.RiskConfig`.
+
+    Returns
+    -------
+    dict of str to Any
+        One entry per field: mappings become dicts, tuples become lists, other values are kept.
+    """
     out: dict[str, Any] = {}
     for item in dataclasses.fields(config):
         value = getattr(config, item.name)
@@ -454,7 +465,19 @@ def describe_config(config: Any) -> dict[str, Any]:
 
 
 def format_ha(value: float) -> str:
-    """Format hectares for a sentence: ``8,600``, ``200``, ``12.5``, ``0.4``."""
+    """Format hectares for a sentence: ``8,600``, ``200``, ``12.5``, ``0.4``.
+
+    Parameters
+    ----------
+    value : float
+        Area in hectares.
+
+    Returns
+    -------
+    str
+        ``"0"`` for zero, no decimals from 100 ha up, one decimal below, thousands separated by
+        commas; ``"n/a"`` when ``value`` is NaN or infinite.
+    """
     if not np.isfinite(value):
         return "n/a"
     if value == 0:
@@ -464,6 +487,20 @@ def format_ha(value: float) -> str:
 
 def describe_territory(row: pd.Series) -> str:
     """Return the plain sentence for one territory.
+
+    Parameters
+    ----------
+    row : pandas.Series
+        One row of the per-territory table: ``territory_id``, ``name`` (the id is used when the
+        name is missing or blank), ``claimed_ha``, ``titled_ha``, ``titled_pct``,
+        ``concession_ha``, ``concession_pct`` and, optionally, ``incidents_inside``,
+        ``incidents_nearby`` and ``incidents_uncertain`` (counts; missing counts are 0).
+
+    Returns
+    -------
+    str
+        Titled and concession hectares with their percentages of the claim, and the incident
+        counts (the uncertain count only when it is not 0).
 
     Examples
     --------
@@ -492,7 +529,22 @@ def describe_territory(row: pd.Series) -> str:
 
 
 def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """Round hectare and percent columns for publication (the Python API keeps full precision)."""
+    """Round hectare and percent columns for publication (the Python API keeps full precision).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A statistics table.
+    decimals : int, default 2
+        Decimals for columns ending in ``_ha``, ``_pct`` or ``_km`` and columns starting with
+        ``pct_`` or ``risk_score``; the other float ``risk_`` columns (components from 0 to 1)
+        get one more.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A rounded copy; ``table`` is left unchanged.
+    """
     out = table.copy()
     for column in out.columns:
         if column.endswith(("_ha", "_pct", "_km")) or column.startswith(("pct_", "risk_score")):
@@ -508,7 +560,31 @@ def compute_stats(
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> StatsResult:
-    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
+    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster).
+
+    Parameters
+    ----------
+    layers : mapping of str to Layer
+        Layers by kind; ``territories`` and ``parcels`` are required, ``concessions``,
+        ``incidents`` and ``infrastructure`` are used when present.
+    nearby_km : float, default 5.0
+        Geodesic distance (km) within which incidents and infrastructure count as nearby.
+    forest_loss : str or path-like, optional
+        Forest-loss GeoTIFF in Hansen ``lossyear`` coding; adds the forest-loss columns.
+    risk_config : RiskConfig, optional
+        Settings of the risk score; defaults when omitted.
+
+    Returns
+    -------
+    StatsResult
+        The per-territory table and its companions (see :func:`compute_territory_stats`).
+
+    Raises
+    ------
+    SourceError
+        ``territories`` or ``parcels`` is missing from ``layers``, or ``forest_loss`` is not a
+        file.
+    """
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None

@@ -72,6 +72,19 @@ class ClippedLayer:
         """Return ``(territory, pieces)``: the union of the selected parts, per territory.
 
         Results are remembered per mask, so asking twice for the same union costs nothing.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            Which parts (rows of this layer) to union; one value per part.
+
+        Returns
+        -------
+        territory : numpy.ndarray of int
+            Position of the territory of each piece.
+        pieces : numpy.ndarray of shapely.Geometry
+            Interior-disjoint pieces whose union, per territory, is the union of its selected parts
+            (planar, equal-area CRS; see :func:`geotools.geometry.dissolve_by_group`).
         """
         key = np.packbits(mask).tobytes() + len(mask).to_bytes(8, "little")
         if key not in self._unions:
@@ -82,7 +95,20 @@ class ClippedLayer:
         return self._unions[key]
 
     def union_area(self, mask: np.ndarray, n_territories: int) -> np.ndarray:
-        """Return per territory the area (m²) of the union of the selected parts."""
+        """Return per territory the area (m²) of the union of the selected parts.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            Which parts (rows of this layer) to union; one value per part.
+        n_territories : int
+            Number of territories: the length of the result.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            Area (m²) of the union per territory position, 0 where no part was selected.
+        """
         groups, pieces = self.union_pieces(mask)
         return np.bincount(groups, weights=shapely.area(pieces), minlength=n_territories)
 
@@ -121,6 +147,17 @@ def tenure_bits(tenure: np.ndarray) -> np.ndarray:
 
     ``titled`` parcels take part in the titled and secured unions, ``cession_in_use`` in the
     secured one, ``in_process`` in its own; ``demarcated`` and unknown tenures in none.
+
+    Parameters
+    ----------
+    tenure : numpy.ndarray of str
+        Canonical tenure per parcel.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Per parcel, bit ``k`` set when its tenure is a member of the ``k``-th class of
+        :data:`TENURE_CLASSES` (titled 1, secured 2, in_process 4).
     """
     bits = np.zeros(len(tenure), dtype=np.int64)
     for k, members in enumerate(TENURE_CLASSES.values()):
@@ -129,7 +166,25 @@ def tenure_bits(tenure: np.ndarray) -> np.ndarray:
 
 
 def project(frame: gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
-    """Return the frame's geometries in the equal-area ``crs``, edges along geodesics."""
+    """Return the frame's geometries in the equal-area ``crs``, edges along geodesics.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Layer with a CRS.
+    crs : pyproj.CRS
+        Equal-area target CRS.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        Geometries in ``crs`` (see :func:`geotools.area.project_to_area_crs`).
+
+    Raises
+    ------
+    CRSError
+        ``frame`` has no CRS.
+    """
     return project_to_area_crs(frame, crs)
 
 
@@ -213,7 +268,20 @@ def summarise_tenure(
 
 
 def percent(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
-    """Return ``100 * part / whole``, 0 where ``whole`` is 0, clipped to [0, 100]."""
+    """Return ``100 * part / whole``, 0 where ``whole`` is 0, clipped to [0, 100].
+
+    Parameters
+    ----------
+    part : numpy.ndarray
+        Numerators (e.g. titled area).
+    whole : numpy.ndarray
+        Denominators in the same unit (e.g. claimed area), same shape as ``part``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Percentages from 0 to 100.
+    """
     part = np.asarray(part, dtype=float)
     whole = np.asarray(whole, dtype=float)
     safe = np.where(whole > 0, whole, 1.0)

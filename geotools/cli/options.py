@@ -43,8 +43,17 @@ EPILOG_LAYERS = (
 
 
 def configure_logging(verbosity: int) -> None:
-    """Send the ``geotools`` log to stderr: INFO by default, WARNING with ``-q``, ERROR with
-    ``-qq``, DEBUG (with level names) with ``-v``."""
+    """Send the ``geotools`` log to stderr at the level the command line asks for.
+
+    INFO by default, WARNING with ``-q``, ERROR with ``-qq``, DEBUG (with level names) with
+    ``-v``. Replaces any handler already on the ``geotools`` logger and stops propagation.
+
+    Parameters
+    ----------
+    verbosity : int
+        Count of ``-v`` minus count of ``-q``: 0 is INFO, -1 WARNING, -2 or less ERROR, 1 or
+        more DEBUG.
+    """
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     if verbosity < -1:
         level = logging.ERROR
@@ -73,8 +82,30 @@ OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
 
 
 def guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitStack) -> None:
-    """Refuse symlinked outputs, lock every output for the run, and refuse ``--overwrite`` of a
-    folder holding other people's files before any work is done."""
+    """Check and lock a command's outputs before any work is done.
+
+    Refuses symlinked outputs, locks every output whose parent folder exists for the run, and
+    refuses ``--overwrite`` of a folder holding other people's files.
+
+    Parameters
+    ----------
+    command : str
+        Name of the command's function, the key of :data:`OUTPUT_OPTIONS` (commands not listed
+        there have nothing to guard).
+    kwargs : dict of str to Any
+        The command's arguments as click passes them (output options, ``overwrite``...).
+    stack : contextlib.ExitStack
+        Holds the output locks; they are released when it closes, at the end of the run.
+
+    Raises
+    ------
+    OutputError
+        An output is a symbolic link, or a lock file cannot be created.
+    OutputLockedError
+        Another process holds the lock of an output (a concurrent run on the same ``--out``).
+    ForeignFilesError
+        ``--overwrite`` was given and an output folder holds files geotools did not write.
+    """
     for option, kind in OUTPUT_OPTIONS.get(command, {}).items():
         value = kwargs.get(option)
         if not value:
@@ -88,9 +119,23 @@ def guard_outputs(command: str, kwargs: dict[str, Any], stack: contextlib.ExitSt
 
 
 def common_options(func: F) -> F:
-    """Add ``-v/--verbose`` and ``-q/--quiet``, guard the outputs for the run (see
-    :data:`OUTPUT_OPTIONS`) and turn geotools errors, and failures to write (read-only or full
-    disk), into one clean line."""
+    """Add ``-v/--verbose`` and ``-q/--quiet`` and the handling every command shares.
+
+    The wrapped command configures logging, guards its outputs for the run (see
+    :data:`OUTPUT_OPTIONS`) and turns geotools errors, and failures to write (read-only or full
+    disk), into one clean line on stderr and exit status 1; other exceptions are reported as
+    unexpected (re-raised with ``-v``).
+
+    Parameters
+    ----------
+    func : callable
+        The click command callback; its name selects its outputs in :data:`OUTPUT_OPTIONS`.
+
+    Returns
+    -------
+    callable
+        The wrapped callback, taking ``verbose`` and ``quiet`` besides the command's own options.
+    """
 
     @click.option("-v", "--verbose", count=True, help="More detail; -vv for debug, tracebacks.")
     @click.option("-q", "--quiet", count=True, help="Only warnings; -qq only errors.")
@@ -130,29 +175,82 @@ def common_options(func: F) -> F:
 
 
 def overwrite_option(help_text: str = "Replace existing outputs.") -> Callable[[F], F]:
-    """``--overwrite``: replace outputs an earlier run wrote (``help_text`` says which)."""
+    """Return the ``--overwrite`` option: replace outputs an earlier run wrote.
+
+    Parameters
+    ----------
+    help_text : str, default "Replace existing outputs."
+        The option's ``--help`` text: which outputs the command replaces.
+
+    Returns
+    -------
+    callable
+        Decorator adding the flag (``overwrite``, a bool) to a click command.
+    """
     return click.option("--overwrite", is_flag=True, help=help_text)
 
 
 def out_option(
     help_text: str, *, folder: bool, dest: str = "out", required: bool = False
 ) -> Callable[[F], F]:
-    """``--out``: where a command writes; a folder (``folder=True``) or a file, passed to the
-    command as ``dest`` (named in :data:`OUTPUT_OPTIONS`, which guards it)."""
+    """Return the ``--out`` option: where a command writes, a folder or a file.
+
+    The value reaches the command as ``dest``, the name :data:`OUTPUT_OPTIONS` guards it by.
+
+    Parameters
+    ----------
+    help_text : str
+        The option's ``--help`` text.
+    folder : bool
+        True when the command writes a folder (the path may not be a file), False for a file
+        (the path may not be a folder).
+    dest : str, default "out"
+        Name of the command's argument that receives the path.
+    required : bool, default False
+        Whether the option must be given.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option to a click command.
+    """
     kind = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
     return click.option("--out", dest, type=kind, required=required, help=help_text)
 
 
 def lang_option(help_text: str | None = "Map language.") -> Callable[[F], F]:
-    """``--lang``: the language of maps and their texts (:data:`geotools.schema.LANGS`)."""
+    """Return the ``--lang`` option: the language of maps and their texts (``es`` by default).
+
+    Parameters
+    ----------
+    help_text : str or None, default "Map language."
+        The option's ``--help`` text; None for none.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option, a choice of :data:`geotools.schema.LANGS`, to a click
+        command.
+    """
     return click.option(
         "--lang", type=click.Choice(LANGS), default="es", show_default=True, help=help_text
     )
 
 
 def profile_option(help_text: str) -> Callable[[F], F]:
-    """``--profile``: who an output is for (:data:`geotools.schema.PROFILES`), public by
-    default; ``help_text`` says what each profile means for the command's output."""
+    """Return the ``--profile`` option: who an output is for, ``public`` by default.
+
+    Parameters
+    ----------
+    help_text : str
+        The option's ``--help`` text: what each profile means for the command's output.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option, a choice of :data:`geotools.schema.PROFILES`, to a click
+        command.
+    """
     return click.option(
         "--profile",
         type=click.Choice(PROFILES),
@@ -165,7 +263,18 @@ def profile_option(help_text: str) -> Callable[[F], F]:
 def assume_crs_option(
     help_text: str = "CRS for files that declare none, e.g. EPSG:32718.",
 ) -> Callable[[F], F]:
-    """``--assume-crs``: the CRS of input files that declare none."""
+    """Return the ``--assume-crs`` option: the CRS of input files that declare none.
+
+    Parameters
+    ----------
+    help_text : str, default "CRS for files that declare none, e.g. EPSG:32718."
+        The option's ``--help`` text.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option (a CRS string, None when not given) to a click command.
+    """
     return click.option("--assume-crs", metavar="CRS", help=help_text)
 
 
@@ -181,7 +290,20 @@ def nearby_km_option() -> Callable[[F], F]:
 
 
 def layer_options(func: F) -> F:
-    """The layer options shared by ``stats``, ``map`` and ``publish``."""
+    """Add the layer options shared by ``stats``, ``map`` and ``publish``.
+
+    Parameters
+    ----------
+    func : callable
+        The click command callback.
+
+    Returns
+    -------
+    callable
+        ``func`` with ``--territories``, ``--parcels``, ``--concessions``, ``--incidents``,
+        ``--infrastructure``, ``--nearby-km``, ``--assume-crs``, ``--forest-loss``,
+        ``--risk-weight`` and ``--map`` added, in that order in ``--help``.
+    """
     options = [
         click.option(
             "--territories",
@@ -238,7 +360,25 @@ def layer_options(func: F) -> F:
 
 
 def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
-    """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``."""
+    """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``.
+
+    Parameters
+    ----------
+    items : tuple of str
+        Values of the repeated ``--map`` option, e.g. ``("territories.name=NOMBRE_CN",)``;
+        spaces around the names are dropped.
+
+    Returns
+    -------
+    dict of str to dict of str to str
+        Layer kind -> ``{canonical column: source column}``; a later item for the same column
+        wins.
+
+    Raises
+    ------
+    click.BadParameter
+        An item lacks the ``=``, the ``.``, the column or the source.
+    """
     out: dict[str, dict[str, str]] = {}
     for item in items:
         target, sep, source = item.partition("=")
@@ -253,7 +393,24 @@ def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 
 def parse_risk_config(items: tuple[str, ...]) -> RiskConfig | None:
-    """Build a RiskConfig from ``COMPONENT=WEIGHT`` items (None when there are none)."""
+    """Build a RiskConfig from ``COMPONENT=WEIGHT`` items (None when there are none).
+
+    Parameters
+    ----------
+    items : tuple of str
+        Values of the repeated ``--risk-weight`` option, e.g. ``("violence=0.4",)``.
+
+    Returns
+    -------
+    RiskConfig or None
+        Defaults with the given weights replaced; None when ``items`` is empty.
+
+    Raises
+    ------
+    click.BadParameter
+        An item is not ``COMPONENT=WEIGHT`` with a number, or names an unknown component or an
+        invalid weight.
+    """
     if not items:
         return None
     weights: dict[str, float] = {}
@@ -274,5 +431,17 @@ def parse_risk_config(items: tuple[str, ...]) -> RiskConfig | None:
 
 
 def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
-    """Take the layer files (``--territories`` ... ``--infrastructure``) out of ``kwargs``."""
+    """Take the layer files (``--territories`` ... ``--infrastructure``) out of ``kwargs``.
+
+    Parameters
+    ----------
+    kwargs : dict of str to Any
+        The command's arguments; the layer options are removed from it.
+
+    Returns
+    -------
+    dict of str to str or None
+        Layer kind -> file given, None for layers not given, for every kind in
+        :data:`geotools.io.LAYER_KINDS`.
+    """
     return {kind: kwargs.pop(kind) for kind in LAYER_KINDS}

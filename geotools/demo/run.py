@@ -108,6 +108,24 @@ def write_demo_bundle(
 
     The displacement key is :data:`geotools.publish.DEMO_SECRET`, which is public: acceptable
     only because every demo location is invented (see docs/publish.md).
+
+    Parameters
+    ----------
+    run : RunResult
+        The demo's stats run; its layers are published.
+    out : pathlib.Path
+        Bundle folder to write.
+    raster : pathlib.Path
+        Demo forest-loss GeoTIFF; used only when it exists.
+    lang : Lang
+        Language of the bundle's texts.
+    overwrite : bool
+        Replace a bundle an earlier run wrote.
+
+    Returns
+    -------
+    pathlib.Path
+        The bundle folder written.
     """
     options = PublishOptions(secret=DEMO_SECRET, lang=lang, overwrite=overwrite)
     report = publish_bundle(

@@ -171,7 +171,23 @@ def read_inputs(
 
 
 def check_raster(path: str | os.PathLike[str] | None) -> Path | None:
-    """Return the raster path, or raise :class:`SourceError` when it does not exist."""
+    """Return the raster path, or raise :class:`SourceError` when it does not exist.
+
+    Parameters
+    ----------
+    path : str or path-like or None
+        The ``--forest-loss`` GeoTIFF, or None when not given.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The path, or None when ``path`` is None.
+
+    Raises
+    ------
+    SourceError
+        ``path`` is not an existing file.
+    """
     if path is None:
         return None
     raster = Path(path)

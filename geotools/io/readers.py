@@ -38,7 +38,21 @@ PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
 
 def parse_layer_argument(text: str | os.PathLike[str]) -> tuple[Path, str | None]:
-    """Split ``PATH`` or ``PATH:LAYER`` (a layer inside a GeoPackage, say) into its parts."""
+    """Split ``PATH`` or ``PATH:LAYER`` (a layer inside a GeoPackage, say) into its parts.
+
+    Parameters
+    ----------
+    text : str or path-like
+        ``PATH`` or ``PATH:LAYER``. A path that exists as given is taken whole (even with a
+        ``:``); the text after the last ``:`` is a layer name only when what precedes it exists.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file.
+    layer : str or None
+        The layer name, or None when none was given.
+    """
     raw = str(text)
     path = Path(raw)
     if path.exists() or ":" not in raw:

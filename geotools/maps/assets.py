@@ -112,7 +112,19 @@ class NpmPackage:
         return f"{self.name.replace('/', '+')}@{self.version}"
 
     def tarball_url(self, registry: str | None = None) -> str:
-        """URL of the package tarball on ``registry`` (default: :func:`registry_url`)."""
+        """Return the URL of the package tarball on ``registry``.
+
+        Parameters
+        ----------
+        registry : str, optional
+            Base URL of an npm registry (a trailing ``/`` is ignored); default :func:`registry_url`.
+
+        Returns
+        -------
+        str
+            ``REGISTRY/NAME/-/BASENAME-VERSION.tgz`` (``BASENAME`` without the scope of a scoped
+            package).
+        """
         base = (registry or registry_url()).rstrip("/")
         return f"{base}/{self.name}/-/{self.name.split('/')[-1]}-{self.version}.tgz"
 

@@ -77,7 +77,19 @@ def escape_html(value: object) -> str:
 
 
 def encode_braces(text: str) -> str:
-    """Write the braces of (already escaped) HTML as character references; idempotent."""
+    """Write the braces of (already escaped) HTML as character references; idempotent.
+
+    Parameters
+    ----------
+    text : str
+        HTML text, already escaped.
+
+    Returns
+    -------
+    str
+        ``text`` with ``{`` as ``&#123;`` and ``}`` as ``&#125;`` (so that no Jinja2 template
+        sees an expression in it).
+    """
     return text.translate(_BRACE_REFERENCES)
 
 
@@ -236,6 +248,17 @@ class MapPage(Figure):
 
         Rendering again gives the same page: what the elements added to the header, body and
         script on the previous render is removed first.
+
+        Parameters
+        ----------
+        **kwargs : Any
+            Passed to every child's ``render`` and to the page template (as ``kwargs``), as
+            :meth:`branca.element.Figure.render` does.
+
+        Returns
+        -------
+        str
+            The HTML page.
         """
         self.number_elements()
         parts = (self.header, self.html, self.script)
@@ -377,7 +400,18 @@ class LinkedGeoJson(folium.GeoJson):
         self.add_child(CopyFeatures(source))
 
     def render(self, **kwargs: Any) -> Any:
-        """Render as :class:`folium.GeoJson` does, but without embedding the features again."""
+        """Render as :class:`folium.GeoJson` does, but without embedding the features again.
+
+        Parameters
+        ----------
+        **kwargs : Any
+            Passed to :meth:`folium.map.Layer.render`.
+
+        Returns
+        -------
+        Any
+            What :meth:`folium.map.Layer.render` returns.
+        """
         # folium declares parent_map as None until rendered.
         self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
         if (self.style or self.highlight) and self.data["features"]:

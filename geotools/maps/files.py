@@ -60,13 +60,28 @@ _WINDOWS_RESERVED = frozenset(
 def describe_sources(
     layers: Mapping[str, Layer], profile: str = "public", view: Any = None
 ) -> list[str]:
-    """One line per input layer for a map's sources box: kind, file name, sources, licence.
+    """Return one line per input layer for a map's sources box: kind, file, sources, licence.
 
     The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
     most five, and the licence or terms an importer recorded (e.g. ACLED's). For incidents, only
     the sources of the records the map's ``profile`` may publish are named: the source of a
     withheld record can say who reported it. With ``view`` (a
     :class:`geotools.privacy.ShareableView`) the names are the view's.
+
+    Parameters
+    ----------
+    layers : mapping of str to Layer
+        Input layers by kind, in the order to list.
+    profile : str, default "public"
+        Profile of the map (``"public"`` or ``"internal"``); decides whose incident sources are
+        named when ``view`` is not given.
+    view : ShareableView, optional
+        The privacy gate's view of the map; its source names are used when given.
+
+    Returns
+    -------
+    list of str
+        ``"kind: file — source; source... (+N) — licence"`` per layer (plain text).
     """
     lines = []
     for kind, layer in layers.items():
@@ -98,12 +113,19 @@ def _source_values(frame: gpd.GeoDataFrame) -> list[str]:
 def compute_shareable_map_tables(
     result: StatsResult, layers: Mapping[str, Layer]
 ) -> tuple[gpd.GeoDataFrame, Any]:
-    """Territory table and yearly table for a public map (from the privacy gate).
+    """Return the territory table and yearly table for a public map (from the privacy gate).
 
     A thin wrapper over :func:`geotools.privacy.compute_shareable_view`: every count, yearly
     row, risk score and drivers sentence is recomputed from the incidents the public map may
     draw (public ones and those a publisher generalised), never from restricted ones at their
     true place nor from confidential ones.
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run.
+    layers : mapping of str to Layer
+        The layers the statistics were computed from.
 
     Returns
     -------
@@ -115,8 +137,25 @@ def compute_shareable_map_tables(
 
 
 def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: str) -> Any:
-    """The privacy gate's view for a map or PNG set (no displacement key: restricted incidents
-    a publisher has not generalised are counted only in aggregates, never drawn)."""
+    """Return the privacy gate's view for a map or PNG set.
+
+    No displacement key is used: restricted incidents a publisher has not generalised are
+    counted only in aggregates, never drawn.
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run.
+    layers : mapping of str to Layer
+        The layers the statistics were computed from.
+    profile : str
+        ``"public"`` or ``"internal"``.
+
+    Returns
+    -------
+    ShareableView
+        See :func:`geotools.privacy.compute_shareable_view`.
+    """
     policy = PrivacyPolicy(restricted="aggregate")
     return compute_shareable_view(result, layers, profile=profile, policy=policy)
 
@@ -160,6 +199,41 @@ def write_map_html(
     (:func:`geotools.maps.inline_map_assets`) so the map opens with no network, basemap
     tiles aside. ``attribution`` (plain text, e.g. the terms of a source) is shown in the title
     box and listed with the sources.
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run (or a view of ``profile``).
+    layers : mapping of str to Layer
+        The layers the statistics were computed from.
+    target : str or path-like
+        HTML file to write.
+    lang : {"es", "en"}, default "es"
+        Language of the map's texts.
+    overwrite : bool, default False
+        Replace an existing ``target``.
+    profile : {"public", "internal"}, default "public"
+        Who the map is for (see above).
+    title : str, optional
+        Title shown on the map; a default title in ``lang`` otherwise.
+    offline : bool, default False
+        Inline the JavaScript and CSS (downloaded or cached by :func:`fetch_map_assets`).
+    hexagons : geopandas.GeoDataFrame, optional
+        Risk hexagons from :func:`compute_map_hexagons`.
+    attribution : str, optional
+        Plain-text attribution or terms to show.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` exists and ``overwrite`` is False.
+    OutputError
+        ``target`` is a symbolic link, locked by another run, or cannot be written.
     """
     view = None
     frames = {kind: layer.frame for kind, layer in layers.items()}
@@ -210,6 +284,26 @@ def write_static_map_files(
 
     Like :func:`write_map_html`, the figures are drawn from the privacy gate's view
     (:func:`write_static_maps` applies it).
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run.
+    layers : mapping of str to Layer
+        The layers the statistics were computed from.
+    out_dir : str or path-like
+        Folder to write the PNG files into.
+    lang : {"es", "en"}, default "es"
+        Language of titles and legends.
+    profile : {"public", "internal"}, default "public"
+        Who the maps are for; ``"internal"`` draws restricted incidents at their true place.
+    overwrite : bool, default False
+        Replace PNG files an earlier run wrote.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
     """
     return write_static_maps(
         result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
@@ -222,10 +316,28 @@ def compute_map_hexagons(
     profile: str = "public",
     cell_size_m: float = 1000.0,
 ) -> gpd.GeoDataFrame:
-    """Risk hexagons for a map: from the incidents the map's ``profile`` may show.
+    """Compute the risk hexagons for a map from the incidents the map's ``profile`` may show.
 
     A public map's hexagons use public (and publisher-generalised) incidents only, so that no
     withheld incident shows through the surface; an internal map's use all but confidential.
+
+    Parameters
+    ----------
+    result : StatsResult
+        The statistics of the run (its untitled land and risk half-life are used).
+    layers : mapping of str to Layer
+        The layers; ``territories`` is required (it bounds the grid), ``incidents`` and
+        ``concessions`` are used when present.
+    profile : str, default "public"
+        ``"public"`` or ``"internal"``.
+    cell_size_m : float, default 1000.0
+        Side of the cells of the risk grid, in metres, before they are aggregated to H3
+        hexagons (:func:`geotools.analysis.compute_risk_hexagons`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326 hexagons with ``h3``, ``risk``, the component columns and ``n_cells``.
     """
     incidents = layers["incidents"].frame if "incidents" in layers else None
     if incidents is not None:
@@ -252,6 +364,16 @@ def sanitise_filename(identifier: Any) -> str:
     Letters, digits, ``.``, ``_`` and ``-`` are kept (accents are kept as letters); anything else
     becomes ``_``. Leading dots and trailing dots/spaces are removed, Windows device names get a
     leading ``_`` and the result is at most 100 characters; an empty result becomes ``territory``.
+
+    Parameters
+    ----------
+    identifier : Any
+        A territory identifier; converted with ``str``.
+
+    Returns
+    -------
+    str
+        A non-empty file stem.
 
     Examples
     --------

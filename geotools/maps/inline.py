@@ -147,11 +147,24 @@ def inline_js(url: str, cache_dir: str | os.PathLike[str] | None = None) -> str:
 
 
 def script_element(js: str, **attrs: str) -> str:
-    """An inline ``<script>`` element whose content cannot end the element early.
+    """Return an inline ``<script>`` element whose content cannot end the element early.
 
     ``</script`` becomes ``<\\/script`` and ``<!--`` becomes ``\\x3C!--`` (both mean the same in
     JavaScript strings, template literals and regular expressions, and an HTML parser does not
     see them as markup).
+
+    Parameters
+    ----------
+    js : str
+        JavaScript source.
+    **attrs : str
+        Attributes of the element, ``_`` in names written as ``-``; values are written as given
+        (not escaped), so they must be trusted.
+
+    Returns
+    -------
+    str
+        ``<script ...>``, the content on its own lines, ``</script>``.
     """
     safe = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE).replace("<!--", "\\x3C!--")
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
@@ -159,7 +172,21 @@ def script_element(js: str, **attrs: str) -> str:
 
 
 def style_element(css: str, **attrs: str) -> str:
-    """An inline ``<style>`` element whose content cannot end the element early."""
+    """Return an inline ``<style>`` element whose content cannot end the element early.
+
+    Parameters
+    ----------
+    css : str
+        CSS source; ``</style`` in it (any case) becomes ``<\\/style``.
+    **attrs : str
+        Attributes of the element, ``_`` in names written as ``-``; values are written as given
+        (not escaped), so they must be trusted.
+
+    Returns
+    -------
+    str
+        ``<style ...>``, the content on its own lines, ``</style>``.
+    """
     safe = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
     extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
     return f"<style{extra}>\n{safe}\n</style>"

@@ -177,10 +177,24 @@ def _simplify_once(geoms: np.ndarray, coverage: bool, tolerance: float) -> np.nd
 
 
 def compute_display_area_error(original: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """Relative area change (%) of each displayed polygon, snapped as the map writes it.
+    """Compute the relative area change (%) of each displayed polygon, snapped as the map writes it.
 
     Both are lon/lat: for polygons of a few degrees or less, the ratio of planar areas in
     degrees equals the ratio of true areas to well under 0.01 %. Lines and points give 0.
+
+    Parameters
+    ----------
+    original : numpy.ndarray of shapely.Geometry
+        Polygons as measured, lon/lat degrees.
+    shown : numpy.ndarray of shapely.Geometry
+        The same polygons as displayed (simplified, say) before snapping to
+        :data:`COORDINATE_GRID_DEG`, lon/lat degrees.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``100 * (shown area - original area) / original area`` per geometry; 0 where the
+        original has no area.
     """
     before = shapely.area(original)
     after = shapely.area(shapely.set_precision(shown, COORDINATE_GRID_DEG))

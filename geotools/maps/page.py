@@ -21,6 +21,19 @@ def compact_json_escapes(page: str) -> str:
     into the character: the same JavaScript values, about half the bytes for popup HTML. An
     escape preceded by an odd number of backslashes is text, not an escape, and is kept.
 
+    Parameters
+    ----------
+    page : str
+        An HTML page (only the content of its ``<script>`` elements is changed) or, when it has
+        no ``<script`` tag, JSON text (changed throughout).
+
+    Returns
+    -------
+    str
+        The page with the escapes compacted.
+
+    Examples
+    --------
     >>> compact_json_escapes(r'"\u003cb\u003ex\u003c/b\u003e \u003c!-- \\u003c"')
     '"<b>x<\\/b> \\u003c!-- \\\\u003c"'
     """

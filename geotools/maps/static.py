@@ -459,7 +459,19 @@ def _view_lonlat(ax: Axes, crs: CRS) -> tuple[float, float, float, float]:
 
 
 def incident_points(ax: Axes) -> np.ndarray:
-    """Map coordinates of the incidents drawn on ``ax`` (the offsets of their scatter)."""
+    """Return the map coordinates of the incidents drawn on ``ax`` (the offsets of their scatter).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes of a static map.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``(n, 2)`` x, y of every incident marker, in the axes' coordinates; ``(0, 2)`` when none
+        was drawn.
+    """
     offsets = [
         np.asarray(c.get_offsets(), dtype=float)
         for c in ax.collections

@@ -428,13 +428,35 @@ STATIC_TEXT: dict[str, dict[str, str]] = {
 
 
 def check_lang(lang: str) -> None:
-    """Raise ValueError unless ``lang`` is one of :data:`geotools.schema.LANGS`."""
+    """Raise ValueError unless ``lang`` is one of :data:`geotools.schema.LANGS`.
+
+    Parameters
+    ----------
+    lang : str
+        Language code to check.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not ``"es"`` or ``"en"``.
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}.")
 
 
 def check_profile(profile: str) -> None:
-    """Raise ValueError unless ``profile`` is one of :data:`geotools.schema.PROFILES`."""
+    """Raise ValueError unless ``profile`` is one of :data:`geotools.schema.PROFILES`.
+
+    Parameters
+    ----------
+    profile : str
+        Profile to check.
+
+    Raises
+    ------
+    ValueError
+        ``profile`` is not ``"public"`` or ``"internal"``.
+    """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
 
@@ -493,7 +515,20 @@ def format_hectares(value: Any, lang: str) -> str:
 
 
 def hectare_number(value: Any, lang: str) -> str:
-    """A number of hectares without unit: whole hectares, one decimal below 10 ha."""
+    """Format a number of hectares without unit: whole hectares, one decimal below 10 ha.
+
+    Parameters
+    ----------
+    value : Any
+        Area in hectares; None, NaN and non-numbers give the language's "n/a".
+    lang : {"es", "en"}
+        Language of the separators (see :func:`format_number`).
+
+    Returns
+    -------
+    str
+        Plain text, not escaped.
+    """
     return format_number(value, lang, 1 if 0 < abs(_as_float(value)) < 10 else 0)
 
 
@@ -524,10 +559,25 @@ def _as_float(value: Any) -> float:
 
 
 def component_names(value: Any, lang: str) -> str:
-    """Risk components listed in ``risk_missing`` (``"violence,deforestation"``), in ``lang``.
+    """Name, in ``lang``, the risk components listed in ``risk_missing``.
 
     Names outside the vocabulary are kept as given; the result is plain text (escape it).
 
+    Parameters
+    ----------
+    value : Any
+        Comma-separated component names, any case (``"violence,deforestation"``); anything
+        but a non-blank string gives ``""``.
+    lang : {"es", "en"}
+        Language of the names.
+
+    Returns
+    -------
+    str
+        The names joined by ``", "``.
+
+    Examples
+    --------
     >>> component_names("violence,deforestation", "es")
     'violencia, deforestación'
     """
@@ -539,5 +589,19 @@ def component_names(value: Any, lang: str) -> str:
 
 
 def infrastructure_style(code: str | None) -> tuple[str, str | None]:
-    """Colour and dash pattern of an infrastructure kind (``None``'s for unknown kinds)."""
+    """Return the colour and dash pattern of an infrastructure kind (grey dashes for others).
+
+    Parameters
+    ----------
+    code : str or None
+        Canonical kind (``road``, ``pipeline``, ``power_line``); None or any other kind gets
+        the style of unknown kinds.
+
+    Returns
+    -------
+    colour : str
+        Hex colour of the line.
+    dash : str or None
+        SVG ``dashArray`` (e.g. ``"10 5"``), None for a solid line.
+    """
     return INFRASTRUCTURE_STYLES.get(code, INFRASTRUCTURE_STYLES[None])

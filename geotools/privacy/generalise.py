@@ -175,7 +175,18 @@ def displace_points(
 
 
 def range_context(policy: PrivacyPolicy) -> str:
-    """Seed context of a displacement range (draws under other ranges are independent)."""
+    """Return the seed context of a displacement range (draws under other ranges are independent).
+
+    Parameters
+    ----------
+    policy : PrivacyPolicy
+        The policy whose minimum and maximum displacement (m) make the range.
+
+    Returns
+    -------
+    str
+        ``"range:MIN:MAX"``, metres to three decimals, for :func:`compute_seeds`.
+    """
     return f"range:{policy.min_distance_m:.3f}:{policy.max_distance_m:.3f}"
 
 
@@ -231,10 +242,21 @@ def _near_water(
 
 
 def radius_of_precision(precision: pd.Series) -> np.ndarray:
-    """Uncertainty radius (m) of each record's original precision.
+    """Return the uncertainty radius (m) of each record's original precision.
 
     Missing is exact (0), as in the incident statistics; a value outside the vocabulary gets
     the largest radius (fail safe: never claim a place is known better than it is).
+
+    Parameters
+    ----------
+    precision : pandas.Series
+        Canonical ``precision`` of each incident (``exact``, ``locality``, ``district``...,
+        keys of :data:`~geotools.analysis.incidents.UNCERTAINTY_KM`).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Radius in metres per record.
     """
     text = precision.astype("string")
     km = text.map(dict(UNCERTAINTY_KM)).astype("Float64")

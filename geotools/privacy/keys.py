@@ -29,7 +29,24 @@ _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 
 
 def derive_key(secret: str | bytes) -> bytes:
-    """Return the 32-byte displacement key derived from a secret (a passphrase or key file)."""
+    """Return the 32-byte displacement key derived from a secret (a passphrase or key file).
+
+    Parameters
+    ----------
+    secret : str or bytes
+        The secret (a str is encoded as UTF-8); surrounding white space is ignored, and at
+        least 16 bytes must remain.
+
+    Returns
+    -------
+    bytes
+        SHA-256 of a fixed domain prefix and the stripped secret.
+
+    Raises
+    ------
+    PrivacyError
+        The stripped secret is shorter than 16 bytes.
+    """
     raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
     if len(raw.strip()) < 16:
         raise PrivacyError(
@@ -153,7 +170,25 @@ class PositionStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None, key: bytes) -> PositionStore:
-        """Open the store at ``path`` (a new, empty one when the file does not exist yet)."""
+        """Open the store at ``path`` (a new, empty one when the file does not exist yet).
+
+        Parameters
+        ----------
+        path : str or path-like or None
+            The store's JSON file; None for a store kept in memory only.
+        key : bytes
+            Key from :func:`derive_key`; the store must have been made with it.
+
+        Returns
+        -------
+        PositionStore
+            The store, with the entries of the file when it existed.
+
+        Raises
+        ------
+        PrivacyError
+            The file is unreadable, not a geotools positions file, or belongs to another key.
+        """
         check = _key_check(key)
         if path is None:
             return cls(None, check)
@@ -178,7 +213,20 @@ class PositionStore:
         return cls(target, check, dict(entries), existed=True)
 
     def find(self, grid: np.ndarray) -> list[dict[str, Any] | None]:
-        """Stored entry of each record (rows of :func:`_identity_grid`), own identity first."""
+        """Return the stored entry of each record, looking up its own identity first.
+
+        Parameters
+        ----------
+        grid : numpy.ndarray of str
+            One row per record: the identities of its location and of its 8 neighbours on the
+            1e-6 degree grid, its own in column 0 (see :func:`_identity_grid`).
+
+        Returns
+        -------
+        list of dict or None
+            Per record, the entry of the first identity of its row that is stored; None when none
+            is.
+        """
         out: list[dict[str, Any] | None] = []
         for row in grid:
             entry = None
@@ -190,7 +238,16 @@ class PositionStore:
         return out
 
     def add(self, identity: str, entry: dict[str, Any]) -> None:
-        """Enter a record published for the first time (an existing entry is never replaced)."""
+        """Enter a record published for the first time (an existing entry is never replaced).
+
+        Parameters
+        ----------
+        identity : str
+            The record's identity (keyed hash of its location).
+        entry : dict of str to Any
+            ``{"form": "point", "lon", "lat", "min_m", "max_m"}`` or
+            ``{"form": "hexagon", "resolution"}``.
+        """
         if identity not in self.entries:
             self.entries[identity] = entry
             self.added += 1
@@ -237,6 +294,18 @@ def draw_uniforms(seeds: np.ndarray, count: int) -> np.ndarray:
 
     Counter-based: number ``j`` of a seed is SplitMix64 of ``seed + j * gamma``, the same on every
     platform and numpy version.
+
+    Parameters
+    ----------
+    seeds : numpy.ndarray of uint64
+        One seed per record (:func:`compute_seeds`).
+    count : int
+        Numbers drawn per seed.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        ``(len(seeds), count)`` numbers, multiples of 2**-53.
     """
     with np.errstate(over="ignore"):
         steps = np.arange(count, dtype=np.uint64) * _GAMMA

@@ -331,6 +331,17 @@ def parse_flag(values: pd.Series) -> np.ndarray:
 def find_privacy_markers(columns: Sequence[object]) -> list[str]:
     """Return the incident columns, other than ``sensitivity``, that look like privacy markers.
 
+    Parameters
+    ----------
+    columns : sequence
+        Column names of an incident layer (compared as text, normalised).
+
+    Returns
+    -------
+    list of str
+        Names, as given and in their order, of the columns other than the gate's own that look
+        like an access or privacy flag (:data:`PRIVACY_MARKER_PATTERN`).
+
     Examples
     --------
     >>> find_privacy_markers(["incident_id", "sensitivity", "Privacidad", "nivel_acceso"])
@@ -423,7 +434,7 @@ def resolve_sensitivity(incidents: pd.DataFrame) -> np.ndarray:
 
 
 def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, int]:
-    """Which incidents a map of ``profile`` may draw at the place given, and how many it hides.
+    """Return which incidents a map of ``profile`` may draw where given, and how many it hides.
 
     ``public``: incidents whose resolved sensitivity is public, and restricted ones a publisher
     already generalised (``location_generalised`` strictly true, :func:`parse_flag`).
@@ -432,11 +443,24 @@ def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, 
     beside restricted counts, so counting confidential ones in it would reveal them by
     subtraction); an ``internal`` output, never shared, counts them.
 
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Incident records (``sensitivity`` and the other columns :func:`resolve_sensitivity`
+        reads; ``location_generalised`` when present).
+    profile : str
+        ``"public"`` or ``"internal"``.
+
     Returns
     -------
     tuple
         ``(keep, withheld)``: boolean mask and the number of records not drawn (public:
         non-confidential ones only).
+
+    Raises
+    ------
+    ValueError
+        ``profile`` is not ``"public"`` or ``"internal"``.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}.")
@@ -455,6 +479,11 @@ def select_drawable(incidents: pd.DataFrame, profile: str) -> tuple[np.ndarray, 
 
 def check_public_policy(policy: PrivacyPolicy) -> None:
     """Refuse a public policy below the safe floors (one line naming the floor).
+
+    Parameters
+    ----------
+    policy : PrivacyPolicy
+        The policy of a public output.
 
     Raises
     ------
@@ -514,6 +543,23 @@ def allow_columns(
     Allowed: :data:`PUBLIC_LAYER_COLUMNS` of the layer and ``extra`` (e.g. the statistics
     columns of the territories), never a personal-looking column (:func:`find_personal_columns`
     wins over every allow-list).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A layer; its geometry column (of a GeoDataFrame) is always kept, last.
+    kind : str
+        Layer kind (``territories``, ``incidents``...), a key of :data:`PUBLIC_LAYER_COLUMNS`
+        (other kinds allow ``extra`` only).
+    extra : sequence of str, default ()
+        More columns the layer may carry.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The kept columns, in their order, then the geometry.
+    dropped : list of str
+        Names of the columns left out, in their order.
     """
     geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     allowed = {*PUBLIC_LAYER_COLUMNS.get(kind, ()), *extra}

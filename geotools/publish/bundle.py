@@ -75,6 +75,27 @@ def staged_bundle(out: Path, *, overwrite: bool) -> Iterator[Path]:
     deletes a user's files, and nothing of the old bundle survives. The folder is locked for
     the run, a symbolic link is refused, and nothing of a failed run is left behind (a killed
     run's staging folder is removed by the next run). See :func:`geotools.outputs.staged_outputs`.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The bundle folder.
+    overwrite : bool
+        Whether an existing bundle folder may be replaced.
+
+    Yields
+    ------
+    pathlib.Path
+        The staging folder to write the bundle into.
+
+    Raises
+    ------
+    BundleError
+        With ``overwrite``, ``out`` holds files geotools did not write (nothing is touched).
+    OutputExistsError
+        ``out`` is a file, or a non-empty folder and ``overwrite`` is False.
+    OutputError
+        ``out`` is a symbolic link, locked by another run, or cannot be written.
     """
     try:
         with staged_outputs(

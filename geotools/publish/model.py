@@ -52,7 +52,21 @@ _NO_REDISTRIBUTION = re.compile(
 
 
 def describe_licence(layer: Layer) -> dict[str, Any]:
-    """Return ``{"importer", "licence", "redistributable"}`` of a layer from its QA notes."""
+    """Return ``{"importer", "licence", "redistributable"}`` of a layer from its QA notes.
+
+    Parameters
+    ----------
+    layer : Layer
+        A layer read; its importer and licence are in ``ledger.notes["importer"]`` when it was
+        imported.
+
+    Returns
+    -------
+    dict of str to Any
+        ``importer`` (name or None), ``licence`` (text or None) and ``redistributable``:
+        False for sources whose terms forbid redistribution (ACLED) or a licence text that says
+        so, True otherwise.
+    """
     importer = layer.ledger.notes.get("importer") or {}
     source = importer.get("source")
     licence = importer.get("licence")
@@ -155,7 +169,23 @@ class _Bundle:
 
 
 def read_secret(secret_file: str | os.PathLike[str] | None = None) -> str | None:
-    """Return the displacement secret from a file, else from ``GEOTOOLS_PUBLISH_SECRET``."""
+    """Return the displacement secret from a file, else from ``GEOTOOLS_PUBLISH_SECRET``.
+
+    Parameters
+    ----------
+    secret_file : str or path-like, optional
+        File holding the secret (surrounding white space is dropped).
+
+    Returns
+    -------
+    str or None
+        The secret; None when no file is given and the variable is unset or empty.
+
+    Raises
+    ------
+    SourceError
+        ``secret_file`` is given but is not a file.
+    """
     if secret_file is not None:
         path = Path(secret_file)
         if not path.is_file():
@@ -168,8 +198,23 @@ def positions_path(
     secret_file: str | os.PathLike[str] | None = None,
     positions: str | os.PathLike[str] | None = None,
 ) -> Path | None:
-    """Where the position store is kept: ``positions``, else ``GEOTOOLS_PUBLISH_POSITIONS``, else
-    beside the secret file (``publish.key`` -> ``publish.positions.json``), else None."""
+    """Return where the position store is kept, or None.
+
+    ``positions``, else ``$GEOTOOLS_PUBLISH_POSITIONS``, else beside the secret file
+    (``publish.key`` -> ``publish.positions.json``), else None.
+
+    Parameters
+    ----------
+    secret_file : str or path-like, optional
+        The secret file (``--secret-file``).
+    positions : str or path-like, optional
+        The store given explicitly (``--positions``).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The store's path (the file need not exist yet).
+    """
     if positions is not None:
         return Path(positions)
     if os.environ.get(POSITIONS_ENV):
@@ -181,7 +226,27 @@ def positions_path(
 
 
 def open_position_store(options: PublishOptions, key: bytes | None) -> PositionStore | None:
-    """The position store of a public release (None without a key or a store path)."""
+    """Open the position store of a public release (None without a key or a store path).
+
+    Parameters
+    ----------
+    options : PublishOptions
+        The release's options (``profile``, ``positions``, ``secret``); a store is used only for
+        the public profile. Without ``positions`` a warning is logged, unless the secret is the
+        demo's.
+    key : bytes or None
+        Displacement key from :func:`geotools.privacy.derive_key`.
+
+    Returns
+    -------
+    PositionStore or None
+        The store (empty when its file does not exist yet).
+
+    Raises
+    ------
+    PrivacyError
+        The store's file is unreadable, not a positions file, or belongs to another key.
+    """
     if key is None or options.profile != "public":
         return None
     if options.positions is None:

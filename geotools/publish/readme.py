@@ -225,6 +225,20 @@ def describe_column(column: str) -> tuple[str, str, str]:
 
     Columns the toolkit does not define are source columns kept as given.
 
+    Parameters
+    ----------
+    column : str
+        Name of a column of a published table or layer.
+
+    Returns
+    -------
+    meaning : str
+        What the column holds (English).
+    unit : str
+        Its unit (``ha``, ``%``, ``km``...), ``""`` when none.
+    vocabulary : str
+        Its allowed values, ``""`` when free.
+
     Examples
     --------
     >>> describe_column("titled_pct")[1]

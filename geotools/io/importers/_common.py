@@ -136,13 +136,35 @@ class Importer:
 
 
 def check_exists(path: Path) -> None:
-    """Raise :class:`SourceError` when ``path`` does not exist."""
+    """Raise :class:`SourceError` when ``path`` does not exist.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        File (or folder) to import.
+
+    Raises
+    ------
+    SourceError
+        ``path`` does not exist.
+    """
     if not path.exists():
         raise SourceError(f"{path}: file not found")
 
 
 def is_table(path: Path) -> bool:
-    """Return True for files read as plain tables (CSV/TSV/TXT or Excel)."""
+    """Return True for files read as plain tables (CSV/TSV/TXT or Excel).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        File to import; only its suffix (any case) is looked at.
+
+    Returns
+    -------
+    bool
+        True for ``.csv``, ``.tsv``, ``.txt``, ``.xlsx`` and ``.xlsm``.
+    """
     return path.suffix.lower() in (*TABLE_SUFFIXES, *EXCEL_SUFFIXES)
 
 
@@ -289,8 +311,31 @@ def recode(series: pd.Series, lookup: Callable[[str], str | None]) -> pd.Series:
 def vocabulary_lookup(
     layer: str, column: str, extra: Mapping[str, str] | None = None
 ) -> Callable[[str], str | None]:
-    """Return a lookup for :func:`recode`: the vocabulary itself, then schema aliases, then
-    ``extra``."""
+    """Return a lookup for :func:`recode` of one column's values.
+
+    A value of the vocabulary itself maps to itself; other values are looked up in the schema's
+    :data:`~geotools.schema.VALUE_ALIASES` and ``extra`` (``extra`` wins when both know a value).
+
+    Parameters
+    ----------
+    layer : str
+        Layer kind (``incidents``, ``concessions``...), a key of
+        :data:`~geotools.schema.VOCABULARIES`.
+    column : str
+        Canonical column with a controlled vocabulary (``kind``, ``status``...).
+    extra : mapping of str to str, optional
+        More aliases, normalised source value -> canonical value.
+
+    Returns
+    -------
+    callable
+        ``lookup(normalised value) -> canonical value or None`` (None when unknown).
+
+    Raises
+    ------
+    KeyError
+        ``layer`` and ``column`` name no vocabulary.
+    """
     vocabulary = VOCABULARIES[layer][column]
     aliases = {**VALUE_ALIASES.get(layer, {}).get(column, {}), **(extra or {})}
 
@@ -306,6 +351,17 @@ def kind_lookup(key: str) -> str | None:
     Tried in order: the vocabulary itself, the schema's ``VALUE_ALIASES``, :data:`KIND_SYNONYMS`,
     the first word for Spanish phrases (:data:`KIND_HEAD_WORDS`), the last word for English ones
     (:data:`KIND_TAIL_WORDS`).
+
+    Parameters
+    ----------
+    key : str
+        A category value normalised by :func:`geotools.schema.normalise_name` (lowercase, words
+        joined by ``_``).
+
+    Returns
+    -------
+    str or None
+        A canonical incident kind, or None.
     """
     found = vocabulary_lookup("incidents", "kind", KIND_SYNONYMS)(key)
     if found:
@@ -344,7 +400,20 @@ def precision_from_accuracy(accuracy: pd.Series, has_geometry: np.ndarray) -> pd
 
 
 def sequential_ids(prefix: str, n: int) -> pd.Series:
-    """Return ``prefix-1 ... prefix-n`` (a Series on a RangeIndex)."""
+    """Return ``prefix-1 ... prefix-n`` (a Series on a RangeIndex).
+
+    Parameters
+    ----------
+    prefix : str
+        Id prefix (e.g. ``kobo``, ``incident``).
+    n : int
+        Number of ids.
+
+    Returns
+    -------
+    pandas.Series of string
+        ``n`` ids, numbered from 1.
+    """
     return f"{prefix}-" + pd.Series(np.arange(1, n + 1), dtype="string")
 
 
@@ -420,6 +489,22 @@ def finish(
 
     A note counting the rows without usable coordinates is added: they are kept with an empty
     geometry so that the QA ledger rejects them with a reason.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The imported features, in canonical columns; modified in place.
+    source : str
+        Name of the source format (the importer's ``NAME``).
+    notes : iterable of str
+        What the import did that a user should know (columns guessed, values recoded...).
+    licence : str or None
+        Licence of the source data, when the importer knows it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``frame``, with ``attrs["geotools_import"]`` set to ``{"source", "notes", "licence"}``.
     """
     notes = list(notes)
     missing = int(frame.geometry.isna().sum())
