@@ -29,7 +29,6 @@ from geotools.maps.elements import escape_html
 from geotools.maps.files import (
     OVERVIEW_NAME,
     compute_map_hexagons,
-    compute_shareable_map_tables,
     describe_sources,
     sanitise_filename,
     shareable_view,
@@ -91,7 +90,6 @@ __all__ = [
     "component_names",
     "compute_display_area_error",
     "compute_map_hexagons",
-    "compute_shareable_map_tables",
     "default_cache_dir",
     "describe_sources",
     "escape_html",

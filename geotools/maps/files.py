@@ -110,32 +110,6 @@ def _source_values(frame: gpd.GeoDataFrame) -> list[str]:
     return [str(v) for v in values[values != ""].value_counts().index]
 
 
-def compute_shareable_map_tables(
-    result: StatsResult, layers: Mapping[str, Layer]
-) -> tuple[gpd.GeoDataFrame, Any]:
-    """Return the territory table and yearly table for a public map (from the privacy gate).
-
-    A thin wrapper over :func:`geotools.privacy.compute_shareable_view`: every count, yearly
-    row, risk score and drivers sentence is recomputed from the incidents the public map may
-    draw (public ones and those a publisher generalised), never from restricted ones at their
-    true place nor from confidential ones.
-
-    Parameters
-    ----------
-    result : StatsResult
-        The statistics of the run.
-    layers : mapping of str to Layer
-        The layers the statistics were computed from.
-
-    Returns
-    -------
-    tuple
-        ``(territories, timeseries)``.
-    """
-    view = shareable_view(result, layers, "public")
-    return view.result.territories, view.result.timeseries
-
-
 def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: str) -> Any:
     """Return the privacy gate's view for a map or PNG set.
 
