@@ -360,6 +360,10 @@ def read_inputs(
     for required in ("territories", "parcels"):
         if not paths.get(required):
             raise SourceError(f"--{required} is required")
+    for what, table in (("--map", mappings), ("--default", defaults)):
+        for kind in table or {}:
+            if not paths.get(kind):
+                log.warning("%s %s.*: no %s layer given; the setting is not used", what, kind, kind)
     layers = {}
     for kind in LAYER_KINDS:
         path = paths.get(kind)
