@@ -310,3 +310,23 @@ def test_whole_file_swapped_is_found_from_the_other_layers(tmp_path):
     with pytest.raises(ValidationError, match=r"i.geojson: .*far outside the other layers' area "
                        r"while 5 fall inside it swapped.*Swap X and Y"):
         read_inputs({"territories": territories, "parcels": parcels, "incidents": incidents})
+
+
+def test_project_value_mapping_of_a_defaulted_column_is_honoured(tmp_path):
+    write_geojson(tmp_path / "t.geojson", [{"territory_id": "t1", "geometry": SQUARE}])
+    write_geojson(tmp_path / "p.geojson", [{"parcel_id": "p1", "geometry": SQUARE}])
+    write_geojson(tmp_path / "lotes.geojson", [{"lote": "8", "geometry": SQUARE.buffer(-0.02)}])
+    project = tmp_path / "study.toml"
+    project.write_text(
+        '[layers.territories]\npath = "t.geojson"\n[layers.parcels]\npath = "p.geojson"\n'
+        '[layers.concessions]\npath = "lotes.geojson"\n'
+        '[layers.concessions.values.kind]\nother = "oil_gas"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(project), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = gpd.pd.read_csv(out / "territory_stats.csv").iloc[0]
+    inner = SQUARE.buffer(-0.02)
+    assert row["concession_oil_gas_ha"] == pytest.approx(geod_ha(inner), rel=1e-4)
+    assert row["concession_other_ha"] == 0  # old code: the vocabulary's 'other' won
