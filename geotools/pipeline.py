@@ -19,7 +19,7 @@ from geotools.analysis.surface import (
 )
 from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
-from geotools.io import Layer, check_raster, read_frame, read_inputs
+from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
@@ -122,13 +122,14 @@ def write_stats(
 
 
 def run_stats(
-    paths: Mapping[str, str | os.PathLike[str] | None],
+    paths: Mapping[str, LayerPaths | None],
     out_dir: str | os.PathLike[str],
     *,
     nearby_km: float = DEFAULT_NEARBY_KM,
     overwrite: bool = False,
-    assume_crs: str | None = None,
+    assume_crs: str | Mapping[str, str] | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, Mapping[str, object]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> RunResult:
@@ -172,7 +173,7 @@ def run_stats(
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, defaults=defaults)
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
@@ -274,12 +275,13 @@ def read_constraint(path: str | os.PathLike[str] | None, what: str) -> gpd.GeoDa
 
 
 def run_publish(
-    paths: Mapping[str, str | os.PathLike[str] | None],
+    paths: Mapping[str, LayerPaths | None],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
     nearby_km: float = DEFAULT_NEARBY_KM,
-    assume_crs: str | None = None,
+    assume_crs: str | Mapping[str, str] | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, Mapping[str, object]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
     districts: str | os.PathLike[str] | None = None,
@@ -331,7 +333,7 @@ def run_publish(
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
         raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, defaults=defaults)
     return publish_bundle(
         layers,
         out,

@@ -17,7 +17,7 @@ from typing import Any
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import compute_stats
 from geotools.errors import SourceError, ValidationError
-from geotools.io import LAYER_KINDS, Layer, read_layer
+from geotools.io import LAYER_KINDS, XY_KEYS, Layer, check_swapped_inputs, read_layer
 from geotools.maps import write_map_html
 from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
@@ -26,27 +26,36 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
-from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, Lang, Profile
+from geotools.schema import (
+    DEFAULT_NEARBY_KM,
+    LANGS,
+    PROFILES,
+    Lang,
+    Profile,
+    check_field_names,
+)
 from geotools.validation import flag_far_outside
 
 log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
 OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
-LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values"}
+LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values", "defaults"}
 
 
 @dataclass
 class LayerSpec:
-    """One layer of a project: where it is and how its fields map onto the canonical ones."""
+    """One layer of a project: where it is (one file, or a list read into one layer), how its
+    fields and values map onto the canonical ones, and values for the whole layer."""
 
     kind: str
-    path: Path
+    path: Path | list[Path]
     layer: str | None = None
     source: str | None = None
     assume_crs: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -161,17 +170,41 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             raise ValidationError(f"{file}: [layers.{kind}] needs a path")
         _check_keys(spec, LAYER_KEYS, f"layers.{kind}", file)
         values = spec.get("values", {})
+        mapping = _string_table(spec.get("mapping", {}), f"layers.{kind}.mapping", file)
+        defaults = spec.get("defaults", {})
+        if not isinstance(defaults, dict) or not all(
+            isinstance(v, (str, int, float)) for v in defaults.values()
+        ):
+            raise ValidationError(f"{file}: [layers.{kind}.defaults] must map names to values")
+        try:
+            check_field_names(
+                kind, {k: v for k, v in mapping.items() if k not in XY_KEYS}, "mapping"
+            )
+            check_field_names(kind, values, "values")
+            check_field_names(kind, defaults, "defaults")
+        except ValidationError as exc:
+            raise ValidationError(f"{file}: [layers.{kind}]: {exc}") from exc
+        raw_path = spec["path"]
+        if isinstance(raw_path, list) and raw_path and all(isinstance(p, str) for p in raw_path):
+            layer_path: Path | list[Path] = [base / p for p in raw_path]
+        elif isinstance(raw_path, str):
+            layer_path = base / raw_path
+        else:
+            raise ValidationError(
+                f"{file}: [layers.{kind}] path must be a file or a list of files"
+            )
         layers[kind] = LayerSpec(
             kind=kind,
-            path=base / spec["path"],
+            path=layer_path,
             layer=spec.get("layer"),
             source=spec.get("source"),
             assume_crs=spec.get("assume_crs", default_crs),
-            mapping=_string_table(spec.get("mapping", {}), f"layers.{kind}.mapping", file),
+            mapping=mapping,
             values={
                 column: _string_table(table, f"layers.{kind}.values.{column}", file)
                 for column, table in values.items()
             },
+            defaults=dict(defaults),
         )
     for required in ("territories", "parcels"):
         if required not in layers:
@@ -230,9 +263,11 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
             assume_crs=spec.assume_crs,
             source=spec.source,
             values=spec.values,
+            defaults=spec.defaults,
         )
         for kind, spec in project.layers.items()
     }
+    check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
 

@@ -58,6 +58,11 @@ class InputLayer(Protocol):
         ...
 
     @property
+    def files(self) -> tuple[tuple[Path, str], ...]:
+        """Every file read into the layer and its checksum (several files: one layer)."""
+        ...
+
+    @property
     def ledger(self) -> Ledger:
         """What happened to every feature read."""
         ...
@@ -102,6 +107,10 @@ def build_provenance(
                 "rejected": ledger["rejected"],
             }
         )
+        if len(layer.files) > 1:
+            inputs[-1]["files"] = [
+                {"path": str(path), "sha256": digest} for path, digest in layer.files
+            ]
     inputs.extend(dict(raster) for raster in rasters)
     return {
         "tool": "geotools",

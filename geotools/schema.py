@@ -7,6 +7,7 @@ values and are never translated.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import unicodedata
@@ -399,15 +400,25 @@ def _resolve_columns(
     return renames
 
 
-def _recode(series: pd.Series, table: Mapping[str, str], vocabulary: tuple[str, ...]) -> pd.Series:
+def _recode(
+    series: pd.Series,
+    table: Mapping[str, str],
+    vocabulary: tuple[str, ...],
+    user: Mapping[str, str] | None = None,
+) -> pd.Series:
     """Map known aliases onto the vocabulary; keep other values as they are.
 
-    Each distinct value is converted once, then mapped onto the column (a layer of a million
-    parcels has a handful of tenure values).
+    A user value mapping (``user``, keys normalised) wins over everything, the vocabulary's own
+    values included (``{other = "mining"}`` turns a defaulted ``other`` into ``mining``). Each
+    distinct value is converted once, then mapped onto the column (a layer of a million parcels
+    has a handful of tenure values).
     """
+    mine = dict(user or {})
 
     def convert(value: object) -> object:
         key = normalise_name(str(value))
+        if key in mine:
+            return mine[key]
         if key in vocabulary:
             return key
         return table.get(key, value)
@@ -416,11 +427,46 @@ def _recode(series: pd.Series, table: Mapping[str, str], vocabulary: tuple[str, 
     return series.map(lookup).where(series.notna(), series)
 
 
+def canonical_columns(layer: str) -> tuple[str, ...]:
+    """Return the canonical columns of ``layer`` (required first), e.g. for error messages."""
+    spec = LAYERS[layer]
+    return (*spec.required, *spec.optional)
+
+
+def check_field_names(layer: str, names: Mapping[str, object] | None, what: str) -> None:
+    """Refuse a field mapping, value mapping or default naming a column ``layer`` does not have.
+
+    Parameters
+    ----------
+    layer : str
+        One of :data:`LAYERS`.
+    names : mapping of str to object, optional
+        ``{canonical column: ...}`` as the user wrote it.
+    what : str
+        What the names are for the message (``"field mapping"``, ``"default"``...).
+
+    Raises
+    ------
+    ValidationError
+        A name is not a canonical column; the message lists the valid ones.
+    """
+    valid = canonical_columns(layer)
+    for name in names or {}:
+        if name not in valid:
+            close = difflib.get_close_matches(str(name), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValidationError(
+                f"{layer}: unknown column {name!r} in the {what}{hint}; {layer} columns are "
+                f"{', '.join(valid)}"
+            )
+
+
 def normalise_schema(
     frame: gpd.GeoDataFrame,
     layer: str,
     mapping: Mapping[str, str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, object] | None = None,
 ) -> tuple[gpd.GeoDataFrame, FieldMapping]:
     """Map a source layer onto the canonical columns of ``layer``.
 
@@ -434,7 +480,12 @@ def normalise_schema(
         User mapping ``{canonical column: source column}``; it wins over the alias table.
     values : mapping of str to mapping, optional
         User vocabulary mapping ``{canonical column: {source value: canonical value}}``; it wins
-        over the built-in value aliases (keys are compared lower-cased, without accents).
+        over the built-in value aliases and the vocabulary (keys are compared lower-cased,
+        without accents), in any canonical column.
+    defaults : mapping of str to object, optional
+        ``{canonical column: value}`` for a whole layer (``{"kind": "mining"}`` for a mining
+        cadastre): fills the column when the source has none, and its empty cells; wins over the
+        built-in defaults. Value mappings and vocabularies then apply to it.
 
     Returns
     -------
@@ -446,10 +497,13 @@ def normalise_schema(
     Raises
     ------
     ValidationError
-        If a required column is missing or the id column is not unique.
+        If a required column is missing, or a mapping or default names an unknown column.
     """
     if layer not in LAYERS:
         raise ValidationError(f"unknown layer kind {layer!r}; use one of {', '.join(LAYERS)}")
+    check_field_names(layer, mapping, "field mapping")
+    check_field_names(layer, values, "value mapping")
+    check_field_names(layer, defaults, "defaults")
     spec = LAYERS[layer]
     report = FieldMapping()
     columns = [c for c in frame.columns if c != frame.geometry.name]
@@ -473,31 +527,36 @@ def normalise_schema(
         raise ValidationError(
             f"{layer}: required column(s) {', '.join(missing)} not found among "
             f"{', '.join(map(str, columns)) or 'no columns'}; rename them or pass a field mapping "
-            f"such as --map {missing[0]}=SOURCE_COLUMN"
+            f"such as --map {layer}.{missing[0]}=SOURCE_COLUMN"
         )
-    for column, value in spec.defaults.items():
+    for column, value in {**spec.defaults, **(defaults or {})}.items():
         if column not in out.columns:
             out[column] = value
             report.defaulted[column] = value
         elif value is not None:
+            empty_cells = int(out[column].isna().sum())
             out[column] = out[column].where(out[column].notna(), value)
+            if empty_cells and column in (defaults or {}):
+                report.defaulted[column] = f"{value} (in {empty_cells} empty cell(s))"
     if spec.id_column:
         out[spec.id_column] = out[spec.id_column].astype(str)
-    for column, vocabulary in VOCABULARIES.get(layer, {}).items():
+    vocabularies = VOCABULARIES.get(layer, {})
+    for column in (*vocabularies, *(c for c in values or {} if c not in vocabularies)):
         if column not in out.columns:
             continue
-        table = dict(VALUE_ALIASES.get(layer, {}).get(column, {}))
+        vocabulary = vocabularies.get(column, ())
+        table = VALUE_ALIASES.get(layer, {}).get(column, {})
         user_values = (values or {}).get(column, {})
-        table.update({normalise_name(k): v for k, v in user_values.items()})
+        user = {normalise_name(k): v for k, v in user_values.items()}
         before = out[column]
-        after = _recode(before, table, vocabulary)
+        after = _recode(before, table, vocabulary, user)
         changed = before.notna() & (before.astype(str) != after.astype(str))
         if changed.any():
             pairs = dict(zip(before[changed].astype(str), after[changed].astype(str), strict=True))
             report.recoded[column] = dict(sorted(pairs.items()))
         out[column] = after
         unknown = sorted({str(v) for v in after.dropna() if v not in vocabulary})
-        if unknown:
+        if unknown and vocabulary:
             report.unknown_values[column] = unknown
             log.warning(
                 "%s: column %r has values outside the vocabulary (%s): %s",

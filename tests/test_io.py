@@ -127,7 +127,7 @@ def test_missing_required_column_names_the_fix(tmp_path):
     path = tmp_path / "incidents.geojson"
     frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[shapely.Point(-74, -8)], crs=4326)
     path.write_text(frame.to_json())
-    with pytest.raises(ValidationError, match=r"required column.*date.*--map date="):
+    with pytest.raises(ValidationError, match=r"required column.*date.*--map incidents.date="):
         read_layer(path, "incidents")
 
 

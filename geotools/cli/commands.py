@@ -22,10 +22,14 @@ from geotools.cli.options import (
     EPILOG_LAYERS,
     assume_crs_option,
     common_options,
+    default_option,
     lang_option,
     layer_options,
+    map_option,
     out_option,
     overwrite_option,
+    parse_assume_crs,
+    parse_defaults,
     parse_mappings,
     parse_risk_config,
     pop_layer_paths,
@@ -73,7 +77,11 @@ def main() -> None:
 @overwrite_option()
 @common_options
 def stats(
-    out_dir: str, overwrite: bool, nearby_km: float, assume_crs: str | None, **kwargs: Any
+    out_dir: str,
+    overwrite: bool,
+    nearby_km: float,
+    assume_crs: tuple[str, ...],
+    **kwargs: Any,
 ) -> None:
     """Per-territory tenure, concession and incident statistics.
 
@@ -91,8 +99,9 @@ def stats(
         out_dir,
         nearby_km=nearby_km,
         overwrite=overwrite,
-        assume_crs=assume_crs,
+        assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
+        defaults=parse_defaults(kwargs.pop("layer_defaults")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
@@ -151,10 +160,21 @@ def demo(out: str | None, overwrite: bool, lang: Lang) -> None:
 )
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the QA report as JSON.")
 @assume_crs_option("CRS for a file that declares none.")
+@map_option(
+    "Field mapping of the layer, repeatable, as for stats: e.g. --map territories.name=NOMBRE "
+    "(the layer must be the one of --as)."
+)
+@default_option()
 @overwrite_option("Replace an existing report.")
 @common_options
 def validate(
-    path: str, kind: str, report: str | None, assume_crs: str | None, overwrite: bool
+    path: str,
+    kind: str,
+    report: str | None,
+    assume_crs: str | None,
+    field_map: tuple[str, ...],
+    layer_defaults: tuple[str, ...],
+    overwrite: bool,
 ) -> None:
     """Check a layer and say what would happen to every feature.
 
@@ -162,7 +182,19 @@ def validate(
     """
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite=overwrite)
-    layer = read_layer(path, kind, assume_crs=assume_crs)
+    mappings = parse_mappings(field_map)
+    defaults = parse_defaults(layer_defaults)
+    for option, table in (("--map", mappings), ("--default", defaults)):
+        other = sorted(set(table) - {kind})
+        if other:
+            raise click.BadParameter(
+                f"names layer {other[0]!r} but the file is read --as {kind}; use "
+                f"{option} {kind}.COLUMN=...",
+                param_hint=option,
+            )
+    layer = read_layer(
+        path, kind, assume_crs=assume_crs, mapping=mappings.get(kind), defaults=defaults.get(kind)
+    )
     ledger = layer.ledger
     click.echo(ledger.summary())
     for problem in ledger.problems[:20]:
@@ -226,7 +258,7 @@ def map_command(
     png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
-    assume_crs: str | None,
+    assume_crs: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
     """Interactive risk map (one HTML file): territories shaded by risk class or titled share,
@@ -246,8 +278,9 @@ def map_command(
     check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     layers = read_inputs(
         pop_layer_paths(kwargs),
-        assume_crs=assume_crs,
+        assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
+        defaults=parse_defaults(kwargs.pop("layer_defaults")),
     )
     result = compute_stats(
         layers,
@@ -340,7 +373,7 @@ def publish_command(
     lang: Lang,
     overwrite: bool,
     nearby_km: float,
-    assume_crs: str | None,
+    assume_crs: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
     """Write a download bundle: GeoJSON (RFC 7946), CSV, GeoPackage, map, README data
@@ -387,8 +420,9 @@ def publish_command(
         out_dir,
         options,
         nearby_km=nearby_km,
-        assume_crs=assume_crs,
+        assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
+        defaults=parse_defaults(kwargs.pop("layer_defaults")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,

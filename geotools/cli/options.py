@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ import click
 
 from geotools.analysis.risk import RiskConfig
 from geotools.errors import GeotoolsError
-from geotools.io import LAYER_KINDS
+from geotools.io import LAYER_KINDS, XY_KEYS
 from geotools.outputs import (
     WRITE_ERRNOS,
     check_replaceable,
@@ -28,7 +29,7 @@ from geotools.outputs import (
     output_lock,
     refuse_symlink,
 )
-from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES
+from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, check_field_names
 
 log = logging.getLogger("geotools")
 
@@ -289,6 +290,29 @@ def nearby_km_option() -> Callable[[F], F]:
     )
 
 
+def map_option(help_text: str) -> Callable[[F], F]:
+    """``--map LAYER.COLUMN=SOURCE``: field mapping, repeatable (``lon``/``lat`` for a table's
+    coordinate columns)."""
+    return click.option(
+        "--map", "field_map", metavar="LAYER.COLUMN=SOURCE", multiple=True, help=help_text
+    )
+
+
+def default_option() -> Callable[[F], F]:
+    """``--default LAYER.COLUMN=VALUE``: a value for a whole layer, repeatable."""
+    return click.option(
+        "--default",
+        "layer_defaults",
+        metavar="LAYER.COLUMN=VALUE",
+        multiple=True,
+        help="Value of a column for a whole layer where the file has none (or leaves it "
+        "empty), repeatable: e.g. --default concessions.kind=mining for a mining cadastre.",
+    )
+
+
+LAYER_FILES_HELP = " Repeat the option to read several files into one layer."
+
+
 def layer_options(func: F) -> F:
     """Add the layer options shared by ``stats``, ``map`` and ``publish``.
 
@@ -309,27 +333,44 @@ def layer_options(func: F) -> F:
             "--territories",
             type=click.Path(),
             required=True,
-            help="Ancestral territories / claims (polygons).",
+            multiple=True,
+            help="Ancestral territories / claims (polygons)." + LAYER_FILES_HELP,
         ),
         click.option(
             "--parcels",
             type=click.Path(),
             required=True,
+            multiple=True,
             help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
             "demarcated|in_process, missing column = titled).",
         ),
         click.option(
             "--concessions",
             type=click.Path(),
+            multiple=True,
             help="Concessions (polygons; kind mining|oil_gas|agribusiness|forestry|other,"
-            " status active|in_process|expired).",
+            " status active|in_process|expired). Repeatable: --concessions Q3.geojson "
+            "--concessions Q4.geojson reads both into one layer (column source_file).",
         ),
-        click.option("--incidents", type=click.Path(), help="Incident points."),
         click.option(
-            "--infrastructure", type=click.Path(), help="Pipelines and roads (lines); used by maps."
+            "--incidents", type=click.Path(), multiple=True, help="Incident points."
+        ),
+        click.option(
+            "--infrastructure",
+            type=click.Path(),
+            multiple=True,
+            help="Pipelines and roads (lines); used by maps.",
         ),
         nearby_km_option(),
-        assume_crs_option(),
+        click.option(
+            "--assume-crs",
+            metavar="[LAYER=]CRS",
+            multiple=True,
+            help="CRS of files that declare none, e.g. EPSG:32718 (every layer) or "
+            "concessions=EPSG:32717 (one layer); repeatable. A layer whose declared CRS fits "
+            "its coordinates keeps it.",
+        ),
+        default_option(),
         click.option(
             "--forest-loss",
             type=click.Path(dir_okay=False),
@@ -342,13 +383,10 @@ def layer_options(func: F) -> F:
             help="Override a risk weight (tenure, concessions, violence, deforestation, "
             "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
         ),
-        click.option(
-            "--map",
-            "field_map",
-            metavar="LAYER.COLUMN=SOURCE",
-            multiple=True,
-            help="Field mapping, repeatable: e.g. --map territories.name=NOMBRE_CN "
-            "--map parcels.tenure=SITUACION.",
+        map_option(
+            "Field mapping, repeatable: e.g. --map territories.name=NOMBRE_CN "
+            "--map parcels.tenure=SITUACION; --map incidents.lon=X --map incidents.lat=Y "
+            "name a table's coordinate columns."
         ),
     ]
     for option in reversed(options):
@@ -359,14 +397,20 @@ def layer_options(func: F) -> F:
 # -- Parsing of option values -------------------------------------------------------------------
 
 
-def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def parse_mappings(
+    items: tuple[str, ...], option: str = "--map", example: str = "territories.name=NOMBRE"
+) -> dict[str, dict[str, str]]:
     """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``.
 
     Parameters
     ----------
     items : tuple of str
-        Values of the repeated ``--map`` option, e.g. ``("territories.name=NOMBRE_CN",)``;
-        spaces around the names are dropped.
+        Values of the repeated option, e.g. ``("territories.name=NOMBRE_CN",)``; spaces
+        around the names are dropped.
+    option : str, default "--map"
+        The option, for messages (``--default`` parses the same way).
+    example : str
+        A valid item, for messages.
 
     Returns
     -------
@@ -377,18 +421,85 @@ def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
     Raises
     ------
     click.BadParameter
-        An item lacks the ``=``, the ``.``, the column or the source.
+        An item is not ``LAYER.COLUMN=VALUE``, or names an unknown layer or column (the message
+        lists the valid names).
     """
     out: dict[str, dict[str, str]] = {}
     for item in items:
         target, sep, source = item.partition("=")
         layer, dot, column = target.partition(".")
+        layer, column, source = layer.strip(), column.strip(), source.strip()
         if not sep or not dot or not source or not column:
             raise click.BadParameter(
-                f"{item!r}: use LAYER.COLUMN=SOURCE, e.g. territories.name=NOMBRE",
-                param_hint="--map",
+                f"{item!r}: use LAYER.COLUMN={'SOURCE' if option == '--map' else 'VALUE'}, "
+                f"e.g. {example}",
+                param_hint=option,
             )
-        out.setdefault(layer.strip(), {})[column.strip()] = source.strip()
+        if layer not in LAYER_KINDS:
+            raise click.BadParameter(
+                f"{item!r}: unknown layer {layer!r}; layers are {', '.join(LAYER_KINDS)}",
+                param_hint=option,
+            )
+        if not (option == "--map" and column in XY_KEYS):
+            try:
+                check_field_names(layer, {column: source}, f"{option} option")
+            except GeotoolsError as exc:
+                extra = " (and lon, lat for a table's coordinates)" if option == "--map" else ""
+                raise click.BadParameter(f"{item!r}: {exc}{extra}", param_hint=option) from exc
+        out.setdefault(layer, {})[column] = source
+    return out
+
+
+def parse_defaults(items: tuple[str, ...]) -> dict[str, dict[str, object]]:
+    """Parse ``--default LAYER.COLUMN=VALUE`` items into ``{layer: {column: value}}``."""
+    parsed = parse_mappings(items, "--default", "concessions.kind=mining")
+    return {layer: dict(columns) for layer, columns in parsed.items()}
+
+
+def parse_assume_crs(items: tuple[str, ...]) -> dict[str, str] | None:
+    """Parse ``--assume-crs`` items: ``CRS`` for every layer, ``LAYER=CRS`` for one (wins).
+
+    Parameters
+    ----------
+    items : tuple of str
+        The option's values, e.g. ``("EPSG:32718", "concessions=EPSG:32717")``.
+
+    Returns
+    -------
+    dict of str to str or None
+        CRS by layer kind (None when the option was not given).
+
+    Raises
+    ------
+    click.BadParameter
+        Two CRSs for every layer, or a ``NAME=CRS`` naming an unknown layer.
+    """
+    if not items:
+        return None
+    every: str | None = None
+    per_layer: dict[str, str] = {}
+    for item in items:
+        head, sep, tail = item.partition("=")
+        head = head.strip()
+        if sep and re.fullmatch(r"[A-Za-z_]+", head):
+            if head not in LAYER_KINDS:
+                raise click.BadParameter(
+                    f"{item!r}: unknown layer {head!r}; layers are {', '.join(LAYER_KINDS)} "
+                    "(e.g. --assume-crs concessions=EPSG:32717)",
+                    param_hint="--assume-crs",
+                )
+            per_layer[head] = tail.strip()
+        elif every is not None and every != item:
+            raise click.BadParameter(
+                f"two CRSs for every layer ({every}, {item}); name the layer of one, e.g. "
+                f"concessions={item}",
+                param_hint="--assume-crs",
+            )
+        else:
+            every = item
+    out = {kind: per_layer[kind] for kind in per_layer}
+    if every is not None:
+        out.update({kind: every for kind in LAYER_KINDS if kind not in per_layer})
     return out
 
 
@@ -430,8 +541,10 @@ def parse_risk_config(items: tuple[str, ...]) -> RiskConfig | None:
         raise click.BadParameter(str(exc), param_hint="--risk-weight") from exc
 
 
-def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
+def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, list[str] | None]:
     """Take the layer files (``--territories`` ... ``--infrastructure``) out of ``kwargs``.
+
+    Each layer option is repeatable: every file given is read into the one layer.
 
     Parameters
     ----------
@@ -440,8 +553,8 @@ def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, str | None]:
 
     Returns
     -------
-    dict of str to str or None
-        Layer kind -> file given, None for layers not given, for every kind in
+    dict of str to list of str or None
+        Layer kind -> files given, None for layers not given, for every kind in
         :data:`geotools.io.LAYER_KINDS`.
     """
-    return {kind: kwargs.pop(kind) for kind in LAYER_KINDS}
+    return {kind: list(kwargs.pop(kind) or ()) or None for kind in LAYER_KINDS}

@@ -6,7 +6,18 @@ checked CRS; ``geotools.io.layers`` turns them into canonical, validated :class:
 ACLED...). Writing outputs is in :mod:`geotools.export` and :mod:`geotools.outputs`.
 """
 
-from geotools.io.layers import LAYER_KINDS, Layer, check_raster, read_inputs, read_layer
+from geotools.io.layers import (
+    LAYER_KINDS,
+    SOURCE_FILE_COLUMN,
+    XY_KEYS,
+    Layer,
+    LayerPaths,
+    check_layer_names,
+    check_raster,
+    check_swapped_inputs,
+    read_inputs,
+    read_layer,
+)
 from geotools.io.readers import (
     LAT_NAMES,
     LON_NAMES,
@@ -24,9 +35,14 @@ __all__ = [
     "LAYER_KINDS",
     "LON_NAMES",
     "READ_REPAIRS",
+    "SOURCE_FILE_COLUMN",
     "WKT_NAMES",
+    "XY_KEYS",
     "Layer",
+    "LayerPaths",
+    "check_layer_names",
     "check_raster",
+    "check_swapped_inputs",
     "find_column",
     "find_swapped_points",
     "parse_layer_argument",

@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import CRS
 
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
 from geotools.io.importers import import_file
-from geotools.io.readers import READ_REPAIRS, parse_layer_argument, read_frame
-from geotools.schema import LAYERS, normalise_schema
+from geotools.io.readers import (
+    CRS_ASSUMPTION,
+    READ_REPAIRS,
+    XY_COLUMNS,
+    apply_assumed_crs,
+    parse_layer_argument,
+    read_frame,
+)
+from geotools.io.swapped import check_swapped_layer, check_swapped_layers
+from geotools.schema import LAYERS, check_field_names, normalise_schema
 from geotools.validation import Ledger, flag_far_outside, validate_layer
 
 log = logging.getLogger(__name__)
@@ -43,9 +52,11 @@ class Layer:
     ledger : Ledger
         What happened to every feature read.
     path : pathlib.Path
-        The file read.
+        The file read (the first one when the layer was read from several).
     sha256 : str
-        Checksum of the file read, for provenance.
+        Checksum of ``path``, for provenance.
+    files : tuple of (pathlib.Path, str)
+        Every file read and its checksum, in the order read (one entry for a single file).
     """
 
     kind: str
@@ -53,41 +64,171 @@ class Layer:
     ledger: Ledger
     path: Path
     sha256: str
+    files: tuple[tuple[Path, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            self.files = ((self.path, self.sha256),)
+
+
+#: Column naming the file each feature came from, when a layer is read from several files.
+SOURCE_FILE_COLUMN = "source_file"
+#: Keys of a field mapping that name a table's coordinate columns, not canonical columns.
+XY_KEYS = ("lon", "lat")
+
+LayerPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+def _as_paths(path: LayerPaths) -> list[str | os.PathLike[str]]:
+    if isinstance(path, (str, os.PathLike)):
+        return [path]
+    paths = list(path)
+    if not paths:
+        raise SourceError("no file given for the layer")
+    return paths
+
+
+def _split_xy(
+    kind: str, mapping: Mapping[str, str] | None
+) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """Take the ``lon``/``lat`` coordinate columns out of a field mapping."""
+    columns = dict(mapping or {})
+    lon, lat = columns.pop("lon", None), columns.pop("lat", None)
+    if (lon is None) != (lat is None):
+        given, other = ("lon", "lat") if lon is not None else ("lat", "lon")
+        raise ValidationError(
+            f"{kind}: the field mapping names {given} but not {other}; map both, e.g. "
+            f"--map {kind}.lon=LONGITUDE_COLUMN --map {kind}.lat=LATITUDE_COLUMN"
+        )
+    return columns, (str(lon), str(lat)) if lon is not None else None
+
+
+def _read_raw(
+    path: str | os.PathLike[str],
+    kind: str,
+    layer: str | None,
+    assume_crs: str | CRS | None,
+    source: str | None,
+    xy_columns: tuple[str, str] | None,
+) -> tuple[Path, gpd.GeoDataFrame]:
+    """Read one file as it is (a GIS layer, a table or an importer's export)."""
+    file, _ = parse_layer_argument(path)
+    if source:
+        if xy_columns is not None:
+            raise ValidationError(
+                f"{file}: the {source} importer finds the coordinates itself; drop the lon/lat "
+                "mapping"
+            )
+        produced, raw = import_file(source, file)
+        if produced != kind:
+            raise ValidationError(f"{file}: the {source} importer gives {produced}, not {kind}")
+        if assume_crs is not None:
+            raw = apply_assumed_crs(raw, CRS.from_user_input(assume_crs), file)
+    else:
+        raw = read_frame(path, layer=layer, assume_crs=assume_crs, xy_columns=xy_columns)
+    return file, raw.reset_index(drop=True)
+
+
+def _combine(files: list[Path], raws: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Stack the frames of several files into one, in the first file's CRS, keeping read repairs."""
+    crs = raws[0].crs
+    repairs: list[tuple[int, str, str]] = []
+    offset = 0
+    parts = []
+    for raw in raws:
+        part = raw.to_crs(crs) if raw.crs != crs else raw
+        parts.append(part)
+        repairs += [(row + offset, p, a) for row, p, a in raw.attrs.get(READ_REPAIRS, [])]
+        offset += len(raw)
+    combined = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs)
+    combined.attrs = {READ_REPAIRS: repairs}
+    return combined
+
+
+def _make_ids_unique(
+    frame: gpd.GeoDataFrame, kind: str, origin: np.ndarray, files: list[Path], ledger: Ledger
+) -> None:
+    """Rename ids a later file shares with an earlier one ``ID@FILESTEM``, in the ledger."""
+    id_col = LAYERS[kind].id_column
+    if not id_col or len(files) < 2:
+        return
+    ids = frame[id_col].astype(str)
+    first = pd.Series(origin).groupby(ids.to_numpy()).transform("min").to_numpy()
+    clash = origin > first
+    if not clash.any():
+        return
+    stems = np.array([f.stem for f in files], dtype=object)
+    old = ids.to_numpy(dtype=object)
+    new = old.copy()
+    new[clash] = [f"{i}@{s}" for i, s in zip(old[clash], stems[origin[clash]], strict=True)]
+    frame[id_col] = new
+    for file_index in np.unique(origin[clash]):
+        rows = np.flatnonzero(clash & (origin == file_index))
+        ledger.flag(
+            rows,
+            new[rows],
+            f"{id_col} also used in an earlier file",
+            f"repaired: renamed ID@{files[file_index].stem} (was the same id in "
+            f"{files[int(first[rows[0]])].name})",
+        )
+    ledger.notes["ids_renamed"] = int(clash.sum())
+    log.warning(
+        "%s: %d %s value(s) shared by several files renamed ID@FILE; see the QA report",
+        kind,
+        int(clash.sum()),
+        id_col,
+    )
 
 
 def read_layer(
-    path: str | os.PathLike[str],
+    path: LayerPaths,
     kind: str,
     mapping: Mapping[str, str] | None = None,
     layer: str | None = None,
     assume_crs: str | CRS | None = None,
     source: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, object] | None = None,
 ) -> Layer:
-    """Read, normalise and validate one canonical layer.
+    """Read, normalise and validate one canonical layer, from one file or several.
 
     Parameters
     ----------
-    path : str or path-like
-        File to read (see :func:`read_frame`).
+    path : str or path-like, or a sequence of them
+        File to read (see :func:`read_frame`). Several files (the quarters of a detection
+        series, say) are read into one layer: each feature keeps its file in a ``source_file``
+        column, and an id a later file shares with an earlier one becomes ``ID@FILESTEM``
+        (listed in the ledger as a repair).
     kind : str
         ``territories``, ``parcels``, ``concessions``, ``incidents`` or ``infrastructure``.
     mapping : mapping of str to str, optional
-        ``{canonical column: source column}``, wins over the alias table.
+        ``{canonical column: source column}``, wins over the alias table. ``lon`` and ``lat``
+        name a table's coordinate columns. An unknown canonical column is refused.
     layer : str, optional
         Layer inside a multi-layer file.
     assume_crs : str or pyproj.CRS, optional
-        CRS for a file that declares none.
+        CRS for a file that declares none (a declared CRS that fits the coordinates is kept;
+        see :func:`geotools.io.readers.apply_assumed_crs`).
     source : str, optional
         Read the file with an importer (``acled``, ``kobo``, ``mapeo``...; see
         :mod:`geotools.io.importers`) instead of as a plain GIS layer.
     values : mapping, optional
-        ``{canonical column: {source value: canonical value}}`` vocabulary mapping.
+        ``{canonical column: {source value: canonical value}}`` value mapping; wins over the
+        built-in aliases and vocabulary.
+    defaults : mapping of str to object, optional
+        ``{canonical column: value}`` for the whole layer (e.g. ``{"kind": "mining"}``): fills
+        the column when absent and its empty cells.
 
     Returns
     -------
     Layer
         Analysis-ready features and the QA ledger.
+
+    Raises
+    ------
+    ValidationError
+        A mapping or default names an unknown column, a required column is missing, or the
+        whole layer has latitude and longitude swapped (the message says how to fix it).
 
     Examples
     --------
@@ -98,28 +239,43 @@ def read_layer(
     """
     if kind not in LAYERS:
         raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
-    file, _ = parse_layer_argument(path)
-    if source:
-        produced, raw = import_file(source, file)
-        if produced != kind:
-            raise ValidationError(f"{file}: the {source} importer gives {produced}, not {kind}")
-        if assume_crs is not None:
-            raw = raw.set_crs(assume_crs, allow_override=True)
-    else:
-        raw = read_frame(path, layer=layer, assume_crs=assume_crs)
-    raw = raw.reset_index(drop=True)
+    columns, xy_columns = _split_xy(kind, mapping)
+    check_field_names(kind, columns, "field mapping")
+    read = [_read_raw(p, kind, layer, assume_crs, source, xy_columns) for p in _as_paths(path)]
+    files = [file for file, _ in read]
+    raws = [raw for _, raw in read]
+    raw = raws[0] if len(raws) == 1 else _combine(files, raws)
+    origin = np.repeat(np.arange(len(raws)), [len(r) for r in raws])
+    names = ", ".join(f.name for f in files)
     try:
-        frame, fields = normalise_schema(raw, kind, mapping, values)
+        frame, fields = normalise_schema(raw, kind, columns, values, defaults)
     except ValidationError as exc:
-        raise ValidationError(f"{file}: {exc}") from exc
-    ledger = Ledger(layer=kind, source=file.name, read=len(frame))
+        raise ValidationError(f"{names}: {exc}") from exc
+    table_xy = raws[0].attrs.get(XY_COLUMNS)
+    check_swapped_layer(frame, kind, files, table_xy)
+    ledger = Ledger(layer=kind, source=" + ".join(f.name for f in files), read=len(frame))
     ledger.notes["crs"] = describe_crs(raw.crs)
+    if len(files) > 1:
+        frame[SOURCE_FILE_COLUMN] = np.array([f.name for f in files], dtype=object)[origin]
+        ledger.notes["files"] = {f.name: int(n) for f, n in zip(files, map(len, raws), strict=True)}
+        ledger.notes["crs_by_file"] = {f.name: describe_crs(r.crs) for f, r in read}
+    if table_xy is not None:
+        ledger.notes["coordinates"] = {"lon": table_xy[0], "lat": table_xy[1]}
     if source:
-        ledger.notes["importer"] = raw.attrs.get("geotools_import", {"source": source})
-    if "geotools_encoding" in raw.attrs:
-        ledger.notes["encoding"] = raw.attrs["geotools_encoding"]
+        ledger.notes["importer"] = raws[0].attrs.get("geotools_import", {"source": source})
+    encodings = {
+        f.name: r.attrs["geotools_encoding"] for f, r in read if "geotools_encoding" in r.attrs
+    }
+    if encodings:
+        ledger.notes["encoding"] = (
+            next(iter(encodings.values())) if len(files) == 1 else encodings
+        )
     if assume_crs is not None:
         ledger.notes["crs_assumed"] = str(assume_crs)
+        outcome = {f.name: r.attrs.get(CRS_ASSUMPTION, "applied") for f, r in read}
+        ledger.notes["crs_assumption"] = (
+            next(iter(outcome.values())) if len(files) == 1 else outcome
+        )
     ledger.notes["fields"] = {
         "renamed": fields.renamed,
         "defaulted": {k: str(v) for k, v in fields.defaulted.items()},
@@ -129,45 +285,126 @@ def read_layer(
     for row, problem, action in raw.attrs.get(READ_REPAIRS, []):
         fid = frame[LAYERS[kind].id_column].iloc[row] if LAYERS[kind].id_column else f"#{row}"
         ledger.flag(np.array([row]), np.array([fid]), problem, action)
+    _make_ids_unique(frame, kind, origin, files, ledger)
     clean = validate_layer(frame, kind, ledger)
     log.debug("%s", ledger.summary())
-    return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
+    checksums = tuple((f, compute_sha256(f)) for f in files)
+    return Layer(
+        kind=kind,
+        frame=clean,
+        ledger=ledger,
+        path=files[0],
+        sha256=checksums[0][1],
+        files=checksums,
+    )
+
+
+def check_swapped_inputs(layers: Mapping[str, Layer]) -> None:
+    """Refuse a layer of a run whose coordinates are swapped compared with the other layers.
+
+    See :mod:`geotools.io.swapped`; the message names the fix.
+    """
+    check_swapped_layers(
+        {
+            kind: (
+                layer.frame,
+                [f for f, _ in layer.files],
+                _xy_note(layer.ledger.notes.get("coordinates")),
+            )
+            for kind, layer in layers.items()
+        }
+    )
+
+
+def _xy_note(note: object) -> tuple[str, str] | None:
+    if isinstance(note, dict):
+        return str(note["lon"]), str(note["lat"])
+    return None
 
 
 def read_inputs(
-    paths: Mapping[str, str | os.PathLike[str] | None],
-    assume_crs: str | None = None,
+    paths: Mapping[str, LayerPaths | None],
+    assume_crs: str | Mapping[str, str] | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, Mapping[str, object]] | None = None,
 ) -> dict[str, Layer]:
     """Read and validate every layer given.
 
     Parameters
     ----------
-    paths : mapping of str to path or None
-        Layer kind -> file (``None`` for absent optional layers). ``territories`` and ``parcels``
-        are required.
-    assume_crs : str, optional
-        CRS for files that declare none.
+    paths : mapping of str to path, sequence of paths, or None
+        Layer kind -> file, or several files read into one layer (``None`` or empty for absent
+        optional layers). ``territories`` and ``parcels`` are required.
+    assume_crs : str or mapping of str to str, optional
+        CRS for files that declare none: one for every layer, or per layer kind.
     mappings : mapping, optional
-        Layer kind -> ``{canonical column: source column}``.
+        Layer kind -> ``{canonical column: source column}`` (``lon``/``lat`` for a table's
+        coordinate columns).
+    defaults : mapping, optional
+        Layer kind -> ``{canonical column: value}`` for the whole layer.
 
     Returns
     -------
     dict of str to Layer
         Layers read, by kind.
+
+    Raises
+    ------
+    SourceError
+        A required layer is missing, or a mapping, default or CRS names an unknown layer.
     """
+    for what, table in (("--map", mappings), ("--default", defaults)):
+        check_layer_names(table, what)
+    if isinstance(assume_crs, Mapping):
+        check_layer_names(assume_crs, "--assume-crs")
     for required in ("territories", "parcels"):
         if not paths.get(required):
             raise SourceError(f"--{required} is required")
+    for what, table in (("--map", mappings), ("--default", defaults)):
+        for kind in table or {}:
+            if not paths.get(kind):
+                log.warning("%s %s.*: no %s layer given; the setting is not used", what, kind, kind)
     layers = {}
     for kind in LAYER_KINDS:
         path = paths.get(kind)
         if path:
+            crs = assume_crs.get(kind) if isinstance(assume_crs, Mapping) else assume_crs
             layers[kind] = read_layer(
-                path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
+                path,
+                kind,
+                mapping=(mappings or {}).get(kind),
+                assume_crs=crs,
+                defaults=(defaults or {}).get(kind),
             )
+    check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
+
+
+def check_layer_names(table: Mapping[str, object] | None, option: str) -> None:
+    """Refuse a per-layer option naming a layer kind that does not exist.
+
+    Parameters
+    ----------
+    table : mapping of str to object, optional
+        Layer kind -> setting.
+    option : str
+        The option, for the message (``--map``, ``--default``...).
+
+    Raises
+    ------
+    SourceError
+        A key is not one of :data:`LAYER_KINDS`.
+    """
+    for name in table or {}:
+        if name not in LAYER_KINDS:
+            raise SourceError(
+                f"{option}: unknown layer {name!r}; layers are {', '.join(LAYER_KINDS)} "
+                f"(e.g. {option} concessions.kind=mining)"
+                if option != "--assume-crs"
+                else f"{option}: unknown layer {name!r}; layers are {', '.join(LAYER_KINDS)} "
+                "(e.g. --assume-crs concessions=EPSG:32717)"
+            )
 
 
 def check_raster(path: str | os.PathLike[str] | None) -> Path | None:

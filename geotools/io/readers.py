@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from geotools.crs import check_coordinates_plausible, suggest_utm_epsg
+from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
 from geotools.schema import normalise_name
 
@@ -87,14 +87,61 @@ def find_column(columns: Iterable[object], names: Sequence[str]) -> str | None:
     return None
 
 
-def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -> gpd.GeoDataFrame:
+def parse_coordinates(values: pd.Series) -> np.ndarray:
+    """Read a column of coordinates as floats; a decimal comma (``"-74,55"``) is read as a point.
+
+    Values that are not numbers become NaN (the feature then has no geometry and is rejected
+    with that reason).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column as read (text or numbers).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The coordinates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parse_coordinates(pd.Series(["-74,55", "-8.25", "x", None])).tolist()
+    [-74.55, -8.25, nan, nan]
+    """
+    text = values.astype("string").str.strip()
+    comma = text.str.fullmatch(r"[+-]?\d+,\d+", na=False)
+    text = text.where(~comma, text.str.replace(",", ".", regex=False))
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+#: Key in ``GeoDataFrame.attrs``: the ``(lon, lat)`` columns a table's points were built from.
+XY_COLUMNS = "geotools_xy_columns"
+
+
+def _frame_from_table(
+    table: pd.DataFrame,
+    path: Path,
+    assume_crs: CRS | None,
+    xy_columns: tuple[str, str] | None = None,
+) -> gpd.GeoDataFrame:
     """Build point (or WKT) geometries from a plain table with coordinate columns."""
     columns = [str(c) for c in table.columns]
-    lon = find_column(columns, LON_NAMES)
-    lat = find_column(columns, LAT_NAMES)
+    if xy_columns is not None:
+        unknown = [c for c in xy_columns if c not in columns]
+        if unknown:
+            raise SourceError(
+                f"{path}: coordinate column {unknown[0]!r} not found; columns are "
+                f"{', '.join(columns)}"
+            )
+        lon: str | None = xy_columns[0]
+        lat: str | None = xy_columns[1]
+    else:
+        lon = find_column(columns, LON_NAMES)
+        lat = find_column(columns, LAT_NAMES)
     if lon and lat:
-        x = pd.to_numeric(table[lon], errors="coerce").to_numpy(dtype=float)
-        y = pd.to_numeric(table[lat], errors="coerce").to_numpy(dtype=float)
+        x = parse_coordinates(table[lon])
+        y = parse_coordinates(table[lat])
         crs = assume_crs or CRS.from_epsg(4326)
         swapped = find_swapped_points(x, y) if crs.is_geographic else np.zeros(len(x), bool)
         x, y = np.where(swapped, y, x), np.where(swapped, x, y)
@@ -107,12 +154,17 @@ def _frame_from_table(table: pd.DataFrame, path: Path, assume_crs: CRS | None) -
             (int(row), f"{lat} and {lon} swapped", "repaired: swapped back")
             for row in np.flatnonzero(swapped)
         ]
+        frame.attrs[XY_COLUMNS] = (lon, lat)
+        if assume_crs is not None:
+            frame.attrs[CRS_ASSUMPTION] = "applied: a table declares no CRS"
         return frame
     wkt = find_column(columns, WKT_NAMES)
     if wkt:
         text = table[wkt].astype("string")
         geoms = shapely.from_wkt(text.fillna("").to_numpy(dtype=object), on_invalid="ignore")
         frame = gpd.GeoDataFrame(table.drop(columns=[wkt]), geometry=geoms, crs=assume_crs)
+        if assume_crs is not None:
+            frame.attrs[CRS_ASSUMPTION] = "applied: a table declares no CRS"
         if frame.crs is None:
             frame = frame.set_crs(4326)
         return frame
@@ -217,6 +269,7 @@ def read_frame(
     path: str | os.PathLike[str],
     layer: str | None = None,
     assume_crs: str | CRS | None = None,
+    xy_columns: tuple[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a file into a GeoDataFrame with a checked CRS, without any schema mapping.
 
@@ -229,7 +282,13 @@ def read_frame(
     layer : str, optional
         Layer name inside the file (wins over ``PATH:LAYER``).
     assume_crs : str or pyproj.CRS, optional
-        CRS to use when the file declares none (or to override a wrong one), e.g. ``EPSG:32718``.
+        CRS to use when the file declares none, e.g. ``EPSG:32718``, or when the CRS it declares
+        cannot hold its coordinates (metres in a GeoJSON read as degrees). A plausible declared
+        CRS is kept: the assumption is then ignored and says so (see
+        :func:`apply_assumed_crs`).
+    xy_columns : tuple of (str, str), optional
+        Longitude and latitude columns of a table, when their names are not recognised (or to
+        swap them back: ``("lat_column", "lon_column")``).
 
     Returns
     -------
@@ -256,14 +315,19 @@ def read_frame(
     suffix = file.suffix.lower()
     try:
         if suffix in (*TABLE_SUFFIXES, *EXCEL_SUFFIXES):
-            frame = _frame_from_table(read_table(file), file, assumed)
+            frame = _frame_from_table(read_table(file), file, assumed, xy_columns)
         elif suffix in PARQUET_SUFFIXES:
             try:
                 frame = gpd.read_parquet(file)
             except ValueError:
-                frame = _frame_from_table(pd.read_parquet(file), file, assumed)
+                frame = _frame_from_table(pd.read_parquet(file), file, assumed, xy_columns)
         else:
             frame = _read_ogr(file, layer)
+        if xy_columns is not None and frame.attrs.get(XY_COLUMNS) is None:
+            raise SourceError(
+                f"{file}: coordinate columns (--map LAYER.lon=/LAYER.lat=) apply only to "
+                "tables (CSV, Excel); this file has geometries of its own"
+            )
     except (SourceError, CRSError):
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
@@ -272,8 +336,7 @@ def read_frame(
         raise SourceError(
             f"{file}: cannot read it ({type(exc).__name__}: {first_line(exc)})"
         ) from exc
-    if assumed is not None:
-        frame = frame.set_crs(assumed, allow_override=True)
+    frame = apply_assumed_crs(frame, assumed, file)
     if frame.crs is None:
         minx, miny, maxx, maxy = (
             (float(v) for v in frame.total_bounds) if len(frame) else ((np.nan,) * 4)
@@ -285,7 +348,67 @@ def read_frame(
         )
     bounds = _typical_bounds(frame)
     if bounds is not None:
-        check_coordinates_plausible(frame.crs, bounds, str(file), assumed=assumed is not None)
+        applied = str(frame.attrs.get(CRS_ASSUMPTION, "")).startswith("applied")
+        check_coordinates_plausible(frame.crs, bounds, str(file), assumed=applied)
+    return frame
+
+
+#: Key in ``GeoDataFrame.attrs``: what became of ``--assume-crs`` for the file (for the ledger).
+CRS_ASSUMPTION = "geotools_crs_assumption"
+
+
+def apply_assumed_crs(frame: gpd.GeoDataFrame, assumed: CRS | None, file: Path) -> gpd.GeoDataFrame:
+    """Give ``frame`` the assumed CRS only when it has none, or one its coordinates cannot be in.
+
+    ``--assume-crs`` names the CRS of files that declare none. A layer that declares a CRS
+    which fits its coordinates keeps it (GeoJSON territories in degrees stay in degrees under
+    ``--assume-crs EPSG:32718``); the assumption is then ignored, logged and recorded. A declared
+    CRS that cannot hold the coordinates (UTM metres in a GeoJSON that readers take for
+    EPSG:4326, degrees in a layer labelled UTM) is replaced, since it is certainly wrong.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The layer as read.
+    assumed : pyproj.CRS or None
+        The CRS the user assumed (None: nothing to do).
+    file : pathlib.Path
+        The file read, for the log.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``frame`` with its CRS decided; ``attrs[CRS_ASSUMPTION]`` says ``applied`` (with why) or
+        ``ignored``.
+    """
+    if assumed is None or CRS_ASSUMPTION in frame.attrs:
+        return frame
+    if frame.crs is None:
+        frame = frame.set_crs(assumed)
+        frame.attrs[CRS_ASSUMPTION] = "applied: the file declares no CRS"
+        return frame
+    if frame.crs == assumed:
+        frame.attrs[CRS_ASSUMPTION] = "applied: the file declares the same CRS"
+        return frame
+    bounds = _typical_bounds(frame)
+    if bounds is not None:
+        try:
+            check_coordinates_plausible(frame.crs, bounds, str(file))
+        except CRSError:
+            declared = describe_crs(frame.crs)
+            frame = frame.set_crs(assumed, allow_override=True)
+            frame.attrs[CRS_ASSUMPTION] = (
+                f"applied: the declared {declared} cannot hold the coordinates"
+            )
+            return frame
+    declared = describe_crs(frame.crs)
+    log.info(
+        "%s: declares %s, which fits its coordinates; --assume-crs %s ignored for it",
+        file,
+        declared,
+        describe_crs(assumed),
+    )
+    frame.attrs[CRS_ASSUMPTION] = f"ignored: the file declares {declared}"
     return frame
 
 

@@ -85,7 +85,7 @@ def describe_sources(
     """
     lines = []
     for kind, layer in layers.items():
-        parts = [f"{kind}: {layer.path.name}"]
+        parts = [f"{kind}: {' + '.join(path.name for path, _ in layer.files)}"]
         if view is not None:
             names = list(view.sources.get(kind, []))
         else:

@@ -386,7 +386,7 @@ def _marker_classes(column: str, values: pd.Series) -> np.ndarray:
         raise PrivacyError(
             f"incidents: column {column!r} looks like a privacy marker but {unreadable} value(s) "
             "are neither a sensitivity (public, restricted, confidential) nor yes/no; map it "
-            f"with --map sensitivity={column} or recode it before sharing anything"
+            f"with --map incidents.sensitivity={column} or recode it before sharing anything"
         )
     return out
 
