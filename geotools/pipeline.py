@@ -146,10 +146,14 @@ def run_stats(
         Geodesic distance (km) within which incidents and infrastructure count as nearby.
     overwrite : bool, default False
         Replace the outputs of an earlier run.
-    assume_crs : str, optional
-        CRS for files that declare none, e.g. ``"EPSG:32718"``.
+    assume_crs : str or mapping of str to str, optional
+        CRS for files that declare none (or whose coordinates cannot be in the one declared),
+        e.g. ``"EPSG:32718"``, or per layer kind ``{"concessions": "EPSG:32717"}``.
     mappings : mapping, optional
         Layer kind -> ``{canonical column: source column}``.
+    defaults : mapping, optional
+        Layer kind -> ``{canonical column: value}`` for columns missing or empty in the file
+        (e.g. ``{"concessions": {"kind": "mining"}}``).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
@@ -300,10 +304,14 @@ def run_publish(
         Profile, formats, privacy policy, secret...; defaults when omitted.
     nearby_km : float, default 5.0
         Geodesic distance (km) within which incidents and infrastructure count as nearby.
-    assume_crs : str, optional
-        CRS for files that declare none, e.g. ``"EPSG:32718"``.
+    assume_crs : str or mapping of str to str, optional
+        CRS for files that declare none (or whose coordinates cannot be in the one declared),
+        e.g. ``"EPSG:32718"``, or per layer kind ``{"concessions": "EPSG:32717"}``.
     mappings : mapping, optional
         Layer kind -> ``{canonical column: source column}``.
+    defaults : mapping, optional
+        Layer kind -> ``{canonical column: value}`` for columns missing or empty in the file
+        (e.g. ``{"concessions": {"kind": "mining"}}``).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional

@@ -428,7 +428,18 @@ def _recode(
 
 
 def canonical_columns(layer: str) -> tuple[str, ...]:
-    """Return the canonical columns of ``layer`` (required first), e.g. for error messages."""
+    """Return the canonical columns of ``layer`` (required first), e.g. for error messages.
+
+    Parameters
+    ----------
+    layer : str
+        Layer kind (a key of :data:`LAYERS`).
+
+    Returns
+    -------
+    tuple of str
+        Required columns, then optional ones.
+    """
     spec = LAYERS[layer]
     return (*spec.required, *spec.optional)
 

@@ -291,8 +291,20 @@ def nearby_km_option() -> Callable[[F], F]:
 
 
 def map_option(help_text: str) -> Callable[[F], F]:
-    """``--map LAYER.COLUMN=SOURCE``: field mapping, repeatable (``lon``/``lat`` for a table's
-    coordinate columns)."""
+    """Return the ``--map LAYER.COLUMN=SOURCE`` option: field mapping, repeatable.
+
+    ``lon``/``lat`` name a table's coordinate columns.
+
+    Parameters
+    ----------
+    help_text : str
+        The option's help, for the command it decorates.
+
+    Returns
+    -------
+    callable
+        A click decorator.
+    """
     return click.option(
         "--map", "field_map", metavar="LAYER.COLUMN=SOURCE", multiple=True, help=help_text
     )
@@ -451,7 +463,23 @@ def parse_mappings(
 
 
 def parse_defaults(items: tuple[str, ...]) -> dict[str, dict[str, object]]:
-    """Parse ``--default LAYER.COLUMN=VALUE`` items into ``{layer: {column: value}}``."""
+    """Parse ``--default LAYER.COLUMN=VALUE`` items into ``{layer: {column: value}}``.
+
+    Parameters
+    ----------
+    items : tuple of str
+        Values of the repeated ``--default`` option, e.g. ``("concessions.kind=mining",)``.
+
+    Returns
+    -------
+    dict of str to dict of str to object
+        Layer kind -> ``{canonical column: value}``.
+
+    Raises
+    ------
+    click.BadParameter
+        An item is malformed or names an unknown layer or column (the valid names are listed).
+    """
     parsed = parse_mappings(items, "--default", "concessions.kind=mining")
     return {layer: dict(columns) for layer, columns in parsed.items()}
 

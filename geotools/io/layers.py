@@ -303,6 +303,16 @@ def check_swapped_inputs(layers: Mapping[str, Layer]) -> None:
     """Refuse a layer of a run whose coordinates are swapped compared with the other layers.
 
     See :mod:`geotools.io.swapped`; the message names the fix.
+
+    Parameters
+    ----------
+    layers : mapping of str to Layer
+        The run's layers, by kind.
+
+    Raises
+    ------
+    ValidationError
+        A whole layer has longitude and latitude the wrong way round.
     """
     check_swapped_layers(
         {
