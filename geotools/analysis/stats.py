@@ -491,11 +491,35 @@ def describe_territory(row: pd.Series) -> str:
     )
 
 
-def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """Round hectare and percent columns for publication (the Python API keeps full precision)."""
+HA_DECIMALS = 4
+"""Decimals of hectares in CSV tables: 0.0001 ha = 1 m² (0.01 ha distorted small overlaps)."""
+
+
+def round_table(
+    table: pd.DataFrame, decimals: int = 2, ha_decimals: int = HA_DECIMALS
+) -> pd.DataFrame:
+    """Round hectare and percent columns for publication (the Python API keeps full precision).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A statistics table.
+    decimals : int, default 2
+        Decimals of percentages, kilometres and the risk score (risk components get one more).
+    ha_decimals : int, default HA_DECIMALS
+        Decimals of hectare columns (``_ha``): 4 decimals are 1 m², so that a small overlap
+        (0.05 ha) is not distorted by the rounding.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A rounded copy.
+    """
     out = table.copy()
     for column in out.columns:
-        if column.endswith(("_ha", "_pct", "_km")) or column.startswith(("pct_", "risk_score")):
+        if column.endswith("_ha"):
+            out[column] = out[column].astype(float).round(ha_decimals)
+        elif column.endswith(("_pct", "_km")) or column.startswith(("pct_", "risk_score")):
             out[column] = out[column].astype(float).round(decimals)
         elif column.startswith("risk_") and pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(decimals + 1)  # components 0-1: three decimals

@@ -519,7 +519,7 @@ def _write_readme(
         *[f"- {c}" for c in CAVEATS],
         "- GeoJSON files follow RFC 7946: WGS84 longitude/latitude, exterior rings "
         f"counterclockwise, holes clockwise, coordinates rounded to {options.decimals} decimals.",
-        "- Hectares and percentages are rounded to 2 decimals in the tables.",
+        "- Hectares are written with 4 decimals (1 m²), percentages and kilometres with 2.",
         "",
         "## Data dictionary",
         "",

@@ -2,8 +2,8 @@
 
 The IBC/SICNA native-community points (observatorio-ambiental-peruano, 1,600 points) have five
 pairs of records 0.5-1 km apart (same community name, distinct polygons' pseudo-centroids and
-attributes, e.g. Alto Kiatari with 148 inhabitants and with 0). Read as same-day incidents without a source, the
-old merge dropped five of them and logged "merged 5 ... into 10 events".
+attributes, e.g. Alto Kiatari with 148 inhabitants and with 0). Read as same-day incidents
+without a source, the old merge dropped five of them and logged "merged 5 ... into 10 events".
 """
 
 from __future__ import annotations
