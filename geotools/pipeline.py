@@ -105,6 +105,7 @@ def write_stats(
             "outside_every_territory": result.outside,
             "incidents": result.incident_facts,
             "territories": len(result.table),
+            "claimed_total": result.claimed_total,
         }
         rasters = []
         if result.options.get("forest_loss"):
@@ -131,13 +132,25 @@ def run_stats(
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Read, analyse and write: the Python form of ``geotools stats``."""
+    """Read, analyse and write: the Python form of ``geotools stats``.
+
+    ``group_territories`` and ``weights`` are :func:`~geotools.io.read_inputs`'s (merge the
+    parts of a territory; pro-rate a numeric concession column by overlap share).
+    """
     out = Path(out_dir)
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(
+        paths,
+        assume_crs=assume_crs,
+        mappings=mappings,
+        group_territories=group_territories,
+        weights=weights,
+    )
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
@@ -205,14 +218,25 @@ def run_publish(
     risk_config: RiskConfig | None = None,
     districts: str | os.PathLike[str] | None = None,
     water: str | os.PathLike[str] | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> BundleReport:
-    """Read, analyse and write a bundle: the Python form of ``geotools publish``."""
+    """Read, analyse and write a bundle: the Python form of ``geotools publish``.
+
+    ``group_territories`` and ``weights`` are :func:`~geotools.io.read_inputs`'s.
+    """
     options = options or PublishOptions()
     out = Path(out_dir)
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
         raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(
+        paths,
+        assume_crs=assume_crs,
+        mappings=mappings,
+        group_territories=group_territories,
+        weights=weights,
+    )
     return publish_bundle(
         layers,
         out,

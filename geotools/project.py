@@ -33,7 +33,16 @@ log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
 OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
-LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values"}
+LAYER_KEYS = {
+    "path",
+    "layer",
+    "source",
+    "assume_crs",
+    "mapping",
+    "values",
+    "group_by",
+    "weight",
+}
 
 
 @dataclass
@@ -47,6 +56,8 @@ class LayerSpec:
     assume_crs: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    group_by: str | None = None
+    weight: str | None = None
 
 
 @dataclass
@@ -172,6 +183,8 @@ def read_project(path: str | os.PathLike[str]) -> Project:
                 column: _string_table(table, f"layers.{kind}.values.{column}", file)
                 for column, table in values.items()
             },
+            group_by=_optional_text(spec, "group_by", kind, "territories", file),
+            weight=_optional_text(spec, "weight", kind, "concessions", file),
         )
     for required in ("territories", "parcels"):
         if required not in layers:
@@ -198,6 +211,20 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     )
 
 
+def _optional_text(
+    spec: dict[str, Any], key: str, kind: str, applies_to: str, file: Path
+) -> str | None:
+    """A text key of ``[layers.KIND]`` that only one layer kind takes (``group_by``, ``weight``)."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if kind != applies_to:
+        raise ValidationError(f"{file}: [layers.{kind}] {key} applies to {applies_to} only")
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{file}: [layers.{kind}] {key} must be a column name")
+    return value.strip()
+
+
 def read_project_layers(project: Project) -> dict[str, Layer]:
     """Read and validate every layer of a project."""
     layers = {
@@ -209,6 +236,8 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
             assume_crs=spec.assume_crs,
             source=spec.source,
             values=spec.values,
+            group_by=spec.group_by,
+            weight=spec.weight,
         )
         for kind, spec in project.layers.items()
     }

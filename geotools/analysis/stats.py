@@ -22,7 +22,9 @@ from geotools.analysis.overlaps import (
     OVERLAP_COLUMNS,
     build_overlap_table,
     concession_bits,
+    prorate_weight,
     summarise_concessions,
+    weight_column_name,
 )
 from geotools.analysis.risk import RiskConfig, compute_risk, compute_sensitivity
 from geotools.analysis.tenure import (
@@ -87,6 +89,9 @@ class StatsResult:
         Long table, one row per territory and year with anything to report
         (``timeseries.csv``): ``territory_id, year`` and the yearly measures available
         (``forest_loss_ha``, ``forest_loss_untitled_ha``, incident counts).
+    claimed_total : dict
+        The total claimed area counted once (:func:`summarise_claimed_total`): ``union_ha``,
+        ``sum_of_rows_ha``, ``double_counted_ha`` and ``territories``.
     """
 
     table: pd.DataFrame
@@ -102,6 +107,7 @@ class StatsResult:
     incident_facts: dict[str, Any] = field(default_factory=dict)
     untitled: gpd.GeoDataFrame | None = None
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    claimed_total: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nearby_km(self) -> float:
@@ -130,6 +136,42 @@ def _outside(
     return {"count": int(mask.sum()), "ha": round(hectares, 4), "ids": ids.tolist()[:50]}
 
 
+def summarise_claimed_total(t_geoms: np.ndarray) -> dict[str, Any]:
+    """The total claimed area counted once: the union of all territories, beside the sum of rows.
+
+    Territories may overlap each other (a reserve over communities, an extension drawn over
+    its title): summing ``claimed_ha`` over rows counts that land twice; the union does not.
+
+    Parameters
+    ----------
+    t_geoms : numpy.ndarray of shapely.Geometry
+        Territories in an equal-area CRS (metres).
+
+    Returns
+    -------
+    dict
+        ``territories`` (rows), ``union_ha``, ``sum_of_rows_ha`` and ``double_counted_ha``
+        (sum minus union), hectares rounded to 4 decimals.
+    """
+    areas = np.asarray(shapely.area(t_geoms), dtype=float)
+    union = float(shapely.area(shapely.union_all(t_geoms))) if len(t_geoms) else 0.0
+    total = {
+        "territories": len(t_geoms),
+        "union_ha": round(union / M2_PER_HA, 4),
+        "sum_of_rows_ha": round(float(areas.sum()) / M2_PER_HA, 4),
+    }
+    total["double_counted_ha"] = round(total["sum_of_rows_ha"] - total["union_ha"], 4)
+    log.info(
+        "%d territories claim %s ha in all (union, counted once); their rows add up to %s ha "
+        "(%s ha where territories overlap each other)",
+        total["territories"],
+        f"{total['union_ha']:,.1f}",
+        f"{total['sum_of_rows_ha']:,.1f}",
+        f"{total['double_counted_ha']:,.1f}",
+    )
+    return total
+
+
 def compute_territory_stats(
     territories: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
@@ -140,6 +182,7 @@ def compute_territory_stats(
     forest_loss: str | os.PathLike[str] | None = None,
     infrastructure: gpd.GeoDataFrame | None = None,
     risk_config: RiskConfig | None = None,
+    concession_weight: str | None = None,
 ) -> StatsResult:
     """Compute the per-territory table of DESIGN §6.
 
@@ -170,6 +213,11 @@ def compute_territory_stats(
         Pipelines and roads (``kind``): adds ``pipeline_km_inside/nearby``,
         ``road_km_inside/nearby`` (geodesic km) and ``spills_inside/nearby`` (incidents of kind
         spill), all within ``nearby_km``.
+    concession_weight : str, optional
+        A numeric column of ``concessions`` (e.g. a detection's mined hectares) to pro-rate by
+        the share of each concession inside each territory
+        (:func:`~geotools.analysis.overlaps.prorate_weight`): adds ``prorated_<column>`` to the
+        table (active and in-process concessions) and to every overlap pair.
 
     Returns
     -------
@@ -197,9 +245,18 @@ def compute_territory_stats(
         status = concessions["status"].astype(str).to_numpy()
         c_clipped = clip_to_territories(t_geoms, c_geoms, concession_bits(status))
         conc_table = summarise_concessions(claimed, concessions, c_clipped, secured)
+        c_m2 = np.asarray(shapely.area(c_geoms), dtype=float)
         overlaps = build_overlap_table(
-            territories, claimed, concessions, shapely.area(c_geoms), c_clipped, titled, secured
+            territories, claimed, concessions, c_m2, c_clipped, titled, secured
         )
+        if concession_weight is not None:
+            name = weight_column_name(concession_weight)
+            per_territory, per_pair = prorate_weight(
+                n, concessions, c_m2, c_clipped, concession_weight
+            )
+            conc_table[name] = per_territory
+            order = np.lexsort((c_clipped.feature, c_clipped.territory))
+            overlaps[name] = per_pair[order]
         outside["concessions"] = _outside(concessions, c_geoms, c_clipped.feature, "concession")
     else:
         columns = [
@@ -208,6 +265,8 @@ def compute_territory_stats(
             "concession_untitled_ha",
             *[f"concession_{k}_ha" for k in (*CONCESSION_KINDS, *CONCESSION_STATUSES)],
         ]
+        if concession_weight is not None:
+            columns.append(weight_column_name(concession_weight))
         conc_table = pd.DataFrame(0.0, index=range(n), columns=columns)
         overlaps = pd.DataFrame(columns=OVERLAP_COLUMNS)
 
@@ -320,11 +379,13 @@ def compute_territory_stats(
             "area_crs": crs.srs,
             "forest_loss": str(forest_loss) if forest_loss is not None else None,
             "risk": describe_config(risk_config or RiskConfig()),
+            "concession_weight": concession_weight,
         },
         incident_facts=incident_facts,
         timeseries=timeseries,
         untitled=untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs),
         sensitivity=sensitivity,
+        claimed_total=summarise_claimed_total(t_geoms),
     )
 
 
@@ -549,4 +610,5 @@ def compute_stats(
         forest_loss=check_raster(forest_loss),
         infrastructure=frame("infrastructure"),
         risk_config=risk_config,
+        concession_weight=layers["concessions"].weight if "concessions" in layers else None,
     )

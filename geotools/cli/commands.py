@@ -28,6 +28,7 @@ from geotools.cli.options import (
     overwrite_option,
     parse_mappings,
     parse_risk_config,
+    parse_weights,
     pop_layer_paths,
     profile_option,
 )
@@ -93,6 +94,8 @@ def stats(
         overwrite=overwrite,
         assume_crs=assume_crs,
         mappings=parse_mappings(kwargs.pop("field_map")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
@@ -248,6 +251,8 @@ def map_command(
         pop_layer_paths(kwargs),
         assume_crs=assume_crs,
         mappings=parse_mappings(kwargs.pop("field_map")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
     )
     result = compute_stats(
         layers,
@@ -389,6 +394,8 @@ def publish_command(
         nearby_km=nearby_km,
         assume_crs=assume_crs,
         mappings=parse_mappings(kwargs.pop("field_map")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,

@@ -221,6 +221,21 @@ def layer_options(func: F) -> F:
             "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
         ),
         click.option(
+            "--group-territories",
+            metavar="COLUMN",
+            help="Merge territories sharing a value of COLUMN (e.g. name, or a community code) "
+            "into one territory, the union of its parts. Exact copies are always one row.",
+        ),
+        click.option(
+            "--weight",
+            "weights",
+            metavar="LAYER=COLUMN",
+            multiple=True,
+            help="Pro-rate a numeric column of the concessions by the share inside each "
+            "territory, e.g. --weight 'concessions=Mined area (ha)' adds "
+            "prorated_mined_area_ha (docs/columns.md).",
+        ),
+        click.option(
             "--map",
             "field_map",
             metavar="LAYER.COLUMN=SOURCE",
@@ -249,6 +264,19 @@ def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
                 param_hint="--map",
             )
         out.setdefault(layer.strip(), {})[column.strip()] = source.strip()
+    return out
+
+
+def parse_weights(items: tuple[str, ...]) -> dict[str, str]:
+    """Parse ``LAYER=COLUMN`` items (``--weight``) into ``{layer: column}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        layer, sep, column = item.partition("=")
+        if not sep or not layer.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{item!r}: use LAYER=COLUMN, e.g. concessions=mined_ha", param_hint="--weight"
+            )
+        out[layer.strip()] = column.strip()
     return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import CRS
 
 from geotools.crs import describe_crs
@@ -23,7 +24,7 @@ from geotools.export import compute_sha256
 from geotools.io.importers import import_file
 from geotools.io.readers import READ_REPAIRS, parse_layer_argument, read_frame
 from geotools.schema import LAYERS, normalise_schema
-from geotools.validation import Ledger, flag_far_outside, validate_layer
+from geotools.validation import Ledger, flag_far_outside, group_parts, validate_layer
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Layer:
         The file read.
     sha256 : str
         Checksum of the file read, for provenance.
+    weight : str or None
+        Numeric column to pro-rate by overlap share (concessions; ``read_layer``'s ``weight``).
     """
 
     kind: str
@@ -53,6 +56,7 @@ class Layer:
     ledger: Ledger
     path: Path
     sha256: str
+    weight: str | None = None
 
 
 def read_layer(
@@ -63,6 +67,8 @@ def read_layer(
     assume_crs: str | CRS | None = None,
     source: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    group_by: str | None = None,
+    weight: str | None = None,
 ) -> Layer:
     """Read, normalise and validate one canonical layer.
 
@@ -83,6 +89,13 @@ def read_layer(
         :mod:`geotools.io.importers`) instead of as a plain GIS layer.
     values : mapping, optional
         ``{canonical column: {source value: canonical value}}`` vocabulary mapping.
+    group_by : str, optional
+        Territories only: merge the features sharing a value of this column (canonical or
+        source name, e.g. ``name`` or ``nom_comuni``) into one territory, the parts' union
+        (:func:`~geotools.validation.group_parts`).
+    weight : str, optional
+        Concessions only: a numeric column (e.g. a detection's ``Mined area (ha)``) to pro-rate
+        by each concession's share inside each territory (``prorated_<column>`` in the tables).
 
     Returns
     -------
@@ -130,14 +143,57 @@ def read_layer(
         fid = frame[LAYERS[kind].id_column].iloc[row] if LAYERS[kind].id_column else f"#{row}"
         ledger.flag(np.array([row]), np.array([fid]), problem, action)
     clean = validate_layer(frame, kind, ledger)
+    if group_by:
+        if kind != "territories":
+            raise SourceError(f"grouping parts applies to territories, not {kind}")
+        column = _column(clean, fields.renamed, group_by, file, "to group territories by")
+        clean = group_parts(clean, column, ledger, LAYERS[kind].id_column or "territory_id")
+        ledger.notes["grouped_by"] = column
+    weight_column = None
+    if weight:
+        if kind != "concessions":
+            raise SourceError(f"a weight column applies to concessions, not {kind}")
+        weight_column = _column(clean, fields.renamed, weight, file, "to pro-rate")
+        given = clean[weight_column]
+        numbers = pd.to_numeric(
+            given.astype("string").str.replace(",", ".", regex=False), errors="coerce"
+        )
+        bad = given.notna() & numbers.isna()
+        if bad.any():
+            raise SourceError(
+                f"{file}: column {weight_column!r} is not numeric ({given[bad].iloc[0]!r}); "
+                "choose a column of numbers to pro-rate"
+            )
+        clean[weight_column] = numbers.astype(float)
+        ledger.notes["weight"] = weight_column
     log.debug("%s", ledger.summary())
-    return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
+    return Layer(
+        kind=kind,
+        frame=clean,
+        ledger=ledger,
+        path=file,
+        sha256=compute_sha256(file),
+        weight=weight_column,
+    )
+
+
+def _column(
+    frame: gpd.GeoDataFrame, renamed: Mapping[str, str], name: str, file: Path, purpose: str
+) -> str:
+    """The column of ``frame`` a user named, by its source or canonical name (one-line error)."""
+    column = renamed.get(name, name)
+    if column not in frame.columns:
+        names = sorted({*renamed, *frame.columns} - {frame.geometry.name})
+        raise SourceError(f"{file}: no column {name!r} {purpose}; use one of " + ", ".join(names))
+    return column
 
 
 def read_inputs(
     paths: Mapping[str, str | os.PathLike[str] | None],
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> dict[str, Layer]:
     """Read and validate every layer given.
 
@@ -150,6 +206,11 @@ def read_inputs(
         CRS for files that declare none.
     mappings : mapping, optional
         Layer kind -> ``{canonical column: source column}``.
+    group_territories : str, optional
+        Merge territories sharing a value of this column into one (``read_layer``'s
+        ``group_by``).
+    weights : mapping of str to str, optional
+        Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
 
     Returns
     -------
@@ -159,12 +220,23 @@ def read_inputs(
     for required in ("territories", "parcels"):
         if not paths.get(required):
             raise SourceError(f"--{required} is required")
+    for kind in weights or {}:
+        if kind != "concessions" or not paths.get(kind):
+            raise SourceError(
+                f"--weight {kind}=...: weights apply to the concessions layer given with "
+                "--concessions, e.g. --weight concessions=mined_ha"
+            )
     layers = {}
     for kind in LAYER_KINDS:
         path = paths.get(kind)
         if path:
             layers[kind] = read_layer(
-                path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
+                path,
+                kind,
+                mapping=(mappings or {}).get(kind),
+                assume_crs=assume_crs,
+                group_by=group_territories if kind == "territories" else None,
+                weight=(weights or {}).get(kind),
             )
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
