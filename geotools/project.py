@@ -186,9 +186,8 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             group_by=_optional_text(spec, "group_by", kind, "territories", file),
             weight=_optional_text(spec, "weight", kind, "concessions", file),
         )
-    for required in ("territories", "parcels"):
-        if required not in layers:
-            raise ValidationError(f"{file}: [layers.{required}] is required")
+    if "territories" not in layers:
+        raise ValidationError(f"{file}: [layers.territories] is required")
     lang = meta.get("lang", "es")
     profile = meta.get("map_profile", "public")
     if lang not in LANGS or profile not in PROFILES:

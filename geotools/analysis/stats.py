@@ -172,9 +172,67 @@ def summarise_claimed_total(t_geoms: np.ndarray) -> dict[str, Any]:
     return total
 
 
+#: Drawn and legal titled areas differing by more than this (percent of the legal area) are
+#: flagged (``legal_area_differs``): a boundary digitised at another scale, an extension drawn
+#: in, or one part of a community carrying the whole community's legal area.
+LEGAL_AREA_TOLERANCE_PCT = 20.0
+
+
+def compare_legal_area(territories: pd.DataFrame, claimed_ha: np.ndarray) -> pd.DataFrame | None:
+    """The legal titled area of each territory beside its drawn (polygon) area.
+
+    Parameters
+    ----------
+    territories : pandas.DataFrame
+        Canonical territories; ``legal_titled_ha`` (hectares, 0 or empty = unknown) when the
+        source carries it.
+    claimed_ha : numpy.ndarray of float
+        Drawn area of each territory (geodesic hectares).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``legal_titled_ha`` (NaN where unknown), ``drawn_vs_legal_pct`` (100 x (drawn - legal)
+        / legal) and ``legal_area_differs`` (beyond :data:`LEGAL_AREA_TOLERANCE_PCT`; NA where
+        unknown); None when the territories carry no legal area.
+    """
+    if "legal_titled_ha" not in territories.columns:
+        return None
+    raw = territories["legal_titled_ha"].astype("string").str.replace(",", ".", regex=False)
+    legal = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    legal = np.where(legal > 0, legal, np.nan)
+    diff = 100.0 * (np.asarray(claimed_ha, dtype=float) - legal) / legal
+    differs = pd.array(np.abs(diff) > LEGAL_AREA_TOLERANCE_PCT, dtype="boolean")
+    differs[np.isnan(diff)] = pd.NA
+    n_flagged = int(np.nansum(np.abs(diff) > LEGAL_AREA_TOLERANCE_PCT))
+    if n_flagged:
+        log.warning(
+            "%d of %d territories: drawn area differs from the legal titled area by more than "
+            "%g %% (legal_area_differs); check the boundaries, or group the parts of one "
+            "community (--group-territories)",
+            n_flagged,
+            int(np.isfinite(legal).sum()),
+            LEGAL_AREA_TOLERANCE_PCT,
+        )
+    return pd.DataFrame(
+        {"legal_titled_ha": legal, "drawn_vs_legal_pct": diff, "legal_area_differs": differs}
+    )
+
+
+def unknown_tenure(claimed_m2: np.ndarray) -> pd.DataFrame:
+    """The tenure columns of :func:`~geotools.analysis.tenure.summarise_tenure` when there is no
+    tenure source: ``claimed_ha`` measured, every titled / secured / untitled figure NaN."""
+    out = pd.DataFrame({"claimed_ha": np.asarray(claimed_m2, dtype=float) / M2_PER_HA})
+    for name in (*TENURE_CLASSES, "untitled"):
+        out[f"{name}_ha"] = np.nan
+    for name in (*TENURE_CLASSES, "untitled"):
+        out[f"{name}_pct"] = np.nan
+    return out
+
+
 def compute_territory_stats(
     territories: gpd.GeoDataFrame,
-    parcels: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None,
     concessions: gpd.GeoDataFrame | None = None,
     incidents: gpd.GeoDataFrame | None = None,
     nearby_km: float = DEFAULT_NEARBY_KM,
@@ -190,8 +248,12 @@ def compute_territory_stats(
     ----------
     territories : geopandas.GeoDataFrame
         Canonical, validated territories (``territory_id``, ``name``...).
-    parcels : geopandas.GeoDataFrame
-        Canonical, validated parcels (``parcel_id``, ``tenure``).
+    parcels : geopandas.GeoDataFrame or None
+        Canonical, validated parcels (``parcel_id``, ``tenure``). None when the study has no
+        tenure source: ``titled``, ``secured``, ``in_process`` and ``untitled`` hectares and
+        percentages, ``concession_untitled_ha``, the overlaps' ``on_*_ha`` and the forest loss
+        by tenure are then NaN (unknown, never 0), the risk score lists tenure as missing and
+        ``untitled`` is None.
     concessions : geopandas.GeoDataFrame, optional
         Canonical concessions (``concession_id``, ``kind``, ``status``, ``holder``).
     incidents : geopandas.GeoDataFrame, optional
@@ -230,15 +292,21 @@ def compute_territory_stats(
     claimed = np.asarray(shapely.area(t_geoms), dtype=float)
     n = len(t_geoms)
 
-    p_geoms = project(parcels, crs)
-    values = parcels["tenure"].astype(str).to_numpy()
-    p_clipped = clip_to_territories(t_geoms, p_geoms, tenure_bits(values))
-    tenure = values[p_clipped.feature]
-    tenure_table = summarise_tenure(claimed, p_clipped, tenure)
-    outside = {"parcels": _outside(parcels, p_geoms, p_clipped.feature, "parcel")}
-
-    titled = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["titled"]))
-    secured = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["secured"]))
+    outside: dict[str, dict[str, Any]] = {}
+    if parcels is not None:
+        p_geoms = project(parcels, crs)
+        values = parcels["tenure"].astype(str).to_numpy()
+        p_clipped = clip_to_territories(t_geoms, p_geoms, tenure_bits(values))
+        tenure = values[p_clipped.feature]
+        tenure_table = summarise_tenure(claimed, p_clipped, tenure)
+        outside["parcels"] = _outside(parcels, p_geoms, p_clipped.feature, "parcel")
+        titled = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["titled"]))
+        secured = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["secured"]))
+    else:
+        # No tenure source: titled, secured and untitled are unknown (NaN), never zero.
+        tenure_table = unknown_tenure(claimed)
+        titled = secured = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object))
+        log.info("no parcel layer: titled, secured and untitled land are unknown")
 
     if concessions is not None and len(concessions):
         c_geoms = project(concessions, crs)
@@ -258,6 +326,10 @@ def compute_territory_stats(
             order = np.lexsort((c_clipped.feature, c_clipped.territory))
             overlaps[name] = per_pair[order]
         outside["concessions"] = _outside(concessions, c_geoms, c_clipped.feature, "concession")
+        if parcels is None:
+            conc_table["concession_untitled_ha"] = np.nan
+            for column in ("on_titled_ha", "on_secured_ha", "on_untitled_ha"):
+                overlaps[column] = np.nan
     else:
         columns = [
             "concession_ha",
@@ -268,6 +340,8 @@ def compute_territory_stats(
         if concession_weight is not None:
             columns.append(weight_column_name(concession_weight))
         conc_table = pd.DataFrame(0.0, index=range(n), columns=columns)
+        if parcels is None:
+            conc_table["concession_untitled_ha"] = np.nan
         overlaps = pd.DataFrame(columns=OVERLAP_COLUMNS)
 
     table = pd.DataFrame({"territory_id": territories["territory_id"].astype(str).to_numpy()})
@@ -275,6 +349,7 @@ def compute_territory_stats(
         values = territories[column] if column in territories.columns else None
         table[column] = values.to_numpy(dtype=object) if values is not None else None
     table = pd.concat([table, tenure_table, conc_table], axis=1)
+    legal = compare_legal_area(territories, tenure_table["claimed_ha"].to_numpy())
     incident_facts: dict[str, Any] = {}
     incident_pairs: pd.DataFrame | None = None
     incident_years = pd.DataFrame(columns=["territory_id", "year"])
@@ -309,6 +384,10 @@ def compute_territory_stats(
     ]
     rest = [c for c in table.columns if c not in (*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS)]
     table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS, *rest]]
+    if legal is not None:  # beside the drawn area
+        at = table.columns.get_loc("claimed_ha") + 1
+        for offset, column in enumerate(legal.columns):
+            table.insert(at + offset, column, legal[column].to_numpy())
     if infrastructure is not None and len(infrastructure):
         from geotools.analysis.infrastructure import compute_infrastructure_exposure
 
@@ -334,6 +413,14 @@ def compute_territory_stats(
             crs,
             forest_loss,
         )
+        if parcels is None:
+            for column in (
+                "forest_loss_titled_ha",
+                "forest_loss_secured_ha",
+                "forest_loss_untitled_ha",
+            ):
+                loss_columns[column] = np.nan
+            loss_years["forest_loss_untitled_ha"] = np.nan
         table = pd.concat([table, loss_columns], axis=1)
         timeseries = timeseries.merge(loss_years, on=["territory_id", "year"], how="outer")
     # A year missing for one measure had none of it (not unknown): 0, except forest loss on
@@ -350,6 +437,8 @@ def compute_territory_stats(
         covered = table.loc[table["forest_loss_coverage"] != "outside", "territory_id"]
         known = timeseries["territory_id"].isin(covered)
         for column in ("forest_loss_ha", "forest_loss_untitled_ha"):
+            if column == "forest_loss_untitled_ha" and parcels is None:
+                continue  # unknown without a tenure source
             timeseries.loc[known, column] = timeseries.loc[known, column].fillna(0.0)
     timeseries = timeseries.sort_values(["territory_id", "year"], kind="stable").reset_index(
         drop=True
@@ -380,10 +469,15 @@ def compute_territory_stats(
             "forest_loss": str(forest_loss) if forest_loss is not None else None,
             "risk": describe_config(risk_config or RiskConfig()),
             "concession_weight": concession_weight,
+            "tenure_source": "parcels" if parcels is not None else None,
         },
         incident_facts=incident_facts,
         timeseries=timeseries,
-        untitled=untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs),
+        untitled=(
+            untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs)
+            if parcels is not None
+            else None
+        ),
         sensitivity=sensitivity,
         claimed_total=summarise_claimed_total(t_geoms),
     )
@@ -544,9 +638,15 @@ def describe_territory(row: pd.Series) -> str:
     nearby = int(row.get("incidents_nearby", 0))
     uncertain = row.get("incidents_uncertain", 0)
     uncertain = int(uncertain) if pd.notna(uncertain) else 0
+    titled = row.get("titled_ha")
+    tenure = (
+        f"{format_ha(row['claimed_ha'])} ha claimed, tenure unknown"
+        if titled is None or pd.isna(titled)
+        else f"{format_ha(titled)} of {format_ha(row['claimed_ha'])} ha titled "
+        f"({row['titled_pct']:.1f} %)"
+    )
     return (
-        f"{label}: {format_ha(row['titled_ha'])} of {format_ha(row['claimed_ha'])} ha titled "
-        f"({row['titled_pct']:.1f} %), {format_ha(row['concession_ha'])} ha under concessions "
+        f"{label}: {tenure}, {format_ha(row['concession_ha'])} ha under concessions "
         f"({row['concession_pct']:.1f} %), {inside} incident{'s' if inside != 1 else ''} inside, "
         f"{nearby} nearby" + (f", {uncertain} uncertain" if uncertain else "")
     )
@@ -593,17 +693,20 @@ def compute_stats(
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
 ) -> StatsResult:
-    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster)."""
+    """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster).
+
+    Only ``territories`` is required; without ``parcels`` tenure is unknown (see
+    :func:`compute_territory_stats`).
+    """
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
 
-    for required in ("territories", "parcels"):
-        if required not in layers:
-            raise SourceError(f"the {required} layer is required")
+    if "territories" not in layers:
+        raise SourceError("the territories layer is required")
     return compute_territory_stats(
         layers["territories"].frame,
-        layers["parcels"].frame,
+        frame("parcels"),
         frame("concessions"),
         frame("incidents"),
         nearby_km=nearby_km,

@@ -192,9 +192,9 @@ def layer_options(func: F) -> F:
         click.option(
             "--parcels",
             type=click.Path(),
-            required=True,
             help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
-            "demarcated|in_process, missing column = titled).",
+            "demarcated|in_process, missing column = titled). Optional: without it titled, "
+            "secured and untitled land are unknown (empty cells), never 0.",
         ),
         click.option(
             "--concessions",

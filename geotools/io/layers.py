@@ -200,8 +200,8 @@ def read_inputs(
     Parameters
     ----------
     paths : mapping of str to path or None
-        Layer kind -> file (``None`` for absent optional layers). ``territories`` and ``parcels``
-        are required.
+        Layer kind -> file (``None`` for absent optional layers). Only ``territories`` is
+        required: without ``parcels`` tenure is unknown.
     assume_crs : str, optional
         CRS for files that declare none.
     mappings : mapping, optional
@@ -217,9 +217,8 @@ def read_inputs(
     dict of str to Layer
         Layers read, by kind.
     """
-    for required in ("territories", "parcels"):
-        if not paths.get(required):
-            raise SourceError(f"--{required} is required")
+    if not paths.get("territories"):
+        raise SourceError("--territories is required")
     for kind in weights or {}:
         if kind != "concessions" or not paths.get(kind):
             raise SourceError(
