@@ -385,7 +385,7 @@ def compute_territory_stats(
     rest = [c for c in table.columns if c not in (*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS)]
     table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS, *rest]]
     if legal is not None:  # beside the drawn area
-        at = table.columns.get_loc("claimed_ha") + 1
+        at = list(table.columns).index("claimed_ha") + 1
         for offset, column in enumerate(legal.columns):
             table.insert(at + offset, column, legal[column].to_numpy())
     if infrastructure is not None and len(infrastructure):
