@@ -93,7 +93,23 @@ def summarise_concessions(
 
 
 def weight_column_name(column: str) -> str:
-    """Output column of a pro-rated weight: ``Mined area (ha)`` -> ``prorated_mined_area_ha``."""
+    """Output column of a pro-rated weight.
+
+    Parameters
+    ----------
+    column : str
+        The source column, e.g. ``Mined area (ha)``.
+
+    Returns
+    -------
+    str
+        ``prorated_`` and the column in lower case, other characters as ``_``.
+
+    Examples
+    --------
+    >>> weight_column_name("Mined area (ha)")
+    'prorated_mined_area_ha'
+    """
     slug = re.sub(r"[^0-9a-z]+", "_", column.strip().lower()).strip("_") or "weight"
     return f"prorated_{slug}"
 

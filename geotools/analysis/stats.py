@@ -221,7 +221,19 @@ def compare_legal_area(territories: pd.DataFrame, claimed_ha: np.ndarray) -> pd.
 
 def unknown_tenure(claimed_m2: np.ndarray) -> pd.DataFrame:
     """The tenure columns of :func:`~geotools.analysis.tenure.summarise_tenure` when there is no
-    tenure source: ``claimed_ha`` measured, every titled / secured / untitled figure NaN."""
+    tenure source: ``claimed_ha`` measured, every titled / secured / untitled figure NaN.
+
+    Parameters
+    ----------
+    claimed_m2 : numpy.ndarray of float
+        Area of each territory (m², equal-area CRS).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claimed_ha`` and NaN ``titled``, ``secured``, ``in_process``, ``untitled`` ``_ha`` and
+        ``_pct`` columns.
+    """
     out = pd.DataFrame({"claimed_ha": np.asarray(claimed_m2, dtype=float) / M2_PER_HA})
     for name in (*TENURE_CLASSES, "untitled"):
         out[f"{name}_ha"] = np.nan

@@ -268,7 +268,18 @@ def parse_mappings(items: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 
 def parse_weights(items: tuple[str, ...]) -> dict[str, str]:
-    """Parse ``LAYER=COLUMN`` items (``--weight``) into ``{layer: column}``."""
+    """Parse ``LAYER=COLUMN`` items (``--weight``) into ``{layer: column}``.
+
+    Parameters
+    ----------
+    items : tuple of str
+        The option's values, e.g. ``("concessions=Mined area (ha)",)``.
+
+    Returns
+    -------
+    dict of str to str
+        Layer kind -> column.
+    """
     out: dict[str, str] = {}
     for item in items:
         layer, sep, column = item.partition("=")
