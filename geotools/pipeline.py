@@ -105,6 +105,7 @@ def write_stats(
             "outside_every_territory": result.outside,
             "incidents": result.incident_facts,
             "territories": len(result.table),
+            "claimed_total": result.claimed_total,
         }
         rasters = []
         if result.options.get("forest_loss"):
@@ -132,14 +133,16 @@ def run_stats(
     defaults: Mapping[str, Mapping[str, object]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``.
 
     Parameters
     ----------
     paths : mapping of str to path or None
-        Layer kind -> file (``None`` for absent optional layers). ``territories`` and
-        ``parcels`` are required.
+        Layer kind -> file or files (``None`` for absent optional layers). Only
+        ``territories`` is required: without ``parcels`` tenure is unknown.
     out_dir : str or path-like
         Output folder (see :func:`write_stats` for what is written).
     nearby_km : float, default 5.0
@@ -154,6 +157,10 @@ def run_stats(
     defaults : mapping, optional
         Layer kind -> ``{canonical column: value}`` for columns missing or empty in the file
         (e.g. ``{"concessions": {"kind": "mining"}}``).
+    group_territories : str, optional
+        Merge territories sharing a value of this column into one (parts of one community).
+    weights : mapping of str to str, optional
+        Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
@@ -177,7 +184,14 @@ def run_stats(
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, defaults=defaults)
+    layers = read_inputs(
+        paths,
+        assume_crs=assume_crs,
+        mappings=mappings,
+        defaults=defaults,
+        group_territories=group_territories,
+        weights=weights,
+    )
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
@@ -282,6 +296,7 @@ def run_publish(
     paths: Mapping[str, LayerPaths | None],
     out_dir: str | os.PathLike[str],
     options: PublishOptions | None = None,
+    *,
     nearby_km: float = DEFAULT_NEARBY_KM,
     assume_crs: str | Mapping[str, str] | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
@@ -290,14 +305,16 @@ def run_publish(
     risk_config: RiskConfig | None = None,
     districts: str | os.PathLike[str] | None = None,
     water: str | os.PathLike[str] | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> BundleReport:
     """Read, analyse and write a bundle: the Python form of ``geotools publish``.
 
     Parameters
     ----------
     paths : mapping of str to path or None
-        Layer kind -> file (``None`` for absent optional layers). ``territories`` and
-        ``parcels`` are required.
+        Layer kind -> file or files (``None`` for absent optional layers). Only
+        ``territories`` is required: without ``parcels`` tenure is unknown.
     out_dir : str or path-like
         Bundle folder.
     options : PublishOptions, optional
@@ -312,6 +329,10 @@ def run_publish(
     defaults : mapping, optional
         Layer kind -> ``{canonical column: value}`` for columns missing or empty in the file
         (e.g. ``{"concessions": {"kind": "mining"}}``).
+    group_territories : str, optional
+        Merge territories sharing a value of this column into one (parts of one community).
+    weights : mapping of str to str, optional
+        Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
@@ -341,7 +362,14 @@ def run_publish(
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
         raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, defaults=defaults)
+    layers = read_inputs(
+        paths,
+        assume_crs=assume_crs,
+        mappings=mappings,
+        defaults=defaults,
+        group_territories=group_territories,
+        weights=weights,
+    )
     return publish_bundle(
         layers,
         out,

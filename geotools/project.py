@@ -40,7 +40,17 @@ log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
 OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
-LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values", "defaults"}
+LAYER_KEYS = {
+    "path",
+    "layer",
+    "source",
+    "assume_crs",
+    "mapping",
+    "values",
+    "defaults",
+    "group_by",
+    "weight",
+}
 
 
 @dataclass
@@ -56,6 +66,8 @@ class LayerSpec:
     mapping: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     defaults: dict[str, object] = field(default_factory=dict)
+    group_by: str | None = None
+    weight: str | None = None
 
 
 @dataclass
@@ -205,10 +217,11 @@ def read_project(path: str | os.PathLike[str]) -> Project:
                 for column, table in values.items()
             },
             defaults=dict(defaults),
+            group_by=_optional_text(spec, "group_by", kind, "territories", file),
+            weight=_optional_text(spec, "weight", kind, "concessions", file),
         )
-    for required in ("territories", "parcels"):
-        if required not in layers:
-            raise ValidationError(f"{file}: [layers.{required}] is required")
+    if "territories" not in layers:
+        raise ValidationError(f"{file}: [layers.territories] is required")
     lang = meta.get("lang", "es")
     profile = meta.get("map_profile", "public")
     if lang not in LANGS or profile not in PROFILES:
@@ -229,6 +242,20 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         risk=risk,
         cell_size_m=_positive(options.get("cell_size_m", 1000.0), "cell_size_m", file),
     )
+
+
+def _optional_text(
+    spec: dict[str, Any], key: str, kind: str, applies_to: str, file: Path
+) -> str | None:
+    """A text key of ``[layers.KIND]`` that only one layer kind takes (``group_by``, ``weight``)."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if kind != applies_to:
+        raise ValidationError(f"{file}: [layers.{kind}] {key} applies to {applies_to} only")
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{file}: [layers.{kind}] {key} must be a column name")
+    return value.strip()
 
 
 def read_project_layers(project: Project) -> dict[str, Layer]:
@@ -264,6 +291,8 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
             source=spec.source,
             values=spec.values,
             defaults=spec.defaults,
+            group_by=spec.group_by,
+            weight=spec.weight,
         )
         for kind, spec in project.layers.items()
     }

@@ -72,7 +72,7 @@ LAYERS: dict[str, LayerSpec] = {
         POLYGONAL,
         "territory_id",
         ("territory_id",),
-        ("name", "people", "community", "claim_source", "claim_date"),
+        ("name", "people", "community", "claim_source", "claim_date", "legal_titled_ha"),
     ),
     "parcels": LayerSpec(
         "parcels",
@@ -176,6 +176,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "community": ("comunidad", "tipo_comunidad"),
         "claim_source": ("fuente", "source", "source_field"),
         "claim_date": ("fecha", "fecha_reclamo", "fecha_solicitud"),
+        # Legal (registered) titled area in hectares, 0 = unknown: the national cadastre's
+        # area_titul, the Amazon Mining Watch layer's area_field.
+        "legal_titled_ha": ("area_titul", "area_titulada", "area_field"),
     },
     "parcels": {
         "parcel_id": ("codigo", "cod_predio", "id_predio", "partida", "id", "objectid"),

@@ -17,12 +17,14 @@ import pandas as pd
 import shapely
 
 from geotools.dates import parse_dates
-from geotools.geometry import polygonal_part
+from geotools.geometry import polygonal_part, union_by_group
 from geotools.schema import COARSEST_PRECISION, LAYERS, VOCABULARIES
 
 log = logging.getLogger(__name__)
 
 VALID, REPAIRED, REJECTED = "valid", "repaired", "rejected"
+#: A feature folded into another row: an exact copy of a territory, or a part of a grouped one.
+MERGED = "merged"
 
 
 @dataclass
@@ -107,7 +109,9 @@ class Ledger:
         rows = np.asarray(rows, dtype=np.intp)
         if len(rows) == 0:
             return
-        new = REJECTED if action == REJECTED else REPAIRED
+        new = (
+            REJECTED if action == REJECTED else (MERGED if action.startswith(MERGED) else REPAIRED)
+        )
         current = self.status[rows]
         self.status[rows] = np.where(current == REJECTED, REJECTED, new)
         for fid in np.asarray(ids, dtype=object):
@@ -137,15 +141,19 @@ class Ledger:
             "valid": self.count(VALID),
             "repaired": self.count(REPAIRED),
             "rejected": self.count(REJECTED),
+            "merged": self.count(MERGED),
             "problems": [p.__dict__ for p in self.problems],
             "notes": self.notes,
         }
 
     def summary(self) -> str:
-        """Return one human line, e.g. ``parcels: 12 read, 10 valid, 1 repaired, 1 rejected``."""
+        """Return one human line, e.g. ``parcels: 12 read, 10 valid, 1 repaired, 1 rejected``
+        (and ``, 3 merged into other rows`` when copies or parts were merged)."""
+        merged = self.count(MERGED)
         return (
             f"{self.layer} ({self.source}): {self.read} read, {self.count(VALID)} valid, "
             f"{self.count(REPAIRED)} repaired, {self.count(REJECTED)} rejected"
+            + (f", {merged} merged into other rows" if merged else "")
         )
 
 
@@ -332,10 +340,29 @@ def _check_duplicate_geometries(c: _Checks) -> None:
         return
     keys = pd.Series(shapely.to_wkb(shapely.normalize(c.alive_geoms()), hex=True))
     keys[~c.alive] = None
-    dup = (keys.duplicated(keep="first") & keys.notna()).to_numpy()
+    dup = (keys.duplicated(keep="first") & keys.notna()).to_numpy().copy()
     if not dup.any():
         return
     first_id = pd.Series(c.ids).groupby(keys).transform("first").to_numpy()
+    if c.layer == "territories":
+        # An exact copy (same geometry and name) is one territory listed twice: one row, so that
+        # sums over rows do not count it twice.
+        names = (
+            c.frame["name"].astype("string").fillna("").to_numpy(dtype=object)
+            if "name" in c.frame.columns
+            else np.full(len(keys), "", dtype=object)
+        )
+        first_name = pd.Series(names).groupby(keys).transform("first").to_numpy()
+        copy = dup & (names == first_name)
+        for row in np.flatnonzero(copy):
+            c.ledger.flag(
+                np.array([row]),
+                c.ids[[row]],
+                f"exact copy of {first_id[row]} (same geometry and name)",
+                f"{MERGED} into {first_id[row]} (one row)",
+            )
+        c.alive &= ~copy
+        dup &= ~copy
     what = (
         "counted once by unions"
         if LAYERS[c.layer].geometry_types[0] == "Polygon"
@@ -351,7 +378,8 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
     Checks, in order: ids (missing: numbered; duplicated: suffixed), missing or empty geometry,
     non-finite or impossible coordinates (rejected), Z/M coordinates, geometry type
     (collections reduced to their polygons), validity (``make_valid``), zero area, points at
-    0°, 0°, duplicate geometries (noted, kept), unknown location precisions (treated as the
+    0°, 0°, duplicate geometries (territories: exact copies with the same name become one row,
+    status ``merged``; otherwise noted, kept), unknown location precisions (treated as the
     coarsest, ``district``).
 
     Parameters
@@ -397,6 +425,73 @@ def validate_layer(frame: gpd.GeoDataFrame, layer: str, ledger: Ledger) -> gpd.G
         out[spec.id_column] = checks.ids
     out = parse_date_columns(out, layer, ledger, checks.ids)
     return out.loc[checks.alive].copy()
+
+
+def group_parts(
+    frame: gpd.GeoDataFrame, column: str, ledger: Ledger, id_column: str = "territory_id"
+) -> gpd.GeoDataFrame:
+    """Merge the features sharing a value of ``column`` into one (parts of one territory).
+
+    The first part in source order keeps its row, its id and its attributes (a legal area
+    repeated on every part is taken once, not summed); its geometry becomes the union of the
+    parts, and ``parts`` (count) and ``part_ids`` (ids joined by ``"; "``) say what was merged.
+    Features with no value in ``column`` stay on their own. The others are recorded in the
+    ledger as ``merged`` into the first.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        A validated layer (index = source row, as :func:`validate_layer` returns it).
+    column : str
+        The grouping key, e.g. ``name`` or a community code.
+    ledger : Ledger
+        The layer's ledger.
+    id_column : str, default "territory_id"
+        The layer's id column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per group, in source order of the first part.
+    """
+    key = frame[column].astype("string").str.strip()
+    key = key.where(key != "")
+    ids = frame[id_column].astype(str).to_numpy(dtype=object)
+    label = np.where(key.isna(), -1 - np.arange(len(frame)), pd.factorize(key)[0])
+    first = ~pd.Series(label).duplicated().to_numpy()
+    head_pos = pd.Series(np.arange(len(frame))).groupby(label).transform("first").to_numpy()
+    keys, unions = union_by_group(np.asarray(frame.geometry.values, dtype=object), label)
+    geoms = dict(zip(keys.tolist(), unions, strict=True))
+    out = frame.loc[first].copy()
+    out = out.set_geometry(
+        gpd.GeoSeries(
+            polygonal_part(np.array([geoms[k] for k in label[first].tolist()], dtype=object)),
+            crs=frame.crs,
+            index=out.index,
+        )
+    )
+    joined = pd.Series(ids).groupby(label, sort=False).agg("; ".join)
+    sizes = pd.Series(label).value_counts()
+    out["parts"] = sizes.reindex(label[first]).to_numpy().astype("int64")
+    out["part_ids"] = joined.reindex(label[first]).to_numpy()
+    rest = np.flatnonzero(~first)
+    for pos in rest:
+        head = ids[head_pos[pos]]
+        ledger.flag(
+            np.array([frame.index[pos]]),
+            ids[[pos]],
+            f"part of {key.iloc[pos]!s} (grouped by {column})",
+            f"{MERGED} into {head}",
+        )
+    if len(rest):
+        log.info(
+            "%s: %d parts merged into %d territories by %s",
+            ledger.source,
+            len(rest) + int((sizes > 1).sum()),
+            int((sizes > 1).sum()),
+            column,
+        )
+    return out
 
 
 #: Date columns of each layer.

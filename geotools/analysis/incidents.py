@@ -8,7 +8,9 @@ Two steps, both vectorised (STRtree queries, numpy, pandas groupby):
     ``incident_id``). Pairs are linked and clusters are the connected components, so chains
     ``A~B, B~C`` end up as one event even when ``A`` and ``C`` are further apart than the limits.
     By default two records of the *same* source are never linked directly: a source listing two
-    killings on one day in one village reports two killings.
+    killings on one day in one village reports two killings. A record without a source is never
+    merged: nothing says it repeats another report (community points a few hundred metres apart
+    are distinct places).
 
 :func:`summarise_incidents`
     Per territory: incidents inside, nearby and *uncertain*. An incident located only to a
@@ -223,8 +225,9 @@ def merge_duplicate_incidents(
     """Merge records of the same event reported by different sources.
 
     Two records are linked when they have the same ``kind``, both dates are known and at most
-    ``max_days`` apart, their points are at most ``max_km`` apart (geodesic) and, with
-    ``distinct_sources``, their ``source`` differs (a missing source differs from every other).
+    ``max_days`` apart, their points are at most ``max_km`` apart (geodesic), both have a
+    ``source`` and, with ``distinct_sources``, their sources differ. A record without a source is
+    never merged: nothing says it is a second report of another record's event.
     Clusters are the connected components of the links (chains merge). Each cluster is kept as
     its first record by ``date``, then ``incident_id``, with ``sources`` (distinct sources in
     that order, joined by ``"; "``) and ``merged_ids`` (all ids in that order, joined by
@@ -281,10 +284,10 @@ def merge_duplicate_incidents(
         a, b = a[keep], b[keep]
         kind_arr = kind.to_numpy(dtype=object)
         keep = (kind_arr[a] == kind_arr[b]) & (np.abs(day[a] - day[b]) <= max_days)
+        src = _objects(source)
+        keep &= ~(pd.isna(src[a]) | pd.isna(src[b]))
         if distinct_sources:
-            src = _objects(source)
-            missing = pd.isna(src[a]) | pd.isna(src[b])
-            keep &= missing | (src[a] != src[b])
+            keep &= src[a] != src[b]
         a, b = a[keep], b[keep]
         dist = _geodesic_point_distance_m(lon[a], lat[a], lon[b], lat[b])
         keep = dist <= max_km * 1000
@@ -349,8 +352,12 @@ def merge_duplicate_incidents(
         }
     )
     if len(dropped):
+        n_events = len(np.unique(label[multi]))
         log.info(
-            "merged %d duplicate incident records into %d events", len(dropped), int(multi.sum())
+            "merged %d incident records into %d events (%d duplicate records dropped)",
+            int(multi.sum()),
+            n_events,
+            len(dropped),
         )
     return merged, merges
 

@@ -22,7 +22,9 @@ from geotools.analysis.overlaps import (
     OVERLAP_COLUMNS,
     build_overlap_table,
     concession_bits,
+    prorate_weight,
     summarise_concessions,
+    weight_column_name,
 )
 from geotools.analysis.risk import RiskConfig, compute_risk, compute_sensitivity
 from geotools.analysis.tenure import (
@@ -87,6 +89,9 @@ class StatsResult:
         Long table, one row per territory and year with anything to report
         (``timeseries.csv``): ``territory_id, year`` and the yearly measures available
         (``forest_loss_ha``, ``forest_loss_untitled_ha``, incident counts).
+    claimed_total : dict
+        The total claimed area counted once (:func:`summarise_claimed_total`): ``union_ha``,
+        ``sum_of_rows_ha``, ``double_counted_ha`` and ``territories``.
     """
 
     table: pd.DataFrame
@@ -102,6 +107,7 @@ class StatsResult:
     incident_facts: dict[str, Any] = field(default_factory=dict)
     untitled: gpd.GeoDataFrame | None = None
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    claimed_total: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nearby_km(self) -> float:
@@ -130,9 +136,115 @@ def _outside(
     return {"count": int(mask.sum()), "ha": round(hectares, 4), "ids": ids.tolist()[:50]}
 
 
+def summarise_claimed_total(t_geoms: np.ndarray) -> dict[str, Any]:
+    """The total claimed area counted once: the union of all territories, beside the sum of rows.
+
+    Territories may overlap each other (a reserve over communities, an extension drawn over
+    its title): summing ``claimed_ha`` over rows counts that land twice; the union does not.
+
+    Parameters
+    ----------
+    t_geoms : numpy.ndarray of shapely.Geometry
+        Territories in an equal-area CRS (metres).
+
+    Returns
+    -------
+    dict
+        ``territories`` (rows), ``union_ha``, ``sum_of_rows_ha`` and ``double_counted_ha``
+        (sum minus union), hectares rounded to 4 decimals.
+    """
+    areas = np.asarray(shapely.area(t_geoms), dtype=float)
+    union = float(shapely.area(shapely.union_all(t_geoms))) if len(t_geoms) else 0.0
+    total = {
+        "territories": len(t_geoms),
+        "union_ha": round(union / M2_PER_HA, 4),
+        "sum_of_rows_ha": round(float(areas.sum()) / M2_PER_HA, 4),
+    }
+    total["double_counted_ha"] = round(total["sum_of_rows_ha"] - total["union_ha"], 4)
+    log.info(
+        "%d territories claim %s ha in all (union, counted once); their rows add up to %s ha "
+        "(%s ha where territories overlap each other)",
+        total["territories"],
+        f"{total['union_ha']:,.1f}",
+        f"{total['sum_of_rows_ha']:,.1f}",
+        f"{total['double_counted_ha']:,.1f}",
+    )
+    return total
+
+
+#: Drawn and legal titled areas differing by more than this (percent of the legal area) are
+#: flagged (``legal_area_differs``): a boundary digitised at another scale, an extension drawn
+#: in, or one part of a community carrying the whole community's legal area.
+LEGAL_AREA_TOLERANCE_PCT = 20.0
+
+
+def compare_legal_area(territories: pd.DataFrame, claimed_ha: np.ndarray) -> pd.DataFrame | None:
+    """The legal titled area of each territory beside its drawn (polygon) area.
+
+    Parameters
+    ----------
+    territories : pandas.DataFrame
+        Canonical territories; ``legal_titled_ha`` (hectares, 0 or empty = unknown) when the
+        source carries it.
+    claimed_ha : numpy.ndarray of float
+        Drawn area of each territory (geodesic hectares).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``legal_titled_ha`` (NaN where unknown), ``drawn_vs_legal_pct`` (100 x (drawn - legal)
+        / legal) and ``legal_area_differs`` (beyond :data:`LEGAL_AREA_TOLERANCE_PCT`; NA where
+        unknown); None when the territories carry no legal area.
+    """
+    if "legal_titled_ha" not in territories.columns:
+        return None
+    raw = territories["legal_titled_ha"].astype("string").str.replace(",", ".", regex=False)
+    legal = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    legal = np.where(legal > 0, legal, np.nan)
+    diff = 100.0 * (np.asarray(claimed_ha, dtype=float) - legal) / legal
+    differs = pd.array(np.abs(diff) > LEGAL_AREA_TOLERANCE_PCT, dtype="boolean")
+    differs[np.isnan(diff)] = pd.NA
+    n_flagged = int(np.nansum(np.abs(diff) > LEGAL_AREA_TOLERANCE_PCT))
+    if n_flagged:
+        log.warning(
+            "%d of %d territories: drawn area differs from the legal titled area by more than "
+            "%g %% (legal_area_differs); check the boundaries, or group the parts of one "
+            "community (--group-territories)",
+            n_flagged,
+            int(np.isfinite(legal).sum()),
+            LEGAL_AREA_TOLERANCE_PCT,
+        )
+    return pd.DataFrame(
+        {"legal_titled_ha": legal, "drawn_vs_legal_pct": diff, "legal_area_differs": differs}
+    )
+
+
+def unknown_tenure(claimed_m2: np.ndarray) -> pd.DataFrame:
+    """The tenure columns of :func:`~geotools.analysis.tenure.summarise_tenure` when there is no
+    tenure source: ``claimed_ha`` measured, every titled / secured / untitled figure NaN.
+
+    Parameters
+    ----------
+    claimed_m2 : numpy.ndarray of float
+        Area of each territory (m², equal-area CRS).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claimed_ha`` and NaN ``titled``, ``secured``, ``in_process``, ``untitled`` ``_ha`` and
+        ``_pct`` columns.
+    """
+    out = pd.DataFrame({"claimed_ha": np.asarray(claimed_m2, dtype=float) / M2_PER_HA})
+    for name in (*TENURE_CLASSES, "untitled"):
+        out[f"{name}_ha"] = np.nan
+    for name in (*TENURE_CLASSES, "untitled"):
+        out[f"{name}_pct"] = np.nan
+    return out
+
+
 def compute_territory_stats(
     territories: gpd.GeoDataFrame,
-    parcels: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None,
     concessions: gpd.GeoDataFrame | None = None,
     incidents: gpd.GeoDataFrame | None = None,
     nearby_km: float = DEFAULT_NEARBY_KM,
@@ -140,6 +252,7 @@ def compute_territory_stats(
     forest_loss: str | os.PathLike[str] | None = None,
     infrastructure: gpd.GeoDataFrame | None = None,
     risk_config: RiskConfig | None = None,
+    concession_weight: str | None = None,
 ) -> StatsResult:
     """Compute the per-territory table of DESIGN §6.
 
@@ -147,8 +260,12 @@ def compute_territory_stats(
     ----------
     territories : geopandas.GeoDataFrame
         Canonical, validated territories (``territory_id``, ``name``...).
-    parcels : geopandas.GeoDataFrame
-        Canonical, validated parcels (``parcel_id``, ``tenure``).
+    parcels : geopandas.GeoDataFrame or None
+        Canonical, validated parcels (``parcel_id``, ``tenure``). None when the study has no
+        tenure source: ``titled``, ``secured``, ``in_process`` and ``untitled`` hectares and
+        percentages, ``concession_untitled_ha``, the overlaps' ``on_*_ha`` and the forest loss
+        by tenure are then NaN (unknown, never 0), the risk score lists tenure as missing and
+        ``untitled`` is None.
     concessions : geopandas.GeoDataFrame, optional
         Canonical concessions (``concession_id``, ``kind``, ``status``, ``holder``).
     incidents : geopandas.GeoDataFrame, optional
@@ -170,6 +287,11 @@ def compute_territory_stats(
         Pipelines and roads (``kind``): adds ``pipeline_km_inside/nearby``,
         ``road_km_inside/nearby`` (geodesic km) and ``spills_inside/nearby`` (incidents of kind
         spill), all within ``nearby_km``.
+    concession_weight : str, optional
+        A numeric column of ``concessions`` (e.g. a detection's mined hectares) to pro-rate by
+        the share of each concession inside each territory
+        (:func:`~geotools.analysis.overlaps.prorate_weight`): adds ``prorated_<column>`` to the
+        table (active and in-process concessions) and to every overlap pair.
 
     Returns
     -------
@@ -182,25 +304,44 @@ def compute_territory_stats(
     claimed = np.asarray(shapely.area(t_geoms), dtype=float)
     n = len(t_geoms)
 
-    p_geoms = project(parcels, crs)
-    values = parcels["tenure"].astype(str).to_numpy()
-    p_clipped = clip_to_territories(t_geoms, p_geoms, tenure_bits(values))
-    tenure = values[p_clipped.feature]
-    tenure_table = summarise_tenure(claimed, p_clipped, tenure)
-    outside = {"parcels": _outside(parcels, p_geoms, p_clipped.feature, "parcel")}
-
-    titled = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["titled"]))
-    secured = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["secured"]))
+    outside: dict[str, dict[str, Any]] = {}
+    if parcels is not None:
+        p_geoms = project(parcels, crs)
+        values = parcels["tenure"].astype(str).to_numpy()
+        p_clipped = clip_to_territories(t_geoms, p_geoms, tenure_bits(values))
+        tenure = values[p_clipped.feature]
+        tenure_table = summarise_tenure(claimed, p_clipped, tenure)
+        outside["parcels"] = _outside(parcels, p_geoms, p_clipped.feature, "parcel")
+        titled = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["titled"]))
+        secured = p_clipped.union_pieces(np.isin(tenure, TENURE_CLASSES["secured"]))
+    else:
+        # No tenure source: titled, secured and untitled are unknown (NaN), never zero.
+        tenure_table = unknown_tenure(claimed)
+        titled = secured = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object))
+        log.info("no parcel layer: titled, secured and untitled land are unknown")
 
     if concessions is not None and len(concessions):
         c_geoms = project(concessions, crs)
         status = concessions["status"].astype(str).to_numpy()
         c_clipped = clip_to_territories(t_geoms, c_geoms, concession_bits(status))
         conc_table = summarise_concessions(claimed, concessions, c_clipped, secured)
+        c_m2 = np.asarray(shapely.area(c_geoms), dtype=float)
         overlaps = build_overlap_table(
-            territories, claimed, concessions, shapely.area(c_geoms), c_clipped, titled, secured
+            territories, claimed, concessions, c_m2, c_clipped, titled, secured
         )
+        if concession_weight is not None:
+            name = weight_column_name(concession_weight)
+            per_territory, per_pair = prorate_weight(
+                n, concessions, c_m2, c_clipped, concession_weight
+            )
+            conc_table[name] = per_territory
+            order = np.lexsort((c_clipped.feature, c_clipped.territory))
+            overlaps[name] = per_pair[order]
         outside["concessions"] = _outside(concessions, c_geoms, c_clipped.feature, "concession")
+        if parcels is None:
+            conc_table["concession_untitled_ha"] = np.nan
+            for column in ("on_titled_ha", "on_secured_ha", "on_untitled_ha"):
+                overlaps[column] = np.nan
     else:
         columns = [
             "concession_ha",
@@ -208,7 +349,11 @@ def compute_territory_stats(
             "concession_untitled_ha",
             *[f"concession_{k}_ha" for k in (*CONCESSION_KINDS, *CONCESSION_STATUSES)],
         ]
+        if concession_weight is not None:
+            columns.append(weight_column_name(concession_weight))
         conc_table = pd.DataFrame(0.0, index=range(n), columns=columns)
+        if parcels is None:
+            conc_table["concession_untitled_ha"] = np.nan
         overlaps = pd.DataFrame(columns=OVERLAP_COLUMNS)
 
     table = pd.DataFrame({"territory_id": territories["territory_id"].astype(str).to_numpy()})
@@ -216,6 +361,7 @@ def compute_territory_stats(
         values = territories[column] if column in territories.columns else None
         table[column] = values.to_numpy(dtype=object) if values is not None else None
     table = pd.concat([table, tenure_table, conc_table], axis=1)
+    legal = compare_legal_area(territories, tenure_table["claimed_ha"].to_numpy())
     incident_facts: dict[str, Any] = {}
     incident_pairs: pd.DataFrame | None = None
     incident_years = pd.DataFrame(columns=["territory_id", "year"])
@@ -250,6 +396,10 @@ def compute_territory_stats(
     ]
     rest = [c for c in table.columns if c not in (*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS)]
     table = table[[*BASE_COLUMNS, *kinds, *INCIDENT_COLUMNS, *rest]]
+    if legal is not None:  # beside the drawn area
+        at = list(table.columns).index("claimed_ha") + 1
+        for offset, column in enumerate(legal.columns):
+            table.insert(at + offset, column, legal[column].to_numpy())
     if infrastructure is not None and len(infrastructure):
         from geotools.analysis.infrastructure import compute_infrastructure_exposure
 
@@ -275,6 +425,14 @@ def compute_territory_stats(
             crs,
             forest_loss,
         )
+        if parcels is None:
+            for column in (
+                "forest_loss_titled_ha",
+                "forest_loss_secured_ha",
+                "forest_loss_untitled_ha",
+            ):
+                loss_columns[column] = np.nan
+            loss_years["forest_loss_untitled_ha"] = np.nan
         table = pd.concat([table, loss_columns], axis=1)
         timeseries = timeseries.merge(loss_years, on=["territory_id", "year"], how="outer")
     # A year missing for one measure had none of it (not unknown): 0, except forest loss on
@@ -291,6 +449,8 @@ def compute_territory_stats(
         covered = table.loc[table["forest_loss_coverage"] != "outside", "territory_id"]
         known = timeseries["territory_id"].isin(covered)
         for column in ("forest_loss_ha", "forest_loss_untitled_ha"):
+            if column == "forest_loss_untitled_ha" and parcels is None:
+                continue  # unknown without a tenure source
             timeseries.loc[known, column] = timeseries.loc[known, column].fillna(0.0)
     timeseries = timeseries.sort_values(["territory_id", "year"], kind="stable").reset_index(
         drop=True
@@ -320,11 +480,18 @@ def compute_territory_stats(
             "area_crs": crs.srs,
             "forest_loss": str(forest_loss) if forest_loss is not None else None,
             "risk": describe_config(risk_config or RiskConfig()),
+            "concession_weight": concession_weight,
+            "tenure_source": "parcels" if parcels is not None else None,
         },
         incident_facts=incident_facts,
         timeseries=timeseries,
-        untitled=untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs),
+        untitled=(
+            untitled_geometry(table["territory_id"].to_numpy(), t_geoms, secured, crs)
+            if parcels is not None
+            else None
+        ),
         sensitivity=sensitivity,
+        claimed_total=summarise_claimed_total(t_geoms),
     )
 
 
@@ -520,15 +687,27 @@ def describe_territory(row: pd.Series) -> str:
     nearby = int(row.get("incidents_nearby", 0))
     uncertain = row.get("incidents_uncertain", 0)
     uncertain = int(uncertain) if pd.notna(uncertain) else 0
+    titled = row.get("titled_ha")
+    tenure = (
+        f"{format_ha(row['claimed_ha'])} ha claimed, tenure unknown"
+        if titled is None or pd.isna(titled)
+        else f"{format_ha(titled)} of {format_ha(row['claimed_ha'])} ha titled "
+        f"({row['titled_pct']:.1f} %)"
+    )
     return (
-        f"{label}: {format_ha(row['titled_ha'])} of {format_ha(row['claimed_ha'])} ha titled "
-        f"({row['titled_pct']:.1f} %), {format_ha(row['concession_ha'])} ha under concessions "
+        f"{label}: {tenure}, {format_ha(row['concession_ha'])} ha under concessions "
         f"({row['concession_pct']:.1f} %), {inside} incident{'s' if inside != 1 else ''} inside, "
         f"{nearby} nearby" + (f", {uncertain} uncertain" if uncertain else "")
     )
 
 
-def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+HA_DECIMALS = 4
+"""Decimals of hectares in CSV tables: 0.0001 ha = 1 m² (0.01 ha distorted small overlaps)."""
+
+
+def round_table(
+    table: pd.DataFrame, decimals: int = 2, ha_decimals: int = HA_DECIMALS
+) -> pd.DataFrame:
     """Round hectare and percent columns for publication (the Python API keeps full precision).
 
     Parameters
@@ -536,9 +715,10 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     table : pandas.DataFrame
         A statistics table.
     decimals : int, default 2
-        Decimals for columns ending in ``_ha``, ``_pct`` or ``_km`` and columns starting with
-        ``pct_`` or ``risk_score``; the other float ``risk_`` columns (components from 0 to 1)
-        get one more.
+        Decimals of percentages, kilometres and the risk score (risk components get one more).
+    ha_decimals : int, default HA_DECIMALS
+        Decimals of hectare columns (``_ha``): 4 decimals are 1 m², so that a small overlap
+        (0.05 ha) is not distorted by the rounding.
 
     Returns
     -------
@@ -547,7 +727,9 @@ def round_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     """
     out = table.copy()
     for column in out.columns:
-        if column.endswith(("_ha", "_pct", "_km")) or column.startswith(("pct_", "risk_score")):
+        if column.endswith("_ha"):
+            out[column] = out[column].astype(float).round(ha_decimals)
+        elif column.endswith(("_pct", "_km")) or column.startswith(("pct_", "risk_score")):
             out[column] = out[column].astype(float).round(decimals)
         elif column.startswith("risk_") and pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(decimals + 1)  # components 0-1: three decimals
@@ -562,10 +744,13 @@ def compute_stats(
 ) -> StatsResult:
     """Run the analyses on layers from :func:`read_inputs` (and a forest-loss raster).
 
+    Only ``territories`` is required; without ``parcels`` tenure is unknown (see
+    :func:`compute_territory_stats`).
+
     Parameters
     ----------
     layers : mapping of str to Layer
-        Layers by kind; ``territories`` and ``parcels`` are required, ``concessions``,
+        Layers by kind; ``territories`` is required, ``parcels``, ``concessions``,
         ``incidents`` and ``infrastructure`` are used when present.
     nearby_km : float, default 5.0
         Geodesic distance (km) within which incidents and infrastructure count as nearby.
@@ -582,23 +767,22 @@ def compute_stats(
     Raises
     ------
     SourceError
-        ``territories`` or ``parcels`` is missing from ``layers``, or ``forest_loss`` is not a
-        file.
+        ``territories`` is missing from ``layers``, or ``forest_loss`` is not a file.
     """
 
     def frame(kind: str) -> gpd.GeoDataFrame | None:
         return layers[kind].frame if kind in layers else None
 
-    for required in ("territories", "parcels"):
-        if required not in layers:
-            raise SourceError(f"the {required} layer is required")
+    if "territories" not in layers:
+        raise SourceError("the territories layer is required")
     return compute_territory_stats(
         layers["territories"].frame,
-        layers["parcels"].frame,
+        frame("parcels"),
         frame("concessions"),
         frame("incidents"),
         nearby_km=nearby_km,
         forest_loss=check_raster(forest_loss),
         infrastructure=frame("infrastructure"),
         risk_config=risk_config,
+        concession_weight=layers["concessions"].weight if "concessions" in layers else None,
     )

@@ -393,7 +393,10 @@ def _concession_layer(
 
 def _tenure_layer(untitled: gpd.GeoDataFrame | None, grid: _Grid, crs: CRS) -> np.ndarray:
     if untitled is None or len(untitled) == 0:
-        log.warning("no untitled land given: the tenure component is 0 everywhere")
+        log.warning(
+            "no untitled land given (no parcel layer: tenure unknown): the surface's tenure "
+            "component is 0 everywhere"
+        )
         return np.zeros((grid.rows, grid.cols))
     return _area_fraction(_dissolve(_project_polygons(untitled, crs)), grid)
 

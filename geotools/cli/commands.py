@@ -32,6 +32,7 @@ from geotools.cli.options import (
     parse_defaults,
     parse_mappings,
     parse_risk_config,
+    parse_weights,
     pop_layer_paths,
     profile_option,
 )
@@ -102,6 +103,8 @@ def stats(
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
@@ -281,6 +284,8 @@ def map_command(
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
     )
     result = compute_stats(
         layers,
@@ -423,6 +428,8 @@ def publish_command(
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
+        group_territories=kwargs.pop("group_territories"),
+        weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,

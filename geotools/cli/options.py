@@ -351,10 +351,10 @@ def layer_options(func: F) -> F:
         click.option(
             "--parcels",
             type=click.Path(),
-            required=True,
             multiple=True,
             help="Legal tenure parcels (polygons; tenure titled|cession_in_use|"
-            "demarcated|in_process, missing column = titled).",
+            "demarcated|in_process, missing column = titled). Optional: without it titled, "
+            "secured and untitled land are unknown (empty cells), never 0.",
         ),
         click.option(
             "--concessions",
@@ -394,6 +394,21 @@ def layer_options(func: F) -> F:
             multiple=True,
             help="Override a risk weight (tenure, concessions, violence, deforestation, "
             "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
+        ),
+        click.option(
+            "--group-territories",
+            metavar="COLUMN",
+            help="Merge territories sharing a value of COLUMN (e.g. name, or a community code) "
+            "into one territory, the union of its parts. Exact copies are always one row.",
+        ),
+        click.option(
+            "--weight",
+            "weights",
+            metavar="LAYER=COLUMN",
+            multiple=True,
+            help="Pro-rate a numeric column of the concessions by the share inside each "
+            "territory, e.g. --weight 'concessions=Mined area (ha)' adds "
+            "prorated_mined_area_ha (docs/columns.md).",
         ),
         map_option(
             "Field mapping, repeatable: e.g. --map territories.name=NOMBRE_CN "
@@ -528,6 +543,30 @@ def parse_assume_crs(items: tuple[str, ...]) -> dict[str, str] | None:
     out = {kind: per_layer[kind] for kind in per_layer}
     if every is not None:
         out.update({kind: every for kind in LAYER_KINDS if kind not in per_layer})
+    return out
+
+
+def parse_weights(items: tuple[str, ...]) -> dict[str, str]:
+    """Parse ``LAYER=COLUMN`` items (``--weight``) into ``{layer: column}``.
+
+    Parameters
+    ----------
+    items : tuple of str
+        The option's values, e.g. ``("concessions=Mined area (ha)",)``.
+
+    Returns
+    -------
+    dict of str to str
+        Layer kind -> column.
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        layer, sep, column = item.partition("=")
+        if not sep or not layer.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{item!r}: use LAYER=COLUMN, e.g. concessions=mined_ha", param_hint="--weight"
+            )
+        out[layer.strip()] = column.strip()
     return out
 
 

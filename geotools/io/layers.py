@@ -32,7 +32,7 @@ from geotools.io.readers import (
 )
 from geotools.io.swapped import check_swapped_layer, check_swapped_layers
 from geotools.schema import LAYERS, check_field_names, normalise_schema
-from geotools.validation import Ledger, flag_far_outside, validate_layer
+from geotools.validation import Ledger, flag_far_outside, group_parts, validate_layer
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class Layer:
         Checksum of ``path``, for provenance.
     files : tuple of (pathlib.Path, str)
         Every file read and its checksum, in the order read (one entry for a single file).
+    weight : str or None
+        Numeric column to pro-rate by overlap share (concessions; ``read_layer``'s ``weight``).
     """
 
     kind: str
@@ -65,6 +67,7 @@ class Layer:
     path: Path
     sha256: str
     files: tuple[tuple[Path, str], ...] = ()
+    weight: str | None = None
 
     def __post_init__(self) -> None:
         if not self.files:
@@ -189,6 +192,8 @@ def read_layer(
     source: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
     defaults: Mapping[str, object] | None = None,
+    group_by: str | None = None,
+    weight: str | None = None,
 ) -> Layer:
     """Read, normalise and validate one canonical layer, from one file or several.
 
@@ -218,6 +223,13 @@ def read_layer(
     defaults : mapping of str to object, optional
         ``{canonical column: value}`` for the whole layer (e.g. ``{"kind": "mining"}``): fills
         the column when absent and its empty cells.
+    group_by : str, optional
+        Territories only: merge the features sharing a value of this column (canonical or
+        source name, e.g. ``name`` or ``nom_comuni``) into one territory, the parts' union
+        (:func:`~geotools.validation.group_parts`).
+    weight : str, optional
+        Concessions only: a numeric column (e.g. a detection's ``Mined area (ha)``) to pro-rate
+        by each concession's share inside each territory (``prorated_<column>`` in the tables).
 
     Returns
     -------
@@ -287,6 +299,29 @@ def read_layer(
         ledger.flag(np.array([row]), np.array([fid]), problem, action)
     _make_ids_unique(frame, kind, origin, files, ledger)
     clean = validate_layer(frame, kind, ledger)
+    if group_by:
+        if kind != "territories":
+            raise SourceError(f"grouping parts applies to territories, not {kind}")
+        column = _column(clean, fields.renamed, group_by, files[0], "to group territories by")
+        clean = group_parts(clean, column, ledger, LAYERS[kind].id_column or "territory_id")
+        ledger.notes["grouped_by"] = column
+    weight_column = None
+    if weight:
+        if kind != "concessions":
+            raise SourceError(f"a weight column applies to concessions, not {kind}")
+        weight_column = _column(clean, fields.renamed, weight, files[0], "to pro-rate")
+        given = clean[weight_column]
+        numbers = pd.to_numeric(
+            given.astype("string").str.replace(",", ".", regex=False), errors="coerce"
+        )
+        bad = given.notna() & numbers.isna()
+        if bad.any():
+            raise SourceError(
+                f"{names}: column {weight_column!r} is not numeric ({given[bad].iloc[0]!r}); "
+                "choose a column of numbers to pro-rate"
+            )
+        clean[weight_column] = numbers.astype(float)
+        ledger.notes["weight"] = weight_column
     log.debug("%s", ledger.summary())
     checksums = tuple((f, compute_sha256(f)) for f in files)
     return Layer(
@@ -296,6 +331,7 @@ def read_layer(
         path=files[0],
         sha256=checksums[0][1],
         files=checksums,
+        weight=weight_column,
     )
 
 
@@ -332,11 +368,24 @@ def _xy_note(note: object) -> tuple[str, str] | None:
     return None
 
 
+def _column(
+    frame: gpd.GeoDataFrame, renamed: Mapping[str, str], name: str, file: Path, purpose: str
+) -> str:
+    """The column of ``frame`` a user named, by its source or canonical name (one-line error)."""
+    column = renamed.get(name, name)
+    if column not in frame.columns:
+        names = sorted({*renamed, *frame.columns} - {frame.geometry.name})
+        raise SourceError(f"{file}: no column {name!r} {purpose}; use one of " + ", ".join(names))
+    return column
+
+
 def read_inputs(
     paths: Mapping[str, LayerPaths | None],
     assume_crs: str | Mapping[str, str] | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     defaults: Mapping[str, Mapping[str, object]] | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
 ) -> dict[str, Layer]:
     """Read and validate every layer given.
 
@@ -344,7 +393,8 @@ def read_inputs(
     ----------
     paths : mapping of str to path, sequence of paths, or None
         Layer kind -> file, or several files read into one layer (``None`` or empty for absent
-        optional layers). ``territories`` and ``parcels`` are required.
+        optional layers). Only ``territories`` is required: without ``parcels`` tenure is
+        unknown.
     assume_crs : str or mapping of str to str, optional
         CRS for files that declare none: one for every layer, or per layer kind.
     mappings : mapping, optional
@@ -352,6 +402,11 @@ def read_inputs(
         coordinate columns).
     defaults : mapping, optional
         Layer kind -> ``{canonical column: value}`` for the whole layer.
+    group_territories : str, optional
+        Merge territories sharing a value of this column into one (``read_layer``'s
+        ``group_by``).
+    weights : mapping of str to str, optional
+        Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
 
     Returns
     -------
@@ -367,9 +422,14 @@ def read_inputs(
         check_layer_names(table, what)
     if isinstance(assume_crs, Mapping):
         check_layer_names(assume_crs, "--assume-crs")
-    for required in ("territories", "parcels"):
-        if not paths.get(required):
-            raise SourceError(f"--{required} is required")
+    if not paths.get("territories"):
+        raise SourceError("--territories is required")
+    for kind in weights or {}:
+        if kind != "concessions" or not paths.get(kind):
+            raise SourceError(
+                f"--weight {kind}=...: weights apply to the concessions layer given with "
+                "--concessions, e.g. --weight concessions=mined_ha"
+            )
     for what, table in (("--map", mappings), ("--default", defaults)):
         for kind in table or {}:
             if not paths.get(kind):
@@ -385,6 +445,8 @@ def read_inputs(
                 mapping=(mappings or {}).get(kind),
                 assume_crs=crs,
                 defaults=(defaults or {}).get(kind),
+                group_by=group_territories if kind == "territories" else None,
+                weight=(weights or {}).get(kind),
             )
     check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})

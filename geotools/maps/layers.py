@@ -483,6 +483,8 @@ def _territory_layer(
             claimed=hectare_number(claimed, lang),
             pct=format_percent(share, lang),
         )
+        if np.isfinite(titled)
+        else t["tenure_unknown_sentence"].format(claimed=hectare_number(claimed, lang))
         for titled, claimed, share in zip(
             _numbers(frame, "titled_ha"), _numbers(frame, "claimed_ha"), pct, strict=True
         )

@@ -721,6 +721,8 @@ def _draw_land(
         part = result.untitled.loc[result.untitled["territory_id"] == row["territory_id"]]
         if len(part):
             untitled = part.to_crs(crs)
+    if result.untitled is None and parcels is None:
+        return rows  # no tenure source: untitled land is unknown, not the whole territory
     if untitled is None:  # no untitled geometry: fill the territory; secured parcels cover it
         untitled = gpd.GeoDataFrame(geometry=[own], crs=crs)
     untitled.plot(ax=ax, facecolor=UNTITLED_COLOUR, edgecolor="none", aspect=None, zorder=1)

@@ -603,8 +603,15 @@ def titled_sentence(row: Mapping[str, Any] | pd.Series, lang: str) -> str:
     '200 of 8,600 ha titled (2.3 %)'
     >>> titled_sentence(row, "es").replace("\\xa0", " ")
     '200 de 8 600 ha tituladas (2,3 %)'
+    >>> titled_sentence({"titled_ha": None, "claimed_ha": 8600.0}, "en").replace("\\xa0", " ")
+    '8,600 ha claimed; tenure unknown'
     """
     check_lang(lang)
+    titled = row.get("titled_ha")
+    if titled is None or pd.isna(titled):
+        return TEXT[lang]["tenure_unknown_sentence"].format(
+            claimed=hectare_number(row.get("claimed_ha"), lang)
+        )
     return TEXT[lang]["titled_sentence"].format(
         titled=hectare_number(row.get("titled_ha"), lang),
         claimed=hectare_number(row.get("claimed_ha"), lang),

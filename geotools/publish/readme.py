@@ -130,7 +130,27 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
         "",
     ),
     "claimed_ha": ("Area of the territory (holes excluded), geodesic", "ha", ""),
-    "titled_ha": ("Union of parcels with tenure titled, clipped to the territory", "ha", ""),
+    "legal_titled_ha": (
+        "Legal titled area given by the territories layer (empty: 0 or missing, unknown)",
+        "ha",
+        "",
+    ),
+    "drawn_vs_legal_pct": (
+        "100 x (claimed_ha - legal_titled_ha) / legal_titled_ha: drawn against legal area",
+        "%",
+        "",
+    ),
+    "legal_area_differs": (
+        "Drawn and legal areas differ by more than 20 % (empty: legal area unknown)",
+        "",
+        "True, False",
+    ),
+    "titled_ha": (
+        "Union of parcels with tenure titled, clipped to the territory (empty without a parcel "
+        "layer: unknown)",
+        "ha",
+        "",
+    ),
     "secured_ha": ("Union of titled and cession_in_use parcels in the territory", "ha", ""),
     "untitled_ha": ("Claimed minus secured", "ha", ""),
     "in_process_ha": ("Union of parcels in_process (titling or extension requested)", "ha", ""),
@@ -192,6 +212,15 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
 }
 
 _PATTERN_DOCS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, str, str]]]] = [
+    (
+        re.compile(r"prorated_(\w+)$"),
+        lambda m: (
+            f"Concession column '{m.group(1)}' pro-rated by the share of each concession inside "
+            "the territory (--weight; the quantity assumed spread evenly over its polygon)",
+            "as the column",
+            "",
+        ),
+    ),
     (
         re.compile(r"(\w+)_pct$"),
         lambda m: (f"100 x {m.group(1)}_ha / claimed_ha", "%", ""),
@@ -533,7 +562,7 @@ def _write_readme(
         *[f"- {c}" for c in CAVEATS],
         "- GeoJSON files follow RFC 7946: WGS84 longitude/latitude, exterior rings "
         f"counterclockwise, holes clockwise, coordinates rounded to {options.decimals} decimals.",
-        "- Hectares and percentages are rounded to 2 decimals in the tables.",
+        "- Hectares are written with 4 decimals (1 m²), percentages and kilometres with 2.",
         "",
         "## Data dictionary",
         "",
