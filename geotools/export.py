@@ -144,13 +144,34 @@ def _gpkg_timestamp() -> str:
 
 
 def write_geopackage(
-    layers: Mapping[str, gpd.GeoDataFrame], target: Path, *, overwrite: bool = False
+    layers: Mapping[str, gpd.GeoDataFrame],
+    target: Path,
+    *,
+    overwrite: bool = False,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage, atomically (all layers or none).
 
     The file is byte-identical for identical layers: GDAL's ``OGR_CURRENT_DATE`` is pinned to
     :data:`GPKG_TIMESTAMP` (or ``SOURCE_DATE_EPOCH``) while writing, so the
     ``gpkg_contents.last_change`` column carries no wall-clock time.
+
+    Parameters
+    ----------
+    layers : mapping of str to geopandas.GeoDataFrame
+        Layer name -> features, written in this order.
+    target : pathlib.Path
+        GeoPackage to write.
+    overwrite : bool, default False
+        Replace an existing file.
+    metadata : mapping of str to mapping of str to str, optional
+        Layer name -> GDAL layer metadata (key -> text) stored with that layer, e.g. the import
+        notes and licence of ``geotools import``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
     """
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_timestamp()})
@@ -159,7 +180,12 @@ def write_geopackage(
             for name, frame in layers.items():
                 try:
                     pyogrio.write_dataframe(
-                        frame, tmp, layer=name, driver="GPKG", append=tmp.exists()
+                        frame,
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        append=tmp.exists(),
+                        layer_metadata=dict((metadata or {}).get(name) or {}) or None,
                     )
                 except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                     raise OutputError(

@@ -34,7 +34,7 @@ from geotools.cli.options import (
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
-from geotools.io import LAYER_KINDS, read_inputs, read_layer
+from geotools.io import LAYER_KINDS, import_metadata, read_inputs, read_layer
 from geotools.io.importers import IMPORTERS
 from geotools.maps import (
     build_embed_snippet,
@@ -439,7 +439,8 @@ def import_command(
     LandMark...) into a canonical, validated GeoPackage layer.
 
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
-    reason); the licence terms of the source, if any, are recorded there too.
+    reason); the licence terms of the source, if any, are recorded there too, and in the
+    GeoPackage itself, so that maps and bundles made from it carry them.
     """
     if source not in IMPORTERS:
         raise click.BadParameter(
@@ -450,7 +451,9 @@ def import_command(
     check_outputs_free(target.parent, [target.name, report.name], overwrite=overwrite)
     kind = IMPORTERS[source].layer
     layer = read_layer(path, kind, source=source, assume_crs=assume_crs)
-    write_geopackage({kind: layer.frame}, target, overwrite=overwrite)
+    write_geopackage(
+        {kind: layer.frame}, target, overwrite=overwrite, metadata={kind: import_metadata(layer)}
+    )
     write_json(layer.ledger.to_dict(), report, overwrite=overwrite)
     click.echo(layer.ledger.summary())
     licence = IMPORTERS[source].licence_note

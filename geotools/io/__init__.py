@@ -6,7 +6,14 @@ checked CRS; ``geotools.io.layers`` turns them into canonical, validated :class:
 ACLED...). Writing outputs is in :mod:`geotools.export` and :mod:`geotools.outputs`.
 """
 
-from geotools.io.layers import LAYER_KINDS, Layer, check_raster, read_inputs, read_layer
+from geotools.io.layers import (
+    LAYER_KINDS,
+    Layer,
+    check_raster,
+    import_metadata,
+    read_inputs,
+    read_layer,
+)
 from geotools.io.readers import (
     LAT_NAMES,
     LON_NAMES,
@@ -29,6 +36,7 @@ __all__ = [
     "check_raster",
     "find_column",
     "find_swapped_points",
+    "import_metadata",
     "parse_layer_argument",
     "read_frame",
     "read_inputs",

@@ -7,6 +7,7 @@ feature; :func:`read_inputs` reads the set of layers a run takes.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -15,12 +16,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 from pyproj import CRS
 
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
-from geotools.io.importers import import_file
+from geotools.io.importers import IMPORT_ATTR, import_file
 from geotools.io.readers import READ_REPAIRS, parse_layer_argument, read_frame
 from geotools.schema import LAYERS, normalise_schema
 from geotools.validation import Ledger, flag_far_outside, validate_layer
@@ -107,6 +109,10 @@ def read_layer(
             raw = raw.set_crs(assume_crs, allow_override=True)
     else:
         raw = read_frame(path, layer=layer, assume_crs=assume_crs)
+        stored = _stored_import(file, layer or parse_layer_argument(path)[1])
+        if stored is not None:
+            raw.attrs[IMPORT_ATTR] = stored
+            source = str(stored["source"])
     raw = raw.reset_index(drop=True)
     try:
         frame, fields = normalise_schema(raw, kind, mapping, values)
@@ -132,6 +138,41 @@ def read_layer(
     clean = validate_layer(frame, kind, ledger)
     log.debug("%s", ledger.summary())
     return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
+
+
+def import_metadata(layer: Layer) -> dict[str, str]:
+    """GeoPackage layer metadata carrying an imported layer's notes and licence.
+
+    ``geotools import`` stores it with the layer it writes, so that the licence (e.g. the
+    monitors' "ask before republishing record-level data") and the importer's name (ACLED's
+    records are never redistributed) follow the file into ``map``, ``publish`` and ``run``.
+
+    Parameters
+    ----------
+    layer : Layer
+        A layer read with an importer (``read_layer(..., source=...)``).
+
+    Returns
+    -------
+    dict of str to str
+        ``{IMPORT_ATTR: JSON text}``, or an empty dict for a layer read without an importer.
+    """
+    notes = layer.ledger.notes.get("importer")
+    if not notes:
+        return {}
+    return {IMPORT_ATTR: json.dumps(notes, ensure_ascii=False, sort_keys=True, default=str)}
+
+
+def _stored_import(file: Path, layer: str | None) -> dict | None:
+    """The import notes :func:`import_metadata` stored in a GeoPackage layer, if any."""
+    if file.suffix.lower() != ".gpkg":
+        return None
+    try:
+        meta = pyogrio.read_info(str(file), layer=layer).get("layer_metadata") or {}
+        notes = json.loads(meta[IMPORT_ATTR]) if IMPORT_ATTR in meta else None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError):
+        return None
+    return notes if isinstance(notes, dict) and notes.get("source") else None
 
 
 def read_inputs(
