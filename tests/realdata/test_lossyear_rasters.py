@@ -101,8 +101,13 @@ def test_real_fraction_raster_is_refused_fast_before_any_zonal_pass(realdata: Pa
 
 def _write(path: Path, values: np.ndarray) -> Path:
     profile = dict(
-        driver="GTiff", width=values.shape[1], height=values.shape[0], count=1,
-        crs="EPSG:32718", nodata=None, dtype=values.dtype,
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        crs="EPSG:32718",
+        nodata=None,
+        dtype=values.dtype,
         transform=rasterio.transform.from_origin(500_000, 9_000_000, 30, 30),
     )
     with rasterio.open(path, "w", **profile) as dst:
@@ -130,8 +135,15 @@ def test_cli_refuses_a_fraction_raster_in_one_line(realdata: Path, tmp_path: Pat
     result = CliRunner().invoke(
         main,
         [
-            "stats", "--territories", str(paths["territories"]), "--parcels",
-            str(paths["parcels"]), "--forest-loss", str(raster), "--out", str(tmp_path / "o"),
+            "stats",
+            "--territories",
+            str(paths["territories"]),
+            "--parcels",
+            str(paths["parcels"]),
+            "--forest-loss",
+            str(raster),
+            "--out",
+            str(tmp_path / "o"),
         ],
         catch_exceptions=False,
     )

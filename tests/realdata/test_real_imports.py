@@ -65,8 +65,12 @@ def pipeline_as_oleoducto(realdata: Path, tmp_path: Path) -> Path:
 
 def test_year_blocks_with_no_incident_near_any_territory() -> None:
     timeseries = pd.DataFrame(
-        {"territory_id": ["T1", "T2"], "year": [2024, 2024], "incidents_inside": [0, 0],
-         "incidents_nearby": [0, 0]}
+        {
+            "territory_id": ["T1", "T2"],
+            "year": [2024, 2024],
+            "incidents_inside": [0, 0],
+            "incidents_nearby": [0, 0],
+        }
     )
     assert _year_blocks(pd.Series(["T1", "T2"]), timeseries, "es") == {}
 
@@ -120,12 +124,18 @@ source = "defensoria"
     assert len(table) == 5 and table["incidents_inside"].sum() == 0
 
 
-def test_oleoducto_lines_are_pipelines_measured_and_drawn(
-    realdata: Path, tmp_path: Path
-) -> None:
+def test_oleoducto_lines_are_pipelines_measured_and_drawn(realdata: Path, tmp_path: Path) -> None:
     lines = pipeline_as_oleoducto(realdata, tmp_path)
-    layers = ["--territories", realdata / DEPARTMENTS, "--map", "territories.name=NOMBDEP",
-              "--parcels", PARCELS, "--infrastructure", lines]
+    layers = [
+        "--territories",
+        realdata / DEPARTMENTS,
+        "--map",
+        "territories.name=NOMBDEP",
+        "--parcels",
+        PARCELS,
+        "--infrastructure",
+        lines,
+    ]
     result = run(["stats", *layers, "--out", tmp_path / "out"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "out" / "territory_stats.csv").set_index("name")
@@ -154,8 +164,19 @@ def test_oleoducto_lines_are_pipelines_measured_and_drawn(
 
 def test_lines_without_kind_name_the_file(realdata: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run(["stats", "--territories", realdata / AMW, "--parcels", PARCELS,
-                  "--infrastructure", realdata / ONP, "--out", out])
+    result = run(
+        [
+            "stats",
+            "--territories",
+            realdata / AMW,
+            "--parcels",
+            PARCELS,
+            "--infrastructure",
+            realdata / ONP,
+            "--out",
+            out,
+        ]
+    )
     assert result.exit_code == 1
     errors = error_lines(result.output)
     assert len(errors) == 1 and str(realdata / ONP) in errors[0]
@@ -174,7 +195,9 @@ def test_every_territory_rejected_is_exit_1_not_empty_tables(
     assert result.exit_code == 1, result.output
     errors = error_lines(result.output)
     assert len(errors) == 1 and str(points) in errors[0]
-    assert "81 read, all rejected" in errors[0] and "geotools validate --as territories" in errors[0]
+    assert (
+        "81 read, all rejected" in errors[0] and "geotools validate --as territories" in errors[0]
+    )
     assert not (out / "territory_stats.csv").exists()
 
 
