@@ -17,6 +17,7 @@ from geotools.analysis.surface import (
     compute_risk_surface,
     write_risk_surface,
 )
+from geotools.area import DEFAULT_EDGES
 from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
 from geotools.io import Layer, check_raster, read_frame, read_inputs
@@ -131,13 +132,18 @@ def run_stats(
     mappings: Mapping[str, Mapping[str, str]] | None = None,
     forest_loss: str | os.PathLike[str] | None = None,
     risk_config: RiskConfig | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> RunResult:
-    """Read, analyse and write: the Python form of ``geotools stats``."""
+    """Read, analyse and write: the Python form of ``geotools stats``.
+
+    ``edges`` ("geodesic" or "lonlat") is how every layer's edges are read (see
+    :func:`geotools.io.read_layer`); the other parameters are the options of ``stats``.
+    """
     out = Path(out_dir)
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, edges=edges)
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
@@ -205,14 +211,19 @@ def run_publish(
     risk_config: RiskConfig | None = None,
     districts: str | os.PathLike[str] | None = None,
     water: str | os.PathLike[str] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> BundleReport:
-    """Read, analyse and write a bundle: the Python form of ``geotools publish``."""
+    """Read, analyse and write a bundle: the Python form of ``geotools publish``.
+
+    ``edges`` ("geodesic" or "lonlat") is how every layer's edges are read (see
+    :func:`geotools.io.read_layer`).
+    """
     options = options or PublishOptions()
     out = Path(out_dir)
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
         raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
     check_raster(forest_loss)
-    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings)
+    layers = read_inputs(paths, assume_crs=assume_crs, mappings=mappings, edges=edges)
     return publish_bundle(
         layers,
         out,

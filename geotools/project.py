@@ -16,6 +16,7 @@ from typing import Any
 
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import compute_stats
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import SourceError, ValidationError
 from geotools.io import LAYER_KINDS, Layer, read_layer
 from geotools.maps import write_map_html
@@ -32,8 +33,8 @@ from geotools.validation import flag_far_outside
 log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
-OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
-LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values"}
+OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m", "edges"}
+LAYER_KEYS = {"path", "layer", "source", "assume_crs", "mapping", "values", "edges"}
 
 
 @dataclass
@@ -47,6 +48,7 @@ class LayerSpec:
     assume_crs: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    edges: str = DEFAULT_EDGES
 
 
 @dataclass
@@ -109,6 +111,14 @@ def _positive(value: Any, name: str, path: Path) -> float:
     return float(value)
 
 
+def _edges(value: Any, where: str, path: Path) -> str:
+    if value not in EDGE_READINGS:
+        raise ValidationError(
+            f"{path}: edges = {value!r} in [{where}]; use one of {', '.join(EDGE_READINGS)}"
+        )
+    return str(value)
+
+
 def read_project(path: str | os.PathLike[str]) -> Project:
     """Parse and check a project file.
 
@@ -155,6 +165,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             raise ValidationError(f"{file}: [layers.forest_loss] takes only a path (a GeoTIFF)")
         forest_loss = base / raster_spec["path"]
     default_crs = options.get("assume_crs")
+    default_edges = _edges(options.get("edges", DEFAULT_EDGES), "options", file)
     layers: dict[str, LayerSpec] = {}
     for kind, spec in layers_table.items():
         if not isinstance(spec, dict) or "path" not in spec:
@@ -172,6 +183,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
                 column: _string_table(table, f"layers.{kind}.values.{column}", file)
                 for column, table in values.items()
             },
+            edges=_edges(spec.get("edges", default_edges), f"layers.{kind}", file),
         )
     for required in ("territories", "parcels"):
         if required not in layers:
@@ -209,6 +221,7 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
             assume_crs=spec.assume_crs,
             source=spec.source,
             values=spec.values,
+            edges=spec.edges,
         )
         for kind, spec in project.layers.items()
     }

@@ -95,6 +95,7 @@ def stats(
         mappings=parse_mappings(kwargs.pop("field_map")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
+        edges=kwargs.pop("edges"),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -248,6 +249,7 @@ def map_command(
         pop_layer_paths(kwargs),
         assume_crs=assume_crs,
         mappings=parse_mappings(kwargs.pop("field_map")),
+        edges=kwargs.pop("edges"),
     )
     result = compute_stats(
         layers,
@@ -392,6 +394,7 @@ def publish_command(
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,
+        edges=kwargs.pop("edges"),
         water=water,
     )
     facts = report.facts

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from geotools.analysis.risk import RiskConfig
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS
 from geotools.outputs import (
@@ -208,6 +209,16 @@ def layer_options(func: F) -> F:
         ),
         nearby_km_option(),
         assume_crs_option(),
+        click.option(
+            "--edges",
+            type=click.Choice(EDGE_READINGS),
+            default=DEFAULT_EDGES,
+            show_default=True,
+            help="How polygon and line edges are read, for areas, overlaps and "
+            "point-in-polygon alike: along the geodesic, or straight in lon/lat (as "
+            "GeoJSON/RFC 7946, geopandas and PostGIS geometry do). Differs only on long "
+            "edges (docs/area.md).",
+        ),
         click.option(
             "--forest-loss",
             type=click.Path(dir_okay=False),

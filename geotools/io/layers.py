@@ -19,6 +19,7 @@ import numpy as np
 import pyogrio
 from pyproj import CRS
 
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS, read_edges
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
@@ -65,6 +66,7 @@ def read_layer(
     assume_crs: str | CRS | None = None,
     source: str | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> Layer:
     """Read, normalise and validate one canonical layer.
 
@@ -85,6 +87,9 @@ def read_layer(
         :mod:`geotools.io.importers`) instead of as a plain GIS layer.
     values : mapping, optional
         ``{canonical column: {source value: canonical value}}`` vocabulary mapping.
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How edges between vertices are read, for areas, overlaps and point-in-polygon alike
+        (:func:`geotools.area.read_edges`; docs/area.md, "Long edges").
 
     Returns
     -------
@@ -100,6 +105,8 @@ def read_layer(
     """
     if kind not in LAYERS:
         raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
+    if edges not in EDGE_READINGS:
+        raise ValidationError(f"{path}: edges {edges!r}; use one of {', '.join(EDGE_READINGS)}")
     file, _ = parse_layer_argument(path)
     if source:
         produced, raw = import_file(source, file)
@@ -136,6 +143,12 @@ def read_layer(
         fid = frame[LAYERS[kind].id_column].iloc[row] if LAYERS[kind].id_column else f"#{row}"
         ledger.flag(np.array([row]), np.array([fid]), problem, action)
     clean = validate_layer(frame, kind, ledger)
+    if edges != DEFAULT_EDGES:
+        clean = clean.copy()
+        clean[clean.geometry.name] = gpd.GeoSeries(
+            read_edges(clean.geometry, edges), index=clean.index, crs=clean.crs
+        )
+        ledger.notes["edges"] = edges
     log.debug("%s", ledger.summary())
     return Layer(kind=kind, frame=clean, ledger=ledger, path=file, sha256=compute_sha256(file))
 
@@ -179,6 +192,7 @@ def read_inputs(
     paths: Mapping[str, str | os.PathLike[str] | None],
     assume_crs: str | None = None,
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> dict[str, Layer]:
     """Read and validate every layer given.
 
@@ -191,6 +205,8 @@ def read_inputs(
         CRS for files that declare none.
     mappings : mapping, optional
         Layer kind -> ``{canonical column: source column}``.
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How edges are read in every layer (see :func:`read_layer`).
 
     Returns
     -------
@@ -205,7 +221,11 @@ def read_inputs(
         path = paths.get(kind)
         if path:
             layers[kind] = read_layer(
-                path, kind, mapping=(mappings or {}).get(kind), assume_crs=assume_crs
+                path,
+                kind,
+                mapping=(mappings or {}).get(kind),
+                assume_crs=assume_crs,
+                edges=edges,
             )
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
