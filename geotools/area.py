@@ -119,6 +119,57 @@ def _long_edge_mask(coords: np.ndarray, index: np.ndarray, n: int, limit: float)
     return mask
 
 
+#: How polygon and line edges between two vertices are read: along the geodesic (default, as
+#: pyproj.Geod, PostGIS geography) or straight in longitude/latitude (RFC 7946 GeoJSON,
+#: geopandas and PostGIS geometry). See docs/area.md, "Long edges".
+EDGE_READINGS = ("geodesic", "lonlat")
+DEFAULT_EDGES = "geodesic"
+#: Spacing (degrees, about 550 m) of the points inserted along edges read as lon/lat-straight.
+LONLAT_STEP_DEG = 0.005
+
+
+def read_edges(geoms: gpd.GeoSeries, edges: str = DEFAULT_EDGES) -> np.ndarray:
+    """Return geometries whose edges follow the chosen reading, for every later measurement.
+
+    With ``"geodesic"`` the geometries are returned unchanged (:func:`project_to_area_crs`
+    reads long edges as geodesics). With ``"lonlat"`` every edge gets points every
+    :data:`LONLAT_STEP_DEG` along the straight line in longitude/latitude, so that the
+    geodesic reading of the short pieces follows that line (to millimetres): areas, overlaps
+    and point-in-polygon tests then all use the lon/lat-straight boundary.
+
+    Parameters
+    ----------
+    geoms : geopandas.GeoSeries
+        Geometries with a CRS (points are returned as they are).
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        The reading.
+
+    Returns
+    -------
+    numpy.ndarray of shapely.Geometry
+        Geometries in the CRS of ``geoms``.
+
+    Raises
+    ------
+    ValueError
+        ``edges`` is not one of :data:`EDGE_READINGS`.
+    """
+    if edges not in EDGE_READINGS:
+        raise ValueError(f"edges {edges!r}: use one of {', '.join(EDGE_READINGS)}")
+    source = np.asarray(geoms.values, dtype=object)
+    if edges == DEFAULT_EDGES or len(source) == 0:
+        return source.copy()
+    if geoms.crs is None:
+        raise CRSError("cannot read edges of a layer with no CRS; set one first")
+    wgs84 = CRS.from_epsg(4326)
+    lonlat = geoms if geoms.crs.equals(wgs84) else geoms.to_crs(wgs84)
+    dense = gpd.GeoSeries(
+        shapely.segmentize(np.asarray(lonlat.values, dtype=object), LONLAT_STEP_DEG), crs=wgs84
+    )
+    back = dense if geoms.crs.equals(wgs84) else dense.to_crs(geoms.crs)
+    return np.asarray(back.values, dtype=object)
+
+
 def project_to_area_crs(geoms: gpd.GeoSeries | gpd.GeoDataFrame, crs: CRS) -> np.ndarray:
     """Return geometries in the equal-area ``crs`` with edges that follow geodesics.
 

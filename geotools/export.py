@@ -199,7 +199,11 @@ def _gpkg_timestamp() -> str:
 
 
 def write_geopackage(
-    layers: Mapping[str, gpd.GeoDataFrame], target: Path, *, overwrite: bool = False
+    layers: Mapping[str, gpd.GeoDataFrame],
+    target: Path,
+    *,
+    overwrite: bool = False,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write several layers into one GeoPackage, atomically (all layers or none).
 
@@ -210,11 +214,14 @@ def write_geopackage(
     Parameters
     ----------
     layers : mapping of str to geopandas.GeoDataFrame
-        Layer name -> frame, written in the mapping's order.
+        Layer name -> features, written in this order.
     target : pathlib.Path
         GeoPackage to write.
     overwrite : bool, default False
-        Replace an existing ``target``.
+        Replace an existing file.
+    metadata : mapping of str to mapping of str to str, optional
+        Layer name -> GDAL layer metadata (key -> text) stored with that layer, e.g. the import
+        notes and licence of ``geotools import``.
 
     Returns
     -------
@@ -235,7 +242,12 @@ def write_geopackage(
             for name, frame in layers.items():
                 try:
                     pyogrio.write_dataframe(
-                        frame, tmp, layer=name, driver="GPKG", append=tmp.exists()
+                        frame,
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        append=tmp.exists(),
+                        layer_metadata=dict((metadata or {}).get(name) or {}) or None,
                     )
                 except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                     raise OutputError(

@@ -17,6 +17,7 @@ from geotools.analysis.surface import (
     compute_risk_surface,
     write_risk_surface,
 )
+from geotools.area import DEFAULT_EDGES
 from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
 from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
@@ -135,6 +136,7 @@ def run_stats(
     risk_config: RiskConfig | None = None,
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``.
 
@@ -161,6 +163,8 @@ def run_stats(
         Merge territories sharing a value of this column into one (parts of one community).
     weights : mapping of str to str, optional
         Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How every layer's edges are read (see :func:`geotools.io.read_layer`).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
@@ -191,6 +195,7 @@ def run_stats(
         defaults=defaults,
         group_territories=group_territories,
         weights=weights,
+        edges=edges,
     )
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
@@ -307,6 +312,7 @@ def run_publish(
     water: str | os.PathLike[str] | None = None,
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> BundleReport:
     """Read, analyse and write a bundle: the Python form of ``geotools publish``.
 
@@ -333,6 +339,8 @@ def run_publish(
         Merge territories sharing a value of this column into one (parts of one community).
     weights : mapping of str to str, optional
         Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How every layer's edges are read (see :func:`geotools.io.read_layer`).
     forest_loss : str or path-like, optional
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
@@ -369,6 +377,7 @@ def run_publish(
         defaults=defaults,
         group_territories=group_territories,
         weights=weights,
+        edges=edges,
     )
     return publish_bundle(
         layers,

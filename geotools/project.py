@@ -16,6 +16,7 @@ from typing import Any
 
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import compute_stats
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import SourceError, ValidationError
 from geotools.io import LAYER_KINDS, XY_KEYS, Layer, check_swapped_inputs, read_layer
 from geotools.maps import write_map_html
@@ -39,7 +40,7 @@ from geotools.validation import flag_far_outside
 log = logging.getLogger(__name__)
 
 PROJECT_KEYS = {"name", "description", "out", "map", "lang", "map_profile"}
-OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m"}
+OPTION_KEYS = {"nearby_km", "assume_crs", "cell_size_m", "edges"}
 LAYER_KEYS = {
     "path",
     "layer",
@@ -50,6 +51,7 @@ LAYER_KEYS = {
     "defaults",
     "group_by",
     "weight",
+    "edges",
 }
 
 
@@ -68,6 +70,7 @@ class LayerSpec:
     defaults: dict[str, object] = field(default_factory=dict)
     group_by: str | None = None
     weight: str | None = None
+    edges: str = DEFAULT_EDGES
 
 
 @dataclass
@@ -130,6 +133,14 @@ def _positive(value: Any, name: str, path: Path) -> float:
     return float(value)
 
 
+def _edges(value: Any, where: str, path: Path) -> str:
+    if value not in EDGE_READINGS:
+        raise ValidationError(
+            f"{path}: edges = {value!r} in [{where}]; use one of {', '.join(EDGE_READINGS)}"
+        )
+    return str(value)
+
+
 def read_project(path: str | os.PathLike[str]) -> Project:
     """Parse and check a project file.
 
@@ -176,6 +187,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             raise ValidationError(f"{file}: [layers.forest_loss] takes only a path (a GeoTIFF)")
         forest_loss = base / raster_spec["path"]
     default_crs = options.get("assume_crs")
+    default_edges = _edges(options.get("edges", DEFAULT_EDGES), "options", file)
     layers: dict[str, LayerSpec] = {}
     for kind, spec in layers_table.items():
         if not isinstance(spec, dict) or "path" not in spec:
@@ -219,6 +231,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             defaults=dict(defaults),
             group_by=_optional_text(spec, "group_by", kind, "territories", file),
             weight=_optional_text(spec, "weight", kind, "concessions", file),
+            edges=_edges(spec.get("edges", default_edges), f"layers.{kind}", file),
         )
     if "territories" not in layers:
         raise ValidationError(f"{file}: [layers.territories] is required")
@@ -293,6 +306,7 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
             defaults=spec.defaults,
             group_by=spec.group_by,
             weight=spec.weight,
+            edges=spec.edges,
         )
         for kind, spec in project.layers.items()
     }

@@ -141,6 +141,9 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
         "precision": ("exact", "approximate", "locality", "district"),
         "sensitivity": ("public", "restricted", "confidential"),
     },
+    # Lines measured by the infrastructure analysis and styled on maps; other kinds are kept
+    # (drawn with the neutral style) and reported in the ledger.
+    "infrastructure": {"kind": ("pipeline", "road", "power_line")},
 }
 
 #: Default severity (1-5) of an incident by kind when the source gives none.
@@ -320,6 +323,23 @@ VALUE_ALIASES: dict[str, dict[str, dict[str, str]]] = {
             "privada": "confidential",
             "private": "confidential",
         },
+    },
+    "infrastructure": {
+        "kind": {
+            "oleoducto": "pipeline",
+            "gasoducto": "pipeline",
+            "poliducto": "pipeline",
+            "ducto": "pipeline",
+            "tuberia": "pipeline",
+            "oil_pipeline": "pipeline",
+            "gas_pipeline": "pipeline",
+            "carretera": "road",
+            "camino": "road",
+            "trocha": "road",
+            "via": "road",
+            "linea_electrica": "power_line",
+            "linea_de_transmision": "power_line",
+        }
     },
 }
 

@@ -33,6 +33,7 @@ Design choices
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import math
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "LOSSYEAR_BASE",
     "ZonalResult",
+    "check_loss_codes",
     "compute_loss_by_year",
     "pixel_area_m2",
     "row_area_m2",
@@ -76,6 +78,10 @@ DENSIFY_M = 100.0
 DENSIFY_DEG = 0.001
 #: Upper bound on the bounding-box cells of the zones handed to exactextract in one call.
 CHUNK_CELLS = 20_000_000
+#: The loss-code check reads at most SAMPLE_WINDOWS x SAMPLE_WINDOWS windows of SAMPLE_SIZE
+#: pixels spread over the raster (full resolution: an averaged overview would blur the codes).
+SAMPLE_WINDOWS = 8
+SAMPLE_SIZE = 64
 
 _TABLE_COLUMNS = ["zone_id", "year", "loss_ha"]
 _COVERAGE_COLUMNS = ["zone_id", "status", "covered_ha", "nodata_ha", "outside_ha"]
@@ -208,6 +214,73 @@ def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
         raise SourceError(f"{name}: cannot open raster ({exc}); check the path") from exc
 
 
+def _sample_windows(width: int, height: int) -> list[Window]:
+    """Windows of at most SAMPLE_SIZE pixels on an even grid over the raster (all if small)."""
+    if width <= SAMPLE_WINDOWS * SAMPLE_SIZE and height <= SAMPLE_WINDOWS * SAMPLE_SIZE:
+        return [Window(0, 0, width, height)]
+
+    def starts(n: int) -> np.ndarray:
+        size = min(SAMPLE_SIZE, n)
+        return np.unique(np.linspace(0, n - size, SAMPLE_WINDOWS).astype(np.int64))
+
+    nx, ny = min(SAMPLE_SIZE, width), min(SAMPLE_SIZE, height)
+    return [Window(int(x), int(y), nx, ny) for y in starts(height) for x in starts(width)]
+
+
+def check_loss_codes(
+    raster: str | os.PathLike[str], band: int = 1, *, max_code: int | None = None
+) -> None:
+    """Refuse a raster whose values do not look like Hansen ``lossyear`` codes.
+
+    Reads a sample of windows spread over the band (never the whole raster): valid cells must
+    be whole numbers no larger than ``max_code`` (the current year - 2000 by default).
+    Negative whole numbers are accepted as "no loss" codes. A forest-cover or fraction raster
+    (values 0-100, decimals) is refused before any zonal pass.
+
+    Parameters
+    ----------
+    raster : str or os.PathLike
+        GeoTIFF to check.
+    band : int, default 1
+        Band to check.
+    max_code : int, optional
+        Largest valid code; ``date.today().year - LOSSYEAR_BASE`` when omitted.
+
+    Raises
+    ------
+    ValidationError
+        A sampled valid cell is not a whole number or is above ``max_code``.
+    """
+    name = os.fspath(raster)
+    top = dt.date.today().year - LOSSYEAR_BASE if max_code is None else max_code
+    with rasterio.open(name) as ds:
+        scaled = ds.scales[band - 1] != 1.0 or ds.offsets[band - 1] != 0.0
+        parts = [
+            np.ma.compressed(ds.read(band, window=w, masked=True))
+            for w in _sample_windows(ds.width, ds.height)
+        ]
+    values = np.concatenate(parts).astype(float) if parts else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return
+    fractional = values != np.round(values)
+    high = values > top
+    if scaled or fractional.any() or high.any():
+        found = (
+            "a scale/offset"
+            if scaled
+            else (
+                f"values {values.min():g}..{values.max():g}"
+                + (f" with decimals (e.g. {values[fractional][0]:g})" if fractional.any() else "")
+            )
+        )
+        raise ValidationError(
+            f"{name}: band {band} does not look like loss years ({found}; expected whole "
+            f"numbers 0..{top}, 0 = no loss, N = loss in {LOSSYEAR_BASE}+N): a forest-cover or "
+            "fraction raster must first be turned into a lossyear raster"
+        )
+
+
 def _check_zones(zones: gpd.GeoDataFrame) -> None:
     if not isinstance(zones, gpd.GeoDataFrame) or "zone_id" not in zones.columns:
         raise ValidationError("zones must be a GeoDataFrame with a 'zone_id' column; rename it")
@@ -256,23 +329,28 @@ def _chunks(geoms: np.ndarray, grid: _Grid) -> Iterator[np.ndarray]:
         yield np.arange(start, len(geoms))
 
 
-def _ops(grid: _Grid) -> list[str]:
+def _ops(grid: _Grid, source: Any) -> list[Operation]:
+    """Per-cell operations, the nodata value passed as an option, never inside a string.
+
+    exactextract's operation-string parser does not read exponents: a float nodata such as
+    R terra's default -3.4e38 written into ``"values(default_value=-3.4e+38)"`` made it spin
+    for minutes before failing. Options given as a dict reach it as numbers.
+    """
     nodata = grid.nodata
     if nodata is not None and math.isfinite(nodata):
         # Nodata cells are kept, with the nodata value itself, so one pass gives both.
         d = int(nodata) if not grid.is_float and float(nodata).is_integer() else nodata
         return [
-            f"cid=cell_id(default_value={d})",
-            f"cov=coverage(default_value={d})",
-            f"val=values(default_value={d})",
+            Operation(stat, name, source, None, {"default_value": d})
+            for stat, name in (("cell_id", "cid"), ("coverage", "cov"), ("values", "val"))
         ]
     # No (finite) nodata value: ask for all cells and for valid cells separately.
     return [
-        "cida=cell_id(default_value=0)",
-        "cova=coverage(default_value=0)",
-        "cid=cell_id",
-        "cov=coverage",
-        "val=values",
+        Operation("cell_id", "cida", source, None, {"default_value": 0}),
+        Operation("coverage", "cova", source, None, {"default_value": 0}),
+        Operation("cell_id", "cid", source, None, {}),
+        Operation("coverage", "cov", source, None, {}),
+        Operation("values", "val", source, None, {}),
     ]
 
 
@@ -493,7 +571,7 @@ def _per_cell_pass(
             return row_area[rows]
         return pixel_area_m2(rows, cols, grid.transform, grid.crs)
 
-    ops = _ops(grid)
+    ops = _ops(grid, source)
     zone_rows: list[np.ndarray] = []
     year_rows: list[np.ndarray] = []
     ha_rows: list[np.ndarray] = []
@@ -560,9 +638,11 @@ def compute_loss_by_year(
     CRSError
         The zones or the raster have no CRS.
     ValidationError
-        ``zone_id`` is missing or duplicated, or a geometry is not a non-empty polygon.
+        ``zone_id`` is missing or duplicated, a geometry is not a non-empty polygon, or the
+        raster's values do not look like loss years (see :func:`check_loss_codes`).
     """
     grid = _open_grid(raster, band)
+    check_loss_codes(raster, band)
     _check_zones(zones)
     ids = zones["zone_id"].astype(str).to_numpy()
     n = len(ids)

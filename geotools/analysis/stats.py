@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,10 +36,11 @@ from geotools.analysis.tenure import (
     tenure_bits,
 )
 from geotools.area import M2_PER_HA, area_crs_for, check_area_method
-from geotools.errors import SourceError
+from geotools.errors import SourceError, ValidationError
 from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
 from geotools.io import Layer, check_raster
 from geotools.schema import DEFAULT_HALF_LIFE_YEARS, DEFAULT_NEARBY_KM
+from geotools.validation import REJECTED
 
 log = logging.getLogger(__name__)
 
@@ -736,6 +738,31 @@ def round_table(
     return out
 
 
+def _check_usable(layers: Mapping[str, Layer]) -> None:
+    """Refuse, naming the file, layers no analysis can use: tables of nothing, exit 0, otherwise.
+
+    Every territory rejected by validation would give empty tables; an infrastructure layer
+    without a ``kind`` column would fail deep in the analysis with no file named.
+    """
+    territories = layers["territories"]
+    if len(territories.frame) == 0:
+        reasons = Counter(
+            p.problem for p in territories.ledger.problems if p.action == REJECTED
+        ).most_common(1)
+        why = f"; most often: {reasons[0][0]}" if reasons else ""
+        raise ValidationError(
+            f"{territories.path}: no territory left to analyse ({territories.ledger.read} read, "
+            f"all rejected{why}); check it with `geotools validate --as territories "
+            f"{territories.path}` and fix the file"
+        )
+    lines = layers.get("infrastructure")
+    if lines is not None and len(lines.frame) and "kind" not in lines.frame.columns:
+        raise ValidationError(
+            f"{lines.path}: the lines have no 'kind' column; add one with 'pipeline' or 'road' "
+            "for every line, or map the column that says it (--map infrastructure.kind=COLUMN)"
+        )
+
+
 def compute_stats(
     layers: Mapping[str, Layer],
     nearby_km: float = DEFAULT_NEARBY_KM,
@@ -775,6 +802,7 @@ def compute_stats(
 
     if "territories" not in layers:
         raise SourceError("the territories layer is required")
+    _check_usable(layers)
     return compute_territory_stats(
         layers["territories"].frame,
         frame("parcels"),

@@ -39,7 +39,7 @@ from geotools.cli.options import (
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
-from geotools.io import LAYER_KINDS, read_inputs, read_layer
+from geotools.io import LAYER_KINDS, import_metadata, read_inputs, read_layer
 from geotools.io.importers import IMPORTERS
 from geotools.maps import (
     build_embed_snippet,
@@ -107,6 +107,7 @@ def stats(
         weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
+        edges=kwargs.pop("edges"),
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -286,6 +287,7 @@ def map_command(
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
         group_territories=kwargs.pop("group_territories"),
         weights=parse_weights(kwargs.pop("weights")),
+        edges=kwargs.pop("edges"),
     )
     result = compute_stats(
         layers,
@@ -433,6 +435,7 @@ def publish_command(
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         districts=districts,
+        edges=kwargs.pop("edges"),
         water=water,
     )
     facts = report.facts
@@ -480,7 +483,8 @@ def import_command(
     LandMark...) into a canonical, validated GeoPackage layer.
 
     Every record read is accounted for in FILE.qa.json (valid, repaired or rejected, with the
-    reason); the licence terms of the source, if any, are recorded there too.
+    reason); the licence terms of the source, if any, are recorded there too, and in the
+    GeoPackage itself, so that maps and bundles made from it carry them.
     """
     if source not in IMPORTERS:
         raise click.BadParameter(
@@ -491,7 +495,9 @@ def import_command(
     check_outputs_free(target.parent, [target.name, report.name], overwrite=overwrite)
     kind = IMPORTERS[source].layer
     layer = read_layer(path, kind, source=source, assume_crs=assume_crs)
-    write_geopackage({kind: layer.frame}, target, overwrite=overwrite)
+    write_geopackage(
+        {kind: layer.frame}, target, overwrite=overwrite, metadata={kind: import_metadata(layer)}
+    )
     write_json(layer.ledger.to_dict(), report, overwrite=overwrite)
     click.echo(layer.ledger.summary())
     licence = IMPORTERS[source].licence_note

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from geotools.analysis.risk import RiskConfig
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS, XY_KEYS
 from geotools.outputs import (
@@ -383,6 +384,16 @@ def layer_options(func: F) -> F:
             "its coordinates keeps it.",
         ),
         default_option(),
+        click.option(
+            "--edges",
+            type=click.Choice(EDGE_READINGS),
+            default=DEFAULT_EDGES,
+            show_default=True,
+            help="How polygon and line edges are read, for areas, overlaps and "
+            "point-in-polygon alike: along the geodesic, or straight in lon/lat (as "
+            "GeoJSON/RFC 7946, geopandas and PostGIS geometry do). Differs only on long "
+            "edges (docs/area.md).",
+        ),
         click.option(
             "--forest-loss",
             type=click.Path(dir_okay=False),

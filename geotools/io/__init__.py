@@ -15,6 +15,7 @@ from geotools.io.layers import (
     check_layer_names,
     check_raster,
     check_swapped_inputs,
+    import_metadata,
     read_inputs,
     read_layer,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "check_swapped_inputs",
     "find_column",
     "find_swapped_points",
+    "import_metadata",
     "parse_layer_argument",
     "read_frame",
     "read_inputs",

@@ -7,6 +7,7 @@ feature; :func:`read_inputs` reads the set of layers a run takes.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -16,12 +17,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 from pyproj import CRS
 
+from geotools.area import DEFAULT_EDGES, EDGE_READINGS, read_edges
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
-from geotools.io.importers import import_file
+from geotools.io.importers import IMPORT_ATTR, import_file
 from geotools.io.readers import (
     CRS_ASSUMPTION,
     READ_REPAIRS,
@@ -129,6 +132,9 @@ def _read_raw(
             raw = apply_assumed_crs(raw, CRS.from_user_input(assume_crs), file)
     else:
         raw = read_frame(path, layer=layer, assume_crs=assume_crs, xy_columns=xy_columns)
+        stored = _stored_import(file, layer or parse_layer_argument(path)[1])
+        if stored is not None:
+            raw.attrs[IMPORT_ATTR] = stored
     return file, raw.reset_index(drop=True)
 
 
@@ -194,6 +200,7 @@ def read_layer(
     defaults: Mapping[str, object] | None = None,
     group_by: str | None = None,
     weight: str | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> Layer:
     """Read, normalise and validate one canonical layer, from one file or several.
 
@@ -230,6 +237,9 @@ def read_layer(
     weight : str, optional
         Concessions only: a numeric column (e.g. a detection's ``Mined area (ha)``) to pro-rate
         by each concession's share inside each territory (``prorated_<column>`` in the tables).
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How edges between vertices are read, for areas, overlaps and point-in-polygon alike
+        (:func:`geotools.area.read_edges`; docs/area.md, "Long edges").
 
     Returns
     -------
@@ -251,6 +261,8 @@ def read_layer(
     """
     if kind not in LAYERS:
         raise SourceError(f"unknown layer kind {kind!r}; use one of {', '.join(LAYERS)}")
+    if edges not in EDGE_READINGS:
+        raise ValidationError(f"{path}: edges {edges!r}; use one of {', '.join(EDGE_READINGS)}")
     columns, xy_columns = _split_xy(kind, mapping)
     check_field_names(kind, columns, "field mapping")
     read = [_read_raw(p, kind, layer, assume_crs, source, xy_columns) for p in _as_paths(path)]
@@ -259,6 +271,8 @@ def read_layer(
     raw = raws[0] if len(raws) == 1 else _combine(files, raws)
     origin = np.repeat(np.arange(len(raws)), [len(r) for r in raws])
     names = ", ".join(f.name for f in files)
+    if not source and IMPORT_ATTR in raws[0].attrs:
+        source = str(raws[0].attrs[IMPORT_ATTR]["source"])
     try:
         frame, fields = normalise_schema(raw, kind, columns, values, defaults)
     except ValidationError as exc:
@@ -322,6 +336,12 @@ def read_layer(
             )
         clean[weight_column] = numbers.astype(float)
         ledger.notes["weight"] = weight_column
+    if edges != DEFAULT_EDGES:
+        clean = clean.copy()
+        clean[clean.geometry.name] = gpd.GeoSeries(
+            read_edges(clean.geometry, edges), index=clean.index, crs=clean.crs
+        )
+        ledger.notes["edges"] = edges
     log.debug("%s", ledger.summary())
     checksums = tuple((f, compute_sha256(f)) for f in files)
     return Layer(
@@ -379,6 +399,41 @@ def _column(
     return column
 
 
+def import_metadata(layer: Layer) -> dict[str, str]:
+    """GeoPackage layer metadata carrying an imported layer's notes and licence.
+
+    ``geotools import`` stores it with the layer it writes, so that the licence (e.g. the
+    monitors' "ask before republishing record-level data") and the importer's name (ACLED's
+    records are never redistributed) follow the file into ``map``, ``publish`` and ``run``.
+
+    Parameters
+    ----------
+    layer : Layer
+        A layer read with an importer (``read_layer(..., source=...)``).
+
+    Returns
+    -------
+    dict of str to str
+        ``{IMPORT_ATTR: JSON text}``, or an empty dict for a layer read without an importer.
+    """
+    notes = layer.ledger.notes.get("importer")
+    if not notes:
+        return {}
+    return {IMPORT_ATTR: json.dumps(notes, ensure_ascii=False, sort_keys=True, default=str)}
+
+
+def _stored_import(file: Path, layer: str | None) -> dict | None:
+    """The import notes :func:`import_metadata` stored in a GeoPackage layer, if any."""
+    if file.suffix.lower() != ".gpkg":
+        return None
+    try:
+        meta = pyogrio.read_info(str(file), layer=layer).get("layer_metadata") or {}
+        notes = json.loads(meta[IMPORT_ATTR]) if IMPORT_ATTR in meta else None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError):
+        return None
+    return notes if isinstance(notes, dict) and notes.get("source") else None
+
+
 def read_inputs(
     paths: Mapping[str, LayerPaths | None],
     assume_crs: str | Mapping[str, str] | None = None,
@@ -386,6 +441,7 @@ def read_inputs(
     defaults: Mapping[str, Mapping[str, object]] | None = None,
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
+    edges: str = DEFAULT_EDGES,
 ) -> dict[str, Layer]:
     """Read and validate every layer given.
 
@@ -407,6 +463,8 @@ def read_inputs(
         ``group_by``).
     weights : mapping of str to str, optional
         Layer kind -> numeric column to pro-rate by overlap share (``concessions`` only).
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How edges are read in every layer (see :func:`read_layer`).
 
     Returns
     -------
@@ -447,6 +505,7 @@ def read_inputs(
                 defaults=(defaults or {}).get(kind),
                 group_by=group_territories if kind == "territories" else None,
                 weight=(weights or {}).get(kind),
+                edges=edges,
             )
     check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})

@@ -96,7 +96,8 @@ def describe_sources(
         if names:
             more = f" (+{len(names) - 5})" if len(names) > 5 else ""
             parts.append("; ".join(names[:5]) + more)
-        licence = (layer.frame.attrs.get("geotools_import") or {}).get("licence")
+        importer = layer.ledger.notes.get("importer") or layer.frame.attrs.get("geotools_import")
+        licence = (importer or {}).get("licence")
         if licence:
             parts.append(str(licence))
         lines.append(" — ".join(parts))

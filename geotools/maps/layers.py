@@ -365,10 +365,14 @@ def _year_blocks(territory_ids: pd.Series, timeseries: pd.DataFrame | None, lang
     table = table.loc[(table["n"] > 0) & table["year"].notna()].sort_values(["tid", "year"])
     wanted = set(territory_ids.astype(str))
     table = table.loc[table["tid"].isin(wanted)]
+    if table.empty:
+        # No incident inside or near any territory: an empty ``map`` result would keep the
+        # int64 dtype, and pandas 3 refuses str + int64 (issue 13: the real Defensoría import).
+        return {}
     text = (
         table["year"].astype(int).astype(str)
         + ": "
-        + table["n"].map(lambda n: format_number(n, lang))
+        + table["n"].map(lambda n: format_number(n, lang)).astype(str)
     )
     joined = text.groupby(table["tid"]).agg(" · ".join)
     return {
