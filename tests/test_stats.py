@@ -117,10 +117,25 @@ def test_sentence(result):
 
 
 def test_no_concessions_no_incidents(case):
+    # Layers given but empty: truly none, 0.
+    empty = compute_territory_stats(
+        case["territories"],
+        case["parcels"],
+        case["concessions"].iloc[:0],
+        case["incidents"].iloc[:0],
+    )
+    assert (empty.table["concession_ha"] == 0).all()
+    assert (empty.table["incidents_inside"] == 0).all()
+    assert empty.overlaps.empty
+    # Layers not given (issue 13: silent is worse than loud): unknown, never a plausible 0; the
+    # sentence says so and the risk score lists the components as missing.
     result = compute_territory_stats(case["territories"], case["parcels"])
-    assert (result.table["concession_ha"] == 0).all()
-    assert (result.table["incidents_inside"] == 0).all()
+    assert result.table["concession_ha"].isna().all()
+    assert result.table["incidents_inside"].isna().all()
     assert result.overlaps.empty
+    text = describe_territory(result.table.iloc[0])
+    assert text.endswith("concessions not analysed, incidents not analysed")
+    assert {"concessions", "violence"} <= set(result.table["risk_missing"].iloc[0].split(","))
 
 
 def test_columns_contract(result):

@@ -291,12 +291,16 @@ def _concessions(
     n = len(table)
     weighted = np.zeros((n, len(CONCESSION_KINDS)))
     present = False
+    known = np.zeros(n, dtype=bool)  # a row with no concession figure at all is unknown
     for j, kind in enumerate(CONCESSION_KINDS):  # loop over the 5 kinds, not over territories
         ha = _num(table, f"concession_{kind}_ha")
         if ha is not None:
             present = True
+            known |= ~np.isnan(ha)
             weighted[:, j] = np.nan_to_num(ha) * config.kind_weights.get(kind, 0.0)
     union = _num(table, "concession_ha")
+    if union is not None:
+        known |= ~np.isnan(union)
     if present:
         pressed = weighted.sum(axis=1)
         if union is not None:
@@ -319,7 +323,8 @@ def _concessions(
         with np.errstate(invalid="ignore", divide="ignore"):
             factor = np.where(total > 0, (a + config.in_process_weight * p) / total, 1.0)
     dominant = np.where(weighted.max(axis=1) > 0, weighted.argmax(axis=1), -1)
-    return np.clip(pressed / claimed * factor, 0.0, 1.0), dominant
+    component = np.clip(pressed / claimed * factor, 0.0, 1.0)
+    return np.where(known, component, np.nan), dominant
 
 
 def _violence_from_pairs(

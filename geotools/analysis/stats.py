@@ -353,7 +353,11 @@ def compute_territory_stats(
         ]
         if concession_weight is not None:
             columns.append(weight_column_name(concession_weight))
-        conc_table = pd.DataFrame(0.0, index=range(n), columns=columns)
+        # No concession layer given: unknown (empty cells), never a plausible 0. A layer with
+        # no concession in it gives real zeros.
+        conc_table = pd.DataFrame(
+            0.0 if concessions is not None else np.nan, index=range(n), columns=columns
+        )
         if parcels is None:
             conc_table["concession_untitled_ha"] = np.nan
         overlaps = pd.DataFrame(columns=OVERLAP_COLUMNS)
@@ -388,9 +392,12 @@ def compute_territory_stats(
             "uncertain_assignments": len(summary.uncertain),
             "reference_date": summary.reference_date,
         }
-    else:
+    elif incidents is not None:  # a layer with no incident: truly none
         table["incidents_inside"] = np.zeros(n, dtype=np.int64)
         table["incidents_nearby"] = np.zeros(n, dtype=np.int64)
+    else:  # no incident layer given: unknown, never a plausible 0
+        table["incidents_inside"] = pd.array([pd.NA] * n, dtype="Int64")
+        table["incidents_nearby"] = pd.array([pd.NA] * n, dtype="Int64")
     kinds = [
         c
         for c in table.columns
@@ -685,10 +692,18 @@ def describe_territory(row: pd.Series) -> str:
     """
     name = row.get("name")
     label = str(name) if isinstance(name, str) and name.strip() else str(row["territory_id"])
-    inside = int(row.get("incidents_inside", 0))
-    nearby = int(row.get("incidents_nearby", 0))
-    uncertain = row.get("incidents_uncertain", 0)
-    uncertain = int(uncertain) if pd.notna(uncertain) else 0
+    inside_value = row.get("incidents_inside", 0)
+    if pd.isna(inside_value):  # no incident layer was given: unknown, not 0
+        incidents = "incidents not analysed"
+    else:
+        inside = int(inside_value)
+        nearby = int(row.get("incidents_nearby", 0))
+        uncertain = row.get("incidents_uncertain", 0)
+        uncertain = int(uncertain) if pd.notna(uncertain) else 0
+        incidents = (
+            f"{inside} incident{'s' if inside != 1 else ''} inside, {nearby} nearby"
+            + (f", {uncertain} uncertain" if uncertain else "")
+        )
     titled = row.get("titled_ha")
     tenure = (
         f"{format_ha(row['claimed_ha'])} ha claimed, tenure unknown"
@@ -696,11 +711,13 @@ def describe_territory(row: pd.Series) -> str:
         else f"{format_ha(titled)} of {format_ha(row['claimed_ha'])} ha titled "
         f"({row['titled_pct']:.1f} %)"
     )
-    return (
-        f"{label}: {tenure}, {format_ha(row['concession_ha'])} ha under concessions "
-        f"({row['concession_pct']:.1f} %), {inside} incident{'s' if inside != 1 else ''} inside, "
-        f"{nearby} nearby" + (f", {uncertain} uncertain" if uncertain else "")
+    concession_ha = row.get("concession_ha")
+    concessions = (
+        "concessions not analysed"
+        if concession_ha is None or pd.isna(concession_ha)
+        else f"{format_ha(concession_ha)} ha under concessions ({row['concession_pct']:.1f} %)"
     )
+    return f"{label}: {tenure}, {concessions}, {incidents}"
 
 
 HA_DECIMALS = 4
