@@ -113,6 +113,16 @@ LAYERS: dict[str, LayerSpec] = {
         (),
         ("kind", "name", "km_start", "km_end"),
     ),
+    # Community points (IBC / SICNA / Ministerio de Cultura registries): public places, so no
+    # date and no sensitivity; personal fields in the source still follow the privacy rules.
+    "communities": LayerSpec(
+        "communities",
+        PUNTAL,
+        "community_id",
+        ("community_id",),
+        ("name", "people", "population", "families", "river", "precision"),
+        {"precision": "exact"},
+    ),
 }
 
 #: Location precision given to a record whose precision is outside the vocabulary (fail safe).
@@ -141,6 +151,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
         "precision": ("exact", "approximate", "locality", "district"),
         "sensitivity": ("public", "restricted", "confidential"),
     },
+    "communities": {"precision": ("exact", "approximate", "locality", "district")},
     # Lines measured by the infrastructure analysis and styled on maps; other kinds are kept
     # (drawn with the neutral style) and reported in the ledger.
     "infrastructure": {"kind": ("pipeline", "road", "power_line")},
@@ -227,6 +238,22 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
             "sensitivity_level",
             "access_level",
         ),
+    },
+    "communities": {
+        "community_id": (
+            "codigo",
+            "cod_comuni",
+            "id_comunidad",
+            "codigo_comunidad",
+            "id",
+            "objectid",
+        ),
+        "name": ("nombre", "nom_comuni", "nomb_comun", "comunidad", "comunidad_nativa"),
+        "people": ("etnia", "pueblo", "pueblo_indigena", "grupo_etnico"),
+        "population": ("poblacion", "habitantes", "pob_total"),
+        "families": ("familias", "n_familias", "num_familias"),
+        "river": ("rio", "cuenca"),
+        "precision": ("precision_geo", "geo_precision"),
     },
     "infrastructure": {
         "kind": ("tipo",),
@@ -323,6 +350,14 @@ VALUE_ALIASES: dict[str, dict[str, dict[str, str]]] = {
             "privada": "confidential",
             "private": "confidential",
         },
+    },
+    "communities": {
+        "precision": {
+            "exacta": "exact",
+            "aproximada": "approximate",
+            "localidad": "locality",
+            "distrito": "district",
+        }
     },
     "infrastructure": {
         "kind": {

@@ -246,7 +246,11 @@ def relate_communities(
     if concession_layer in polygons:
         frame, _ = polygons[concession_layer]
         zones = shapely.make_valid(project_to_area_crs(frame.geometry, crs))
-        kinds = frame["kind"].astype(str).to_numpy() if "kind" in frame else np.full(len(frame), "other")
+        kinds = (
+            frame["kind"].astype(str).to_numpy()
+            if "kind" in frame
+            else np.full(len(frame), "other")
+        )
         for kind in sorted(set(kinds)):
             stats[f"nearest_{kind}_km"] = _nearest_km(points, zones[kinds == kind], crs)
     if incidents is not None:

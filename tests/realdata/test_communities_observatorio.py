@@ -1,0 +1,93 @@
+"""The Observatorio Ambiental Peruano figures, reproduced from the real files (issue 14).
+
+``observatorio-ambiental-peruano/superposicion.json`` says: 423 of the 1,600 native communities
+(IBC / SICNA centroids, ``comunidades-nativas.geojson``) lie inside oil blocks
+(``lotes-petroleros.geojson``); the top blocks are 108 (165), 116 (81), 103 (53), 123 (17),
+57 (16), 131 (14); 30 communities lie inside protected areas (``anp-sernanp.geojson``).
+
+geotools reproduces every figure exactly, under both edge readings. The source computed them
+with a lon/lat point-in-polygon (straight edges in lon/lat, as GeoJSON reads them); geotools by
+default reads edges as geodesics (docs/area.md, "Long edges": the same reading for areas,
+overlaps and point-in-polygon, so that a community counted inside a block is inside the area
+that block's hectares measure). The two readings differ at most ~150 m at the middle of the
+longest (169 km) block edge; no community point of this registry lies that close to a long
+edge, so no figure differs. Block ids repeated over several rows (block 8 in five parts, ids
+``8``, ``8#2``... after validation) count a community once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from geotools.analysis.communities import relate_communities
+from geotools.io import read_layer
+
+pytestmark = pytest.mark.realdata
+
+OAP = "observatorio-ambiental-peruano"
+TOP_BLOCKS = {"108": 165, "116": 81, "103": 53, "123": 17, "57": 16, "131": 14}
+
+
+@pytest.mark.parametrize("edges", ["geodesic", "lonlat"])
+def test_observatorio_figures(realdata: Path, edges: str) -> None:
+    expected = json.loads((realdata / OAP / "superposicion.json").read_text(encoding="utf-8"))
+    cruces = {c["id"]: c for c in expected["cruces"]}
+    communities = read_layer(realdata / OAP / "comunidades-nativas.geojson", "communities")
+    assert len(communities.frame) == cruces["comunidades_lotes"]["de"] == 1600  # none merged
+    blocks = read_layer(
+        realdata / OAP / "lotes-petroleros.geojson",
+        "concessions",
+        defaults={"kind": "oil_gas"},
+        edges=edges,
+    )
+    anp = read_layer(
+        realdata / OAP / "anp-sernanp.geojson",
+        "concessions",
+        mapping={"concession_id": "anp_codi"},
+        defaults={"kind": "other"},
+        edges=edges,
+    )
+    result = relate_communities(
+        communities.frame,
+        {
+            "oil_blocks": (blocks.frame, "concession_id"),
+            "protected_areas": (anp.frame, "concession_id"),
+        },
+    )
+    m = result.membership
+    assert set(m["relation"]) == {"inside"}  # exact points: no "possibly inside"
+    in_blocks = m.loc[m["layer"] == "oil_blocks", "community_id"].nunique()
+    in_anp = m.loc[m["layer"] == "protected_areas", "community_id"].nunique()
+    assert in_blocks == cruces["comunidades_lotes"]["valor"] == 423
+    assert in_anp == cruces["comunidades_anp"]["valor"] == 30
+    stats = result.stats
+    assert int((stats["in_oil_blocks"] > 0).sum()) == 423
+    per_block = result.polygons[result.polygons["layer"] == "oil_blocks"].set_index("feature_id")
+    top = per_block["communities_inside"].sort_values(ascending=False, kind="mergesort")
+    assert top.head(6).to_dict() == TOP_BLOCKS
+    assert {t["lote"]: t["comunidades"] for t in expected["topLotes"]} == TOP_BLOCKS
+    # No id of a split block appears with its validation suffix.
+    assert not per_block.index.str.contains("#").any()
+
+
+def test_approximate_points_give_possibly_inside(realdata: Path) -> None:
+    """Declared to a locality (5 km), 524 communities relate to a block, 294 surely inside."""
+    communities = read_layer(
+        realdata / OAP / "comunidades-nativas.geojson",
+        "communities",
+        defaults={"precision": "locality"},
+    ).frame
+    blocks = read_layer(
+        realdata / OAP / "lotes-petroleros.geojson", "concessions", defaults={"kind": "oil_gas"}
+    ).frame
+    m = relate_communities(communities, {"oil_blocks": (blocks, "concession_id")}).membership
+    by = m.groupby("relation")["community_id"].nunique().to_dict()
+    surely = set(m.loc[m["relation"] == "inside", "community_id"])
+    assert len(surely) == by["inside"] == 294
+    assert m["community_id"].nunique() == 524
+    # Every surely-inside point is among the 423 exact ones; margins exceed the 5 km radius.
+    assert (m.loc[m["relation"] == "inside", "boundary_distance_m"] > 5000).all()
+    assert (m.loc[m["relation"] == "possibly inside", "boundary_distance_m"] <= 5000).all()
