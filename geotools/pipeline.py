@@ -33,6 +33,8 @@ STATS_OUTPUTS = [
     "overlaps.csv",
     "timeseries.csv",
     "risk_sensitivity.csv",
+    "community_stats.csv",
+    "community_membership.csv",
     "analysis.gpkg",
     "provenance.json",
     "qa",
@@ -92,6 +94,10 @@ def write_stats(
         write_csv(round_table(result.overlaps), stage / "overlaps.csv")
         write_csv(round_table(result.timeseries), stage / "timeseries.csv")
         write_csv(round_table(result.sensitivity), stage / "risk_sensitivity.csv")
+        if result.communities is not None:
+            write_csv(round_table(result.communities.stats), stage / "community_stats.csv")
+            membership = result.communities.membership.round({"boundary_distance_m": 1})
+            write_csv(membership, stage / "community_membership.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
         if result.untitled is not None:
             gpkg_layers["untitled"] = result.untitled
@@ -118,7 +124,7 @@ def write_stats(
             build_provenance(layers.values(), result.options, facts, rasters),
             stage / "provenance.json",
         )
-    written = [out / name for name in STATS_OUTPUTS]
+    written = [out / name for name in STATS_OUTPUTS if (out / name).exists()]
     log.debug("wrote %s", ", ".join(str(p) for p in written))
     return written
 

@@ -69,6 +69,7 @@ def test_assume_crs_per_layer_on_the_command_line():
         "concessions": "EPSG:32717",
         "incidents": "EPSG:32718",
         "infrastructure": "EPSG:32718",
+        "communities": "EPSG:32718",
     }
     assert parse_assume_crs(("concessions=EPSG:32717",)) == {"concessions": "EPSG:32717"}
     assert parse_assume_crs(("+proj=utm +zone=17 +south",)) is not None  # '=' in a PROJ string

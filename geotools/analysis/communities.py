@@ -276,3 +276,66 @@ def relate_communities(
     ].reset_index(drop=True)
     log.debug("%d community points, %d memberships", n, len(membership))
     return CommunityResult(membership=membership, stats=stats, polygons=per_polygon)
+
+
+def relate_community_layer(
+    communities: gpd.GeoDataFrame,
+    territories: gpd.GeoDataFrame | None,
+    concessions: gpd.GeoDataFrame | None,
+    incidents: gpd.GeoDataFrame | None,
+    nearby_km: float = DEFAULT_NEARBY_KM,
+) -> CommunityResult:
+    """Relate a run's community points to its territories, concessions and incidents.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        The ``communities`` layer.
+    territories : geopandas.GeoDataFrame, optional
+        The ``territories`` layer (gives ``territory_id`` and ``in_territories``).
+    concessions : geopandas.GeoDataFrame, optional
+        The ``concessions`` layer (gives ``in_concessions`` and ``nearest_<kind>_km``).
+    incidents : geopandas.GeoDataFrame, optional
+        The ``incidents`` layer (gives ``incidents_nearby``); absent is not analysed.
+    nearby_km : float, default :data:`geotools.schema.DEFAULT_NEARBY_KM`
+        Geodesic distance (km) within which an incident counts for a community.
+
+    Returns
+    -------
+    CommunityResult
+        See :func:`relate_communities`.
+    """
+    polygons: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+    if territories is not None:
+        polygons["territories"] = (territories, "territory_id")
+    if concessions is not None:
+        polygons["concessions"] = (concessions, "concession_id")
+    return relate_communities(communities, polygons, incidents=incidents, nearby_km=nearby_km)
+
+
+def describe_communities(result: CommunityResult) -> list[str]:
+    """Return one sentence per polygon layer: how many community points it holds.
+
+    Parameters
+    ----------
+    result : CommunityResult
+        Output of :func:`relate_communities`.
+
+    Returns
+    -------
+    list of str
+        E.g. ``"Communities: 423 of 1,600 inside concessions (0 more possibly inside)"``.
+    """
+    n = len(result.stats)
+    lines = []
+    for column in result.stats.columns:
+        if not column.startswith("in_"):
+            continue
+        layer = column[3:]
+        inside = int((result.stats[column] > 0).sum())
+        maybe = result.stats.get(f"possibly_in_{layer}")
+        more = int(((result.stats[column] == 0) & (maybe > 0)).sum()) if maybe is not None else 0
+        lines.append(
+            f"Communities: {inside:,} of {n:,} inside {layer} ({more:,} more possibly inside)"
+        )
+    return lines

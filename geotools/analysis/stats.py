@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geotools.analysis.communities import CommunityResult, relate_community_layer
 from geotools.analysis.incidents import merge_duplicate_incidents, summarise_incidents
 from geotools.analysis.overlaps import (
     CONCESSION_KINDS,
@@ -94,6 +95,8 @@ class StatsResult:
     claimed_total : dict
         The total claimed area counted once (:func:`summarise_claimed_total`): ``union_ha``,
         ``sum_of_rows_ha``, ``double_counted_ha`` and ``territories``.
+    communities : CommunityResult or None
+        Community points related to the polygons (``community_*.csv``); None without points.
     """
 
     table: pd.DataFrame
@@ -110,6 +113,7 @@ class StatsResult:
     untitled: gpd.GeoDataFrame | None = None
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     claimed_total: dict[str, Any] = field(default_factory=dict)
+    communities: CommunityResult | None = None
 
     @property
     def nearby_km(self) -> float:
@@ -820,7 +824,7 @@ def compute_stats(
     if "territories" not in layers:
         raise SourceError("the territories layer is required")
     _check_usable(layers)
-    return compute_territory_stats(
+    result = compute_territory_stats(
         layers["territories"].frame,
         frame("parcels"),
         frame("concessions"),
@@ -831,3 +835,12 @@ def compute_stats(
         risk_config=risk_config,
         concession_weight=layers["concessions"].weight if "concessions" in layers else None,
     )
+    if "communities" in layers:
+        result.communities = relate_community_layer(
+            layers["communities"].frame,
+            frame("territories"),
+            frame("concessions"),
+            frame("incidents"),
+            nearby_km=nearby_km,
+        )
+    return result

@@ -16,6 +16,7 @@ import click
 import pandas as pd
 
 from geotools._version import __version__
+from geotools.analysis.communities import describe_communities
 from geotools.analysis.infrastructure import locate_km_marks
 from geotools.analysis.stats import compute_stats, describe_territory
 from geotools.cli.options import (
@@ -115,6 +116,7 @@ def stats(
     click.echo(
         f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, timeseries.csv, analysis.gpkg, "
         "provenance.json, qa/"
+        + (", community_stats.csv, community_membership.csv" if run.stats.communities else "")
     )
 
 
@@ -125,6 +127,9 @@ def _print_summary(run: RunResult) -> None:
     for label, facts in run.stats.outside.items():
         if facts["count"]:
             click.echo(f"Outside every territory: {facts['count']} {label} ({facts['ha']:,.1f} ha)")
+    if run.stats.communities is not None:
+        for line in describe_communities(run.stats.communities):
+            click.echo(line)
 
 
 @main.command()

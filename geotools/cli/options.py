@@ -374,6 +374,14 @@ def layer_options(func: F) -> F:
             multiple=True,
             help="Pipelines and roads (lines); used by maps.",
         ),
+        click.option(
+            "--communities",
+            type=click.Path(),
+            multiple=True,
+            help="Community points (name, people, population...; no date or sensitivity "
+            "needed): which concessions and territories hold each, distances, incidents "
+            "nearby (community_stats.csv, community_membership.csv).",
+        ),
         nearby_km_option(),
         click.option(
             "--assume-crs",

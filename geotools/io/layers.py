@@ -39,7 +39,14 @@ from geotools.validation import Ledger, flag_far_outside, group_parts, validate_
 
 log = logging.getLogger(__name__)
 
-LAYER_KINDS = ("territories", "parcels", "concessions", "incidents", "infrastructure")
+LAYER_KINDS = (
+    "territories",
+    "parcels",
+    "concessions",
+    "incidents",
+    "infrastructure",
+    "communities",
+)
 
 
 @dataclass
