@@ -531,6 +531,11 @@ PUBLIC_LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
         "granted_date", "granted_date_end", "granted_date_precision",
     ),
     "infrastructure": ("kind", "name", "km_start", "km_end", "source"),
+    # Communities are public places (registry data); their people's names and phones are not.
+    "communities": (
+        "community_id", "name", "people", "population", "families", "river", "precision",
+        "source",
+    ),
     "incidents": (*PUBLIC_INCIDENT_COLUMNS, GENERALISED_COLUMN, UNCERTAINTY_COLUMN, METHOD_COLUMN),
 }
 
