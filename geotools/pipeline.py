@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geotools.analysis.regions import compute_region_stats, label_territories
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.analysis.surface import (
@@ -35,6 +36,7 @@ STATS_OUTPUTS = [
     "risk_sensitivity.csv",
     "community_stats.csv",
     "community_membership.csv",
+    "region_stats.csv",
     "analysis.gpkg",
     "provenance.json",
     "qa",
@@ -98,6 +100,8 @@ def write_stats(
             write_csv(round_table(result.communities.stats), stage / "community_stats.csv")
             membership = result.communities.membership.round({"boundary_distance_m": 1})
             write_csv(membership, stage / "community_membership.csv")
+        if result.regions is not None:
+            write_csv(round_table(result.regions), stage / "region_stats.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
         if result.untitled is not None:
             gpkg_layers["untitled"] = result.untitled
@@ -143,6 +147,7 @@ def run_stats(
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
     edges: str = DEFAULT_EDGES,
+    regions: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``.
 
@@ -175,6 +180,9 @@ def run_stats(
         Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
     risk_config : RiskConfig, optional
         Settings of the risk score; defaults when omitted.
+    regions : str or path-like, optional
+        Region polygons (INEI departments, provinces, districts): ``region_stats.csv`` and the
+        region of each territory.
 
     Returns
     -------
@@ -194,6 +202,7 @@ def run_stats(
     # Fail before a long analysis, not after.
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
+    region_frame = read_constraint(regions, "regions")
     layers = read_inputs(
         paths,
         assume_crs=assume_crs,
@@ -206,6 +215,18 @@ def run_stats(
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
+    if region_frame is not None:
+        frames = {kind: layer.frame for kind, layer in layers.items()}
+        by_region = compute_region_stats(
+            region_frame,
+            territories=frames.get("territories"),
+            parcels=frames.get("parcels"),
+            concessions=frames.get("concessions"),
+            communities=frames.get("communities"),
+            incidents=frames.get("incidents"),
+        )
+        result.regions = by_region.table
+        result.table = label_territories(result.table, by_region)
     written = write_stats(result, layers, out, overwrite=overwrite)
     return RunResult(result, layers, written)
 

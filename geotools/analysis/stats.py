@@ -97,6 +97,8 @@ class StatsResult:
         ``sum_of_rows_ha``, ``double_counted_ha`` and ``territories``.
     communities : CommunityResult or None
         Community points related to the polygons (``community_*.csv``); None without points.
+    regions : pandas.DataFrame or None
+        ``region_stats.csv`` (:func:`geotools.analysis.regions.compute_region_stats`).
     """
 
     table: pd.DataFrame
@@ -114,6 +116,7 @@ class StatsResult:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     claimed_total: dict[str, Any] = field(default_factory=dict)
     communities: CommunityResult | None = None
+    regions: pd.DataFrame | None = None
 
     @property
     def nearby_km(self) -> float:

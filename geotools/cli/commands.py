@@ -77,10 +77,18 @@ def main() -> None:
 @layer_options
 @out_option("Output folder.", folder=True, dest="out_dir", required=True)
 @overwrite_option()
+@click.option(
+    "--regions",
+    type=click.Path(),
+    default=None,
+    help="Region polygons (INEI departments, provinces or districts): region_stats.csv and "
+    "the region of each territory.",
+)
 @common_options
 def stats(
     out_dir: str,
     overwrite: bool,
+    regions: str | None,
     nearby_km: float,
     assume_crs: tuple[str, ...],
     **kwargs: Any,
@@ -109,6 +117,7 @@ def stats(
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         edges=kwargs.pop("edges"),
+        regions=regions,
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -117,6 +126,7 @@ def stats(
         f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, timeseries.csv, analysis.gpkg, "
         "provenance.json, qa/"
         + (", community_stats.csv, community_membership.csv" if run.stats.communities else "")
+        + (", region_stats.csv" if run.stats.regions is not None else "")
     )
 
 
