@@ -1,0 +1,75 @@
+"""Region table over the real INEI departments from the real Defensoría conflicts (issue 14).
+
+The 81 mining conflicts of March 2024 (``defensoria-conflictos-mineros``, imported with the
+``defensoria`` importer: kind ``other``, precision ``district``, dated 2024-03) are placed in
+the 25 departments of ``peru-geojson-inei/peru_departamental_simple.geojson`` by location.
+District precision is exact at department level (a district lies in one department), so no
+conflict is left uncertain. Checked by hand against the source's own ``departamento`` column:
+78 of 81 agree. Three points lie in another department than their label (the extraction's
+geocoding, not geotools): DP-2024-03-053 (labelled Huancavelica, district Vilca) is at
+-71.2196, -14.0046 in Cusco, 348 km from Huancavelica; DP-2024-03-057 (Junín, San José de
+Quero) is 6.7 km outside Junín, in Huancavelica; DP-2024-03-020 (Arequipa, Choco) is in Puno,
+67 km from Arequipa. geotools counts by location, as the issue asks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from geotools.analysis.regions import compute_region_stats
+from geotools.io import read_layer
+from geotools.schema import normalise_name
+
+pytestmark = pytest.mark.realdata
+
+CONFLICTS = "defensoria-conflictos-mineros/conflictos_mineros_defensoria_2024-03.csv"
+DEPARTMENTS = "peru-geojson-inei/peru_departamental_simple.geojson"
+#: Source label counts (departamento column), then the 3 moves explained above.
+BY_LABEL = {
+    "CUSCO": 9, "APURIMAC": 9, "ANCASH": 9, "PUNO": 5, "HUANCAVELICA": 5, "JUNIN": 5,
+    "CAJAMARCA": 5, "AYACUCHO": 5, "MOQUEGUA": 5, "AREQUIPA": 4, "LA LIBERTAD": 4,
+    "HUANUCO": 4, "LIMA": 4, "PASCO": 3, "AMAZONAS": 2, "PIURA": 1, "MADRE DE DIOS": 1,
+    "TACNA": 1,
+}  # fmt: skip
+MOVES = {"DP-2024-03-053": ("HUANCAVELICA", "CUSCO"), "DP-2024-03-057": ("JUNIN", "HUANCAVELICA"),
+         "DP-2024-03-020": ("AREQUIPA", "PUNO")}  # fmt: skip
+
+
+def test_departments_from_defensoria_conflicts(realdata: Path) -> None:
+    conflicts = read_layer(realdata / CONFLICTS, "incidents", source="defensoria").frame
+    departments = gpd.read_file(realdata / DEPARTMENTS)
+    labels = conflicts["departamento"].map(lambda s: normalise_name(s).replace("_", " ").upper())
+    assert labels.value_counts().to_dict() == BY_LABEL
+    expected = dict(BY_LABEL)
+    for old, new in MOVES.values():
+        expected[old] -= 1
+        expected[new] += 1
+    result = compute_region_stats(departments, incidents=conflicts)
+    assert result.level == "department"
+    table = result.table.set_index("region")
+    assert len(table) == 25 and table["incidents"].sum() == 81
+    assert table["incidents_uncertain"].sum() == 0  # district precision, department regions
+    counts = table.loc[table["incidents"] > 0, "incidents"].to_dict()
+    assert counts == expected
+    assert table.loc["CUSCO", "incidents"] == 10 and table.loc["UCAYALI", "incidents"] == 0
+    assert (table["incidents_2024"] == table["incidents"]).all()  # one monthly snapshot
+    assert (table["incidents_other"] == table["incidents"]).all()  # no kind in the source
+    assert table["killings"].sum() == 0
+    # Each incident's department: the three moves, every other one its label.
+    placed = result.incident_region.merge(
+        result.table[["region_id", "region"]], on="region_id"
+    ).set_index("incident_id")["region"]
+    label = dict(zip(conflicts["incident_id"], labels, strict=True))
+    differ = {i: (label[i], r) for i, r in placed.items() if label[i] != r}
+    assert differ == MOVES
+    # As a 20 km disc (no admin level known), 42 conflicts near a department border are
+    # uncertain: that is what "precision honoured" costs at an unknown level.
+    renamed = departments.rename(columns={"FIRST_IDDP": "region_id"})
+    fuzzy = compute_region_stats(renamed, incidents=conflicts)
+    assert fuzzy.level is None
+    assert int(fuzzy.table["incidents"].sum()) == 39
+    uncertain = fuzzy.incident_region.loc[fuzzy.incident_region["relation"] == "uncertain"]
+    assert uncertain["incident_id"].nunique() == 81 - 39
