@@ -73,3 +73,21 @@ def test_departments_from_defensoria_conflicts(realdata: Path) -> None:
     assert int(fuzzy.table["incidents"].sum()) == 39
     uncertain = fuzzy.incident_region.loc[fuzzy.incident_region["relation"] == "uncertain"]
     assert uncertain["incident_id"].nunique() == 81 - 39
+
+
+def test_native_communities_by_department(realdata: Path) -> None:
+    """The 1,600 IBC/SICNA points by department, as SOURCE.md lists them from the registry."""
+    communities = read_layer(
+        realdata / "observatorio-ambiental-peruano/comunidades-nativas.geojson", "communities"
+    ).frame
+    departments = gpd.read_file(realdata / DEPARTMENTS)
+    table = compute_region_stats(departments, communities=communities).table.set_index("region")
+    expected = {
+        "LORETO": 580, "UCAYALI": 321, "AMAZONAS": 211, "JUNIN": 208, "PASCO": 125,
+        "CUSCO": 74, "SAN MARTIN": 36, "MADRE DE DIOS": 24, "HUANUCO": 13,
+    }  # fmt: skip
+    assert table.loc[list(expected), "communities"].to_dict() == expected
+    assert table["communities_uncertain"].sum() == 0  # exact points
+    # Two points on the Putumayo border (Yabuyanos, Santa Mercedes) lie 1,514 m and 575 m
+    # outside the simplified 2007 department limits: in no department, not forced into one.
+    assert table["communities"].sum() == 1600 - 2
