@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from geotools.analysis.regions import compute_region_stats
@@ -91,3 +92,31 @@ def test_native_communities_by_department(realdata: Path) -> None:
     # Two points on the Putumayo border (Yabuyanos, Santa Mercedes) lie 1,514 m and 575 m
     # outside the simplified 2007 department limits: in no department, not forced into one.
     assert table["communities"].sum() == 1600 - 2
+
+
+def test_stats_command_with_regions(realdata: Path, tmp_path: Path) -> None:
+    """The cookbook recipe: region_stats.csv and the region of each territory."""
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    oap = realdata / "observatorio-ambiental-peruano"
+    out = tmp_path / "out"
+    args = [
+        "stats", "--territories", oap / "reservas-territoriales.geojson",
+        "--concessions", oap / "lotes-petroleros.geojson", "--default", "concessions.kind=oil_gas",
+        "--communities", oap / "comunidades-nativas.geojson",
+        "--regions", realdata / DEPARTMENTS, "--out", out,
+    ]  # fmt: skip
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Communities: 423 of 1,600 inside concessions" in result.output
+    regions = pd.read_csv(out / "region_stats.csv", dtype={"region_id": str}).set_index("region")
+    assert regions.loc["LORETO", ["territories", "communities"]].tolist() == [5, 580]
+    assert "incidents" not in regions  # no incident layer: not analysed, not 0
+    territories = pd.read_csv(out / "territory_stats.csv", dtype={"region_id": str})
+    assert territories["region"].value_counts().to_dict() == {
+        "LORETO": 5, "UCAYALI": 4, "MADRE DE DIOS": 1, "CUSCO": 1, "HUANUCO": 1,
+    }  # fmt: skip
+    # Territories counted once: the per-region counts add up to the 12 reserves.
+    assert regions["territories"].sum() == len(territories) == 12
