@@ -133,6 +133,33 @@ def write_stats(
     return written
 
 
+def add_region_stats(
+    result: StatsResult, layers: Mapping[str, Layer], regions: gpd.GeoDataFrame
+) -> None:
+    """Set ``result.regions`` (``region_stats.csv``) and the region of each territory.
+
+    Parameters
+    ----------
+    result : StatsResult
+        Output of :func:`compute_stats`, changed in place.
+    layers : mapping of str to Layer
+        The layers it was computed from.
+    regions : geopandas.GeoDataFrame
+        Region polygons (:func:`geotools.analysis.regions.compute_region_stats`).
+    """
+    frames = {kind: layer.frame for kind, layer in layers.items()}
+    by_region = compute_region_stats(
+        regions,
+        territories=frames.get("territories"),
+        parcels=frames.get("parcels"),
+        concessions=frames.get("concessions"),
+        communities=frames.get("communities"),
+        incidents=frames.get("incidents"),
+    )
+    result.regions = by_region.table
+    result.table = label_territories(result.table, by_region)
+
+
 def run_stats(
     paths: Mapping[str, LayerPaths | None],
     out_dir: str | os.PathLike[str],
@@ -216,17 +243,7 @@ def run_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
     if region_frame is not None:
-        frames = {kind: layer.frame for kind, layer in layers.items()}
-        by_region = compute_region_stats(
-            region_frame,
-            territories=frames.get("territories"),
-            parcels=frames.get("parcels"),
-            concessions=frames.get("concessions"),
-            communities=frames.get("communities"),
-            incidents=frames.get("incidents"),
-        )
-        result.regions = by_region.table
-        result.table = label_territories(result.table, by_region)
+        add_region_stats(result, layers, region_frame)
     written = write_stats(result, layers, out, overwrite=overwrite)
     return RunResult(result, layers, written)
 

@@ -24,6 +24,8 @@ from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
     STATS_OUTPUTS,
     RunResult,
+    add_region_stats,
+    read_constraint,
     write_risk_surface_outputs,
     write_stats,
 )
@@ -97,6 +99,8 @@ class Project:
         Layers by kind.
     forest_loss : pathlib.Path or None
         Forest-loss GeoTIFF (Hansen lossyear coding), if any.
+    regions : pathlib.Path or None
+        Region polygons for ``region_stats.csv`` (``[layers.regions] path``), if any.
     """
 
     path: Path
@@ -110,6 +114,7 @@ class Project:
     forest_loss: Path | None = None
     risk: RiskConfig | None = None
     cell_size_m: float = 1000.0
+    regions: Path | None = None
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -179,7 +184,12 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     _check_keys(meta, PROJECT_KEYS, "project", file)
     _check_keys(options, OPTION_KEYS, "options", file)
     layers_table = data.get("layers", {})
-    _check_keys(layers_table, {*LAYER_KINDS, "forest_loss"}, "layers", file)
+    _check_keys(layers_table, {*LAYER_KINDS, "forest_loss", "regions"}, "layers", file)
+    region_spec = layers_table.pop("regions", None)
+    if region_spec is not None and (
+        not isinstance(region_spec, dict) or set(region_spec) != {"path"}
+    ):
+        raise ValidationError(f"{file}: [layers.regions] takes only a path (region polygons)")
     raster_spec = layers_table.pop("forest_loss", None)
     forest_loss: Path | None = None
     if raster_spec is not None:
@@ -254,6 +264,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         forest_loss=forest_loss,
         risk=risk,
         cell_size_m=_positive(options.get("cell_size_m", 1000.0), "cell_size_m", file),
+        regions=base / region_spec["path"] if region_spec else None,
     )
 
 
@@ -345,6 +356,7 @@ def run_project(
     check_outputs_free(project.out, STATS_OUTPUTS, overwrite=overwrite)
     if project.map is not None:
         check_outputs_free(project.map.parent, [project.map.name], overwrite=overwrite)
+    regions = read_constraint(project.regions, "regions")
     layers = read_project_layers(project)
     result = compute_stats(
         layers,
@@ -352,6 +364,8 @@ def run_project(
         forest_loss=project.forest_loss,
         risk_config=project.risk,
     )
+    if regions is not None:
+        add_region_stats(result, layers, regions)
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(result, layers, project.out, overwrite=overwrite)
     written.extend(

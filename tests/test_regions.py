@@ -147,3 +147,37 @@ def test_region_columns() -> None:
     assert region_columns(regions) == ("FIRST_IDDP", "NOMBDEP")
     with pytest.raises(ValidationError, match="no name column"):
         region_columns(regions.rename(columns={"NOMBDEP": "x"}))
+
+
+def test_project_file_with_communities_and_regions(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    given = layers()
+    for kind in ("regions", "territories", "communities", "incidents"):
+        given[kind].to_crs(4326).to_file(tmp_path / f"{kind}.geojson")
+    (tmp_path / "study.toml").write_text(
+        """
+[project]
+name = "regions"
+out = "out"
+[layers.territories]
+path = "territories.geojson"
+[layers.communities]
+path = "communities.geojson"
+[layers.incidents]
+path = "incidents.geojson"
+[layers.regions]
+path = "regions.geojson"
+""",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "study.toml")])
+    assert result.exit_code == 0, result.output
+    regions = pd.read_csv(tmp_path / "out" / "region_stats.csv").set_index("region")
+    assert regions["territories"].to_dict() == {"Oeste": 1, "Este": 1}
+    assert regions["incidents_uncertain"].to_dict() == {"Oeste": 1, "Este": 1}
+    communities = pd.read_csv(tmp_path / "out" / "community_stats.csv")
+    assert communities["territory_id"].tolist() == ["T1", "T2"]
+    assert communities["incidents_nearby"].tolist() == [2, 1]  # I3 4.0 km, I1 4.5 km from A
