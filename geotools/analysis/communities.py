@@ -160,11 +160,10 @@ def _nearest_km(points: np.ndarray, zones: np.ndarray, crs: object) -> np.ndarra
     planar = shapely.distance(points[p_idx], zones[z_idx])
     reach = np.zeros(len(points))
     np.maximum.at(reach, p_idx, planar)
+    # Each point searches only as far as its own nearest zone (times the margin).
     p_c, z_c = shapely.STRtree(zones).query(
-        points, predicate="dwithin", distance=float(reach.max()) * SEARCH_MARGIN + 1.0
+        points, predicate="dwithin", distance=reach * SEARCH_MARGIN + 1.0
     )
-    close = shapely.distance(points[p_c], zones[z_c]) <= reach[p_c] * SEARCH_MARGIN + 1.0
-    p_c, z_c = p_c[close], z_c[close]
     d = compute_geodesic_distance_m(zones[z_c], points[p_c], crs)  # type: ignore[arg-type]
     np.fmin.at(out, p_c, d / 1000.0)
     return out
