@@ -10,7 +10,11 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geotools.analysis.regions import compute_region_stats, label_territories
+from geotools.analysis.regions import (
+    compute_region_stats,
+    label_communities,
+    label_territories,
+)
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.analysis.surface import (
@@ -158,6 +162,8 @@ def add_region_stats(
     )
     result.regions = by_region.table
     result.table = label_territories(result.table, by_region)
+    if result.communities is not None:
+        result.communities.stats = label_communities(result.communities.stats, by_region)
 
 
 def run_stats(

@@ -181,3 +181,4 @@ path = "regions.geojson"
     communities = pd.read_csv(tmp_path / "out" / "community_stats.csv")
     assert communities["territory_id"].tolist() == ["T1", "T2"]
     assert communities["incidents_nearby"].tolist() == [2, 1]  # I3 4.0 km, I1 4.5 km from A
+    assert communities["region_id"].tolist() == ["R1", "R2"]

@@ -88,12 +88,15 @@ class RegionResult:
         ``incident_id``, ``region_id``, ``relation`` (``inside`` or ``uncertain``) per pair.
     level : str or None
         Administrative level of the regions (:data:`ADMIN_LEVELS`), None when not known.
+    community_region : pandas.DataFrame
+        ``community_id``, ``region_id``, ``relation`` per pair (like ``incident_region``).
     """
 
     table: pd.DataFrame
     territory_region: pd.Series
     incident_region: pd.DataFrame
     level: str | None = None
+    community_region: pd.DataFrame | None = None
 
 
 def region_columns(regions: gpd.GeoDataFrame) -> tuple[str, str]:
@@ -223,10 +226,18 @@ def compute_region_stats(
         for kind in sorted(set(kinds)):
             chosen = pressure & (kinds == kind).to_numpy()
             table[f"concession_{kind}_ha"] = _clipped_union_ha(zones, c_geoms[chosen])
+    community_region: pd.DataFrame | None = None
     if communities is not None:
         pairs = _point_relations(zones, communities, crs, uncertainty_km, level)
         for code, column in ((INSIDE, "communities"), (UNCERTAIN, "communities_uncertain")):
             table[column] = np.bincount(pairs.loc[pairs["relation"] == code, "t"], minlength=n)
+        community_region = pd.DataFrame(
+            {
+                "community_id": communities["community_id"].astype(str).to_numpy()[pairs["row"]],
+                "region_id": region_ids[pairs["t"].to_numpy()],
+                "relation": np.where(pairs["relation"] == INSIDE, "inside", "uncertain"),
+            }
+        )
     incident_region = pd.DataFrame(columns=["incident_id", "region_id", "relation"])
     if incidents is not None:
         pairs = _point_relations(zones, incidents, crs, uncertainty_km, level)
@@ -257,7 +268,35 @@ def compute_region_stats(
             }
         )
     log.debug("%d regions", n)
-    return RegionResult(table, territory_region, incident_region, level)
+    return RegionResult(table, territory_region, incident_region, level, community_region)
+
+
+def label_communities(stats: pd.DataFrame, result: RegionResult) -> pd.DataFrame:
+    """Return ``community_stats`` with ``region_id``: the region a point is surely in.
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        A table with ``community_id`` (``community_stats.csv``).
+    result : RegionResult
+        Output of :func:`compute_region_stats` with communities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``region_id`` (empty when the point is in none, or only possibly in one)
+        and ``regions_possible`` (``;``-separated regions its precision disc touches).
+    """
+    out = stats.copy()
+    pairs = result.community_region
+    if pairs is None:
+        return out
+    sure = pairs[pairs["relation"] == "inside"].drop_duplicates("community_id")
+    maybe = pairs[pairs["relation"] == "uncertain"].groupby("community_id")["region_id"]
+    ids = out["community_id"].astype(str)
+    out["region_id"] = ids.map(sure.set_index("community_id")["region_id"])
+    out["regions_possible"] = ids.map(maybe.agg(lambda s: ";".join(sorted(s))))
+    return out
 
 
 def label_territories(table: pd.DataFrame, result: RegionResult) -> pd.DataFrame:
