@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
@@ -74,3 +75,33 @@ def test_multi_region_map_stays_under_its_size_budget(tmp_path: Path) -> None:
     count = hexagon_features(page)
     assert 0 < count <= 250 < MAP_HEXAGON_BUDGET
     assert json.dumps("Comunidad 3") in page
+
+
+def test_withheld_incident_adds_no_hexagons_on_a_public_map(tmp_path: Path) -> None:
+    """Hexagons are kept near drawn incidents; a restricted one far from everything must not
+    make hexagons appear around its place (that would show where it is)."""
+    args = study(tmp_path)
+    plain, secret = tmp_path / "plain.html", tmp_path / "secret.html"
+    CliRunner().invoke(main, ["map", *args, "--lang", "en", "--out", str(plain)])
+    incidents = gpd.read_file(tmp_path / "i.geojson")
+    extra = gpd.GeoDataFrame(
+        {
+            "incident_id": ["I3"],
+            "date": ["2024-03-01"],
+            "kind": ["threat"],
+            "severity": [5],
+            "sensitivity": ["restricted"],
+        },
+        geometry=[Point(-72.0, -14.0)],  # 300+ km from every territory and incident
+        crs=4326,
+    )
+    gpd.GeoDataFrame(
+        pd.concat([incidents, extra], ignore_index=True), crs=4326
+    ).to_file(tmp_path / "i.geojson")
+    result = CliRunner().invoke(
+        main, ["map", *args, "--lang", "en", "--out", str(secret)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    before, after = plain.read_text(encoding="utf-8"), secret.read_text(encoding="utf-8")
+    assert hexagon_features(after) == hexagon_features(before) > 0
+    assert "-72.0" not in after and "-14.0," not in after
