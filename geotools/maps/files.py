@@ -36,7 +36,7 @@ from geotools.maps.inline import inline_map_assets
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
 from geotools.maps.static_parts import _style
-from geotools.maps.style import TEXT, check_lang, check_profile
+from geotools.maps.style import DEFAULT_BASEMAP, TEXT, check_lang, check_profile
 from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
 from geotools.privacy import PrivacyPolicy, compute_shareable_view, select_drawable
@@ -163,6 +163,7 @@ def write_map_html(
     offline: bool = False,
     hexagons: gpd.GeoDataFrame | None = None,
     attribution: str | None = None,
+    basemap: str = DEFAULT_BASEMAP,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -201,6 +202,9 @@ def write_map_html(
         Risk hexagons from :func:`compute_map_hexagons`.
     attribution : str, optional
         Plain-text attribution or terms to show.
+    basemap : {"osm", "satellite", "none"}, default "osm"
+        Basemap shown first; ``"none"`` requests no tiles at all (with ``offline=True`` the map
+        then needs no network whatsoever) and draws a plain graticule instead.
 
     Returns
     -------
@@ -240,6 +244,7 @@ def write_map_html(
         sources=describe_sources(layers, profile, view)
         + ([attribution] if attribution else []),
         attribution=attribution,
+        basemap=basemap,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:

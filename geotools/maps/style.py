@@ -446,6 +446,31 @@ def check_lang(lang: str) -> None:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}.")
 
 
+#: Basemaps a web map can open on: OpenStreetMap (satellite selectable), satellite imagery
+#: (OpenStreetMap selectable), or none: no tiles at all (nothing is requested from a tile
+#: server, e.g. for a map read offline), a plain background with a 1-degree graticule.
+BASEMAPS = ("osm", "satellite", "none")
+#: Default basemap of ``geotools map`` and ``geotools publish``.
+DEFAULT_BASEMAP = "osm"
+
+
+def check_basemap(basemap: str) -> None:
+    """Raise ValueError unless ``basemap`` is one of :data:`BASEMAPS`.
+
+    Parameters
+    ----------
+    basemap : str
+        Basemap to check.
+
+    Raises
+    ------
+    ValueError
+        ``basemap`` is not ``"osm"``, ``"satellite"`` or ``"none"``.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, not {basemap!r}.")
+
+
 def check_profile(profile: str) -> None:
     """Raise ValueError unless ``profile`` is one of :data:`geotools.schema.PROFILES`.
 
