@@ -8,17 +8,19 @@ only, under a budget; the page must stay small. Sizes, not timings.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
-from geotools.cli import main
-from geotools.maps.files import MAP_HEXAGON_BUDGET
+from geotools.cli import commands, main
+from geotools.maps.files import MAP_HEXAGON_BUDGET, compute_map_hexagons
 
 #: Page size a four-territory study may reach (the old page was about 49 MB).
 SIZE_BUDGET = 250_000
@@ -105,3 +107,29 @@ def test_withheld_incident_adds_no_hexagons_on_a_public_map(tmp_path: Path) -> N
     before, after = plain.read_text(encoding="utf-8"), secret.read_text(encoding="utf-8")
     assert hexagon_features(after) == hexagon_features(before) > 0
     assert "-72.0" not in after and "-14.0," not in after
+
+
+def test_over_budget_hexagons_are_coarsened_then_left_out_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = study(tmp_path)
+    out = tmp_path / "map.html"
+    for budget, expect in ((50, "coarse"), (1, "none")):
+        monkeypatch.setattr(
+            commands, "compute_map_hexagons", functools.partial(compute_map_hexagons, budget=budget)
+        )
+        result = CliRunner().invoke(
+            main, ["map", *args, "--lang", "en", "--out", str(out), "--overwrite"],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        count = hexagon_features(page)
+        if expect == "coarse":
+            # 138 hexagons at resolution 7 (5.2 km2); at resolution 6 (36 km2) at most 50.
+            assert 0 < count <= 50
+            assert "coarser hexagons (about 36 km" in page  # km² is \\u00b2 in the script
+            assert "coarsened to H3 resolution 6" in result.output
+        else:
+            assert count == 0 and "coarser hexagons" not in page
+            assert "risk hexagons left out of the map" in result.output

@@ -54,6 +54,7 @@ from geotools.maps.layers import (
 from geotools.maps.style import (
     CONCESSION_STYLES,
     DEFAULT_BASEMAP,
+    H3_AREA_KM2,
     HEXAGON_BREAKS,
     HEXAGON_COLOURS,
     NBSP,
@@ -553,6 +554,11 @@ def build_map(
         )
     if cell_km is not None:
         notes.append(t["cells_note"].format(km=format_number(cell_km, lang)))
+    resolution = hexagons.attrs.get("h3_resolution") if hexagons is not None else None
+    if legend["hexagons"] and resolution in H3_AREA_KM2 and resolution < 7:
+        notes.append(
+            t["hexagons_coarse_note"].format(km2=format_number(H3_AREA_KM2[resolution], lang))
+        )
     title_html = f'<div class="gt-t">{escape_html(page_title)}</div>' + "".join(
         f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes
     )
