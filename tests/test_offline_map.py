@@ -1,24 +1,20 @@
 """Maps that open with no network (issue 15 item 3): ``--basemap none`` and ``publish --offline``.
 
 A journalist may open a published bundle offline: with ``--offline --basemap none`` its
-``map.html`` must request nothing at all (no script, style sheet or tile), still draw the
-territories, and show a plain graticule instead of the basemap.
+``map.html`` must request nothing at all (no script, style sheet or tile) and show a plain
+graticule instead of the basemap. The browser test of such a bundle is in
+tests/test_browser.py (``test_offline_bundle_map_needs_no_network``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import box
-from test_browser import MapPage, asset_cache, browser, open_map  # noqa: F401
 
 from geotools.maps import build_map
-from geotools.maps.assets import CACHE_ENV
-from geotools.pipeline import run_publish
 from geotools.publish.model import PublishOptions
 
 TILE_HOSTS = ("tile.openstreetmap.org", "arcgisonline.com")
@@ -65,26 +61,3 @@ def test_unknown_basemap_is_refused() -> None:
         build_map(territories(), basemap="google")
     with pytest.raises(ValueError, match="basemap must be one of"):
         PublishOptions(basemap="google")
-
-
-def test_offline_bundle_map_needs_no_network(
-    tmp_path: Path,
-    asset_cache: Path,  # noqa: F811
-    open_map: Callable[..., MapPage],  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
-    source = tmp_path / "territories.geojson"
-    territories().to_file(source)
-    out = tmp_path / "bundle"
-    options = PublishOptions(lang="en", created="2024-01-01", offline=True, basemap="none")
-    run_publish({"territories": source}, out, options)
-    html = (out / "map.html").read_text(encoding="utf-8")
-    assert not re.search(r'<script[^>]+src="https?:', html)
-    assert not re.search(r'<link[^>]+href="https?:', html)
-    assert not any(host in html for host in TILE_HOSTS)
-    opened = open_map(out / "map.html", offline=True)
-    assert opened.page.evaluate(f"() => {opened.map_name} instanceof L.Map")
-    assert opened.page.locator("path.leaflet-interactive").count() >= 2
-    assert opened.tile_urls == set()
-    opened.assert_clean()
