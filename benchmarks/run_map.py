@@ -15,6 +15,11 @@ Usage::
 
     python benchmarks/run_map.py                 # writes the RESULTS.md section
     python benchmarks/run_map.py --points 100000 --no-write
+    python benchmarks/run_map.py --amw           # the real Amazon Mining Watch study (issue 15)
+
+``--amw`` runs ``geotools map`` on the real Amazon Mining Watch territories and the 2025 Q3 and
+Q4 mining detections (``../shared/realdata/amazon-mining-watch``, not in the repository) and
+records the page size, wall time and peak memory next to the figures measured before issue 15.
 """
 
 from __future__ import annotations
@@ -112,8 +117,8 @@ def displayed_area_error(m: object, territories: gpd.GeoDataFrame) -> np.ndarray
     return 100 * (shown_ha - true_ha) / true_ha
 
 
-def time_load(path: Path, runs: int = 3) -> list[float]:
-    """Seconds from navigation until every territory path is in the page (Chromium, offline)."""
+def time_load(path: Path, runs: int = 3, paths: int = 1000) -> list[float]:
+    """Seconds from navigation until ``paths`` paths are drawn in the page (Chromium, offline)."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
@@ -129,7 +134,7 @@ def time_load(path: Path, runs: int = 3) -> list[float]:
             start = time.perf_counter()
             page.goto(path.as_uri(), timeout=120_000)
             page.wait_for_function(
-                "() => document.querySelectorAll('path.leaflet-interactive').length > 1000",
+                f"() => document.querySelectorAll('path.leaflet-interactive').length >= {paths}",
                 timeout=120_000,
             )
             times.append(time.perf_counter() - start)
@@ -205,13 +210,120 @@ Target: at most 5 MB, a few seconds to open, displayed areas within 1 %. Machine
 {END}"""
 
 
+AMW_START, AMW_END = "<!-- amw-map-benchmark:start -->", "<!-- amw-map-benchmark:end -->"
+AMW_DIR = HERE.parent.parent / "shared" / "realdata" / "amazon-mining-watch"
+#: Measured before issue 15 (commit 0b3f98e, same machine, same command).
+AMW_BEFORE = {"size": 91_259_164, "seconds": 42.9, "rss_mb": 1507, "hexagons": 213_850}
+
+
+def run_amw(runs: int = 3) -> dict:
+    """Run ``geotools map`` on the real AMW study; return size, best time, peak memory."""
+    import re
+    import resource
+    import subprocess
+
+    territories = AMW_DIR / "peru_indigenous_territories_mining_impacts_v2025-11-07.geojson"
+    detections = [
+        AMW_DIR / f"peru_mining_detections_2025{q}_new_gt11ha.geojson" for q in ("Q3", "Q4")
+    ]
+    tmp = Path(tempfile.mkdtemp(prefix="geotools-amw-"))
+    out = tmp / "amw.html"
+    command = [
+        sys.executable, "-m", "geotools.cli", "map", "--territories", str(territories),
+        "--concessions", str(detections[0]), "--concessions", str(detections[1]),
+        "--default", "concessions.kind=mining", "--group-territories", "name",
+        "--out", str(out), "--overwrite",
+    ]
+    times, log_text = [], ""
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            done = subprocess.run(
+                command, capture_output=True, text=True, check=True, cwd=HERE.parent
+            )
+            times.append(time.perf_counter() - start)
+            log_text = done.stderr + done.stdout
+        size = out.stat().st_size
+        # The same map inlined and with no basemap: opened in Chromium with every request
+        # refused, until the 21 territories (and more) are drawn.
+        offline = tmp / "amw_offline.html"
+        subprocess.run(
+            [*command[:-3], "--out", str(offline), "--offline", "--basemap", "none"],
+            capture_output=True, text=True, check=True, cwd=HERE.parent,
+        )
+        offline_size = offline.stat().st_size
+        load = time_load(offline, runs=3, paths=21)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    found = re.findall(r"risk hexagons: (\d+) at resolution (\d+)", log_text)
+    return {
+        "size": size,
+        "offline_size": offline_size,
+        "load": load,
+        "seconds": min(times),
+        "times": times,
+        "rss_mb": rss_mb,
+        "hexagons": f"{int(found[-1][0]):,} (H3 resolution {found[-1][1]})" if found else "none",
+    }
+
+
+def amw_section(r: dict) -> str:
+    """The RESULTS.md section of the AMW study map, before and after issue 15."""
+    b = AMW_BEFORE
+    runs = ", ".join(f"{t:.1f}" for t in r["times"])
+    now = f"{r['seconds']:.1f} s (best of {len(r['times'])}: {runs})"
+    offline_mb = f"{r['offline_size'] / 1e6:.2f} MB"
+    before_load = "not measured (an 88 MB one: no load event after 9 min)"
+    loaded = f"{min(r['load']):.2f} s (best of 3: {', '.join(f'{t:.2f}' for t in r['load'])})"
+    return f"""{AMW_START}
+## A real study's map: Amazon Mining Watch (issue 15)
+
+`geotools map --territories peru_indigenous_territories_mining_impacts_v2025-11-07.geojson
+--concessions ..._2025Q3_new_gt11ha.geojson --concessions ..._2025Q4_new_gt11ha.geojson
+--default concessions.kind=mining --group-territories name` (21 territories spread over Peru,
+mining detections; `python benchmarks/run_map.py --amw`).
+
+| measure | before (0b3f98e) | now |
+|---|---:|---:|
+| HTML size | {b["size"] / 1e6:.2f} MB | {r["size"] / 1e6:.2f} MB |
+| wall time of the command | {b["seconds"]:.1f} s | {now} |
+| HTML size, `--offline --basemap none` (Leaflet inlined, no tiles) | | {offline_mb} |
+| that page in headless Chromium, every request refused, until drawn | {before_load} | {loaded} |
+| peak memory | {b["rss_mb"]:,} MB | {r["rss_mb"]:,.0f} MB |
+| risk hexagons | {b["hexagons"]:,} (H3 resolution 7, whole bounding box) | {r["hexagons"]} |
+
+Target: at most 2 MB, built in at most 10 s. Machine: {platform.machine()},
+{platform.python_version()}, measured {datetime.now(UTC).date().isoformat()}.
+{AMW_END}"""
+
+
+def write_section(text: str, start: str, end: str) -> None:
+    """Replace (or append) the section between ``start`` and ``end`` in RESULTS.md."""
+    results = HERE / "RESULTS.md"
+    current = results.read_text(encoding="utf-8")
+    if start in current:
+        head, rest = current.split(start, 1)
+        current = head + text + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip() + "\n\n" + text + "\n"
+    results.write_text(current, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--amw", action="store_true", help="Measure the real AMW study's map.")
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.amw:
+        text = amw_section(run_amw())
+        print(text)
+        if not args.no_write:
+            write_section(text, AMW_START, AMW_END)
+        return
     result = run(args.points, args.seed)
     text = section(result)
     print(text)

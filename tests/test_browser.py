@@ -11,6 +11,7 @@ Screenshots go to ``build/test-artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from geotools.maps import (
     inline_map_assets,
 )
 from geotools.maps.inline import script_element
+from geotools.pipeline import run_publish
+from geotools.publish.model import PublishOptions
 
 pytestmark = pytest.mark.browser
 
@@ -641,4 +644,38 @@ def test_plugins_load_from_the_asset_cache(
     )
     assert "Font Awesome 6 Free 900" in loaded  # the fa marker icon
     assert "Glyphicons Halflings normal" in loaded  # the glyphicon marker icon
+    opened.assert_clean()
+
+
+# --- issue 15: a published bundle's map with --offline --basemap none ------------------------
+
+
+def _offline_territories() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"territory_id": ["T1", "T2"], "name": ["Comunidad Uno", "Comunidad Dos"]},
+        geometry=[box(-74.6, -9.6, -74.5, -9.5), box(-71.1, -12.1, -71.0, -12.0)],
+        crs=4326,
+    )
+
+
+def test_offline_bundle_map_needs_no_network(
+    tmp_path: Path,
+    asset_cache: Path,
+    open_map: Callable[..., MapPage],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
+    source = tmp_path / "territories.geojson"
+    _offline_territories().to_file(source)
+    out = tmp_path / "bundle"
+    options = PublishOptions(lang="en", created="2024-01-01", offline=True, basemap="none")
+    run_publish({"territories": source}, out, options)
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r'<script[^>]+src="https?:', html)
+    assert not re.search(r'<link[^>]+href="https?:', html)
+    assert not any(host in html for host in ("tile.openstreetmap.org", "arcgisonline.com"))
+    opened = open_map(out / "map.html", offline=True)
+    assert opened.page.evaluate(f"() => {opened.map_name} instanceof L.Map")
+    assert opened.page.locator("path.leaflet-interactive").count() >= 2
+    assert opened.tile_urls == set()
     opened.assert_clean()

@@ -22,6 +22,7 @@ from geotools.analysis.surface import (
     RiskSurface,
     compute_risk_hexagons,
     compute_risk_surface,
+    mask_risk_surface,
     write_risk_surface,
 )
 from geotools.crs import PERU_ALBERS
@@ -251,3 +252,43 @@ def test_hexagons() -> None:
     lonlat = lonlat.to_crs(4326)
     expected = {h3.latlng_to_cell(p.y, p.x, 7) for p in lonlat}
     assert set(hexes["h3"]) == expected
+
+
+# --- mask_risk_surface: cells only near territories and incidents (issue 15) ---------------
+
+
+def test_mask_keeps_cells_within_the_distance_of_a_point() -> None:
+    s = surface()
+    point = frame([{"geometry": cell_centre(7, 7)}])
+    # Distance 0: the point's own cell. 1 km (one cell): it and its 4 edge neighbours; the
+    # diagonal ones are sqrt(2) km away. 2 km: the 13 cells with dx^2 + dy^2 <= 4.
+    for distance, expected in ((0.0, 1), (KM, 5), (2 * KM, 13)):
+        masked = mask_risk_surface(s, [point], distance)
+        kept = np.isfinite(masked.data)
+        assert kept.sum() == expected
+        assert kept[7, 7]
+        assert masked.meta["masked_cells"] == N * N - expected
+        for name in masked.layers:
+            assert (np.isfinite(masked.layers[name]) == kept).all()
+    assert np.isfinite(s.data).all()  # the input is left as it was
+
+
+def test_mask_from_a_polygon_and_none_layers() -> None:
+    s = surface()
+    # A 600 m square inside the cell of column 2, row 11 (the box's south-west cell).
+    small = frame([{"geometry": km_box(0.2, 0.2, 0.8, 0.8)}])
+    masked = mask_risk_surface(s, [None, small, small.iloc[:0]], 2 * KM)
+    kept = np.isfinite(masked.data)
+    assert kept.sum() == 13 and kept[11, 2] and kept[11, 0] and kept[13, 2] and not kept[13, 3]
+    nothing = mask_risk_surface(s, [None], KM)
+    assert not np.isfinite(nothing.data).any()
+    with pytest.raises(ValueError, match="non-negative"):
+        mask_risk_surface(s, [small], -1.0)
+
+
+def test_hexagons_of_a_masked_surface_cover_only_kept_cells() -> None:
+    s = surface()
+    masked = mask_risk_surface(s, [frame([{"geometry": cell_centre(7, 7)}])], 2 * KM)
+    hexagons = compute_risk_hexagons(masked)
+    assert hexagons["n_cells"].sum() == 13
+    assert len(hexagons) < len(compute_risk_hexagons(s))

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -556,44 +556,20 @@ def write_risk_surface(
 
 
 def _h3_cells_of_points(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    """H3 cell (string id) of each point, vectorised over points.
+    """H3 cell (string id) of each point.
 
-    h3-py has no array form of ``latlng_to_cell``; instead the hexagons overlapping the points'
-    extent are listed once, their boundaries built (a loop over hexagons, not points) and the
-    points matched to them with an STR-tree. H3 edges are straight in the icosahedron face's
-    gnomonic plane and straight here between the true vertices in longitude/latitude: at
-    resolution 5 and finer the two differ by centimetres, so only points within centimetres of a
-    hexagon edge could be assigned to its neighbour. A point matched to no hexagon (in such a
-    sliver) takes the nearest one.
+    h3-py has no array form of ``latlng_to_cell``, so this is a loop over points (about a
+    microsecond each). It used to list the hexagons over the points' whole extent and match
+    points to them with an STR-tree, which for territories spread over a country meant building
+    hundreds of thousands of hexagons over empty land; the cells of a masked surface
+    (:func:`mask_risk_surface`) are few, and the loop gives H3's exact cell.
     """
     import h3
 
-    pad = 1e-3
-    ring = [
-        (float(lat.min()) - pad, float(lon.min()) - pad),
-        (float(lat.min()) - pad, float(lon.max()) + pad),
-        (float(lat.max()) + pad, float(lon.max()) + pad),
-        (float(lat.max()) + pad, float(lon.min()) - pad),
-    ]
-    hexes = np.array(
-        sorted(h3.h3shape_to_cells_experimental(h3.LatLngPoly(ring), resolution, "overlap")),
+    result: np.ndarray = np.array(
+        [h3.latlng_to_cell(float(y), float(x), resolution) for x, y in zip(lon, lat, strict=True)],
         dtype=object,
     )
-    polys = np.array(
-        [shapely.Polygon([(p[1], p[0]) for p in h3.cell_to_boundary(c)]) for c in hexes],
-        dtype=object,
-    )
-    points = np.asarray(shapely.points(lon, lat), dtype=object)
-    tree = shapely.STRtree(polys)
-    pt_idx, hex_idx = tree.query(points, predicate="intersects")
-    which = np.full(len(points), -1, dtype=np.int64)
-    # A point on a shared edge intersects two hexagons: keep the first match.
-    which[pt_idx[::-1]] = hex_idx[::-1]
-    missing = np.flatnonzero(which < 0)
-    if len(missing):
-        _, nearest = tree.query_nearest(points[missing], all_matches=False)
-        which[missing] = nearest
-    result: np.ndarray = hexes[which]
     return result
 
 
@@ -636,3 +612,74 @@ def compute_risk_hexagons(surface: RiskSurface, resolution: int = 7) -> gpd.GeoD
     geometry = [shapely.Polygon([(p[1], p[0]) for p in h3.cell_to_boundary(c)]) for c in hexes]
     log.info("risk hexagons: %d at resolution %d", len(hexes), resolution)
     return gpd.GeoDataFrame(table, geometry=geometry, crs=4326)[[*columns, "geometry"]]
+
+
+def mask_risk_surface(
+    surface: RiskSurface,
+    near: Sequence[gpd.GeoDataFrame | gpd.GeoSeries | None],
+    distance_m: float,
+) -> RiskSurface:
+    """Keep the cells of a surface near some geometries; the others become NaN (no data).
+
+    A surface is computed over the extent of its ``bounds`` layer; between territories spread
+    over a country most of that box says nothing (no territory, no incident). This keeps the
+    cells whose centre lies within ``distance_m`` of a cell that a geometry of ``near`` touches
+    (territories, incidents...), so to within one cell of ``distance_m`` from the geometry
+    itself. Distances are measured on the grid (equal-area CRS) with
+    :func:`scipy.ndimage.distance_transform_edt`, vectorised over cells.
+
+    Parameters
+    ----------
+    surface : RiskSurface
+        The surface (:func:`compute_risk_surface`).
+    near : sequence of geopandas.GeoDataFrame or GeoSeries or None
+        Layers with a CRS whose geometries (points, lines, polygons) the kept cells are near;
+        ``None`` or empty layers are skipped.
+    distance_m : float
+        How far from them cells are kept, metres (e.g. the "nearby" distance of the run).
+
+    Returns
+    -------
+    RiskSurface
+        A copy with ``data`` and every component NaN outside; ``meta["masked_cells"]`` counts
+        the cells set to NaN. With no geometry at all, every cell is NaN.
+    """
+    if not (math.isfinite(distance_m) and distance_m >= 0):
+        raise ValueError(f"distance_m must be non-negative, got {distance_m}")
+    from rasterio.features import rasterize
+
+    rows, cols = surface.shape
+    t = surface.transform
+    seed = np.zeros((rows, cols), dtype=bool)
+    for layer in near:
+        if layer is None or len(layer) == 0:
+            continue
+        geoms = project_to_area_crs(layer, surface.crs)
+        geoms = geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)]
+        points = shapely.get_type_id(geoms) == 0
+        if points.any():
+            col = np.floor((shapely.get_x(geoms[points]) - t.c) / t.a).astype(np.int64)
+            row = np.floor((shapely.get_y(geoms[points]) - t.f) / t.e).astype(np.int64)
+            inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+            seed[row[inside], col[inside]] = True
+        shapes = [(g, 1) for g in geoms[~points]]
+        if shapes:
+            seed |= rasterize(
+                shapes, out_shape=(rows, cols), transform=t, all_touched=True, dtype="uint8"
+            ).astype(bool)
+    if seed.any():
+        distance = ndimage.distance_transform_edt(~seed) * abs(t.a)
+        keep = distance <= distance_m
+    else:
+        keep = seed
+    data = np.where(keep, surface.data, np.nan).astype(np.float32)
+    layers = {
+        name: np.where(keep, array, np.nan).astype(np.float32)
+        for name, array in surface.layers.items()
+    }
+    meta = {**surface.meta, "masked_cells": int((~keep).sum()), "mask_distance_m": distance_m}
+    log.info(
+        "risk surface: %d of %d cells kept (within %.0f m of territories or incidents)",
+        int(keep.sum()), keep.size, distance_m,
+    )
+    return RiskSurface(data=data, layers=layers, transform=t, crs=surface.crs, meta=meta)

@@ -22,11 +22,13 @@ from geotools.analysis.stats import compute_stats, describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
     assume_crs_option,
+    basemap_option,
     common_options,
     default_option,
     lang_option,
     layer_options,
     map_option,
+    offline_option,
     out_option,
     overwrite_option,
     parse_assume_crs,
@@ -236,13 +238,8 @@ def validate(
     "are left out (safe to share); internal: restricted incidents too, at their exact place "
     "(never share it).",
 )
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Inline Leaflet and its plugins so the map opens with no network (basemap tiles "
-    "aside). The files are fetched once from the npm registry into a local cache "
-    "(geotools fetch-assets).",
-)
+@offline_option
+@basemap_option
 @click.option(
     "--embed",
     is_flag=True,
@@ -271,6 +268,7 @@ def map_command(
     lang: Lang,
     profile: Profile,
     offline: bool,
+    basemap: str,
     embed: bool,
     hexagons: bool,
     title: str | None,
@@ -321,6 +319,7 @@ def map_command(
         title=title,
         offline=offline,
         hexagons=cells,
+        basemap=basemap,
     )
     click.echo(f"Wrote {target}")
     if png_dir:
@@ -375,6 +374,8 @@ def map_command(
 @click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
               help="GeoJSON coordinate decimals (6 is about 0.1 m).")
 @lang_option()
+@offline_option
+@basemap_option
 @overwrite_option("Replace an existing bundle folder.")
 @common_options
 def publish_command(
@@ -393,6 +394,8 @@ def publish_command(
     formats: str,
     decimals: int,
     lang: Lang,
+    offline: bool,
+    basemap: str,
     overwrite: bool,
     nearby_km: float,
     assume_crs: tuple[str, ...],
@@ -425,6 +428,8 @@ def publish_command(
         lang=lang,
         overwrite=overwrite,
         keep_columns=tuple(keep_columns),
+        offline=offline,
+        basemap=basemap,
     )
     if (
         profile == "public"

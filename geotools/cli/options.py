@@ -23,6 +23,7 @@ from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS, XY_KEYS
+from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
 from geotools.outputs import (
     WRITE_ERRNOS,
     check_replaceable,
@@ -237,6 +238,52 @@ def lang_option(help_text: str | None = "Map language.") -> Callable[[F], F]:
     return click.option(
         "--lang", type=click.Choice(LANGS), default="es", show_default=True, help=help_text
     )
+
+
+def offline_option(func: F) -> F:
+    """Add ``--offline``: inline Leaflet and its plugins so the map opens with no network.
+
+    Parameters
+    ----------
+    func : callable
+        The click command.
+
+    Returns
+    -------
+    callable
+        The command with the option (a flag, ``offline``).
+    """
+    return click.option(
+        "--offline",
+        is_flag=True,
+        help="Inline Leaflet and its plugins so the map opens with no network (with "
+        "--basemap none nothing at all is requested; otherwise tiles still need it). The files "
+        "are fetched once from the npm registry into a local cache (geotools fetch-assets).",
+    )(func)
+
+
+def basemap_option(func: F) -> F:
+    """Add ``--basemap osm|satellite|none``: the basemap the map opens on.
+
+    Parameters
+    ----------
+    func : callable
+        The click command.
+
+    Returns
+    -------
+    callable
+        The command with the option (``basemap``, one of :data:`geotools.maps.style.BASEMAPS`).
+    """
+    return click.option(
+        "--basemap",
+        type=click.Choice(BASEMAPS),
+        default=DEFAULT_BASEMAP,
+        show_default=True,
+        help="Basemap the map opens on (the other selectable): OpenStreetMap, satellite "
+        "imagery, or none: no tiles requested at all, a plain background with a 1-degree "
+        "graticule (for maps read offline).",
+    )(func)
 
 
 def profile_option(help_text: str) -> Callable[[F], F]:

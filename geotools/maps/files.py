@@ -23,7 +23,11 @@ from matplotlib.figure import Figure
 
 from geotools._version import __version__
 from geotools.analysis.stats import StatsResult
-from geotools.analysis.surface import compute_risk_hexagons, compute_risk_surface
+from geotools.analysis.surface import (
+    compute_risk_hexagons,
+    compute_risk_surface,
+    mask_risk_surface,
+)
 from geotools.errors import ValidationError
 from geotools.io import Layer
 from geotools.maps.assets import fetch_map_assets
@@ -32,7 +36,7 @@ from geotools.maps.inline import inline_map_assets
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
 from geotools.maps.static_parts import _style
-from geotools.maps.style import TEXT, check_lang, check_profile
+from geotools.maps.style import DEFAULT_BASEMAP, TEXT, check_lang, check_profile
 from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
 from geotools.privacy import PrivacyPolicy, compute_shareable_view, select_drawable
@@ -159,6 +163,7 @@ def write_map_html(
     offline: bool = False,
     hexagons: gpd.GeoDataFrame | None = None,
     attribution: str | None = None,
+    basemap: str = DEFAULT_BASEMAP,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -197,6 +202,9 @@ def write_map_html(
         Risk hexagons from :func:`compute_map_hexagons`.
     attribution : str, optional
         Plain-text attribution or terms to show.
+    basemap : {"osm", "satellite", "none"}, default "osm"
+        Basemap shown first; ``"none"`` requests no tiles at all (with ``offline=True`` the map
+        then needs no network whatsoever) and draws a plain graticule instead.
 
     Returns
     -------
@@ -236,6 +244,7 @@ def write_map_html(
         sources=describe_sources(layers, profile, view)
         + ([attribution] if attribution else []),
         attribution=attribution,
+        basemap=basemap,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:
@@ -285,21 +294,37 @@ def write_static_map_files(
     )
 
 
+#: Most risk hexagons a map carries (about 400 bytes each in the page); above it the resolution
+#: is coarsened (H3 7 -> 6 -> 5, each about 7 times fewer hexagons) and, if still above, the
+#: layer is left out with a warning rather than bloat the page.
+MAP_HEXAGON_BUDGET = 2500
+#: H3 resolutions tried in turn for the map's risk hexagons (7: about 5 km2 a hexagon).
+MAP_HEXAGON_RESOLUTIONS = (7, 6, 5)
+
+
 def compute_map_hexagons(
     result: StatsResult,
     layers: Mapping[str, Layer],
     profile: str = "public",
     cell_size_m: float = 1000.0,
-) -> gpd.GeoDataFrame:
+    budget: int = MAP_HEXAGON_BUDGET,
+) -> gpd.GeoDataFrame | None:
     """Compute the risk hexagons for a map from the incidents the map's ``profile`` may show.
 
     A public map's hexagons use public (and publisher-generalised) incidents only, so that no
     withheld incident shows through the surface; an internal map's use all but confidential.
+    Hexagons are kept only where they mean something: within the run's "nearby" distance
+    (``result.nearby_km``) of a territory or of a drawn incident
+    (:func:`geotools.analysis.surface.mask_risk_surface`), never over the empty box between
+    territories spread over a country. When more than ``budget`` hexagons remain, the H3
+    resolution is coarsened (7, 6, 5); when even resolution 5 gives more, there is no hexagon
+    layer (``None``) and a warning says so.
 
     Parameters
     ----------
     result : StatsResult
-        The statistics of the run (its untitled land and risk half-life are used).
+        The statistics of the run (its untitled land, nearby distance and risk half-life are
+        used).
     layers : mapping of str to Layer
         The layers; ``territories`` is required (it bounds the grid), ``incidents`` and
         ``concessions`` are used when present.
@@ -308,24 +333,45 @@ def compute_map_hexagons(
     cell_size_m : float, default 1000.0
         Side of the cells of the risk grid, in metres, before they are aggregated to H3
         hexagons (:func:`geotools.analysis.compute_risk_hexagons`).
+    budget : int, default MAP_HEXAGON_BUDGET
+        Most hexagons the layer may have.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        EPSG:4326 hexagons with ``h3``, ``risk``, the component columns and ``n_cells``.
+    geopandas.GeoDataFrame or None
+        EPSG:4326 hexagons with ``h3``, ``risk``, the component columns and ``n_cells``
+        (``attrs["h3_resolution"]`` says which resolution); ``None`` over the budget.
     """
     incidents = layers["incidents"].frame if "incidents" in layers else None
     if incidents is not None:
         incidents = select_visible_incidents(incidents, profile)
+    territories = layers["territories"].frame
     surface = compute_risk_surface(
         incidents,
         layers["concessions"].frame if "concessions" in layers else None,
         result.untitled,
-        layers["territories"].frame,
+        territories,
         cell_size_m=cell_size_m,
         half_life_years=result.half_life_years,
     )
-    return compute_risk_hexagons(surface)
+    surface = mask_risk_surface(surface, [territories, incidents], result.nearby_km * 1000.0)
+    for resolution in MAP_HEXAGON_RESOLUTIONS:
+        hexagons = compute_risk_hexagons(surface, resolution=resolution)
+        if len(hexagons) <= budget:
+            hexagons.attrs["h3_resolution"] = resolution
+            if resolution != MAP_HEXAGON_RESOLUTIONS[0]:
+                log.warning(
+                    "risk hexagons: coarsened to H3 resolution %d (%d hexagons) to keep the "
+                    "map under its budget of %d",
+                    resolution, len(hexagons), budget,
+                )
+            return hexagons
+    log.warning(
+        "risk hexagons left out of the map: %d hexagons even at H3 resolution %d, over the "
+        "budget of %d; the map is drawn without them",
+        len(hexagons), MAP_HEXAGON_RESOLUTIONS[-1], budget,
+    )
+    return None
 
 
 # --------------------------------------------------------------------------------------------

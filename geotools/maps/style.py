@@ -173,6 +173,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cell_popup": "{n} incidents in this cell (about {km} km wide)",
         "cells_note": "Too many incidents for one marker each: counts per grid cell of about "
         "{km} km.",
+        "hexagons_coarse_note": "Risk surface shown on coarser hexagons (about {km2} km² each) "
+        "to keep the map small.",
         "generalised": "generalised (± {km} km)",
         "generalised_notice": "{n} incident location(s) generalised to protect the people "
         "involved: each is shown up to {km} km from where it happened.",
@@ -262,6 +264,8 @@ TEXT: dict[str, dict[str, str]] = {
         "cell_popup": "{n} incidentes en esta celda (de unos {km} km)",
         "cells_note": "Demasiados incidentes para un marcador cada uno: conteos por celda de "
         "unos {km} km.",
+        "hexagons_coarse_note": "Superficie de riesgo en hexágonos más grandes (unos {km2} km² "
+        "cada uno) para que el mapa sea liviano.",
         "generalised": "generalizada (± {km} km)",
         "generalised_notice": "{n} ubicación(es) de incidentes generalizada(s) para proteger a "
         "las personas: cada una se muestra hasta a {km} km del lugar de los hechos.",
@@ -444,6 +448,35 @@ def check_lang(lang: str) -> None:
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}.")
+
+
+#: Average area of an H3 hexagon by resolution, km² (h3.average_hexagon_area), for the notice of
+#: a map whose risk hexagons were coarsened to keep it under its budget.
+H3_AREA_KM2 = {4: 1770.3, 5: 252.9, 6: 36.1, 7: 5.2}
+
+#: Basemaps a web map can open on: OpenStreetMap (satellite selectable), satellite imagery
+#: (OpenStreetMap selectable), or none: no tiles at all (nothing is requested from a tile
+#: server, e.g. for a map read offline), a plain background with a 1-degree graticule.
+BASEMAPS = ("osm", "satellite", "none")
+#: Default basemap of ``geotools map`` and ``geotools publish``.
+DEFAULT_BASEMAP = "osm"
+
+
+def check_basemap(basemap: str) -> None:
+    """Raise ValueError unless ``basemap`` is one of :data:`BASEMAPS`.
+
+    Parameters
+    ----------
+    basemap : str
+        Basemap to check.
+
+    Raises
+    ------
+    ValueError
+        ``basemap`` is not ``"osm"``, ``"satellite"`` or ``"none"``.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {', '.join(BASEMAPS)}, not {basemap!r}.")
 
 
 def check_profile(profile: str) -> None:

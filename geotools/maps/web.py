@@ -53,6 +53,8 @@ from geotools.maps.layers import (
 )
 from geotools.maps.style import (
     CONCESSION_STYLES,
+    DEFAULT_BASEMAP,
+    H3_AREA_KM2,
     HEXAGON_BREAKS,
     HEXAGON_COLOURS,
     NBSP,
@@ -64,6 +66,7 @@ from geotools.maps.style import (
     TITLED_BREAKS,
     TITLED_COLOURS,
     VALUE_LABELS,
+    check_basemap,
     check_lang,
     check_profile,
     format_number,
@@ -290,6 +293,52 @@ def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], max_zoom=15)
 
 
+def _base_layers(basemap: str, lang: str) -> list[folium.TileLayer]:
+    """Tile layers for ``basemap``: the chosen one shown, the other selectable; none for
+    ``"none"`` (the page then requests nothing from a tile server)."""
+    t = TEXT[lang]
+    if basemap == "none":
+        return []
+    return [
+        folium.TileLayer(
+            "OpenStreetMap", name=t["base_map"], show=basemap == "osm", control=False
+        ),
+        folium.TileLayer(
+            "Esri.WorldImagery",
+            name=t["base_satellite"],
+            show=basemap == "satellite",
+            control=False,
+        ),
+    ]
+
+
+def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
+    """A plain background and 1-degree meridians and parallels around the data, so that a map
+    with no basemap still shows where things are (drawn from the data's extent; no text)."""
+    boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
+    boxes = boxes[np.isfinite(boxes).all(axis=1)]
+    west, south, east, north = (
+        (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
+        if len(boxes)
+        else PERU_BOUNDS
+    )
+    lons = np.arange(np.floor(west) - 2, np.ceil(east) + 3)
+    lats = np.arange(np.floor(south) - 2, np.ceil(north) + 3)
+    lines = [[[float(x), float(lats[0])], [float(x), float(lats[-1])]] for x in lons]
+    lines += [[[float(lons[0]), float(y)], [float(lons[-1]), float(y)]] for y in lats]
+    data = {"type": "MultiLineString", "coordinates": lines}
+    folium.GeoJson(
+        data,
+        name="graticule",
+        control=False,
+        interactive=False,
+        style_function=lambda feature: {"color": "#9a9a9a", "weight": 0.6, "opacity": 0.7},
+    ).add_to(m)
+    m.get_root().header.add_child(  # type: ignore[attr-defined]
+        folium.Element("<style>.leaflet-container{background:#f4f2ec}</style>")
+    )
+
+
 def build_map(
     territories: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame | None = None,
@@ -306,6 +355,7 @@ def build_map(
     sources: Sequence[str] = (),
     max_points: int = MAX_INCIDENT_POINTS,
     attribution: str | None = None,
+    basemap: str = DEFAULT_BASEMAP,
 ) -> folium.Map:
     """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
@@ -374,6 +424,10 @@ def build_map(
     attribution : str, optional
         Text every reader must see (e.g. a data licence's required attribution): shown in the
         title box (escaped).
+    basemap : {"osm", "satellite", "none"}, default "osm"
+        Basemap shown first (the other tile layer selectable); ``"none"``: no tiles and no
+        mini-map (nothing is requested from a tile server), a plain background with 1-degree
+        meridians and parallels around the data.
 
     Returns
     -------
@@ -410,6 +464,7 @@ def build_map(
         raise TypeError(f"title must be a string or None, not {type(title).__name__}.")
     t = TEXT[lang]
     check_profile(profile)
+    check_basemap(basemap)
     # Withheld incidents go first, before any reprojection or formatting sees them.
     withheld = 0
     if incidents is not None:
@@ -426,10 +481,7 @@ def build_map(
     # Only Leaflet: jQuery, Bootstrap and Font Awesome are not used by this map.
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
-    base = [
-        folium.TileLayer("OpenStreetMap", name=t["base_map"], control=False),
-        folium.TileLayer("Esri.WorldImagery", name=t["base_satellite"], show=False, control=False),
-    ]
+    base = _base_layers(basemap, lang)
     for tiles in base:
         tiles.add_to(m)
     page_title = title if title is not None else t["title"]
@@ -502,6 +554,11 @@ def build_map(
         )
     if cell_km is not None:
         notes.append(t["cells_note"].format(km=format_number(cell_km, lang)))
+    resolution = hexagons.attrs.get("h3_resolution") if hexagons is not None else None
+    if legend["hexagons"] and resolution in H3_AREA_KM2 and resolution < 7:
+        notes.append(
+            t["hexagons_coarse_note"].format(km2=format_number(H3_AREA_KM2[resolution], lang))
+        )
     title_html = f'<div class="gt-t">{escape_html(page_title)}</div>' + "".join(
         f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes
     )
@@ -510,14 +567,17 @@ def build_map(
     Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(
         m
     )
-    MiniMap(
-        tile_layer=folium.TileLayer("OpenStreetMap"),
-        position="bottomright",
-        toggle_display=True,
-        zoom_level_offset=-6,
-        width=130,
-        height=110,
-    ).add_to(m)
+    if base:
+        MiniMap(
+            tile_layer=folium.TileLayer("OpenStreetMap"),
+            position="bottomright",
+            toggle_display=True,
+            zoom_level_offset=-6,
+            width=130,
+            height=110,
+        ).add_to(m)
+    else:
+        _graticule(m, shown)
     m.add_child(
         HtmlControl(
             _legend_html(lang, **legend),

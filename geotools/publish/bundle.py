@@ -382,6 +382,8 @@ def publish_bundle(
             lang=options.lang,
             profile=bundle.profile,
             attribution=attribution,
+            offline=options.offline,
+            basemap=options.basemap,
         )
         _write_readme(bundle, options, stage, frames, shp_names, created)
         _write_datapackage(bundle, stage, frames, created)

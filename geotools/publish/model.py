@@ -20,6 +20,7 @@ import geopandas as gpd
 from geotools.analysis.stats import StatsResult
 from geotools.errors import SourceError
 from geotools.io import Layer
+from geotools.maps.style import DEFAULT_BASEMAP, check_basemap
 from geotools.privacy import (
     POSITIONS_ENV,
     GeneralisedIncidents,
@@ -111,6 +112,11 @@ class PublishOptions:
     keep_columns : tuple of str
         Extra columns a public bundle may keep in the non-incident layers (every other column
         outside the allow-list is dropped; personal-looking columns always are).
+    offline : bool
+        Inline Leaflet and its plugins in the bundle's ``map.html`` so it opens with no network
+        (with ``basemap="none"``, nothing at all is requested).
+    basemap : {"osm", "satellite", "none"}
+        Basemap of the bundle's map (:func:`geotools.maps.build_map`).
 
     A public profile's policy must respect the safe floors
     (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
@@ -126,8 +132,11 @@ class PublishOptions:
     overwrite: bool = False
     created: str | None = None
     keep_columns: tuple[str, ...] = ()
+    offline: bool = False
+    basemap: str = DEFAULT_BASEMAP
 
     def __post_init__(self) -> None:
+        check_basemap(self.basemap)
         if self.profile == "public":
             check_public_policy(self.policy)
 
