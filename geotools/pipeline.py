@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
 
+from geotools.analysis.communities import add_area_layers as relate_areas
 from geotools.analysis.regions import (
     compute_region_stats,
     label_communities,
+    label_points,
     label_territories,
 )
 from geotools.analysis.risk import RiskConfig
@@ -26,6 +28,7 @@ from geotools.area import DEFAULT_EDGES
 from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
 from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
+from geotools.io.areas import AREAS_KEY, check_area_name, read_areas, split_area_settings
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
@@ -40,6 +43,7 @@ STATS_OUTPUTS = [
     "risk_sensitivity.csv",
     "community_stats.csv",
     "community_membership.csv",
+    "community_polygons.csv",
     "region_stats.csv",
     "analysis.gpkg",
     "provenance.json",
@@ -59,12 +63,14 @@ class RunResult:
         Inputs as read and validated.
     written : list of pathlib.Path
         Files written.
+    areas : dict of str to Layer
+        Extra polygon layers for community membership (``--areas NAME=FILE``), by name.
     """
 
     stats: StatsResult
     layers: dict[str, Layer]
     written: list[Path] = field(default_factory=list)
-
+    areas: dict[str, Layer] = field(default_factory=dict)
 
 
 
@@ -104,6 +110,7 @@ def write_stats(
             write_csv(round_table(result.communities.stats), stage / "community_stats.csv")
             membership = result.communities.membership.round({"boundary_distance_m": 1})
             write_csv(membership, stage / "community_membership.csv")
+            write_csv(result.communities.polygons, stage / "community_polygons.csv")
         if result.regions is not None:
             write_csv(round_table(result.regions), stage / "region_stats.csv")
         gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
@@ -139,8 +146,11 @@ def write_stats(
 
 def add_region_stats(
     result: StatsResult, layers: Mapping[str, Layer], regions: gpd.GeoDataFrame
-) -> None:
+) -> dict[str, Layer]:
     """Set ``result.regions`` (``region_stats.csv``) and the region of each territory.
+
+    The region of each territory goes into ``territory_stats.csv`` (and its GeoPackage layer)
+    and ``overlaps.csv``; communities get the region they are surely in (and those possible).
 
     Parameters
     ----------
@@ -150,6 +160,13 @@ def add_region_stats(
         The layers it was computed from.
     regions : geopandas.GeoDataFrame
         Region polygons (:func:`geotools.analysis.regions.compute_region_stats`).
+
+    Returns
+    -------
+    dict of str to Layer
+        ``layers`` for the GeoPackage: incidents and communities gain ``region_id``,
+        ``region``, ``region_relation`` and ``regions_possible``
+        (:func:`geotools.analysis.regions.label_points`); the layers themselves are unchanged.
     """
     frames = {kind: layer.frame for kind, layer in layers.items()}
     by_region = compute_region_stats(
@@ -162,8 +179,73 @@ def add_region_stats(
     )
     result.regions = by_region.table
     result.table = label_territories(result.table, by_region)
+    result.territories = label_territories(result.territories, by_region)
+    if "territory_id" in result.overlaps:
+        result.overlaps = label_territories(result.overlaps, by_region)
     if result.communities is not None:
         result.communities.stats = label_communities(result.communities.stats, by_region)
+    labelled = dict(layers)
+    for kind, pairs, id_column in (
+        ("incidents", by_region.incident_region, "incident_id"),
+        ("communities", by_region.community_region, "community_id"),
+    ):
+        if kind in layers and pairs is not None:
+            frame = label_points(layers[kind].frame, pairs, id_column, by_region)
+            labelled[kind] = replace(layers[kind], frame=frame)
+    return labelled
+
+
+def add_area_layers(
+    result: StatsResult, layers: Mapping[str, Layer], areas: Mapping[str, Layer]
+) -> None:
+    """Relate the run's community points to extra polygon layers (``--areas NAME=FILE``).
+
+    Parameters
+    ----------
+    result : StatsResult
+        Output of :func:`compute_stats`, changed in place (``result.communities``).
+    layers : mapping of str to Layer
+        The layers it was computed from; ``communities`` is required when ``areas`` is not
+        empty.
+    areas : mapping of str to Layer
+        Extra polygon layers by name (:func:`geotools.io.areas.read_areas`).
+
+    Raises
+    ------
+    SourceError
+        Extra polygon layers are given without community points.
+    """
+    if not areas:
+        return
+    if result.communities is None or "communities" not in layers:
+        raise SourceError(
+            f"--areas {', '.join(areas)}: the extra polygon layers relate community points; "
+            "give them with --communities FILE"
+        )
+    result.communities = relate_areas(
+        result.communities,
+        layers["communities"].frame,
+        {name: layer.frame for name, layer in areas.items()},
+    )
+    result.options["areas"] = {name: str(layer.path) for name, layer in areas.items()}
+
+
+def area_outputs(layers: Mapping[str, Layer], areas: Mapping[str, Layer]) -> dict[str, Layer]:
+    """Return ``layers`` with the extra polygon layers as ``areas_<name>`` (for writing).
+
+    Parameters
+    ----------
+    layers : mapping of str to Layer
+        The run's layers by kind.
+    areas : mapping of str to Layer
+        Extra polygon layers by name.
+
+    Returns
+    -------
+    dict of str to Layer
+        What :func:`write_stats` writes: GeoPackage layers and ``qa/<key>.json``.
+    """
+    return {**layers, **{f"areas_{name}": layer for name, layer in areas.items()}}
 
 
 def run_stats(
@@ -181,6 +263,7 @@ def run_stats(
     weights: Mapping[str, str] | None = None,
     edges: str = DEFAULT_EDGES,
     regions: str | os.PathLike[str] | None = None,
+    areas: Mapping[str, LayerPaths] | None = None,
 ) -> RunResult:
     """Read, analyse and write: the Python form of ``geotools stats``.
 
@@ -215,7 +298,11 @@ def run_stats(
         Settings of the risk score; defaults when omitted.
     regions : str or path-like, optional
         Region polygons (INEI departments, provinces, districts): ``region_stats.csv`` and the
-        region of each territory.
+        region of each territory, incident and community.
+    areas : mapping of str to path or paths, optional
+        Extra polygon layers for community membership by name (``--areas NAME=FILE``); needs
+        ``communities``. ``assume_crs``, ``mappings`` and ``defaults`` may name them (or
+        ``areas`` for all of them).
 
     Returns
     -------
@@ -236,22 +323,44 @@ def run_stats(
     check_outputs_free(out, STATS_OUTPUTS, overwrite=overwrite)
     check_raster(forest_loss)
     region_frame = read_constraint(regions, "regions")
+    names = list(areas or {})
+    for name in names:
+        check_area_name(name)
+    if names and not paths.get("communities"):
+        raise SourceError(
+            f"--areas {', '.join(names)}: the extra polygon layers relate community points; "
+            "give them with --communities FILE"
+        )
+    mappings, area_mappings = split_area_settings(mappings, names)
+    defaults, area_defaults = split_area_settings(defaults, names)
+    main_crs = assume_crs
+    if isinstance(assume_crs, Mapping):
+        main_crs = {k: v for k, v in assume_crs.items() if k != AREAS_KEY and k not in names}
     layers = read_inputs(
         paths,
-        assume_crs=assume_crs,
+        assume_crs=main_crs,
         mappings=mappings,
         defaults=defaults,
         group_territories=group_territories,
         weights=weights,
         edges=edges,
     )
+    area_layers = read_areas(
+        areas or {},
+        assume_crs=assume_crs,
+        mappings=area_mappings,
+        defaults=area_defaults,
+        edges=edges,
+    )
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )
+    add_area_layers(result, layers, area_layers)
+    labelled: Mapping[str, Layer] = layers
     if region_frame is not None:
-        add_region_stats(result, layers, region_frame)
-    written = write_stats(result, layers, out, overwrite=overwrite)
-    return RunResult(result, layers, written)
+        labelled = add_region_stats(result, layers, region_frame)
+    written = write_stats(result, area_outputs(labelled, area_layers), out, overwrite=overwrite)
+    return RunResult(result, layers, written, area_layers)
 
 
 SURFACE_OUTPUTS = ["risk_surface.tif", "risk_hexagons.geojson"]

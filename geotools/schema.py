@@ -123,6 +123,15 @@ LAYERS: dict[str, LayerSpec] = {
         ("name", "people", "population", "families", "river", "precision"),
         {"precision": "exact"},
     ),
+    # Any other polygon layer for community membership (protected areas, oil blocks, districts):
+    # read and validated like the others, given by name with --areas NAME=FILE.
+    "areas": LayerSpec(
+        "areas",
+        POLYGONAL,
+        "area_id",
+        ("area_id",),
+        ("name", "kind", "status"),
+    ),
 }
 
 #: Location precision given to a record whose precision is outside the vocabulary (fail safe).
@@ -254,6 +263,12 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "families": ("familias", "n_familias", "num_familias"),
         "river": ("rio", "cuenca"),
         "precision": ("precision_geo", "geo_precision"),
+    },
+    "areas": {
+        "area_id": ("codigo", "anp_codi", "lote", "ubigeo", "iddist", "id", "objectid"),
+        "name": ("nombre", "anp_nomb", "nom_lote", "nombdist", "nombre_area"),
+        "kind": ("tipo", "categoria", "anp_cate", "clase"),
+        "status": ("estado", "situacion", "fase"),
     },
     "infrastructure": {
         "kind": ("tipo",),

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -48,6 +48,7 @@ from geotools.analysis.incidents import (
     compute_geodesic_distance_m,
 )
 from geotools.area import area_crs_for, project_to_area_crs
+from geotools.errors import ValidationError
 from geotools.geometry import query_pairs
 from geotools.schema import DEFAULT_NEARBY_KM
 
@@ -149,6 +150,62 @@ def _membership(
     return table.drop_duplicates(["p", "feature_id"], keep="first")
 
 
+#: Columns of the per-polygon table (``community_polygons.csv``).
+POLYGON_COLUMNS = (
+    "layer",
+    "feature_id",
+    "name",
+    "kind",
+    "status",
+    "communities_inside",
+    "communities_possibly_inside",
+    "community_ids",
+)
+
+
+def _polygon_table(
+    members: pd.DataFrame, polygons: Mapping[str, tuple[gpd.GeoDataFrame, str]]
+) -> pd.DataFrame:
+    """One row per (layer, polygon), those holding no community included (0, not absent)."""
+    listed = []
+    for name, (frame, id_column) in polygons.items():
+        keys = polygon_keys(frame[id_column])
+        rows = np.arange(len(frame))
+        listed.append(
+            pd.DataFrame(
+                {
+                    "layer": name,
+                    "feature_id": keys,
+                    "name": _column(frame, "name", rows),
+                    "kind": _column(frame, "kind", rows),
+                    "status": _column(frame, "status", rows),
+                }
+            ).drop_duplicates("feature_id")  # the first part of a polygon gives its name
+        )
+    table = (
+        pd.concat(listed, ignore_index=True)
+        if listed
+        else pd.DataFrame(columns=["layer", "feature_id", "name", "kind", "status"])
+    )
+    order = members.sort_values(["layer", "feature_id", "relation_code", "community_id"])
+    grouped = order.groupby(["layer", "feature_id"], sort=True)
+    counts = pd.DataFrame(
+        {
+            "communities_inside": grouped["relation_code"].agg(lambda s: int((s == 0).sum())),
+            "communities_possibly_inside": grouped["relation_code"].agg(
+                lambda s: int((s == 1).sum())
+            ),
+            "community_ids": grouped["community_id"].agg(lambda s: ";".join(map(str, s))),
+        }
+    ).reset_index()
+    table = table.merge(counts, on=["layer", "feature_id"], how="left")
+    for column in ("communities_inside", "communities_possibly_inside"):
+        table[column] = table[column].fillna(0).astype(int)
+    table["community_ids"] = table["community_ids"].fillna("")
+    table = table.sort_values(["layer", "feature_id"], kind="mergesort")
+    return table[list(POLYGON_COLUMNS)].reset_index(drop=True)
+
+
 def _nearest_km(points: np.ndarray, zones: np.ndarray, crs: object) -> np.ndarray:
     """Geodesic distance (km) from each point to the nearest zone (0 inside)."""
     out = np.full(len(points), np.nan)
@@ -177,6 +234,7 @@ def relate_communities(
     concession_layer: str = "concessions",
     territory_layer: str = "territories",
     uncertainty_km: Mapping[str, float] = UNCERTAINTY_KM,
+    nearest_layers: Collection[str] = (),
 ) -> CommunityResult:
     """Relate community points to polygon layers, concessions by kind and incidents.
 
@@ -197,6 +255,9 @@ def relate_communities(
         Layer of ``polygons`` giving the ``territory_id`` column.
     uncertainty_km : mapping of str to float, default :data:`UNCERTAINTY_KM`
         Radius (km) of each location precision.
+    nearest_layers : collection of str, default ()
+        Layers of ``polygons`` that also give a ``nearest_<layer>_km`` column (geodesic
+        distance to the nearest polygon of the layer, 0 inside).
 
     Returns
     -------
@@ -252,6 +313,10 @@ def relate_communities(
         )
         for kind in sorted(set(kinds)):
             stats[f"nearest_{kind}_km"] = _nearest_km(points, zones[kinds == kind], crs)
+    for name in nearest_layers:
+        frame, _ = polygons[name]
+        zones = shapely.make_valid(project_to_area_crs(frame.geometry, crs))
+        stats[f"nearest_{name}_km"] = _nearest_km(points, zones, crs)
     if incidents is not None:
         located = incidents[~incidents.geometry.isna() & ~incidents.geometry.is_empty]
         inc = project_to_area_crs(located.geometry, crs)
@@ -259,17 +324,7 @@ def relate_communities(
         d = compute_geodesic_distance_m(inc[i_c], points[p_c], crs)
         stats["incidents_nearby"] = np.bincount(p_c[d <= nearby_km * 1000], minlength=n)
 
-    order = members.sort_values(["layer", "feature_id", "relation_code", "community_id"])
-    grouped = order.groupby(["layer", "feature_id"], sort=True)
-    per_polygon = pd.DataFrame(
-        {
-            "communities_inside": grouped["relation_code"].agg(lambda s: int((s == 0).sum())),
-            "communities_possibly_inside": grouped["relation_code"].agg(
-                lambda s: int((s == 1).sum())
-            ),
-            "community_ids": grouped["community_id"].agg(lambda s: ";".join(map(str, s))),
-        }
-    ).reset_index()
+    per_polygon = _polygon_table(members, polygons)
     membership = members.sort_values(["community_id", "layer", "feature_id"], kind="mergesort")[
         list(MEMBERSHIP_COLUMNS)
     ].reset_index(drop=True)
@@ -310,6 +365,66 @@ def relate_community_layer(
     if concessions is not None:
         polygons["concessions"] = (concessions, "concession_id")
     return relate_communities(communities, polygons, incidents=incidents, nearby_km=nearby_km)
+
+
+def add_area_layers(
+    result: CommunityResult,
+    communities: gpd.GeoDataFrame,
+    areas: Mapping[str, gpd.GeoDataFrame],
+    uncertainty_km: Mapping[str, float] = UNCERTAINTY_KM,
+) -> CommunityResult:
+    """Add extra polygon layers (``--areas NAME=FILE``) to a run's community tables.
+
+    Each layer gives membership rows (``layer`` = its name), rows of the per-polygon table,
+    and the ``in_<name>``, ``possibly_in_<name>`` and ``nearest_<name>_km`` columns of the
+    per-community table, computed as :func:`relate_communities` does for its layers.
+
+    Parameters
+    ----------
+    result : CommunityResult
+        The run's tables (:func:`relate_community_layer`).
+    communities : geopandas.GeoDataFrame
+        The community points ``result`` was computed from, in the same order.
+    areas : mapping of str to geopandas.GeoDataFrame
+        Name -> polygons of the ``areas`` kind (id column ``area_id``).
+    uncertainty_km : mapping of str to float, default :data:`UNCERTAINTY_KM`
+        Radius (km) of each location precision.
+
+    Returns
+    -------
+    CommunityResult
+        New tables: ``result``'s with the extra layers' rows and columns.
+
+    Raises
+    ------
+    ValidationError
+        A layer name would give a column ``result`` already has.
+    """
+    if not areas:
+        return result
+    extra = relate_communities(
+        communities,
+        {name: (frame, "area_id") for name, frame in areas.items()},
+        uncertainty_km=uncertainty_km,
+        nearest_layers=list(areas),
+    )
+    added = [c for c in extra.stats.columns if c not in ("community_id", "name", "people")]
+    added = [c for c in added if c != "precision"]
+    clash = sorted(set(added) & set(result.stats.columns))
+    if clash:
+        raise ValidationError(
+            f"--areas: the column(s) {', '.join(clash)} already exist; rename the layer(s)"
+        )
+    stats = result.stats.copy()
+    for column in added:
+        stats[column] = extra.stats[column].to_numpy()
+    membership = pd.concat([result.membership, extra.membership], ignore_index=True)
+    membership = membership.sort_values(
+        ["community_id", "layer", "feature_id"], kind="mergesort"
+    ).reset_index(drop=True)
+    polygons = pd.concat([result.polygons, extra.polygons], ignore_index=True)
+    polygons = polygons.sort_values(["layer", "feature_id"], kind="mergesort")
+    return CommunityResult(membership, stats, polygons.reset_index(drop=True))
 
 
 def describe_communities(result: CommunityResult) -> list[str]:

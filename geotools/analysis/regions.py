@@ -320,3 +320,52 @@ def label_territories(table: pd.DataFrame, result: RegionResult) -> pd.DataFrame
     out["region_id"] = region_id
     out["region"] = region_id.map(names)
     return out
+
+
+def label_points(
+    frame: pd.DataFrame, pairs: pd.DataFrame, id_column: str, result: RegionResult
+) -> pd.DataFrame:
+    """Return a point layer with the region of each point, honouring its precision.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Incidents or communities with ``id_column``.
+    pairs : pandas.DataFrame
+        ``id_column``, ``region_id``, ``relation`` per (point, region) pair, as in
+        :attr:`RegionResult.incident_region` and :attr:`RegionResult.community_region`.
+    id_column : str
+        ``incident_id`` or ``community_id``.
+    result : RegionResult
+        Output of :func:`compute_region_stats` (for the region names).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``region_id`` and ``region`` (the region the point is surely in; empty
+        otherwise), ``region_relation`` (``inside``; ``uncertain`` when its disc of possible
+        positions crosses a region boundary; ``outside`` every region, or ``unlocated``) and
+        ``regions_possible`` (``;``-separated ids of the regions an uncertain point may be in).
+    """
+    out = frame.copy()
+    ids = out[id_column].astype(str)
+    sure = pairs[pairs["relation"] == "inside"].drop_duplicates(id_column)
+    maybe = pairs[pairs["relation"] == "uncertain"].groupby(id_column)["region_id"]
+    names = dict(zip(result.table["region_id"], result.table["region"], strict=True))
+    region_id = ids.map(sure.set_index(id_column)["region_id"])
+    possible = ids.map(maybe.agg(lambda s: ";".join(sorted(map(str, s)))))
+    geometry = getattr(frame, "geometry", None)
+    located = (
+        ~(geometry.isna() | geometry.is_empty).to_numpy()
+        if geometry is not None
+        else np.ones(len(out), dtype=bool)
+    )
+    out["region_id"] = region_id
+    out["region"] = region_id.map(names)
+    out["region_relation"] = np.select(
+        [region_id.notna().to_numpy(), possible.notna().to_numpy(), located],
+        ["inside", "uncertain", "outside"],
+        "unlocated",
+    )
+    out["regions_possible"] = possible
+    return out

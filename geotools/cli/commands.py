@@ -21,6 +21,7 @@ from geotools.analysis.infrastructure import locate_km_marks
 from geotools.analysis.stats import compute_stats, describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
+    areas_option,
     assume_crs_option,
     basemap_option,
     common_options,
@@ -31,6 +32,7 @@ from geotools.cli.options import (
     offline_option,
     out_option,
     overwrite_option,
+    parse_areas,
     parse_assume_crs,
     parse_defaults,
     parse_mappings,
@@ -84,13 +86,15 @@ def main() -> None:
     type=click.Path(),
     default=None,
     help="Region polygons (INEI departments, provinces or districts): region_stats.csv and "
-    "the region of each territory.",
+    "the region of each territory, incident (analysis.gpkg) and community.",
 )
+@areas_option
 @common_options
 def stats(
     out_dir: str,
     overwrite: bool,
     regions: str | None,
+    areas: tuple[str, ...],
     nearby_km: float,
     assume_crs: tuple[str, ...],
     **kwargs: Any,
@@ -106,20 +110,23 @@ def stats(
       geotools stats --territories territories.gpkg --parcels parcels.shp \\
         --concessions concesiones.geojson --incidents incidents.csv --out results/
     """
+    area_files = parse_areas(areas)
+    names = tuple(area_files)
     run = run_stats(
         pop_layer_paths(kwargs),
         out_dir,
         nearby_km=nearby_km,
         overwrite=overwrite,
-        assume_crs=parse_assume_crs(assume_crs),
-        mappings=parse_mappings(kwargs.pop("field_map")),
-        defaults=parse_defaults(kwargs.pop("layer_defaults")),
+        assume_crs=parse_assume_crs(assume_crs, names),
+        mappings=parse_mappings(kwargs.pop("field_map"), areas=names),
+        defaults=parse_defaults(kwargs.pop("layer_defaults"), names),
         group_territories=kwargs.pop("group_territories"),
         weights=parse_weights(kwargs.pop("weights")),
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
         edges=kwargs.pop("edges"),
         regions=regions,
+        areas=area_files,
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
@@ -127,14 +134,18 @@ def stats(
     click.echo(
         f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, timeseries.csv, analysis.gpkg, "
         "provenance.json, qa/"
-        + (", community_stats.csv, community_membership.csv" if run.stats.communities else "")
+        + (
+            ", community_stats.csv, community_membership.csv, community_polygons.csv"
+            if run.stats.communities
+            else ""
+        )
         + (", region_stats.csv" if run.stats.regions is not None else "")
     )
 
 
 def _print_summary(run: RunResult) -> None:
     """Log each layer's QA summary; say what lies outside every territory."""
-    for layer in run.layers.values():
+    for layer in [*run.layers.values(), *run.areas.values()]:
         log.info("%s", layer.ledger.summary())
     for label, facts in run.stats.outside.items():
         if facts["count"]:

@@ -23,6 +23,7 @@ from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS, XY_KEYS
+from geotools.io.areas import check_area_name
 from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
 from geotools.outputs import (
     WRITE_ERRNOS,
@@ -491,7 +492,10 @@ def layer_options(func: F) -> F:
 
 
 def parse_mappings(
-    items: tuple[str, ...], option: str = "--map", example: str = "territories.name=NOMBRE"
+    items: tuple[str, ...],
+    option: str = "--map",
+    example: str = "territories.name=NOMBRE",
+    areas: tuple[str, ...] = (),
 ) -> dict[str, dict[str, str]]:
     """Parse ``LAYER.COLUMN=SOURCE`` items into ``{layer: {column: source}}``.
 
@@ -504,12 +508,15 @@ def parse_mappings(
         The option, for messages (``--default`` parses the same way).
     example : str
         A valid item, for messages.
+    areas : tuple of str, default ()
+        Names of the extra polygon layers (``--areas``): valid layers too, as is ``areas``
+        (every one of them); their columns are those of the ``areas`` kind.
 
     Returns
     -------
     dict of str to dict of str to str
-        Layer kind -> ``{canonical column: source column}``; a later item for the same column
-        wins.
+        Layer kind (or area name) -> ``{canonical column: source column}``; a later item for
+        the same column wins.
 
     Raises
     ------
@@ -528,14 +535,16 @@ def parse_mappings(
                 f"e.g. {example}",
                 param_hint=option,
             )
-        if layer not in LAYER_KINDS:
+        valid = (*LAYER_KINDS, *areas, "areas") if areas else LAYER_KINDS
+        if layer not in valid:
             raise click.BadParameter(
-                f"{item!r}: unknown layer {layer!r}; layers are {', '.join(LAYER_KINDS)}",
+                f"{item!r}: unknown layer {layer!r}; layers are {', '.join(valid)}",
                 param_hint=option,
             )
         if not (option == "--map" and column in XY_KEYS):
             try:
-                check_field_names(layer, {column: source}, f"{option} option")
+                kind = layer if layer in LAYER_KINDS else "areas"
+                check_field_names(kind, {column: source}, f"{option} option")
             except GeotoolsError as exc:
                 extra = " (and lon, lat for a table's coordinates)" if option == "--map" else ""
                 raise click.BadParameter(f"{item!r}: {exc}{extra}", param_hint=option) from exc
@@ -543,13 +552,17 @@ def parse_mappings(
     return out
 
 
-def parse_defaults(items: tuple[str, ...]) -> dict[str, dict[str, object]]:
+def parse_defaults(
+    items: tuple[str, ...], areas: tuple[str, ...] = ()
+) -> dict[str, dict[str, object]]:
     """Parse ``--default LAYER.COLUMN=VALUE`` items into ``{layer: {column: value}}``.
 
     Parameters
     ----------
     items : tuple of str
         Values of the repeated ``--default`` option, e.g. ``("concessions.kind=mining",)``.
+    areas : tuple of str, default ()
+        Names of the extra polygon layers (``--areas``), valid layers too.
 
     Returns
     -------
@@ -561,17 +574,21 @@ def parse_defaults(items: tuple[str, ...]) -> dict[str, dict[str, object]]:
     click.BadParameter
         An item is malformed or names an unknown layer or column (the valid names are listed).
     """
-    parsed = parse_mappings(items, "--default", "concessions.kind=mining")
+    parsed = parse_mappings(items, "--default", "concessions.kind=mining", areas)
     return {layer: dict(columns) for layer, columns in parsed.items()}
 
 
-def parse_assume_crs(items: tuple[str, ...]) -> dict[str, str] | None:
+def parse_assume_crs(
+    items: tuple[str, ...], areas: tuple[str, ...] = ()
+) -> dict[str, str] | None:
     """Parse ``--assume-crs`` items: ``CRS`` for every layer, ``LAYER=CRS`` for one (wins).
 
     Parameters
     ----------
     items : tuple of str
         The option's values, e.g. ``("EPSG:32718", "concessions=EPSG:32717")``.
+    areas : tuple of str, default ()
+        Names of the extra polygon layers (``--areas``): valid layers too, as is ``areas``.
 
     Returns
     -------
@@ -590,10 +607,11 @@ def parse_assume_crs(items: tuple[str, ...]) -> dict[str, str] | None:
     for item in items:
         head, sep, tail = item.partition("=")
         head = head.strip()
-        if sep and re.fullmatch(r"[A-Za-z_]+", head):
-            if head not in LAYER_KINDS:
+        valid = (*LAYER_KINDS, *areas, "areas") if areas else LAYER_KINDS
+        if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", head):
+            if head not in valid:
                 raise click.BadParameter(
-                    f"{item!r}: unknown layer {head!r}; layers are {', '.join(LAYER_KINDS)} "
+                    f"{item!r}: unknown layer {head!r}; layers are {', '.join(valid)} "
                     "(e.g. --assume-crs concessions=EPSG:32717)",
                     param_hint="--assume-crs",
                 )
@@ -608,7 +626,74 @@ def parse_assume_crs(items: tuple[str, ...]) -> dict[str, str] | None:
             every = item
     out = {kind: per_layer[kind] for kind in per_layer}
     if every is not None:
-        out.update({kind: every for kind in LAYER_KINDS if kind not in per_layer})
+        kinds = (*LAYER_KINDS, "areas") if areas else LAYER_KINDS
+        out.update({kind: every for kind in kinds if kind not in per_layer})
+    return out
+
+
+def areas_option(func: F) -> F:
+    """Add ``--areas NAME=FILE``: extra polygon layers for community membership, repeatable.
+
+    Parameters
+    ----------
+    func : callable
+        The click command.
+
+    Returns
+    -------
+    callable
+        The command with the option (``areas``, a tuple of ``NAME=FILE`` strings; see
+        :func:`parse_areas`).
+    """
+    return click.option(
+        "--areas",
+        metavar="NAME=FILE",
+        multiple=True,
+        help="Another polygon layer to relate the --communities points to, by name, "
+        "repeatable: e.g. --areas protected=anp.geojson --areas blocks=lotes.geojson (the same "
+        "NAME twice reads both files into one layer). Gives community_membership.csv rows, "
+        "in_NAME and nearest_NAME_km in community_stats.csv and the layer's rows in "
+        "community_polygons.csv. NAME: lower-case letters, digits, _. Settings per layer: "
+        "--map NAME.name=COLUMN, --default NAME.kind=VALUE, --assume-crs NAME=CRS (or areas "
+        "for all of them).",
+    )(func)
+
+
+def parse_areas(items: tuple[str, ...]) -> dict[str, list[str]]:
+    """Parse ``--areas NAME=FILE`` items into ``{name: [files]}``.
+
+    The file is everything after the first ``=`` (a file name may hold ``=``); the same name
+    given twice reads both files into one layer.
+
+    Parameters
+    ----------
+    items : tuple of str
+        The option's values, e.g. ``("protected=anp.geojson",)``.
+
+    Returns
+    -------
+    dict of str to list of str
+        Name -> files, in the order given.
+
+    Raises
+    ------
+    click.BadParameter
+        An item is not ``NAME=FILE`` or its name is not allowed
+        (:func:`geotools.io.areas.check_area_name`).
+    """
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not path:
+            raise click.BadParameter(
+                f"{item!r}: use NAME=FILE, e.g. protected=anp.geojson", param_hint="--areas"
+            )
+        try:
+            check_area_name(name)
+        except GeotoolsError as exc:
+            raise click.BadParameter(str(exc), param_hint="--areas") from exc
+        out.setdefault(name, []).append(path)
     return out
 
 
