@@ -19,12 +19,15 @@ from geotools.analysis.stats import compute_stats
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import SourceError, ValidationError
 from geotools.io import LAYER_KINDS, XY_KEYS, Layer, check_swapped_inputs, read_layer
+from geotools.io.areas import AREAS_KEY, check_area_name
 from geotools.maps import write_map_html
 from geotools.outputs import check_outputs_free
 from geotools.pipeline import (
     STATS_OUTPUTS,
     RunResult,
+    add_area_layers,
     add_region_stats,
+    area_outputs,
     read_constraint,
     write_risk_surface_outputs,
     write_stats,
@@ -101,6 +104,9 @@ class Project:
         Forest-loss GeoTIFF (Hansen lossyear coding), if any.
     regions : pathlib.Path or None
         Region polygons for ``region_stats.csv`` (``[layers.regions] path``), if any.
+    areas : dict of str to LayerSpec
+        Extra polygon layers for community membership by name (``[layers.areas.NAME]``, the
+        ``--areas NAME=FILE`` of ``geotools stats``).
     """
 
     path: Path
@@ -115,6 +121,7 @@ class Project:
     risk: RiskConfig | None = None
     cell_size_m: float = 1000.0
     regions: Path | None = None
+    areas: dict[str, LayerSpec] = field(default_factory=dict)
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, path: Path) -> None:
@@ -184,7 +191,15 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     _check_keys(meta, PROJECT_KEYS, "project", file)
     _check_keys(options, OPTION_KEYS, "options", file)
     layers_table = data.get("layers", {})
-    _check_keys(layers_table, {*LAYER_KINDS, "forest_loss", "regions"}, "layers", file)
+    _check_keys(layers_table, {*LAYER_KINDS, "forest_loss", "regions", AREAS_KEY}, "layers", file)
+    areas_table = layers_table.pop(AREAS_KEY, {})
+    if not isinstance(areas_table, dict):
+        raise ValidationError(f"{file}: [layers.areas] must hold tables [layers.areas.NAME]")
+    for name in areas_table:
+        try:
+            check_area_name(name, f"[layers.areas.{name}]")
+        except ValidationError as exc:
+            raise ValidationError(f"{file}: {exc}") from exc
     region_spec = layers_table.pop("regions", None)
     if region_spec is not None and (
         not isinstance(region_spec, dict) or set(region_spec) != {"path"}
@@ -199,17 +214,20 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     default_crs = options.get("assume_crs")
     default_edges = _edges(options.get("edges", DEFAULT_EDGES), "options", file)
     layers: dict[str, LayerSpec] = {}
-    for kind, spec in layers_table.items():
+    areas: dict[str, LayerSpec] = {}
+    entries = [(kind, kind, spec) for kind, spec in layers_table.items()]
+    entries += [(f"{AREAS_KEY}.{name}", AREAS_KEY, spec) for name, spec in areas_table.items()]
+    for where, kind, spec in entries:
         if not isinstance(spec, dict) or "path" not in spec:
-            raise ValidationError(f"{file}: [layers.{kind}] needs a path")
-        _check_keys(spec, LAYER_KEYS, f"layers.{kind}", file)
+            raise ValidationError(f"{file}: [layers.{where}] needs a path")
+        _check_keys(spec, LAYER_KEYS, f"layers.{where}", file)
         values = spec.get("values", {})
-        mapping = _string_table(spec.get("mapping", {}), f"layers.{kind}.mapping", file)
+        mapping = _string_table(spec.get("mapping", {}), f"layers.{where}.mapping", file)
         defaults = spec.get("defaults", {})
         if not isinstance(defaults, dict) or not all(
             isinstance(v, (str, int, float)) for v in defaults.values()
         ):
-            raise ValidationError(f"{file}: [layers.{kind}.defaults] must map names to values")
+            raise ValidationError(f"{file}: [layers.{where}.defaults] must map names to values")
         try:
             check_field_names(
                 kind, {k: v for k, v in mapping.items() if k not in XY_KEYS}, "mapping"
@@ -217,7 +235,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             check_field_names(kind, values, "values")
             check_field_names(kind, defaults, "defaults")
         except ValidationError as exc:
-            raise ValidationError(f"{file}: [layers.{kind}]: {exc}") from exc
+            raise ValidationError(f"{file}: [layers.{where}]: {exc}") from exc
         raw_path = spec["path"]
         if isinstance(raw_path, list) and raw_path and all(isinstance(p, str) for p in raw_path):
             layer_path: Path | list[Path] = [base / p for p in raw_path]
@@ -225,9 +243,10 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             layer_path = base / raw_path
         else:
             raise ValidationError(
-                f"{file}: [layers.{kind}] path must be a file or a list of files"
+                f"{file}: [layers.{where}] path must be a file or a list of files"
             )
-        layers[kind] = LayerSpec(
+        target = areas if kind == AREAS_KEY else layers
+        target[where.removeprefix(f"{AREAS_KEY}.")] = LayerSpec(
             kind=kind,
             path=layer_path,
             layer=spec.get("layer"),
@@ -235,16 +254,20 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             assume_crs=spec.get("assume_crs", default_crs),
             mapping=mapping,
             values={
-                column: _string_table(table, f"layers.{kind}.values.{column}", file)
+                column: _string_table(table, f"layers.{where}.values.{column}", file)
                 for column, table in values.items()
             },
             defaults=dict(defaults),
-            group_by=_optional_text(spec, "group_by", kind, "territories", file),
-            weight=_optional_text(spec, "weight", kind, "concessions", file),
-            edges=_edges(spec.get("edges", default_edges), f"layers.{kind}", file),
+            group_by=_optional_text(spec, "group_by", where, "territories", file),
+            weight=_optional_text(spec, "weight", where, "concessions", file),
+            edges=_edges(spec.get("edges", default_edges), f"layers.{where}", file),
         )
     if "territories" not in layers:
         raise ValidationError(f"{file}: [layers.territories] is required")
+    if areas and "communities" not in layers:
+        raise ValidationError(
+            f"{file}: [layers.areas.*] relate community points; add [layers.communities]"
+        )
     lang = meta.get("lang", "es")
     profile = meta.get("map_profile", "public")
     if lang not in LANGS or profile not in PROFILES:
@@ -265,6 +288,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         risk=risk,
         cell_size_m=_positive(options.get("cell_size_m", 1000.0), "cell_size_m", file),
         regions=base / region_spec["path"] if region_spec else None,
+        areas=areas,
     )
 
 
@@ -280,6 +304,43 @@ def _optional_text(
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{file}: [layers.{kind}] {key} must be a column name")
     return value.strip()
+
+
+def _read_spec(spec: LayerSpec) -> Layer:
+    return read_layer(
+        spec.path,
+        spec.kind,
+        mapping=spec.mapping,
+        layer=spec.layer,
+        assume_crs=spec.assume_crs,
+        source=spec.source,
+        values=spec.values,
+        defaults=spec.defaults,
+        group_by=spec.group_by,
+        weight=spec.weight,
+        edges=spec.edges,
+    )
+
+
+def read_project_areas(project: Project) -> dict[str, Layer]:
+    """Read and validate the extra polygon layers of a project (``[layers.areas.NAME]``).
+
+    Parameters
+    ----------
+    project : Project
+        A project read by :func:`read_project`.
+
+    Returns
+    -------
+    dict of str to Layer
+        Layers by name (kind ``areas``; each ledger's layer is the name).
+    """
+    areas = {}
+    for name, spec in project.areas.items():
+        layer = _read_spec(spec)
+        layer.ledger.layer = name
+        areas[name] = layer
+    return areas
 
 
 def read_project_layers(project: Project) -> dict[str, Layer]:
@@ -305,22 +366,7 @@ def read_project_layers(project: Project) -> dict[str, Layer]:
     ValidationError
         A layer's columns cannot be mapped to the schema, or its importer gives another kind.
     """
-    layers = {
-        kind: read_layer(
-            spec.path,
-            kind,
-            mapping=spec.mapping,
-            layer=spec.layer,
-            assume_crs=spec.assume_crs,
-            source=spec.source,
-            values=spec.values,
-            defaults=spec.defaults,
-            group_by=spec.group_by,
-            weight=spec.weight,
-            edges=spec.edges,
-        )
-        for kind, spec in project.layers.items()
-    }
+    layers = {kind: _read_spec(spec) for kind, spec in project.layers.items()}
     check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
@@ -358,16 +404,21 @@ def run_project(
         check_outputs_free(project.map.parent, [project.map.name], overwrite=overwrite)
     regions = read_constraint(project.regions, "regions")
     layers = read_project_layers(project)
+    areas = read_project_areas(project)
     result = compute_stats(
         layers,
         nearby_km=project.nearby_km,
         forest_loss=project.forest_loss,
         risk_config=project.risk,
     )
+    add_area_layers(result, layers, areas)
+    labelled: dict[str, Layer] = layers
     if regions is not None:
-        add_region_stats(result, layers, regions)
+        labelled = add_region_stats(result, layers, regions)
     result.options["project"] = {"file": str(project.path), "name": project.name}
-    written = write_stats(result, layers, project.out, overwrite=overwrite)
+    written = write_stats(
+        result, area_outputs(labelled, areas), project.out, overwrite=overwrite
+    )
     written.extend(
         write_risk_surface_outputs(
             result, layers, project.out, overwrite=overwrite, cell_size_m=project.cell_size_m
@@ -386,4 +437,4 @@ def run_project(
             )
         )
     log.debug("project %s done", project.name)
-    return project, RunResult(result, layers, written)
+    return project, RunResult(result, layers, written, areas)

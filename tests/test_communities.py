@@ -8,7 +8,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from geotools.analysis.communities import polygon_keys, relate_communities
+from geotools.analysis.communities import add_area_layers, polygon_keys, relate_communities
+from geotools.errors import ValidationError
 
 GEOD = Geod(ellps="WGS84")
 
@@ -116,3 +117,78 @@ def test_no_incident_layer_is_not_zero(case) -> None:
     result = relate_communities(case["c"], {"concessions": (case["k"], "concession_id")})
     assert "incidents_nearby" not in result.stats
     assert "territory_id" not in result.stats
+
+
+def test_polygon_table_lists_every_polygon_with_its_name(case) -> None:
+    """community_polygons.csv: one row per (layer, polygon), zeros included, B's parts once."""
+    territories = case["t"].assign(name="Territorio Uno")
+    result = relate_communities(
+        case["c"],
+        {"concessions": (case["k"], "concession_id"), "territories": (territories, "territory_id")},
+    )
+    p = result.polygons
+    assert list(p.columns) == [
+        "layer",
+        "feature_id",
+        "name",
+        "kind",
+        "status",
+        "communities_inside",
+        "communities_possibly_inside",
+        "community_ids",
+    ]
+    rows = p[["layer", "feature_id", "communities_inside", "communities_possibly_inside"]]
+    assert [tuple(r) for r in rows.itertuples(index=False)] == [
+        ("concessions", "B", 1, 1),
+        ("concessions", "L", 0, 0),  # holds no community: a row with 0, not left out
+        ("territories", "T1", 1, 0),
+    ]
+    assert p["community_ids"].tolist() == ["C1;C2", "", "C3"]
+    assert p["name"].tolist()[2] == "Territorio Uno" and pd.isna(p["name"].iloc[0])
+    assert p["kind"].tolist()[:2] == ["mining", "oil_gas"]
+    assert p["status"].tolist()[:2] == ["active", "in_process"]
+
+
+def test_extra_area_layers_by_hand(case) -> None:
+    """add_area_layers: an ANP holding C3, a district holding nothing, nearest distances."""
+    base = relate_communities(case["c"], {"concessions": (case["k"], "concession_id")})
+    anp = lonlat(
+        [
+            {
+                "area_id": "RC01",
+                "name": "Reserva",
+                "kind": "Reserva Comunal",
+                "geometry": box(-74.81, -9.96, -74.79, -9.94),
+            }
+        ]
+    )
+    far = lonlat([{"area_id": "D1", "geometry": box(-74.0, -9.96, -73.9, -9.94)}])
+    result = add_area_layers(base, case["c"], {"protected": anp, "district": far})
+    s = result.stats.set_index("community_id")
+    assert s["in_protected"].tolist() == [0, 0, 1]
+    assert s["in_district"].tolist() == [0, 0, 0]
+    assert s["in_concessions"].tolist() == [1, 0, 0]  # the run's columns are kept
+    # C1 (-74.93) to the ANP's west edge (-74.81), C3 to the district's west edge (-74.0).
+    _, _, d1 = GEOD.inv(-74.93, -9.95, -74.81, -9.95)
+    _, _, d3 = GEOD.inv(-74.80, -9.95, -74.0, -9.95)
+    assert s.loc["C1", "nearest_protected_km"] == pytest.approx(d1 / 1000, abs=0.002)
+    assert s.loc["C3", "nearest_protected_km"] == 0.0
+    assert s.loc["C3", "nearest_district_km"] == pytest.approx(d3 / 1000, abs=0.002)
+    m = result.membership
+    assert m[m["layer"] == "protected"][["community_id", "feature_id", "kind"]].values.tolist() == [
+        ["C3", "RC01", "Reserva Comunal"]
+    ]
+    assert m["community_id"].is_monotonic_increasing  # sorted as the run's table was
+    p = result.polygons.set_index(["layer", "feature_id"])
+    assert p.loc[("protected", "RC01"), "community_ids"] == "C3"
+    assert p.loc[("protected", "RC01"), "name"] == "Reserva"
+    assert p.loc[("district", "D1"), "communities_inside"] == 0
+    assert result.polygons["layer"].tolist() == ["concessions", "concessions", "district",
+                                                 "protected"]  # fmt: skip
+
+
+def test_area_layer_whose_columns_exist_is_refused(case) -> None:
+    base = relate_communities(case["c"], {"concessions": (case["k"], "concession_id")})
+    anp = lonlat([{"area_id": "X", "geometry": box(-74.81, -9.96, -74.79, -9.94)}])
+    with pytest.raises(ValidationError, match="in_concessions"):
+        add_area_layers(base, case["c"], {"concessions": anp})
