@@ -15,6 +15,7 @@ Oeste x 0-10 km, Este x 10-20 km.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely import Point
@@ -182,3 +183,39 @@ path = "regions.geojson"
     assert communities["territory_id"].tolist() == ["T1", "T2"]
     assert communities["incidents_nearby"].tolist() == [2, 1]  # I3 4.0 km, I1 4.5 km from A
     assert communities["region_id"].tolist() == ["R1", "R2"]
+
+
+def test_incidents_and_communities_gain_their_region(tmp_path) -> None:
+    """analysis.gpkg: each incident's region by location, honouring its precision.
+
+    I1 (3, 9) is in Oeste, I2 (18, 1) in Este; I3, located to a locality (5 km) 1 km from the
+    border, may be in either: no region_id, both listed. I4 (25, 5) lies east of every region.
+    Territories and overlaps take the region of the territory's largest share (T2: Este).
+    """
+    from geotools.pipeline import run_stats
+
+    given = layers()
+    extra = frame([{"incident_id": "I4", "kind": "threat", "date": "2022-03-01",
+                    "precision": "exact", "geometry": pt(25, 5)}])  # fmt: skip
+    given["incidents"] = pd.concat([given["incidents"], extra], ignore_index=True)
+    paths = {}
+    for kind in ("regions", "territories", "concessions", "communities", "incidents"):
+        paths[kind] = tmp_path / f"{kind}.geojson"
+        given[kind].to_crs(4326).to_file(paths[kind])
+    regions = paths.pop("regions")
+    run = run_stats(paths, tmp_path / "out", regions=regions)
+    gpkg = tmp_path / "out" / "analysis.gpkg"
+    incidents = gpd.read_file(gpkg, layer="incidents").set_index("incident_id")
+    assert incidents["region_id"].fillna("").to_dict() == {"I1": "R1", "I2": "R2", "I3": "",
+                                                           "I4": ""}  # fmt: skip
+    assert incidents["region"].fillna("").tolist() == ["Oeste", "Este", "", ""]
+    assert incidents["region_relation"].tolist() == ["inside", "inside", "uncertain", "outside"]
+    assert incidents["regions_possible"].fillna("").tolist() == ["", "", "R1;R2", ""]
+    communities = gpd.read_file(gpkg, layer="communities")
+    assert communities["region"].tolist() == ["Oeste", "Este"]
+    territories = gpd.read_file(gpkg, layer="territory_stats")
+    assert territories["region"].tolist() == ["Oeste", "Este"]
+    overlaps = pd.read_csv(tmp_path / "out" / "overlaps.csv").set_index("concession_id")
+    assert overlaps.loc["C1", "territory_id"] == "T2" and overlaps.loc["C1", "region"] == "Este"
+    # The layers themselves are not changed (the map and bundle read them): only the tables.
+    assert "region_id" not in run.layers["incidents"].frame
