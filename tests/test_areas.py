@@ -232,3 +232,26 @@ def test_project_file_bad_areas(tmp_path: Path, table: str, message: str) -> Non
     )
     with pytest.raises(ValidationError, match=message):
         read_project(tmp_path / "study.toml")
+
+
+def test_validate_as_areas_and_regions(files, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["validate", str(files["district"]), "--as", "areas", "--map", "areas.name=DISTRITO"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "areas (district.geojson): 1 read, 1 valid, 0 repaired, 0 rejected" in result.output
+    regions = frame(
+        [
+            {"FIRST_IDDP": "25", "NOMBDEP": "UCAYALI", "geometry": km_box(0, 0, 10, 10)},
+            {"FIRST_IDDP": "16", "NOMBDEP": "LORETO", "geometry": None},
+        ]
+    )
+    regions.to_crs(4326).to_file(tmp_path / "dep.geojson")
+    result = runner.invoke(main, ["validate", str(tmp_path / "dep.geojson"), "--as", "regions"])
+    assert result.exit_code == 1  # a region without geometry is rejected, and said
+    assert (
+        "regions: 2 read; region_id from 'FIRST_IDDP', region from 'NOMBDEP'; administrative "
+        "level department" in result.output
+    )
+    assert "16: no geometry -> rejected" in result.output

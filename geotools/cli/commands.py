@@ -18,6 +18,7 @@ import pandas as pd
 from geotools._version import __version__
 from geotools.analysis.communities import describe_communities
 from geotools.analysis.infrastructure import locate_km_marks
+from geotools.analysis.regions import ADMIN_LEVELS, region_columns
 from geotools.analysis.stats import compute_stats, describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
@@ -44,7 +45,7 @@ from geotools.cli.options import (
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
-from geotools.io import LAYER_KINDS, import_metadata, read_inputs, read_layer
+from geotools.io import LAYER_KINDS, Layer, import_metadata, read_frame, read_inputs, read_layer
 from geotools.io.importers import IMPORTERS
 from geotools.maps import (
     build_embed_snippet,
@@ -58,7 +59,7 @@ from geotools.pipeline import RunResult, run_publish, run_stats
 from geotools.privacy import PrivacyPolicy
 from geotools.project import run_project
 from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
-from geotools.schema import Lang, Profile
+from geotools.schema import Lang, Profile, normalise_name
 
 log = logging.getLogger("geotools")
 
@@ -187,8 +188,9 @@ def demo(out: str | None, overwrite: bool, lang: Lang) -> None:
     "--as",
     "kind",
     required=True,
-    type=click.Choice(LAYER_KINDS),
-    help="Which canonical layer the file is.",
+    type=click.Choice((*LAYER_KINDS, "areas", "regions")),
+    help="Which canonical layer the file is: areas for a layer given to stats --areas, "
+    "regions for --regions (its id and name columns and level are said).",
 )
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the QA report as JSON.")
 @assume_crs_option("CRS for a file that declares none.")
@@ -214,8 +216,9 @@ def validate(
     """
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite=overwrite)
-    mappings = parse_mappings(field_map)
-    defaults = parse_defaults(layer_defaults)
+    extra = ("areas",) if kind == "areas" else ()
+    mappings = parse_mappings(field_map, areas=extra)
+    defaults = parse_defaults(layer_defaults, extra)
     for option, table in (("--map", mappings), ("--default", defaults)):
         other = sorted(set(table) - {kind})
         if other:
@@ -224,9 +227,16 @@ def validate(
                 f"{option} {kind}.COLUMN=...",
                 param_hint=option,
             )
-    layer = read_layer(
-        path, kind, assume_crs=assume_crs, mapping=mappings.get(kind), defaults=defaults.get(kind)
-    )
+    if kind == "regions":
+        layer = _validate_regions(path, assume_crs)
+    else:
+        layer = read_layer(
+            path,
+            kind,
+            assume_crs=assume_crs,
+            mapping=mappings.get(kind),
+            defaults=defaults.get(kind),
+        )
     ledger = layer.ledger
     click.echo(ledger.summary())
     for problem in ledger.problems[:20]:
@@ -237,6 +247,20 @@ def validate(
         write_json(ledger.to_dict(), Path(report), overwrite=overwrite)
     if ledger.count("rejected"):
         sys.exit(1)
+
+
+def _validate_regions(path: str, assume_crs: str | None) -> Layer:
+    """Say which columns and level a region layer gives; check its polygons as an area layer."""
+    frame = read_frame(path, assume_crs=assume_crs)
+    id_column, name_column = region_columns(frame)
+    level = ADMIN_LEVELS.get(normalise_name(id_column)) or "not known (no INEI id column)"
+    click.echo(
+        f"regions: {len(frame)} read; region_id from {id_column!r}, region from "
+        f"{name_column!r}; administrative level {level}"
+    )
+    layer = read_layer(path, "areas", assume_crs=assume_crs, mapping={"area_id": id_column})
+    layer.ledger.layer = "regions"
+    return layer
 
 
 @main.command("map", epilog=EPILOG_LAYERS)
