@@ -120,3 +120,42 @@ def test_stats_command_with_regions(realdata: Path, tmp_path: Path) -> None:
     }  # fmt: skip
     # Territories counted once: the per-region counts add up to the 12 reserves.
     assert regions["territories"].sum() == len(territories) == 12
+
+
+def test_each_conflict_gains_its_department(realdata: Path, tmp_path: Path) -> None:
+    """analysis.gpkg: every Defensoría conflict with its department, agreeing with region_stats.
+
+    District precision is exact at department level, so all 81 are ``inside`` one department;
+    per department they are the counts of the test above (the source's labels, the three moves
+    applied), and the same as ``region_stats.csv``'s ``incidents`` column.
+    """
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    runner = CliRunner()
+    gpkg = tmp_path / "defensoria.gpkg"
+    done = runner.invoke(
+        main, ["import", "defensoria", str(realdata / CONFLICTS), "--out", str(gpkg)]
+    )
+    assert done.exit_code == 0, done.output
+    oap = realdata / "observatorio-ambiental-peruano"
+    out = tmp_path / "out"
+    args = [
+        "stats", "--territories", oap / "reservas-territoriales.geojson",
+        "--incidents", gpkg, "--regions", realdata / DEPARTMENTS, "--out", out,
+    ]  # fmt: skip
+    result = runner.invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    incidents = gpd.read_file(out / "analysis.gpkg", layer="incidents")
+    assert len(incidents) == 81 and set(incidents["region_relation"]) == {"inside"}
+    assert incidents["regions_possible"].isna().all()
+    expected = dict(BY_LABEL)
+    for old, new in MOVES.values():
+        expected[old] -= 1
+        expected[new] += 1
+    assert incidents["region"].value_counts().to_dict() == expected
+    moved = incidents.set_index("incident_id").loc[list(MOVES), "region"].to_dict()
+    assert moved == {key: new for key, (_, new) in MOVES.items()}
+    regions = pd.read_csv(out / "region_stats.csv").set_index("region")
+    assert regions.loc[regions["incidents"] > 0, "incidents"].to_dict() == expected
