@@ -15,6 +15,7 @@ from geotools.analysis.regions import (
     compute_region_stats,
     label_communities,
     label_points,
+    label_polygons,
     label_territories,
 )
 from geotools.analysis.risk import RiskConfig
@@ -145,12 +146,16 @@ def write_stats(
 
 
 def add_region_stats(
-    result: StatsResult, layers: Mapping[str, Layer], regions: gpd.GeoDataFrame
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    regions: gpd.GeoDataFrame,
+    areas: Mapping[str, Layer] | None = None,
 ) -> dict[str, Layer]:
     """Set ``result.regions`` (``region_stats.csv``) and the region of each territory.
 
     The region of each territory goes into ``territory_stats.csv`` (and its GeoPackage layer)
-    and ``overlaps.csv``; communities get the region they are surely in (and those possible).
+    and ``overlaps.csv``; communities get the region they are surely in (and those possible);
+    each polygon of ``community_polygons.csv`` the region of its largest share.
 
     Parameters
     ----------
@@ -160,6 +165,8 @@ def add_region_stats(
         The layers it was computed from.
     regions : geopandas.GeoDataFrame
         Region polygons (:func:`geotools.analysis.regions.compute_region_stats`).
+    areas : mapping of str to Layer, optional
+        The run's extra polygon layers (``--areas``), for ``community_polygons.csv``.
 
     Returns
     -------
@@ -184,6 +191,12 @@ def add_region_stats(
         result.overlaps = label_territories(result.overlaps, by_region)
     if result.communities is not None:
         result.communities.stats = label_communities(result.communities.stats, by_region)
+        id_columns = {"territories": "territory_id", "concessions": "concession_id"}
+        polygons: dict[str, tuple[gpd.GeoDataFrame, str]] = {
+            kind: (frames[kind], column) for kind, column in id_columns.items() if kind in frames
+        }
+        polygons.update({name: (layer.frame, "area_id") for name, layer in (areas or {}).items()})
+        result.communities.polygons = label_polygons(result.communities.polygons, polygons, regions)
     labelled = dict(layers)
     for kind, pairs, id_column in (
         ("incidents", by_region.incident_region, "incident_id"),
@@ -358,7 +371,7 @@ def run_stats(
     add_area_layers(result, layers, area_layers)
     labelled: Mapping[str, Layer] = layers
     if region_frame is not None:
-        labelled = add_region_stats(result, layers, region_frame)
+        labelled = add_region_stats(result, layers, region_frame, area_layers)
     written = write_stats(result, area_outputs(labelled, area_layers), out, overwrite=overwrite)
     return RunResult(result, layers, written, area_layers)
 

@@ -414,7 +414,7 @@ def run_project(
     add_area_layers(result, layers, areas)
     labelled: dict[str, Layer] = layers
     if regions is not None:
-        labelled = add_region_stats(result, layers, regions)
+        labelled = add_region_stats(result, layers, regions, areas)
     result.options["project"] = {"file": str(project.path), "name": project.name}
     written = write_stats(
         result, area_outputs(labelled, areas), project.out, overwrite=overwrite

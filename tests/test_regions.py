@@ -203,7 +203,14 @@ def test_incidents_and_communities_gain_their_region(tmp_path) -> None:
         paths[kind] = tmp_path / f"{kind}.geojson"
         given[kind].to_crs(4326).to_file(paths[kind])
     regions = paths.pop("regions")
-    run = run_stats(paths, tmp_path / "out", regions=regions)
+    # Block K drawn in three parts: 50 km^2 in Oeste, 30 + 30 in Este. Its parts' shares add up:
+    # Este (60), though its largest single part lies in Oeste.
+    parts = [km_box(5, 0, 10, 10), km_box(10, 0, 13, 10), km_box(13, 0, 16, 10)]
+    blocks = frame([{"area_id": "K", "geometry": part} for part in parts])
+    blocks.to_crs(4326).to_file(tmp_path / "blocks.geojson")
+    run = run_stats(
+        paths, tmp_path / "out", regions=regions, areas={"blocks": tmp_path / "blocks.geojson"}
+    )
     gpkg = tmp_path / "out" / "analysis.gpkg"
     incidents = gpd.read_file(gpkg, layer="incidents").set_index("incident_id")
     assert incidents["region_id"].fillna("").to_dict() == {"I1": "R1", "I2": "R2", "I3": "",
@@ -217,5 +224,12 @@ def test_incidents_and_communities_gain_their_region(tmp_path) -> None:
     assert territories["region"].tolist() == ["Oeste", "Este"]
     overlaps = pd.read_csv(tmp_path / "out" / "overlaps.csv").set_index("concession_id")
     assert overlaps.loc["C1", "territory_id"] == "T2" and overlaps.loc["C1", "region"] == "Este"
+    polygons = pd.read_csv(tmp_path / "out" / "community_polygons.csv")
+    region = polygons.set_index(["layer", "feature_id"])["region"].to_dict()
+    assert region[("territories", "T1")] == "Oeste" and region[("territories", "T2")] == "Este"
+    assert region[("concessions", "C3")] == "Oeste" and region[("concessions", "C2")] == "Este"
+    assert region[("blocks", "K")] == "Este"
+    # A (5, 5) lies on K's west edge (a boundary is inside), B (12, 5) in its second part.
+    assert polygons.set_index("feature_id").loc["K", "community_ids"] == "A;B"
     # The layers themselves are not changed (the map and bundle read them): only the tables.
     assert "region_id" not in run.layers["incidents"].frame

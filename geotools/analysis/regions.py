@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geotools.analysis.communities import polygon_keys
 from geotools.analysis.incidents import (
     INSIDE,
     KILLING_KINDS,
@@ -368,4 +369,66 @@ def label_points(
         "unlocated",
     )
     out["regions_possible"] = possible
+    return out
+
+
+def label_polygons(
+    table: pd.DataFrame,
+    polygons: Mapping[str, tuple[gpd.GeoDataFrame, str]],
+    regions: gpd.GeoDataFrame,
+) -> pd.DataFrame:
+    """Return a per-polygon table with the region holding each polygon's largest share.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per (``layer``, ``feature_id``), e.g. ``community_polygons.csv``.
+    polygons : mapping of str to (geopandas.GeoDataFrame, str)
+        Layer name -> (polygons, id column). Rows of one polygon drawn in parts (ids ``8``,
+        ``8#2``...) are one polygon: its share of a region is the sum of its parts'.
+    regions : geopandas.GeoDataFrame
+        Region polygons with a name column (:func:`region_columns`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``region_id`` and ``region`` (empty for a polygon in no region).
+    """
+    id_col, name_col = region_columns(regions)
+    crs = area_crs_for(regions, *[frame for frame, _ in polygons.values()])
+    zones = shapely.make_valid(project_to_area_crs(regions.geometry, crs))
+    region_ids = regions[id_col].astype(str).to_numpy(dtype=object)
+    names = dict(zip(region_ids, regions[name_col], strict=True))
+    found = []
+    for layer, (frame, column) in polygons.items():
+        geoms = shapely.make_valid(project_to_area_crs(frame.geometry, crs))
+        r_idx, g_idx = query_pairs(zones, geoms, "intersects")
+        share = shapely.area(shapely.intersection(zones[r_idx], geoms[g_idx]))
+        found.append(
+            pd.DataFrame(
+                {
+                    "layer": layer,
+                    "feature_id": polygon_keys(frame[column])[g_idx],
+                    "region_id": region_ids[r_idx],
+                    "share": share,
+                }
+            )
+        )
+    pairs = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    out = table.copy()
+    if pairs.empty:
+        out["region_id"] = None
+        out["region"] = None
+        return out
+    grouped = pairs.groupby(["layer", "feature_id", "region_id"], sort=True)["share"].sum()
+    summed = grouped[grouped > 0].reset_index()
+    # Largest share first; ties go to the first region id.
+    best = summed.sort_values(
+        ["layer", "feature_id", "share", "region_id"],
+        ascending=[True, True, False, True],
+        kind="mergesort",
+    ).drop_duplicates(["layer", "feature_id"])
+    best = best[["layer", "feature_id", "region_id"]]
+    out = out.merge(best, on=["layer", "feature_id"], how="left")
+    out["region"] = out["region_id"].map(names)
     return out
