@@ -132,6 +132,7 @@ def test_stats_areas_by_hand(files, tmp_path: Path) -> None:
         ("Protected=x.geojson", "not allowed"),
         ("<b>x</b>=x.geojson", "not allowed"),
         ("a b=x.geojson", "not allowed"),
+        ("a\x1b[31mb=x.geojson", "'a\\x1b[31mb' is not allowed"),  # shown escaped, as data
         ("territories=x.geojson", "taken by a layer kind"),
         ("areas=x.geojson", "taken by a layer kind"),
         ("protected", "use NAME=FILE"),
@@ -145,6 +146,7 @@ def test_bad_area_names_are_refused(files, tmp_path: Path, item: str, message: s
          "--areas", item, "--out", str(out)]
     )  # fmt: skip
     assert result.exit_code == 2 and message in result.output, result.output
+    assert "\x1b" not in result.output  # no terminal escape reaches the screen
     assert not out.exists()
 
 

@@ -690,7 +690,7 @@ def parse_areas(items: tuple[str, ...]) -> dict[str, list[str]]:
                 f"{item!r}: use NAME=FILE, e.g. protected=anp.geojson", param_hint="--areas"
             )
         try:
-            check_area_name(name)
+            check_area_name(name, "")
         except GeotoolsError as exc:
             raise click.BadParameter(str(exc), param_hint="--areas") from exc
         out.setdefault(name, []).append(path)

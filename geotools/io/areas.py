@@ -45,7 +45,7 @@ def check_area_name(name: str, where: str = "--areas") -> str:
     name : str
         The name given, e.g. ``protected``.
     where : str, default "--areas"
-        The option or project-file table, for the message.
+        The option or project-file table, for the message ("" for none).
 
     Returns
     -------
@@ -58,14 +58,15 @@ def check_area_name(name: str, where: str = "--areas") -> str:
         The name is not a lower-case identifier (:data:`AREA_NAME_PATTERN`) or is reserved
         (:data:`RESERVED_AREA_NAMES`).
     """
+    prefix = f"{where}: " if where else ""
     if not AREA_NAME_PATTERN.fullmatch(name):
         raise ValidationError(
-            f"{where}: layer name {name!r} is not allowed; use lower-case letters, digits and _ "
+            f"{prefix}layer name {name!r} is not allowed; use lower-case letters, digits and _ "
             "(starting with a letter, at most 30), e.g. --areas protected=anp.geojson"
         )
     if name in RESERVED_AREA_NAMES:
         raise ValidationError(
-            f"{where}: layer name {name!r} is taken by a layer kind; choose another, e.g. "
+            f"{prefix}layer name {name!r} is taken by a layer kind; choose another, e.g. "
             f"{name}_extra (reserved: {', '.join(sorted(RESERVED_AREA_NAMES))})"
         )
     return name
