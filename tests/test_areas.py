@@ -257,3 +257,19 @@ def test_validate_as_areas_and_regions(files, tmp_path: Path) -> None:
         "level department" in result.output
     )
     assert "16: no geometry -> rejected" in result.output
+
+
+def test_assume_crs_for_one_area_layer(files, tmp_path: Path) -> None:
+    """A WKT table in UTM 18S metres: refused with the fix, then read with --assume-crs NAME=."""
+    utm = gpd.read_file(files["anp1"]).to_crs(32718)
+    table = tmp_path / "anp_utm.csv"
+    pd.DataFrame({"codigo": ["U1"], "wkt": [utm.geometry.iloc[0].wkt]}).to_csv(table, index=False)
+    base = ["--territories", str(files["territories"]), "--communities", str(files["communities"]),
+            "--areas", f"zone={table}"]  # fmt: skip
+    refused = run([*base, "--out", str(tmp_path / "o1")])
+    assert refused.exit_code == 1 and "--assume-crs" in refused.output
+    result = run([*base, "--assume-crs", "zone=EPSG:32718", "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 0, result.output
+    assert "Communities: 1 of 3 inside zone" in result.output  # A, as in P1
+    ledger = json.loads((tmp_path / "o2" / "qa" / "areas_zone.json").read_text(encoding="utf-8"))
+    assert ledger["notes"]["crs_assumed"] == "EPSG:32718"
