@@ -256,9 +256,11 @@ def area_outputs(layers: Mapping[str, Layer], areas: Mapping[str, Layer]) -> dic
     Returns
     -------
     dict of str to Layer
-        What :func:`write_stats` writes: GeoPackage layers and ``qa/<key>.json``.
+        What :func:`write_stats` writes: GeoPackage layers, ``qa/<key>.json`` and the inputs of
+        ``provenance.json``, each extra layer named ``areas_<name>`` there.
     """
-    return {**layers, **{f"areas_{name}": layer for name, layer in areas.items()}}
+    named = {f"areas_{name}": replace(layer, kind=f"areas_{name}") for name, layer in areas.items()}
+    return {**layers, **named}
 
 
 def run_stats(

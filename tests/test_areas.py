@@ -123,6 +123,9 @@ def test_stats_areas_by_hand(files, tmp_path: Path) -> None:
     assert "areas_district" in set(gpd.list_layers(out / "analysis.gpkg")["name"])
     provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     assert set(provenance["options"]["areas"]) == {"protected", "district"}
+    inputs = {i["layer"]: i for i in provenance["inputs"]}
+    assert inputs["areas_district"]["path"].endswith("dist=rito.geojson")
+    assert len(inputs["areas_protected"]["files"]) == 2
 
 
 @pytest.mark.parametrize(
