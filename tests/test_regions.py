@@ -220,6 +220,11 @@ def test_incidents_and_communities_gain_their_region(tmp_path) -> None:
     assert incidents["regions_possible"].fillna("").tolist() == ["", "", "R1;R2", ""]
     communities = gpd.read_file(gpkg, layer="communities")
     assert communities["region"].tolist() == ["Oeste", "Este"]
+    table = pd.read_csv(tmp_path / "out" / "community_stats.csv")
+    assert table[["region_id", "region", "region_relation"]].values.tolist() == [
+        ["R1", "Oeste", "inside"],
+        ["R2", "Este", "inside"],
+    ]
     territories = gpd.read_file(gpkg, layer="territory_stats")
     assert territories["region"].tolist() == ["Oeste", "Este"]
     overlaps = pd.read_csv(tmp_path / "out" / "overlaps.csv").set_index("concession_id")

@@ -285,19 +285,14 @@ def label_communities(stats: pd.DataFrame, result: RegionResult) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        A copy with ``region_id`` (empty when the point is in none, or only possibly in one)
-        and ``regions_possible`` (``;``-separated regions its precision disc touches).
+        A copy with ``region_id`` and ``region`` (empty when the point is in none, or only
+        possibly in one), ``region_relation`` and ``regions_possible`` (``;``-separated regions
+        its precision disc touches), as :func:`label_points` gives them.
     """
-    out = stats.copy()
     pairs = result.community_region
     if pairs is None:
-        return out
-    sure = pairs[pairs["relation"] == "inside"].drop_duplicates("community_id")
-    maybe = pairs[pairs["relation"] == "uncertain"].groupby("community_id")["region_id"]
-    ids = out["community_id"].astype(str)
-    out["region_id"] = ids.map(sure.set_index("community_id")["region_id"])
-    out["regions_possible"] = ids.map(maybe.agg(lambda s: ";".join(sorted(s))))
-    return out
+        return stats.copy()
+    return label_points(stats, pairs, "community_id", result)
 
 
 def label_territories(table: pd.DataFrame, result: RegionResult) -> pd.DataFrame:
