@@ -88,12 +88,13 @@ def split_area_settings(
     Returns
     -------
     main : dict
-        The settings of the layer kinds.
+        The settings of the layer kinds (and ``areas`` when ``names`` is empty).
     per_area : dict of str to dict
         The settings of each extra layer.
     """
     given = dict(table or {})
-    main = {k: v for k, v in given.items() if k != AREAS_KEY and k not in names}
+    # Without extra layers, ``areas`` stays with the run's settings, to be refused there.
+    main = {k: v for k, v in given.items() if k not in names and not (names and k == AREAS_KEY)}
     every: dict[str, V] = dict(given.get(AREAS_KEY, {}))
     per_area = {name: {**every, **dict(given.get(name, {}))} for name in names}
     return main, per_area
