@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geotools.analysis.communities import add_area_layers as relate_areas
+from geotools.analysis.community_study import compute_community_study, territories_analysed
 from geotools.analysis.regions import (
     compute_region_stats,
     label_communities,
@@ -85,6 +86,11 @@ def write_stats(
     """Write ``territory_stats.csv``, ``overlaps.csv``, ``analysis.gpkg``, ``provenance.json``
     and the QA ledgers (``qa/<layer>.json``) into ``out_dir``, all or nothing.
 
+    A study without territories (:func:`~geotools.analysis.community_study.territories_analysed`
+    False) writes none of the per-territory files
+    (:data:`~geotools.analysis.community_study.TERRITORY_OUTPUTS`; those of an earlier run in
+    ``out_dir`` are removed with the rest of it) and no ``territory_stats`` GeoPackage layer.
+
     Parameters
     ----------
     result : StatsResult
@@ -102,11 +108,13 @@ def write_stats(
         Final paths written.
     """
     out = Path(out_dir)
+    per_territory = territories_analysed(result)
     with staged_outputs(out, STATS_OUTPUTS, overwrite=overwrite, group="stats") as stage:
-        write_csv(round_table(result.table), stage / "territory_stats.csv")
-        write_csv(round_table(result.overlaps), stage / "overlaps.csv")
-        write_csv(round_table(result.timeseries), stage / "timeseries.csv")
-        write_csv(round_table(result.sensitivity), stage / "risk_sensitivity.csv")
+        if per_territory:
+            write_csv(round_table(result.table), stage / "territory_stats.csv")
+            write_csv(round_table(result.overlaps), stage / "overlaps.csv")
+            write_csv(round_table(result.timeseries), stage / "timeseries.csv")
+            write_csv(round_table(result.sensitivity), stage / "risk_sensitivity.csv")
         if result.communities is not None:
             write_csv(round_table(result.communities.stats), stage / "community_stats.csv")
             membership = result.communities.membership.round({"boundary_distance_m": 1})
@@ -114,7 +122,9 @@ def write_stats(
             write_csv(result.communities.polygons, stage / "community_polygons.csv")
         if result.regions is not None:
             write_csv(round_table(result.regions), stage / "region_stats.csv")
-        gpkg_layers: dict[str, gpd.GeoDataFrame] = {"territory_stats": result.territories}
+        gpkg_layers: dict[str, gpd.GeoDataFrame] = {}
+        if per_territory:
+            gpkg_layers["territory_stats"] = result.territories
         if result.untitled is not None:
             gpkg_layers["untitled"] = result.untitled
         for kind, layer in layers.items():
@@ -127,7 +137,7 @@ def write_stats(
             "area_check": result.area_check,
             "outside_every_territory": result.outside,
             "incidents": result.incident_facts,
-            "territories": len(result.table),
+            "territories": len(result.table) if per_territory else None,
             "claimed_total": result.claimed_total,
         }
         rasters = []
@@ -285,8 +295,10 @@ def run_stats(
     Parameters
     ----------
     paths : mapping of str to path or None
-        Layer kind -> file or files (``None`` for absent optional layers). Only
-        ``territories`` is required: without ``parcels`` tenure is unknown.
+        Layer kind -> file or files (``None`` for absent optional layers). ``territories``
+        or ``communities`` is required: without ``parcels`` tenure is unknown; without
+        territories the per-territory tables are not analysed (a community study,
+        :func:`~geotools.analysis.community_study.compute_community_study`).
     out_dir : str or path-like
         Output folder (see :func:`write_stats` for what is written).
     nearby_km : float, default 5.0
@@ -367,9 +379,8 @@ def run_stats(
         defaults=area_defaults,
         edges=edges,
     )
-    result = compute_stats(
-        layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
-    )
+    compute = compute_stats if "territories" in layers else compute_community_study
+    result = compute(layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config)
     add_area_layers(result, layers, area_layers)
     labelled: Mapping[str, Layer] = layers
     if region_frame is not None:
@@ -494,7 +505,8 @@ def run_publish(
     ----------
     paths : mapping of str to path or None
         Layer kind -> file or files (``None`` for absent optional layers). Only
-        ``territories`` is required: without ``parcels`` tenure is unknown.
+        ``territories`` is required (a bundle is built per territory): without ``parcels``
+        tenure is unknown.
     out_dir : str or path-like
         Bundle folder.
     options : PublishOptions, optional
@@ -543,6 +555,11 @@ def run_publish(
     out = Path(out_dir)
     if out.exists() and out.is_dir() and any(out.iterdir()) and not options.overwrite:
         raise OutputExistsError(f"{out}: already exists; pass --overwrite to replace it")
+    if not paths.get("territories"):
+        raise SourceError(
+            "publish needs --territories FILE: the bundle is built per territory; a study of "
+            "community points alone is `geotools stats --communities FILE`"
+        )
     check_raster(forest_loss)
     layers = read_inputs(
         paths,

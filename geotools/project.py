@@ -14,11 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geotools.analysis.community_study import compute_community_study
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import compute_stats
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
 from geotools.errors import SourceError, ValidationError
-from geotools.io import LAYER_KINDS, XY_KEYS, Layer, check_swapped_inputs, read_layer
+from geotools.io import (
+    LAYER_KINDS,
+    XY_KEYS,
+    Layer,
+    check_study_layers,
+    check_swapped_inputs,
+    read_layer,
+)
 from geotools.io.areas import AREAS_KEY, check_area_name
 from geotools.maps import write_map_html
 from geotools.outputs import check_outputs_free
@@ -262,8 +270,15 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             weight=_optional_text(spec, "weight", where, "concessions", file),
             edges=_edges(spec.get("edges", default_edges), f"layers.{where}", file),
         )
-    if "territories" not in layers:
-        raise ValidationError(f"{file}: [layers.territories] is required")
+    try:
+        check_study_layers(layers, "[layers.{kind}]")
+    except SourceError as exc:
+        raise ValidationError(f"{file}: {exc}") from exc
+    if meta.get("map") and "territories" not in layers:
+        raise ValidationError(
+            f"{file}: map = {meta['map']!r} needs [layers.territories] (the map is drawn per "
+            "territory); remove map for a study of community points alone"
+        )
     if areas and "communities" not in layers:
         raise ValidationError(
             f"{file}: [layers.areas.*] relate community points; add [layers.communities]"
@@ -405,7 +420,8 @@ def run_project(
     regions = read_constraint(project.regions, "regions")
     layers = read_project_layers(project)
     areas = read_project_areas(project)
-    result = compute_stats(
+    compute = compute_stats if "territories" in layers else compute_community_study
+    result = compute(
         layers,
         nearby_km=project.nearby_km,
         forest_loss=project.forest_loss,
@@ -419,11 +435,12 @@ def run_project(
     written = write_stats(
         result, area_outputs(labelled, areas), project.out, overwrite=overwrite
     )
-    written.extend(
-        write_risk_surface_outputs(
-            result, layers, project.out, overwrite=overwrite, cell_size_m=project.cell_size_m
+    if "territories" in layers:  # the risk surface is bounded by the territories
+        written.extend(
+            write_risk_surface_outputs(
+                result, layers, project.out, overwrite=overwrite, cell_size_m=project.cell_size_m
+            )
         )
-    )
     if project.map is not None:
         written.append(
             write_map_html(

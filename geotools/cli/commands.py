@@ -17,6 +17,7 @@ import pandas as pd
 
 from geotools._version import __version__
 from geotools.analysis.communities import describe_communities
+from geotools.analysis.community_study import NOT_ANALYSED_TERRITORIES, territories_analysed
 from geotools.analysis.infrastructure import locate_km_marks
 from geotools.analysis.regions import ADMIN_LEVELS, region_columns
 from geotools.analysis.stats import compute_stats, describe_territory
@@ -25,6 +26,7 @@ from geotools.cli.options import (
     areas_option,
     assume_crs_option,
     basemap_option,
+    check_study_options,
     common_options,
     default_option,
     lang_option,
@@ -41,6 +43,7 @@ from geotools.cli.options import (
     parse_weights,
     pop_layer_paths,
     profile_option,
+    require_territories,
 )
 from geotools.demo import run_demo
 from geotools.errors import SourceError
@@ -100,21 +103,32 @@ def stats(
     assume_crs: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
-    """Per-territory tenure, concession and incident statistics.
+    """Per-territory tenure, concession and incident statistics; per-community memberships.
 
     Writes OUT/territory_stats.csv (one row per territory), OUT/overlaps.csv (territory x
     concession pairs), OUT/analysis.gpkg, OUT/provenance.json and OUT/qa/<layer>.json, and prints
     one sentence per territory.
 
+    Needs --territories, --communities or both. With community points and no territories (a
+    community study: "which communities lie in oil block 108") the community tables,
+    region_stats.csv (without territory columns), analysis.gpkg, provenance.json and qa/ are
+    written; territory_stats.csv, overlaps.csv, timeseries.csv and risk_sensitivity.csv are not
+    analysed, so not written (provenance.json says so). --parcels and --forest-loss need
+    --territories.
+
     \b
-    Example:
+    Examples:
       geotools stats --territories territories.gpkg --parcels parcels.shp \\
         --concessions concesiones.geojson --incidents incidents.csv --out results/
+      geotools stats --communities comunidades-nativas.geojson \\
+        --areas blocks=lotes-petroleros.geojson --regions departamentos.geojson --out obs/
     """
     area_files = parse_areas(areas)
     names = tuple(area_files)
+    paths = pop_layer_paths(kwargs)
+    check_study_options(paths)
     run = run_stats(
-        pop_layer_paths(kwargs),
+        paths,
         out_dir,
         nearby_km=nearby_km,
         overwrite=overwrite,
@@ -132,15 +146,16 @@ def stats(
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
+    layers = {**run.layers, **run.areas}
+    analysed = [f"{name} ({len(layer.frame):,})" for name, layer in layers.items()]
+    if run.stats.regions is not None:
+        analysed.append(f"regions ({len(run.stats.regions):,})")
+    click.echo(f"Analysed: {', '.join(analysed)}")
+    if not territories_analysed(run.stats):
+        click.echo(f"Territories not analysed: {NOT_ANALYSED_TERRITORIES}")
     click.echo(
-        f"Wrote {out_dir}/territory_stats.csv, overlaps.csv, timeseries.csv, analysis.gpkg, "
-        "provenance.json, qa/"
-        + (
-            ", community_stats.csv, community_membership.csv, community_polygons.csv"
-            if run.stats.communities
-            else ""
-        )
-        + (", region_stats.csv" if run.stats.regions is not None else "")
+        f"Wrote {out_dir}/"
+        + ", ".join(path.name + ("/" if path.is_dir() else "") for path in run.written)
     )
 
 
@@ -327,9 +342,11 @@ def map_command(
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
     target = Path(out_file)
+    paths = pop_layer_paths(kwargs)
+    require_territories(paths, "map", "shades each territory by its risk or titled share")
     check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     layers = read_inputs(
-        pop_layer_paths(kwargs),
+        paths,
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
@@ -445,6 +462,8 @@ def publish_command(
     floors (--min-km 2, ring 1 km wide, --min-count 3, --hex-resolution 8). See
     docs/publish.md.
     """
+    paths = pop_layer_paths(kwargs)
+    require_territories(paths, "publish", "builds its tables and map per territory")
     policy = PrivacyPolicy(
         min_distance_m=min_km * 1000.0,
         max_distance_m=max_km * 1000.0,
@@ -470,7 +489,7 @@ def publish_command(
         profile == "public"
         and options.secret is not None
         and options.positions is None
-        and kwargs.get("incidents")
+        and paths.get("incidents")
     ):
         raise BundleError(
             "no position store for the displaced incidents: pass --positions FILE (or set "
@@ -478,7 +497,7 @@ def publish_command(
             "with other options would publish other points for the same incidents"
         )
     report = run_publish(
-        pop_layer_paths(kwargs),
+        paths,
         out_dir,
         options,
         nearby_km=nearby_km,

@@ -21,8 +21,8 @@ import click
 
 from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
-from geotools.errors import GeotoolsError
-from geotools.io import LAYER_KINDS, XY_KEYS
+from geotools.errors import GeotoolsError, SourceError
+from geotools.io import LAYER_KINDS, XY_KEYS, check_study_layers
 from geotools.io.areas import check_area_name
 from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
 from geotools.outputs import (
@@ -393,9 +393,9 @@ def layer_options(func: F) -> F:
         click.option(
             "--territories",
             type=click.Path(),
-            required=True,
             multiple=True,
-            help="Ancestral territories / claims (polygons)." + LAYER_FILES_HELP,
+            help="Ancestral territories / claims (polygons). Required by map and publish; stats "
+            "needs --territories, --communities or both." + LAYER_FILES_HELP,
         ),
         click.option(
             "--parcels",
@@ -776,3 +776,47 @@ def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, list[str] | None]:
         :data:`geotools.io.LAYER_KINDS`.
     """
     return {kind: list(kwargs.pop(kind) or ()) or None for kind in LAYER_KINDS}
+
+
+def check_study_options(paths: dict[str, list[str] | None]) -> None:
+    """Refuse, as a usage error (exit 2), layer options no study can be made of.
+
+    Parameters
+    ----------
+    paths : dict of str to list of str or None
+        Layer kind -> files given (:func:`pop_layer_paths`).
+
+    Raises
+    ------
+    click.UsageError
+        Neither ``--territories`` nor ``--communities`` is given, or ``--parcels`` without
+        ``--territories`` (:func:`geotools.io.check_study_layers`).
+    """
+    try:
+        check_study_layers([kind for kind, files in paths.items() if files])
+    except SourceError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def require_territories(paths: dict[str, list[str] | None], command: str, why: str) -> None:
+    """Refuse, as a usage error (exit 2), a ``map`` or ``publish`` without ``--territories``.
+
+    Parameters
+    ----------
+    paths : dict of str to list of str or None
+        Layer kind -> files given (:func:`pop_layer_paths`).
+    command : str
+        The command's name, for the message.
+    why : str
+        What the command builds from the territories, for the message.
+
+    Raises
+    ------
+    click.UsageError
+        ``--territories`` is not given.
+    """
+    if not paths.get("territories"):
+        raise click.UsageError(
+            f"Missing option '--territories': geotools {command} {why}; a study of community "
+            "points alone (no territories) is `geotools stats --communities FILE`"
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -456,8 +456,8 @@ def read_inputs(
     ----------
     paths : mapping of str to path, sequence of paths, or None
         Layer kind -> file, or several files read into one layer (``None`` or empty for absent
-        optional layers). Only ``territories`` is required: without ``parcels`` tenure is
-        unknown.
+        optional layers). ``territories`` or ``communities`` is required (see
+        :func:`check_study_layers`): without ``parcels`` tenure is unknown.
     assume_crs : str or mapping of str to str, optional
         CRS for files that declare none: one for every layer, or per layer kind.
     mappings : mapping, optional
@@ -487,8 +487,7 @@ def read_inputs(
         check_layer_names(table, what)
     if isinstance(assume_crs, Mapping):
         check_layer_names(assume_crs, "--assume-crs")
-    if not paths.get("territories"):
-        raise SourceError("--territories is required")
+    check_study_layers([kind for kind in LAYER_KINDS if paths.get(kind)])
     for kind in weights or {}:
         if kind != "concessions" or not paths.get(kind):
             raise SourceError(
@@ -517,6 +516,43 @@ def read_inputs(
     check_swapped_inputs(layers)
     flag_far_outside({kind: (layer.frame, layer.ledger) for kind, layer in layers.items()})
     return layers
+
+
+def check_study_layers(given: Collection[str], name: str = "--{kind}") -> None:
+    """Refuse a set of layers no study can be made of.
+
+    A study is of territory polygons, of community points, or of both: every other layer is
+    related to one of them. Without territories the per-territory tables are not analysed;
+    tenure parcels, measured only per territory, then have no use and are refused.
+
+    Parameters
+    ----------
+    given : collection of str
+        Kinds of the layers given (:data:`LAYER_KINDS`).
+    name : str, default "--{kind}"
+        How a layer is named in the message: the CLI option, or ``"[layers.{kind}]"`` for a
+        project file.
+
+    Raises
+    ------
+    SourceError
+        Neither ``territories`` nor ``communities`` is given, or ``parcels`` without
+        ``territories``.
+    """
+    kinds = set(given)
+    territories, communities = name.format(kind="territories"), name.format(kind="communities")
+    if not kinds & {"territories", "communities"}:
+        others = [name.format(kind=kind) for kind in LAYER_KINDS if kind in kinds]
+        what = f"{', '.join(others)} given but " if others else ""
+        raise SourceError(
+            f"{what}no {territories} and no {communities}: {territories} is required (territory "
+            f"polygons), or {communities} (community points) for a study without territories"
+        )
+    if "parcels" in kinds and "territories" not in kinds:
+        raise SourceError(
+            f"{name.format(kind='parcels')} without {territories}: tenure parcels are measured "
+            f"per territory; {territories} is required with them (or leave the parcels out)"
+        )
 
 
 def check_layer_names(table: Mapping[str, object] | None, option: str) -> None:
