@@ -264,6 +264,8 @@ def test_project_without_territories(files, tmp_path: Path) -> None:
     result = run(["run", str(project)])
     assert result.exit_code == 0, result.output
     assert "Communities: 3 of 4 inside blocks" in result.output
+    assert "Analysed: communities (4), blocks (3), regions (2)" in result.output
+    assert "Territories not analysed: no territory layer given" in result.output
     out = tmp_path / "out"
     assert (out / "region_stats.csv").exists() and (out / "community_polygons.csv").exists()
     assert not (out / "territory_stats.csv").exists()

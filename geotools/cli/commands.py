@@ -146,6 +146,15 @@ def stats(
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
+    _print_analysed(run)
+    click.echo(
+        f"Wrote {out_dir}/"
+        + ", ".join(path.name + ("/" if path.is_dir() else "") for path in run.written)
+    )
+
+
+def _print_analysed(run: RunResult) -> None:
+    """Say which layers were analysed (features kept) and, without territories, what was not."""
     layers = {**run.layers, **run.areas}
     analysed = [f"{name} ({len(layer.frame):,})" for name, layer in layers.items()]
     if run.stats.regions is not None:
@@ -153,10 +162,6 @@ def stats(
     click.echo(f"Analysed: {', '.join(analysed)}")
     if not territories_analysed(run.stats):
         click.echo(f"Territories not analysed: {NOT_ANALYSED_TERRITORIES}")
-    click.echo(
-        f"Wrote {out_dir}/"
-        + ", ".join(path.name + ("/" if path.is_dir() else "") for path in run.written)
-    )
 
 
 def _print_summary(run: RunResult) -> None:
@@ -656,6 +661,8 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
         click.echo(describe_territory(row))
+    if not territories_analysed(run.stats):
+        _print_analysed(run)
     click.echo(f"Wrote {spec.out}/" + (f" and {spec.map}" if spec.map else ""))
 
 
