@@ -31,7 +31,7 @@ from geotools.analysis.community_study import (
 from geotools.cli import main
 from geotools.errors import SourceError, ValidationError
 from geotools.io import check_study_layers
-from geotools.pipeline import run_stats
+from geotools.pipeline import run_publish, run_stats
 from geotools.project import read_project, run_project
 from tests.conftest import KM, frame, km_box
 
@@ -250,6 +250,8 @@ def test_map_and_publish_say_they_need_territories(files, tmp_path: Path) -> Non
         assert f"Missing option '--territories': geotools {command} {why}" in result.output
         assert "geotools stats --communities FILE" in result.output
         assert not out.exists()
+    with pytest.raises(SourceError, match="publish needs --territories FILE"):
+        run_publish({"communities": str(files["communities"])}, tmp_path / "api")
 
 
 def test_project_without_territories(files, tmp_path: Path) -> None:
@@ -283,3 +285,19 @@ def test_project_without_territories(files, tmp_path: Path) -> None:
         ValidationError, match=r"no \[layers.territories\] and no \[layers.communities\]"
     ):
         read_project(project)
+
+
+def test_no_community_point_left_is_one_line_exit_1(tmp_path: Path) -> None:
+    points = tmp_path / "null.geojson"
+    points.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"nombre": "X"}, "geometry": null}]}',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run(["stats", "--communities", str(points), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{points}: no community point left to analyse (1 read, all rejected)" in (
+        result.output
+    )
+    assert not out.exists()
