@@ -201,6 +201,7 @@ def test_neither_territories_nor_communities_is_one_line_exit_2(files, tmp_path:
         [],
         ["--concessions", str(files["concessions"]), "--incidents", str(files["incidents"])],
         ["--infrastructure", "lines.geojson"],
+        ["--parcels", "parcels.geojson"],
     ):
         result = run(["stats", *extra, "--out", str(out)])
         assert result.exit_code == 2, result.output
@@ -210,6 +211,8 @@ def test_neither_territories_nor_communities_is_one_line_exit_2(files, tmp_path:
         assert "--territories is required" in error[0] and "--communities (community" in error[0]
         if extra[:1] == ["--concessions"]:
             assert error[0].startswith("Error: --concessions, --incidents given but no")
+        if extra[:1] == ["--parcels"]:
+            assert error[0].startswith("Error: --parcels given but no --territories")
     assert not out.exists()  # refused before anything was read or written
 
 
