@@ -245,6 +245,9 @@ def write_map_html(
         + ([attribution] if attribution else []),
         attribution=attribution,
         basemap=basemap,
+        communities=frames.get("communities"),
+        community_tables=result.communities,
+        nearby_km=result.nearby_km,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:

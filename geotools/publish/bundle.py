@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -238,6 +239,42 @@ def _prepare(
     )
 
 
+def community_files(
+    points: gpd.GeoDataFrame, tables: Any
+) -> tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
+    """The community layer of a bundle and its tables (already through the privacy gate).
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        The community points as the profile may publish them (public: allow-listed columns;
+        positions as given: communities are public places).
+    tables : geotools.analysis.communities.CommunityResult or None
+        The view's community tables (public: incidents nearby counted from what is published).
+
+    Returns
+    -------
+    points : geopandas.GeoDataFrame
+        The points with the per-community figures joined (``communities.geojson``).
+    tables : dict of str to pandas.DataFrame
+        ``community_stats.csv`` and ``community_membership.csv`` (none without tables).
+    """
+    if tables is None:
+        return points, {}
+    stats = round_table(tables.stats)
+    extra = [c for c in stats.columns if c not in points.columns or c == "community_id"]
+    ids = points["community_id"].astype(str)
+    keyed = stats[extra].drop_duplicates("community_id").set_index(
+        stats[extra].drop_duplicates("community_id")["community_id"].astype(str)
+    )
+    joined = points.copy()
+    for column in extra:
+        if column != "community_id":
+            joined[column] = ids.map(keyed[column]).to_numpy()
+    membership = tables.membership.round({"boundary_distance_m": 1})
+    return joined, {"community_stats.csv": stats, "community_membership.csv": membership}
+
+
 def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.DataFrame]:
     written: dict[str, pd.DataFrame] = {}
     tables = {
@@ -257,6 +294,13 @@ def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.D
     for kind in ("parcels", "concessions", "incidents", "infrastructure"):
         if kind in bundle.layers:
             geo[f"{kind}.geojson"] = bundle.layers[kind]
+    if "communities" in bundle.layers:
+        points, community_tables = community_files(bundle.layers["communities"],
+                                                   bundle.stats.communities)
+        geo["communities.geojson"] = points
+        for name, table in community_tables.items():
+            write_csv(table, stage / name)
+            written[name] = table
     if bundle.hexagons is not None:
         geo["incident_hexagons.geojson"] = bundle.hexagons
     for name, frame in geo.items():
@@ -390,6 +434,11 @@ def publish_bundle(
         facts: dict[str, Any] = dict(bundle.privacy.get("incidents", {}))
         if generalised is not None:
             published = shapely.get_coordinates(generalised.published.geometry.to_numpy())
+            if "communities" in bundle.layers:
+                # Community points are public places (registry positions), published where
+                # they are: a point near a restricted incident's true place is not a leak.
+                places = bundle.layers["communities"].to_crs(4326).geometry.to_numpy()
+                published = np.r_[published, shapely.get_coordinates(places)]
             secrets = [options.secret.strip()] if options.secret else []
             facts["leak_check_s"] = check_bundle(
                 stage,
