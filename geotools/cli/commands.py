@@ -18,7 +18,7 @@ import pandas as pd
 from geotools._version import __version__
 from geotools.analysis.communities import describe_communities
 from geotools.analysis.infrastructure import locate_km_marks
-from geotools.analysis.stats import compute_stats, describe_territory
+from geotools.analysis.stats import describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
     assume_crs_option,
@@ -38,21 +38,19 @@ from geotools.cli.options import (
     parse_weights,
     pop_layer_paths,
     profile_option,
+    regions_option,
 )
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
-from geotools.io import LAYER_KINDS, import_metadata, read_inputs, read_layer
+from geotools.io import LAYER_KINDS, import_metadata, read_layer
 from geotools.io.importers import IMPORTERS
 from geotools.maps import (
     build_embed_snippet,
-    compute_map_hexagons,
     fetch_map_assets,
-    write_map_html,
-    write_static_map_files,
 )
 from geotools.outputs import atomic_path, check_outputs_free
-from geotools.pipeline import RunResult, run_publish, run_stats
+from geotools.pipeline import RunResult, run_map, run_publish, run_stats
 from geotools.privacy import PrivacyPolicy
 from geotools.project import run_project
 from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
@@ -79,12 +77,9 @@ def main() -> None:
 @layer_options
 @out_option("Output folder.", folder=True, dest="out_dir", required=True)
 @overwrite_option()
-@click.option(
-    "--regions",
-    type=click.Path(),
-    default=None,
-    help="Region polygons (INEI departments, provinces or districts): region_stats.csv and "
-    "the region of each territory.",
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts): region_stats.csv and the "
+    "region of each territory."
 )
 @common_options
 def stats(
@@ -254,6 +249,17 @@ def validate(
     "incidents the profile may show).",
 )
 @click.option("--title", help="Title of the map (default: a title per language).")
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts), drawn with their figures "
+    "(the columns of region_stats.csv) in popups."
+)
+@click.option(
+    "--shade-regions",
+    metavar="COLUMN",
+    help="Shade the regions by this column of region_stats.csv (e.g. incidents, killings, "
+    "communities, claimed_ha, concession_oil_gas_ha); a public map shows counts of incidents "
+    "below the minimum as 'fewer than 3'.",
+)
 @click.option(
     "--png",
     "png_dir",
@@ -272,6 +278,8 @@ def map_command(
     embed: bool,
     hexagons: bool,
     title: str | None,
+    regions: str | None,
+    shade_regions: str | None,
     png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
@@ -286,47 +294,40 @@ def map_command(
     Examples:
       geotools map --territories t.gpkg --parcels p.gpkg --incidents i.csv --out map.html
       geotools map ... --lang en --offline --embed --out map_en.html
+      geotools map ... --communities comunidades.geojson --regions departamentos.geojson \\
+        --shade-regions incidents --out map.html
 
     Which incidents are drawn follows --profile (public by default: restricted and
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
     target = Path(out_file)
-    check_outputs_free(target.parent, [target.name], overwrite=overwrite)
-    layers = read_inputs(
+    run = run_map(
         pop_layer_paths(kwargs),
+        target,
+        lang=lang,
+        profile=profile,
+        title=title,
+        offline=offline,
+        basemap=basemap,
+        hexagons=hexagons,
+        png_dir=png_dir,
+        overwrite=overwrite,
+        nearby_km=nearby_km,
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
         group_territories=kwargs.pop("group_territories"),
         weights=parse_weights(kwargs.pop("weights")),
-        edges=kwargs.pop("edges"),
-    )
-    result = compute_stats(
-        layers,
-        nearby_km=nearby_km,
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
-    )
-    cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
-    write_map_html(
-        result,
-        layers,
-        target,
-        lang=lang,
-        overwrite=overwrite,
-        profile=profile,
-        title=title,
-        offline=offline,
-        hexagons=cells,
-        basemap=basemap,
+        edges=kwargs.pop("edges"),
+        regions=regions,
+        shade_regions=shade_regions,
     )
     click.echo(f"Wrote {target}")
     if png_dir:
-        pngs = write_static_map_files(
-            result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
-        )
-        click.echo(f"Wrote {len(pngs)} PNG map(s) to {png_dir}")
+        click.echo(f"Wrote {len(run.written) - 1} PNG map(s) to {png_dir}")
     if embed:
         click.echo(build_embed_snippet(target.name, title or ""))
 

@@ -286,6 +286,22 @@ def basemap_option(func: F) -> F:
     )(func)
 
 
+def regions_option(help_text: str) -> Callable[[F], F]:
+    """Return the ``--regions FILE`` option: region polygons (departments, provinces...).
+
+    Parameters
+    ----------
+    help_text : str
+        What the command does with the regions.
+
+    Returns
+    -------
+    callable
+        A decorator adding the option (``regions``, a path or None).
+    """
+    return click.option("--regions", type=click.Path(), default=None, help=help_text)
+
+
 def profile_option(help_text: str) -> Callable[[F], F]:
     """Return the ``--profile`` option: who an output is for, ``public`` by default.
 

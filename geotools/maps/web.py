@@ -52,6 +52,7 @@ from geotools.maps.layers import (
     _territory_layer,
     _year_blocks,
 )
+from geotools.maps.region_layer import _region_layer
 from geotools.maps.style import (
     CONCESSION_STYLES,
     DEFAULT_BASEMAP,
@@ -369,6 +370,8 @@ def build_map(
     communities: gpd.GeoDataFrame | None = None,
     community_tables: Any = None,
     nearby_km: float = 5.0,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> folium.Map:
     """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
@@ -450,6 +453,12 @@ def build_map(
         incidents nearby, nearest concession of each kind); for a public map, the view's.
     nearby_km : float, default 5.0
         The "nearby" distance of the statistics (popup label of the incidents nearby).
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons with the ``region_stats`` columns (for a public map, the privacy
+        gate's :attr:`~geotools.privacy.ShareableView.regions`: small counts as ``"<N"``).
+    shade_regions : str, optional
+        Column to shade the regions by (:mod:`geotools.maps.region_layer`); outlines only
+        when omitted.
 
     Returns
     -------
@@ -526,6 +535,13 @@ def build_map(
         "infrastructure": [],
         "hexagons": False,
     }
+    region_legend_html = ""
+    if regions is not None:
+        # Below the territories, so that a click inside a territory still opens its popup.
+        frame = _display_frame(regions, "regions", simplify=True, coverage=True)
+        if len(frame):
+            region_legend_html = _region_layer(m, frame, lang, overlays, shade_regions)
+            shown.append(frame)
     frame = _display_frame(territories, "territories", simplify=True, coverage=True)
     if len(frame):
         ids = _column(frame, "territory_id").astype(str)
@@ -626,7 +642,7 @@ def build_map(
         _graticule(m, shown)
     m.add_child(
         HtmlControl(
-            _legend_html(lang, **legend) + community_legend_html,
+            region_legend_html + _legend_html(lang, **legend) + community_legend_html,
             "bottomleft",
             "gt-box gt-legend",
             collapsible_label=t["legend"],
