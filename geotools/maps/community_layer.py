@@ -258,7 +258,7 @@ def _figures(
                 "<br>".join(
                     f"{names[j]}: {format_number(row[j], lang, 1)}{NBSP}km"
                     for j in rank
-                    if np.isfinite(row[j])
+                    if np.isfinite(row[j]) and row[j] > 0  # inside: listed as a membership
                 )
                 or None
                 for row, rank in zip(km, order, strict=True)

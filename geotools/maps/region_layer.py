@@ -148,7 +148,7 @@ def region_label(column: str, lang: str) -> str:
     Returns
     -------
     str
-        E.g. ``"Incidents in 2024"``, ``"Concessions: Oil and gas (ha)"``.
+        E.g. ``"Incidents in 2024"``, ``"Concessions: Oil and gas"``.
     """
     t = TEXT[lang]
     if f"region_{column}" in t:
