@@ -383,6 +383,7 @@ def run_project(
                 overwrite=overwrite,
                 profile=project.map_profile,
                 title=project.name,
+                regions=regions,
             )
         )
     log.debug("project %s done", project.name)

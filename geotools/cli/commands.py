@@ -287,8 +287,9 @@ def map_command(
     **kwargs: Any,
 ) -> None:
     """Interactive risk map (one HTML file): territories shaded by risk class or titled share,
-    parcels, concessions, infrastructure, incidents (clustered icons, heat map, year slider)
-    and the risk hexagons, with search, legend and sources.
+    parcels, concessions, infrastructure, incidents (clustered icons, heat map, year slider),
+    community points (clustered), regions shaded by a column of region_stats.csv and the risk
+    hexagons, with search, legend and sources.
 
     \b
     Examples:
