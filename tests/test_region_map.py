@@ -154,3 +154,34 @@ def test_class_breaks_by_hand() -> None:
     assert compute_class_breaks([0, 1, 2, 3, 10, 25, 81]) == [0, 2, 3, 8, 22, 81]
     assert compute_class_breaks([4, 4]) == [4, 4]
     assert compute_class_breaks([]) == []
+
+
+def test_the_gate_decides_what_of_regions_is_public(inputs: dict[str, Path]) -> None:
+    """``compute_shareable_view`` recounts and suppresses region counts; without the region
+    polygons a public view carries no region table at all (nothing unrecounted slips out)."""
+    from geotools.analysis.stats import compute_stats
+    from geotools.io import read_inputs
+    from geotools.pipeline import add_region_stats
+    from geotools.privacy import PrivacyPolicy, compute_shareable_view
+
+    layers = read_inputs({k: [str(v)] for k, v in inputs.items() if k != "regions"})
+    result = compute_stats(layers)
+    regions = gpd.read_file(inputs["regions"])
+    add_region_stats(result, layers, regions)
+    assert result.regions is not None
+    assert result.regions["incidents"].tolist() == [5, 1]
+    policy = PrivacyPolicy(restricted="aggregate")
+    public = compute_shareable_view(result, layers, policy=policy, regions=regions)
+    assert public.regions is not None and public.result.regions is not None
+    table = public.result.regions.set_index("region")
+    assert table.loc[["Oeste", "Este"], "incidents"].tolist() == ["3", "<3"]
+    assert table.loc[["Oeste", "Este"], "killings"].tolist() == ["<3", "<3"]
+    assert table.loc[["Oeste", "Este"], "incidents_2022"].tolist() == ["<3", "<3"]  # I4, I5
+    assert "incidents_attack" not in table  # only the withheld attack had that kind
+    assert table.loc["Oeste", "communities"] == 1  # public places: not suppressed
+    assert public.regions.crs.to_epsg() == 4326 and len(public.regions) == 2
+    blind = compute_shareable_view(result, layers, policy=policy)
+    assert blind.regions is None and blind.result.regions is None
+    internal = compute_shareable_view(result, layers, profile="internal", regions=regions)
+    assert internal.regions is not None
+    assert internal.regions["incidents"].tolist() == [5, 1]
