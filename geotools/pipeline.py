@@ -10,11 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geotools.analysis.regions import (
-    compute_region_stats,
-    label_communities,
-    label_territories,
-)
+from geotools.analysis.region_run import attach_region_stats
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.analysis.surface import (
@@ -153,19 +149,7 @@ def add_region_stats(
     regions : geopandas.GeoDataFrame
         Region polygons (:func:`geotools.analysis.regions.compute_region_stats`).
     """
-    frames = {kind: layer.frame for kind, layer in layers.items()}
-    by_region = compute_region_stats(
-        regions,
-        territories=frames.get("territories"),
-        parcels=frames.get("parcels"),
-        concessions=frames.get("concessions"),
-        communities=frames.get("communities"),
-        incidents=frames.get("incidents"),
-    )
-    result.regions = by_region.table
-    result.table = label_territories(result.table, by_region)
-    if result.communities is not None:
-        result.communities.stats = label_communities(result.communities.stats, by_region)
+    attach_region_stats(result, {kind: layer.frame for kind, layer in layers.items()}, regions)
 
 
 def run_stats(
@@ -365,6 +349,7 @@ def run_publish(
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
     edges: str = DEFAULT_EDGES,
+    regions: str | os.PathLike[str] | None = None,
 ) -> BundleReport:
     """Read, analyse and write a bundle: the Python form of ``geotools publish``.
 
@@ -399,6 +384,9 @@ def run_publish(
         Settings of the risk score; defaults when omitted.
     districts, water : str or path-like, optional
         Vector layers constraining the displacement of generalised incidents (public profile).
+    regions : str or path-like, optional
+        Region polygons: ``region_stats.csv`` and ``regions.geojson`` in the bundle, as the
+        privacy gate lets them out, and drawn on its map (``options.shade_regions``).
 
     Returns
     -------
@@ -440,6 +428,7 @@ def run_publish(
         risk_config=risk_config,
         districts=read_constraint(districts, "districts"),
         water=read_constraint(water, "water"),
+        regions=read_constraint(regions, "regions"),
     )
 
 

@@ -127,7 +127,12 @@ def test_map_counts_the_incidents_its_profile_may_show(
     assert "Oil and gas: L108 · Petrolera Ficticia" in data["inside"][0]
     assert data["inside"][1] == ""
     near = data["labels"].index("Nearest concession of each kind")
-    assert data["values"][0][near] == "Oil and gas: 0.0\u00a0km"
+    # A is inside L108 (listed above, not repeated as 0.0 km); B is 0.123 degrees east of the
+    # block's eastern edge (-74.6) at the same latitude.
+    _, _, metres = GEOD.inv(B[0], B[1], -74.6, B[1])
+    assert data["values"][0][near] is None
+    assert data["values"][1][near] == f"Oil and gas: {metres / 1000:.1f}\u00a0km"
+    assert data["values"][1][near] == "Oil and gas: 13.5\u00a0km"
     for secret in (LEADER, PHONE, CONTACT):
         assert (secret in page) is False
 

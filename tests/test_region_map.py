@@ -125,6 +125,19 @@ def test_regions_shaded_by_incidents_as_the_gate_lets_them_out(
         assert regions["Este"]["k"] >= 0
 
 
+def test_every_count_suppressed(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """Public killings: 0 and 1, both below the floor: every region in the "fewer than" class,
+    no colour class at all (nothing to shade by)."""
+    out = tmp_path / "map.html"
+    result = _map(inputs, out, "--shade-regions", "killings")
+    assert result.exit_code == 0, result.output
+    regions = _region_features(out.read_text(encoding="utf-8"))
+    assert [(p["tooltip"], p["k"]) for p in regions.values()] == [
+        ("Oeste: fewer than 3", -2),
+        ("Este: fewer than 3", -2),
+    ]
+
+
 def test_shade_column_is_checked_and_named(inputs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "map.html"
     result = _map(inputs, out, "--shade-regions", "deaths")
@@ -185,3 +198,38 @@ def test_the_gate_decides_what_of_regions_is_public(inputs: dict[str, Path]) -> 
     internal = compute_shareable_view(result, layers, profile="internal", regions=regions)
     assert internal.regions is not None
     assert internal.regions["incidents"].tolist() == [5, 1]
+
+
+def test_public_bundle_with_regions(inputs: dict[str, Path], tmp_path: Path) -> None:
+    """``publish --regions``: region_stats.csv and regions.geojson count the incidents the
+    bundle publishes (the restricted attack at its displaced point, which may lie on either
+    side of the -74.72 border) and write counts below 3 as <3."""
+    key = tmp_path / "key.txt"
+    key.write_text("region-bundle-secret-0123456789abcdef", encoding="utf-8")
+    out = tmp_path / "bundle"
+    layers = {k: v for k, v in inputs.items() if k != "regions"}
+    args = ["publish", *layer_args(layers), "--regions", str(inputs["regions"]),
+            "--shade-regions", "incidents", "--secret-file", str(key), "--out", str(out)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Leak check: clean" in result.output
+    published = gpd.read_file(out / "incidents.geojson")
+    west = int((published.geometry.x < -74.72).sum())
+    east = len(published) - west
+    assert len(published) == 5  # I1, I2 (displaced), I4, I5, I6; never the confidential I3
+
+    def shown(n: int) -> str:
+        return str(n) if n >= 3 else "<3"
+
+    table = pd.read_csv(out / "region_stats.csv", dtype=str).set_index("region")
+    assert table.loc[["Oeste", "Este"], "incidents"].tolist() == [shown(west), shown(east)]
+    assert table.loc[["Oeste", "Este"], "killings"].tolist() == ["<3", "<3"]
+    polygons = gpd.read_file(out / "regions.geojson").set_index("region")
+    assert polygons.loc[["Oeste", "Este"], "incidents"].astype(str).tolist() == [
+        shown(west),
+        shown(east),
+    ]
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "### region_stats.csv" in readme and "| region_stats.csv |" in readme
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Regiones: Incidentes" in page

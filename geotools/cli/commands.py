@@ -39,6 +39,7 @@ from geotools.cli.options import (
     pop_layer_paths,
     profile_option,
     regions_option,
+    shade_regions_option,
 )
 from geotools.demo import run_demo
 from geotools.errors import SourceError
@@ -253,12 +254,10 @@ def validate(
     "Region polygons (INEI departments, provinces or districts), drawn with their figures "
     "(the columns of region_stats.csv) in popups."
 )
-@click.option(
-    "--shade-regions",
-    metavar="COLUMN",
-    help="Shade the regions by this column of region_stats.csv (e.g. incidents, killings, "
+@shade_regions_option(
+    "Shade the regions by this column of region_stats.csv (e.g. incidents, killings, "
     "communities, claimed_ha, concession_oil_gas_ha); a public map shows counts of incidents "
-    "below the minimum as 'fewer than 3'.",
+    "below the minimum as 'fewer than 3'."
 )
 @click.option(
     "--png",
@@ -375,6 +374,12 @@ def map_command(
               help="Extra formats besides GeoJSON: shp, kml (comma-separated).")
 @click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
               help="GeoJSON coordinate decimals (6 is about 0.1 m).")
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts): region_stats.csv and "
+    "regions.geojson in the bundle (public: incident counts below --min-count as <N), drawn "
+    "on its map."
+)
+@shade_regions_option("Shade the regions on the bundle's map by this column of region_stats.csv.")
 @lang_option()
 @offline_option
 @basemap_option
@@ -395,6 +400,8 @@ def publish_command(
     positions: str | None,
     formats: str,
     decimals: int,
+    regions: str | None,
+    shade_regions: str | None,
     lang: Lang,
     offline: bool,
     basemap: str,
@@ -432,6 +439,7 @@ def publish_command(
         keep_columns=tuple(keep_columns),
         offline=offline,
         basemap=basemap,
+        shade_regions=shade_regions,
     )
     if (
         profile == "public"
@@ -459,6 +467,7 @@ def publish_command(
         districts=districts,
         edges=kwargs.pop("edges"),
         water=water,
+        regions=regions,
     )
     facts = report.facts
     if "displaced" in facts:

@@ -302,6 +302,23 @@ def regions_option(help_text: str) -> Callable[[F], F]:
     return click.option("--regions", type=click.Path(), default=None, help=help_text)
 
 
+def shade_regions_option(help_text: str) -> Callable[[F], F]:
+    """Return the ``--shade-regions COLUMN`` option: the ``region_stats`` column a map shades
+    the regions by (checked against the table once computed).
+
+    Parameters
+    ----------
+    help_text : str
+        Help of the option.
+
+    Returns
+    -------
+    callable
+        A decorator adding the option (``shade_regions``, a column name or None).
+    """
+    return click.option("--shade-regions", metavar="COLUMN", default=None, help=help_text)
+
+
 def profile_option(help_text: str) -> Callable[[F], F]:
     """Return the ``--profile`` option: who an output is for, ``public`` by default.
 

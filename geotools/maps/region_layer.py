@@ -233,7 +233,7 @@ def _region_layer(
                 "weight": 1.0,
                 "opacity": 0.8,
             }
-            for k in range(-2, max(len(colours), 1))
+            for k in range(-2, len(colours))
         }
         keys = classes.tolist()
         tooltips = [

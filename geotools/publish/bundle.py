@@ -26,12 +26,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geotools.analysis.region_run import attach_region_stats
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.errors import BundleError, ForeignFilesError
 from geotools.export import compute_sha256, write_csv, write_geojson, write_geopackage
 from geotools.io import Layer
 from geotools.maps import write_map_html
+from geotools.maps.region_layer import check_shade_column
 from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     GeneralisedIncidents,
@@ -39,6 +41,7 @@ from geotools.privacy import (
     compute_shareable_view,
     derive_key,
     find_personal_columns,
+    region_frame,
     select_drawable,
 )
 from geotools.publish.leakcheck import check_bundle
@@ -157,6 +160,7 @@ def _prepare(
     compute: Callable[[Mapping[str, Layer]], StatsResult],
     districts: gpd.GeoDataFrame | None,
     water: gpd.GeoDataFrame | None,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> tuple[_Bundle, GeneralisedIncidents | None]:
     policy = options.policy
     if options.profile == "internal":
@@ -174,6 +178,8 @@ def _prepare(
                 sources,
                 {"profile": "internal"},
                 attribution,
+                None if regions is None or stats.regions is None
+                else region_frame(regions, stats.regions),
             ),
             None,
         )
@@ -195,6 +201,7 @@ def _prepare(
         redistributable=redistributable,
         keep_columns=options.keep_columns,
         store=open_position_store(options, key),
+        regions=regions,
     )
     frames = {kind: frame.reset_index(drop=True) for kind, frame in view.layers.items()}
     if not redistributable:
@@ -234,6 +241,7 @@ def _prepare(
             sources,
             privacy,
             attribution,
+            view.regions,
         ),
         generalised,
     )
@@ -303,6 +311,11 @@ def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.D
             written[name] = table
     if bundle.hexagons is not None:
         geo["incident_hexagons.geojson"] = bundle.hexagons
+    if bundle.regions is not None and bundle.stats.regions is not None:
+        # Public: incident counts recounted from what is published, small ones as "<N".
+        write_csv(round_table(bundle.stats.regions), stage / "region_stats.csv")
+        written["region_stats.csv"] = bundle.stats.regions
+        geo["regions.geojson"] = bundle.regions
     for name, frame in geo.items():
         write_geojson(frame, stage / name, decimals)
         written[name] = frame
@@ -362,6 +375,7 @@ def publish_bundle(
     risk_config: RiskConfig | None = None,
     districts: gpd.GeoDataFrame | None = None,
     water: gpd.GeoDataFrame | None = None,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> BundleReport:
     """Write a download bundle of validated layers (``geotools publish``), all or nothing.
 
@@ -378,6 +392,10 @@ def publish_bundle(
         the public profile without confidential incidents.
     districts, water : geopandas.GeoDataFrame, optional
         Constraints of the displacement (public profile).
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons (INEI departments...): ``region_stats.csv`` and ``regions.geojson``
+        as the privacy gate lets them out (public: incident counts from the published
+        incidents, below ``policy.min_count`` as ``"<N"``), drawn on the map.
 
     Returns
     -------
@@ -401,12 +419,19 @@ def publish_bundle(
     created = options.created or dt.datetime.now(dt.UTC).date().isoformat()
 
     def compute(chosen: Mapping[str, Layer]) -> StatsResult:
-        return compute_stats(
+        result = compute_stats(
             chosen, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
         )
+        if regions is not None:
+            attach_region_stats(result, {k: v.frame for k, v in chosen.items()}, regions)
+            if options.shade_regions is not None:
+                check_shade_column(result.regions, options.shade_regions)
+        return result
 
     with staged_bundle(out, overwrite=options.overwrite) as stage:
-        bundle, generalised = _prepare(layers, options, compute, districts, water)
+        if options.shade_regions is not None and regions is None:
+            check_shade_column(None, options.shade_regions)
+        bundle, generalised = _prepare(layers, options, compute, districts, water, regions)
         bundle.privacy["districts"] = districts is not None
         bundle.privacy["water"] = water is not None
         frames = _write_tables(bundle, stage, options.decimals)
@@ -428,6 +453,8 @@ def publish_bundle(
             attribution=attribution,
             offline=options.offline,
             basemap=options.basemap,
+            regions=regions,
+            shade_regions=options.shade_regions,
         )
         _write_readme(bundle, options, stage, frames, shp_names, created)
         _write_datapackage(bundle, stage, frames, created)

@@ -118,7 +118,8 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "h3_cell": ("H3 cell index (hexagonal grid, h3geo.org)", "", ""),
     "h3_resolution": ("H3 resolution of the cell (6: about 36 km², edge about 3.7 km)", "", ""),
     "incidents": (
-        "Incidents located in the cell; counts below the suppression minimum are shown as <N",
+        "Incidents located in the cell (incident_hexagons) or region (region_stats); in public "
+        "files counts below the suppression minimum are shown as <N",
         "count or <N",
         "",
     ),
@@ -134,7 +135,12 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
         "count or <N",
         "",
     ),
-    "claimed_ha": ("Area of the territory (holes excluded), geodesic", "ha", ""),
+    "claimed_ha": (
+        "Area of the territory (holes excluded), geodesic; in region_stats, the union of the "
+        "territories clipped to the region (overlapping claims counted once)",
+        "ha",
+        "",
+    ),
     "legal_titled_ha": (
         "Legal titled area given by the territories layer (empty: 0 or missing, unknown)",
         "ha",
@@ -222,7 +228,26 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
         "inside, possibly inside",
     ),
     "boundary_distance_m": ("Distance of the point from the polygon's boundary", "m", ""),
-    "region_id": ("Region the point surely lies in (--regions)", "", ""),
+    "region_id": (
+        "Identifier of the region (INEI ubigeo, else its name); in territory and community "
+        "tables, the region the territory (largest share) or point (surely) lies in",
+        "",
+        "",
+    ),
+    "region": ("Name of the region", "", ""),
+    "territories": ("Territories whose largest share lies in the region", "count", ""),
+    "communities": ("Community points surely in the region", "count", ""),
+    "communities_uncertain": (
+        "Community points whose approximate location crosses the region's boundary",
+        "count",
+        "",
+    ),
+    "killings": (
+        "Killings and protest casualties located in the region (public: published incidents; "
+        "below the minimum count as <N)",
+        "count",
+        "",
+    ),
     "regions_possible": ("Regions its approximate location may lie in (;-separated)", "", ""),
     "pct_of_territory": ("Overlap as a share of the territory's claimed area", "%", ""),
     "pct_of_concession": ("Overlap as a share of the concession's area", "%", ""),
@@ -354,6 +379,9 @@ FILE_DESCRIPTIONS = {
     "incidents.geojson": "Incidents that may be published (see Privacy)",
     "infrastructure.geojson": "Pipelines and roads",
     "incident_hexagons.geojson": "Incident counts per H3 hexagon (suppressed below the minimum)",
+    "region_stats.csv": "One row per region: territories, hectares, community points, incidents "
+    "by kind and year, killings (public: counts of published incidents, below the minimum as <N)",
+    "regions.geojson": "Region polygons with every column of region_stats.csv",
     "communities.geojson": "Community points (public places, not displaced) with every column "
     "of community_stats.csv",
     "community_stats.csv": "One row per community point: polygons holding it, nearest "
@@ -526,7 +554,10 @@ def _md_code(value: object) -> str:
 def _public_text(bundle: _Bundle) -> str:
     """Text values of the non-incident layers the privacy rules publish (for the leak check)."""
     parts = []
-    for kind, frame in bundle.layers.items():
+    frames = dict(bundle.layers)
+    if bundle.regions is not None:
+        frames["regions"] = bundle.regions
+    for kind, frame in frames.items():
         if kind == "incidents":
             continue
         for column in frame.columns:
