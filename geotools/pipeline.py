@@ -12,13 +12,8 @@ import geopandas as gpd
 
 from geotools.analysis.communities import add_area_layers as relate_areas
 from geotools.analysis.community_study import compute_community_study, territories_analysed
-from geotools.analysis.regions import (
-    compute_region_stats,
-    label_communities,
-    label_points,
-    label_polygons,
-    label_territories,
-)
+from geotools.analysis.region_run import attach_region_stats
+from geotools.analysis.regions import label_points
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.analysis.surface import (
@@ -31,10 +26,12 @@ from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
 from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
 from geotools.io.areas import AREAS_KEY, check_area_name, read_areas, split_area_settings
+from geotools.maps import compute_map_hexagons, write_map_html, write_static_map_files
+from geotools.maps.region_layer import check_shade_column
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
-from geotools.schema import DEFAULT_NEARBY_KM
+from geotools.schema import DEFAULT_NEARBY_KM, Lang, Profile
 
 log = logging.getLogger(__name__)
 
@@ -186,27 +183,8 @@ def add_region_stats(
         (:func:`geotools.analysis.regions.label_points`); the layers themselves are unchanged.
     """
     frames = {kind: layer.frame for kind, layer in layers.items()}
-    by_region = compute_region_stats(
-        regions,
-        territories=frames.get("territories"),
-        parcels=frames.get("parcels"),
-        concessions=frames.get("concessions"),
-        communities=frames.get("communities"),
-        incidents=frames.get("incidents"),
-    )
-    result.regions = by_region.table
-    result.table = label_territories(result.table, by_region)
-    result.territories = label_territories(result.territories, by_region)
-    if "territory_id" in result.overlaps:
-        result.overlaps = label_territories(result.overlaps, by_region)
-    if result.communities is not None:
-        result.communities.stats = label_communities(result.communities.stats, by_region)
-        id_columns = {"territories": "territory_id", "concessions": "concession_id"}
-        polygons: dict[str, tuple[gpd.GeoDataFrame, str]] = {
-            kind: (frames[kind], column) for kind, column in id_columns.items() if kind in frames
-        }
-        polygons.update({name: (layer.frame, "area_id") for name, layer in (areas or {}).items()})
-        result.communities.polygons = label_polygons(result.communities.polygons, polygons, regions)
+    area_frames = {name: layer.frame for name, layer in (areas or {}).items()}
+    by_region = attach_region_stats(result, frames, regions, area_frames)
     labelled = dict(layers)
     for kind, pairs, id_column in (
         ("incidents", by_region.incident_region, "incident_id"),
@@ -498,6 +476,7 @@ def run_publish(
     group_territories: str | None = None,
     weights: Mapping[str, str] | None = None,
     edges: str = DEFAULT_EDGES,
+    regions: str | os.PathLike[str] | None = None,
 ) -> BundleReport:
     """Read, analyse and write a bundle: the Python form of ``geotools publish``.
 
@@ -533,6 +512,9 @@ def run_publish(
         Settings of the risk score; defaults when omitted.
     districts, water : str or path-like, optional
         Vector layers constraining the displacement of generalised incidents (public profile).
+    regions : str or path-like, optional
+        Region polygons: ``region_stats.csv`` and ``regions.geojson`` in the bundle, as the
+        privacy gate lets them out, and drawn on its map (``options.shade_regions``).
 
     Returns
     -------
@@ -579,4 +561,135 @@ def run_publish(
         risk_config=risk_config,
         districts=read_constraint(districts, "districts"),
         water=read_constraint(water, "water"),
+        regions=read_constraint(regions, "regions"),
     )
+
+
+def run_map(
+    paths: Mapping[str, LayerPaths | None],
+    target: str | os.PathLike[str],
+    *,
+    lang: Lang = "es",
+    profile: Profile = "public",
+    title: str | None = None,
+    offline: bool = False,
+    basemap: str = "osm",
+    hexagons: bool = True,
+    png_dir: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    nearby_km: float = DEFAULT_NEARBY_KM,
+    assume_crs: str | Mapping[str, str] | None = None,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: Mapping[str, Mapping[str, object]] | None = None,
+    forest_loss: str | os.PathLike[str] | None = None,
+    risk_config: RiskConfig | None = None,
+    group_territories: str | None = None,
+    weights: Mapping[str, str] | None = None,
+    edges: str = DEFAULT_EDGES,
+    regions: str | os.PathLike[str] | None = None,
+    shade_regions: str | None = None,
+) -> RunResult:
+    """Read, analyse and draw: the Python form of ``geotools map``.
+
+    Parameters
+    ----------
+    paths : mapping of str to path or None
+        Layer kind -> file or files (``None`` for absent optional layers).
+    target : str or path-like
+        HTML file to write.
+    lang : {"es", "en"}, default "es"
+        Language of the map.
+    profile : {"public", "internal"}, default "public"
+        Who the map is for (:func:`geotools.maps.write_map_html`).
+    title : str, optional
+        Title of the map.
+    offline : bool, default False
+        Inline the scripts and style sheets.
+    basemap : {"osm", "satellite", "none"}, default "osm"
+        Basemap shown first.
+    hexagons : bool, default True
+        Add the risk hexagons (built from the incidents the profile may show).
+    png_dir : str or path-like, optional
+        Also write the static PNG maps into this folder.
+    overwrite : bool, default False
+        Replace existing outputs.
+    nearby_km : float, default 5.0
+        Geodesic distance (km) within which incidents and infrastructure count as nearby.
+    assume_crs : str or mapping of str to str, optional
+        CRS for files that declare none.
+    mappings : mapping, optional
+        Layer kind -> ``{canonical column: source column}``.
+    defaults : mapping, optional
+        Layer kind -> ``{canonical column: value}``.
+    forest_loss : str or path-like, optional
+        Forest-loss GeoTIFF in Hansen ``lossyear`` coding.
+    risk_config : RiskConfig, optional
+        Settings of the risk score.
+    group_territories : str, optional
+        Merge territories sharing a value of this column into one.
+    weights : mapping of str to str, optional
+        Layer kind -> numeric column to pro-rate by overlap share.
+    edges : {"geodesic", "lonlat"}, default "geodesic"
+        How every layer's edges are read.
+    regions : str or path-like, optional
+        Region polygons (INEI departments, provinces, districts), drawn with their
+        ``region_stats`` figures.
+    shade_regions : str, optional
+        ``region_stats`` column to shade the regions by; checked against the table before
+        anything is written (:func:`geotools.maps.region_layer.check_shade_column`).
+
+    Returns
+    -------
+    RunResult
+        The statistics, the layers read and the files written (the map, then the PNGs).
+
+    Raises
+    ------
+    OutputExistsError
+        The map exists and ``overwrite`` is False (checked before reading anything).
+    ValidationError
+        ``shade_regions`` without ``regions``, or a column ``region_stats`` does not have.
+    """
+    out = Path(target)
+    check_outputs_free(out.parent, [out.name], overwrite=overwrite)
+    if shade_regions is not None and regions is None:
+        check_shade_column(None, shade_regions)
+    region_frame = read_constraint(regions, "regions")
+    layers = read_inputs(
+        paths,
+        assume_crs=assume_crs,
+        mappings=mappings,
+        defaults=defaults,
+        group_territories=group_territories,
+        weights=weights,
+        edges=edges,
+    )
+    result = compute_stats(
+        layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
+    )
+    if region_frame is not None:
+        add_region_stats(result, layers, region_frame)
+        if shade_regions is not None:
+            check_shade_column(result.regions, shade_regions)
+    cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
+    written = [
+        write_map_html(
+            result,
+            layers,
+            out,
+            lang=lang,
+            overwrite=overwrite,
+            profile=profile,
+            title=title,
+            offline=offline,
+            hexagons=cells,
+            basemap=basemap,
+            regions=region_frame,
+            shade_regions=shade_regions,
+        )
+    ]
+    if png_dir is not None:
+        written += write_static_map_files(
+            result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
+        )
+    return RunResult(result, layers, written)

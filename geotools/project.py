@@ -451,6 +451,7 @@ def run_project(
                 overwrite=overwrite,
                 profile=project.map_profile,
                 title=project.name,
+                regions=regions,
             )
         )
     log.debug("project %s done", project.name)

@@ -679,3 +679,75 @@ def test_offline_bundle_map_needs_no_network(
     assert opened.page.locator("path.leaflet-interactive").count() >= 2
     assert opened.tile_urls == set()
     opened.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Community points and regions (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_community_points_and_shaded_regions_in_the_browser(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    """A community point's popup (hostile name shown as text, figures, memberships) and a
+    region shaded with a suppressed count ("fewer than 3" in popup and legend)."""
+    from geotools.analysis.communities import relate_communities
+
+    name = "Nueva <img src=x onerror=window.gtPwned=5> {{ 7*7 }}"
+    territories = gpd.GeoDataFrame(
+        {"territory_id": ["T1"], "name": ["Territorio Uno"], "claimed_ha": [1000.0]},
+        geometry=[box(-74.8, -8.5, -74.7, -8.4)],
+        crs=4326,
+    )
+    concessions = gpd.GeoDataFrame(
+        {"concession_id": ["L108"], "kind": ["oil_gas"], "holder": ["Petrolera"]},
+        geometry=[box(-74.76, -8.46, -74.6, -8.3)],
+        crs=4326,
+    )
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": ["C1"],
+            "name": [name],
+            "people": ["<script>window.gtPwned=6</script>Shipibo"],
+            "population": [240],
+        },
+        geometry=[Point(-74.75, -8.45)],
+        crs=4326,
+    )
+    tables = relate_communities(
+        communities,
+        {"territories": (territories, "territory_id"), "concessions": (concessions,
+                                                                       "concession_id")},
+    )
+    regions = gpd.GeoDataFrame(
+        {"region_id": ["W", "E"], "region": ["Oeste", "Este"], "incidents": ["5", "<3"]},
+        geometry=[box(-74.9, -8.6, -74.72, -8.3), box(-74.72, -8.6, -74.4, -8.3)],
+        crs=4326,
+    )
+    target = tmp_path / "communities.html"
+    build_map(
+        territories,
+        concessions=concessions,
+        communities=communities,
+        community_tables=tables,
+        regions=regions,
+        shade_regions="incidents",
+        lang="en",
+    ).save(str(target))
+    opened = open_map(target)
+    page = opened.page
+    assert {TEXT["en"]["layer_communities"], "Regions: Incidents"} <= set(_layer_names(opened))
+    legend = page.locator(".gt-legend").inner_text()
+    assert "fewer than 3" in legend and TEXT["en"]["layer_communities"] in legend
+    text = opened.click(-74.75, -8.45)
+    for part in (name, "<script>window.gtPwned=6</script>Shipibo", "Population", "240",
+                 "Territorio Uno", "In concessions: 1", "Oil and gas: L108 · Petrolera"):
+        assert part in text, part
+    _settle(opened)
+    _screenshot(opened, "communities_popup.png")
+    assert "Este" in (region := opened.click(-74.45, -8.55)) and "fewer than 3" in region
+    page.wait_for_timeout(200)  # let a broken image's onerror fire, if one was created
+    assert page.evaluate("() => window.gtPwned") is None
+    assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
+    assert opened.dialogs == []
+    opened.assert_clean()

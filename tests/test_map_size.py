@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
-from geotools.cli import commands, main
+from geotools import pipeline
+from geotools.cli import main
 from geotools.maps.files import MAP_HEXAGON_BUDGET, compute_map_hexagons
 
 #: Page size a four-territory study may reach (the old page was about 49 MB).
@@ -116,7 +117,8 @@ def test_over_budget_hexagons_are_coarsened_then_left_out_with_a_notice(
     out = tmp_path / "map.html"
     for budget, expect in ((50, "coarse"), (1, "none")):
         monkeypatch.setattr(
-            commands, "compute_map_hexagons", functools.partial(compute_map_hexagons, budget=budget)
+            # The map command's orchestration is pipeline.run_map (issue 14).
+            pipeline, "compute_map_hexagons", functools.partial(compute_map_hexagons, budget=budget)
         )
         result = CliRunner().invoke(
             main, ["map", *args, "--lang", "en", "--out", str(out), "--overwrite"],

@@ -20,13 +20,11 @@ from geotools.analysis.communities import describe_communities
 from geotools.analysis.community_study import NOT_ANALYSED_TERRITORIES, territories_analysed
 from geotools.analysis.infrastructure import locate_km_marks
 from geotools.analysis.regions import ADMIN_LEVELS, region_columns
-from geotools.analysis.stats import compute_stats, describe_territory
+from geotools.analysis.stats import describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
-    areas_option,
     assume_crs_option,
     basemap_option,
-    check_study_options,
     common_options,
     default_option,
     lang_option,
@@ -35,7 +33,6 @@ from geotools.cli.options import (
     offline_option,
     out_option,
     overwrite_option,
-    parse_areas,
     parse_assume_crs,
     parse_defaults,
     parse_mappings,
@@ -43,22 +40,26 @@ from geotools.cli.options import (
     parse_weights,
     pop_layer_paths,
     profile_option,
+)
+from geotools.cli.study_options import (
+    areas_option,
+    check_study_options,
+    parse_areas,
+    regions_option,
     require_territories,
+    shade_regions_option,
 )
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
-from geotools.io import LAYER_KINDS, Layer, import_metadata, read_frame, read_inputs, read_layer
+from geotools.io import LAYER_KINDS, Layer, import_metadata, read_frame, read_layer
 from geotools.io.importers import IMPORTERS
 from geotools.maps import (
     build_embed_snippet,
-    compute_map_hexagons,
     fetch_map_assets,
-    write_map_html,
-    write_static_map_files,
 )
 from geotools.outputs import atomic_path, check_outputs_free
-from geotools.pipeline import RunResult, run_publish, run_stats
+from geotools.pipeline import RunResult, run_map, run_publish, run_stats
 from geotools.privacy import PrivacyPolicy
 from geotools.project import run_project
 from geotools.publish import BundleError, PublishOptions, positions_path, read_secret
@@ -85,12 +86,9 @@ def main() -> None:
 @layer_options
 @out_option("Output folder.", folder=True, dest="out_dir", required=True)
 @overwrite_option()
-@click.option(
-    "--regions",
-    type=click.Path(),
-    default=None,
-    help="Region polygons (INEI departments, provinces or districts): region_stats.csv and "
-    "the region of each territory, incident (analysis.gpkg) and community.",
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts): region_stats.csv and the "
+    "region of each territory, incident (analysis.gpkg) and community."
 )
 @areas_option
 @common_options
@@ -309,6 +307,15 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     "incidents the profile may show).",
 )
 @click.option("--title", help="Title of the map (default: a title per language).")
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts), drawn with their figures "
+    "(the columns of region_stats.csv) in popups."
+)
+@shade_regions_option(
+    "Shade the regions by this column of region_stats.csv (e.g. incidents, killings, "
+    "communities, claimed_ha, concession_oil_gas_ha); a public map shows counts of incidents "
+    "below the minimum as 'fewer than 3'."
+)
 @click.option(
     "--png",
     "png_dir",
@@ -327,6 +334,8 @@ def map_command(
     embed: bool,
     hexagons: bool,
     title: str | None,
+    regions: str | None,
+    shade_regions: str | None,
     png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
@@ -334,13 +343,16 @@ def map_command(
     **kwargs: Any,
 ) -> None:
     """Interactive risk map (one HTML file): territories shaded by risk class or titled share,
-    parcels, concessions, infrastructure, incidents (clustered icons, heat map, year slider)
-    and the risk hexagons, with search, legend and sources.
+    parcels, concessions, infrastructure, incidents (clustered icons, heat map, year slider),
+    community points (clustered), regions shaded by a column of region_stats.csv and the risk
+    hexagons, with search, legend and sources.
 
     \b
     Examples:
       geotools map --territories t.gpkg --parcels p.gpkg --incidents i.csv --out map.html
       geotools map ... --lang en --offline --embed --out map_en.html
+      geotools map ... --communities comunidades.geojson --regions departamentos.geojson \\
+        --shade-regions incidents --out map.html
 
     Which incidents are drawn follows --profile (public by default: restricted and
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
@@ -349,41 +361,32 @@ def map_command(
     target = Path(out_file)
     paths = pop_layer_paths(kwargs)
     require_territories(paths, "map", "shades each territory by its risk or titled share")
-    check_outputs_free(target.parent, [target.name], overwrite=overwrite)
-    layers = read_inputs(
+    run = run_map(
         paths,
+        target,
+        lang=lang,
+        profile=profile,
+        title=title,
+        offline=offline,
+        basemap=basemap,
+        hexagons=hexagons,
+        png_dir=png_dir,
+        overwrite=overwrite,
+        nearby_km=nearby_km,
         assume_crs=parse_assume_crs(assume_crs),
         mappings=parse_mappings(kwargs.pop("field_map")),
         defaults=parse_defaults(kwargs.pop("layer_defaults")),
         group_territories=kwargs.pop("group_territories"),
         weights=parse_weights(kwargs.pop("weights")),
-        edges=kwargs.pop("edges"),
-    )
-    result = compute_stats(
-        layers,
-        nearby_km=nearby_km,
         forest_loss=kwargs.pop("forest_loss"),
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
-    )
-    cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
-    write_map_html(
-        result,
-        layers,
-        target,
-        lang=lang,
-        overwrite=overwrite,
-        profile=profile,
-        title=title,
-        offline=offline,
-        hexagons=cells,
-        basemap=basemap,
+        edges=kwargs.pop("edges"),
+        regions=regions,
+        shade_regions=shade_regions,
     )
     click.echo(f"Wrote {target}")
     if png_dir:
-        pngs = write_static_map_files(
-            result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
-        )
-        click.echo(f"Wrote {len(pngs)} PNG map(s) to {png_dir}")
+        click.echo(f"Wrote {len(run.written) - 1} PNG map(s) to {png_dir}")
     if embed:
         click.echo(build_embed_snippet(target.name, title or ""))
 
@@ -430,6 +433,12 @@ def map_command(
               help="Extra formats besides GeoJSON: shp, kml (comma-separated).")
 @click.option("--decimals", type=click.IntRange(0, 8), default=6, show_default=True,
               help="GeoJSON coordinate decimals (6 is about 0.1 m).")
+@regions_option(
+    "Region polygons (INEI departments, provinces or districts): region_stats.csv and "
+    "regions.geojson in the bundle (public: incident counts below --min-count as <N), drawn "
+    "on its map."
+)
+@shade_regions_option("Shade the regions on the bundle's map by this column of region_stats.csv.")
 @lang_option()
 @offline_option
 @basemap_option
@@ -450,6 +459,8 @@ def publish_command(
     positions: str | None,
     formats: str,
     decimals: int,
+    regions: str | None,
+    shade_regions: str | None,
     lang: Lang,
     offline: bool,
     basemap: str,
@@ -489,6 +500,7 @@ def publish_command(
         keep_columns=tuple(keep_columns),
         offline=offline,
         basemap=basemap,
+        shade_regions=shade_regions,
     )
     if (
         profile == "public"
@@ -516,6 +528,7 @@ def publish_command(
         districts=districts,
         edges=kwargs.pop("edges"),
         water=water,
+        regions=regions,
     )
     facts = report.facts
     if "displaced" in facts:

@@ -21,9 +21,8 @@ import click
 
 from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
-from geotools.errors import GeotoolsError, SourceError
-from geotools.io import LAYER_KINDS, XY_KEYS, check_study_layers
-from geotools.io.areas import check_area_name
+from geotools.errors import GeotoolsError
+from geotools.io import LAYER_KINDS, XY_KEYS
 from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
 from geotools.outputs import (
     WRITE_ERRNOS,
@@ -631,72 +630,6 @@ def parse_assume_crs(
     return out
 
 
-def areas_option(func: F) -> F:
-    """Add ``--areas NAME=FILE``: extra polygon layers for community membership, repeatable.
-
-    Parameters
-    ----------
-    func : callable
-        The click command.
-
-    Returns
-    -------
-    callable
-        The command with the option (``areas``, a tuple of ``NAME=FILE`` strings; see
-        :func:`parse_areas`).
-    """
-    return click.option(
-        "--areas",
-        metavar="NAME=FILE",
-        multiple=True,
-        help="Another polygon layer to relate the --communities points to, by name, "
-        "repeatable: e.g. --areas protected=anp.geojson --areas blocks=lotes.geojson (the same "
-        "NAME twice reads both files into one layer). Gives community_membership.csv rows, "
-        "in_NAME and nearest_NAME_km in community_stats.csv and the layer's rows in "
-        "community_polygons.csv. NAME: lower-case letters, digits, _. Settings per layer: "
-        "--map NAME.name=COLUMN, --default NAME.kind=VALUE, --assume-crs NAME=CRS (or areas "
-        "for all of them).",
-    )(func)
-
-
-def parse_areas(items: tuple[str, ...]) -> dict[str, list[str]]:
-    """Parse ``--areas NAME=FILE`` items into ``{name: [files]}``.
-
-    The file is everything after the first ``=`` (a file name may hold ``=``); the same name
-    given twice reads both files into one layer.
-
-    Parameters
-    ----------
-    items : tuple of str
-        The option's values, e.g. ``("protected=anp.geojson",)``.
-
-    Returns
-    -------
-    dict of str to list of str
-        Name -> files, in the order given.
-
-    Raises
-    ------
-    click.BadParameter
-        An item is not ``NAME=FILE`` or its name is not allowed
-        (:func:`geotools.io.areas.check_area_name`).
-    """
-    out: dict[str, list[str]] = {}
-    for item in items:
-        name, sep, path = item.partition("=")
-        name = name.strip()
-        if not sep or not name or not path:
-            raise click.BadParameter(
-                f"{item!r}: use NAME=FILE, e.g. protected=anp.geojson", param_hint="--areas"
-            )
-        try:
-            check_area_name(name, "")
-        except GeotoolsError as exc:
-            raise click.BadParameter(str(exc), param_hint="--areas") from exc
-        out.setdefault(name, []).append(path)
-    return out
-
-
 def parse_weights(items: tuple[str, ...]) -> dict[str, str]:
     """Parse ``LAYER=COLUMN`` items (``--weight``) into ``{layer: column}``.
 
@@ -776,47 +709,3 @@ def pop_layer_paths(kwargs: dict[str, Any]) -> dict[str, list[str] | None]:
         :data:`geotools.io.LAYER_KINDS`.
     """
     return {kind: list(kwargs.pop(kind) or ()) or None for kind in LAYER_KINDS}
-
-
-def check_study_options(paths: dict[str, list[str] | None]) -> None:
-    """Refuse, as a usage error (exit 2), layer options no study can be made of.
-
-    Parameters
-    ----------
-    paths : dict of str to list of str or None
-        Layer kind -> files given (:func:`pop_layer_paths`).
-
-    Raises
-    ------
-    click.UsageError
-        Neither ``--territories`` nor ``--communities`` is given, or ``--parcels`` without
-        ``--territories`` (:func:`geotools.io.check_study_layers`).
-    """
-    try:
-        check_study_layers([kind for kind, files in paths.items() if files])
-    except SourceError as exc:
-        raise click.UsageError(str(exc)) from exc
-
-
-def require_territories(paths: dict[str, list[str] | None], command: str, why: str) -> None:
-    """Refuse, as a usage error (exit 2), a ``map`` or ``publish`` without ``--territories``.
-
-    Parameters
-    ----------
-    paths : dict of str to list of str or None
-        Layer kind -> files given (:func:`pop_layer_paths`).
-    command : str
-        The command's name, for the message.
-    why : str
-        What the command builds from the territories, for the message.
-
-    Raises
-    ------
-    click.UsageError
-        ``--territories`` is not given.
-    """
-    if not paths.get("territories"):
-        raise click.UsageError(
-            f"Missing option '--territories': geotools {command} {why}; a study of community "
-            "points alone (no territories) is `geotools stats --communities FILE`"
-        )

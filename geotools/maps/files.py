@@ -39,7 +39,12 @@ from geotools.maps.static_parts import _style
 from geotools.maps.style import DEFAULT_BASEMAP, TEXT, check_lang, check_profile
 from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
-from geotools.privacy import PrivacyPolicy, compute_shareable_view, select_drawable
+from geotools.privacy import (
+    PrivacyPolicy,
+    compute_shareable_view,
+    region_frame,
+    select_drawable,
+)
 from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
@@ -115,7 +120,12 @@ def _source_values(frame: gpd.GeoDataFrame) -> list[str]:
     return [str(v) for v in values[values != ""].value_counts().index]
 
 
-def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: str) -> Any:
+def shareable_view(
+    result: StatsResult,
+    layers: Mapping[str, Layer],
+    profile: str,
+    regions: gpd.GeoDataFrame | None = None,
+) -> Any:
     """Return the privacy gate's view for a map or PNG set.
 
     No displacement key is used: restricted incidents a publisher has not generalised are
@@ -129,6 +139,8 @@ def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: st
         The layers the statistics were computed from.
     profile : str
         ``"public"`` or ``"internal"``.
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons of ``result.regions`` (the view's figures by region).
 
     Returns
     -------
@@ -136,7 +148,9 @@ def shareable_view(result: StatsResult, layers: Mapping[str, Layer], profile: st
         See :func:`geotools.privacy.compute_shareable_view`.
     """
     policy = PrivacyPolicy(restricted="aggregate")
-    return compute_shareable_view(result, layers, profile=profile, policy=policy)
+    return compute_shareable_view(
+        result, layers, profile=profile, policy=policy, regions=regions
+    )
 
 
 def _placeholders(count: int) -> gpd.GeoDataFrame:
@@ -164,6 +178,8 @@ def write_map_html(
     hexagons: gpd.GeoDataFrame | None = None,
     attribution: str | None = None,
     basemap: str = DEFAULT_BASEMAP,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -205,6 +221,12 @@ def write_map_html(
     basemap : {"osm", "satellite", "none"}, default "osm"
         Basemap shown first; ``"none"`` requests no tiles at all (with ``offline=True`` the map
         then needs no network whatsoever) and draws a plain graticule instead.
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons ``result.regions`` was computed from: drawn with their figures,
+        as the privacy gate lets them out for ``profile`` (public: incident counts from the
+        incidents the map may show, counts below the minimum as "fewer than N").
+    shade_regions : str, optional
+        ``region_stats`` column to shade the regions by (:mod:`geotools.maps.region_layer`).
 
     Returns
     -------
@@ -220,9 +242,14 @@ def write_map_html(
     """
     view = None
     frames = {kind: layer.frame for kind, layer in layers.items()}
+    region_view = (
+        region_frame(regions, result.regions)
+        if regions is not None and result.regions is not None
+        else None
+    )
     if result.options.get("shareable_view") != profile:
-        view = shareable_view(result, layers, profile)
-        result, frames = view.result, dict(view.layers)
+        view = shareable_view(result, layers, profile, regions=regions)
+        result, frames, region_view = view.result, dict(view.layers), view.regions
         if "incidents" in frames and view.withheld:
             frames["incidents"] = gpd.GeoDataFrame(
                 pd.concat([frames["incidents"], _placeholders(view.withheld)], ignore_index=True),
@@ -245,6 +272,11 @@ def write_map_html(
         + ([attribution] if attribution else []),
         attribution=attribution,
         basemap=basemap,
+        communities=frames.get("communities"),
+        community_tables=result.communities,
+        nearby_km=result.nearby_km,
+        regions=region_view,
+        shade_regions=shade_regions,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:

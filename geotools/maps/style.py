@@ -77,6 +77,18 @@ INFRASTRUCTURE_STYLES: dict[str | None, tuple[str, str | None]] = {
 HEXAGON_BREAKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 HEXAGON_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
+#: Community points: stroke and fill (a hollow ring when the location is approximate).
+COMMUNITY_COLOUR = "#1b7837"
+#: Sequential colours of the region choropleth (ColorBrewer Oranges, 5 classes); regions
+#: whose count is suppressed in a public map are drawn in :data:`SUPPRESSED_COLOUR`.
+REGION_COLOURS = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
+SUPPRESSED_COLOUR = "#f0f0f0"
+#: Names of the polygon layers in community popups ("Inside 2 concessions"); others as given.
+LAYER_LABELS: dict[str, dict[str, str]] = {
+    "en": {"territories": "territories", "concessions": "concessions"},
+    "es": {"territories": "territorios", "concessions": "concesiones"},
+}
+
 
 #: Opacity of the risk-class fill of territories (as in the interactive map).
 FILL_ALPHA = 0.7
@@ -184,6 +196,34 @@ TEXT: dict[str, dict[str, str]] = {
         "sources_button": "Sources",
         "made_with": "Made with geotools {version}. Basemap tiles load from the internet "
         "(© OpenStreetMap contributors; satellite © Esri); everything else is in this file.",
+        "layer_communities": "Communities (points)",
+        "group_communities": "Communities and regions",
+        "people": "People",
+        "population": "Population",
+        "families": "Families",
+        "river": "River",
+        "territory": "Territory",
+        "in_layer": "In {layer}: {n}",
+        "incidents_within": "Incidents within {km} km",
+        "nearest_concession": "Nearest concession of each kind",
+        "possibly_note": "?: possibly inside (the location is approximate)",
+        "approximate_location": "Approximate location ({precision})",
+        "community_note": "ring: approximate location; numbers: grouped communities",
+        "layer_regions": "Regions: {column}",
+        "regions_outline": "Regions",
+        "fewer_than": "fewer than {n}",
+        "region_suppressed_note": "counts below {n} are not shown (privacy)",
+        "region_territories": "Territories",
+        "region_claimed_ha": "Claimed land",
+        "region_titled_ha": "Titled land",
+        "region_communities": "Community points",
+        "region_communities_uncertain": "Community points possibly here",
+        "region_incidents": "Incidents",
+        "region_incidents_uncertain": "Incidents possibly here (imprecise location)",
+        "region_killings": "Killings",
+        "region_concession": "Concessions: {kind}",
+        "region_incidents_kind": "Incidents: {kind}",
+        "region_incidents_year": "Incidents in {year}",
     },
     "es": {
         "title": "Titulación y conflictos territoriales",
@@ -276,6 +316,34 @@ TEXT: dict[str, dict[str, str]] = {
         "made_with": "Hecho con geotools {version}. Los mosaicos del mapa base se cargan de "
         "internet (© colaboradores de OpenStreetMap; satélite © Esri); todo lo demás está en "
         "este archivo.",
+        "layer_communities": "Comunidades (puntos)",
+        "group_communities": "Comunidades y regiones",
+        "people": "Pueblo",
+        "population": "Población",
+        "families": "Familias",
+        "river": "Río",
+        "territory": "Territorio",
+        "in_layer": "En {layer}: {n}",
+        "incidents_within": "Incidentes a menos de {km} km",
+        "nearest_concession": "Concesión más cercana de cada tipo",
+        "possibly_note": "?: posiblemente dentro (la ubicación es aproximada)",
+        "approximate_location": "Ubicación aproximada ({precision})",
+        "community_note": "anillo: ubicación aproximada; números: comunidades agrupadas",
+        "layer_regions": "Regiones: {column}",
+        "regions_outline": "Regiones",
+        "fewer_than": "menos de {n}",
+        "region_suppressed_note": "no se muestran conteos menores que {n} (privacidad)",
+        "region_territories": "Territorios",
+        "region_claimed_ha": "Tierra reclamada",
+        "region_titled_ha": "Tierra titulada",
+        "region_communities": "Comunidades (puntos)",
+        "region_communities_uncertain": "Comunidades posiblemente aquí",
+        "region_incidents": "Incidentes",
+        "region_incidents_uncertain": "Incidentes posiblemente aquí (ubicación imprecisa)",
+        "region_killings": "Asesinatos",
+        "region_concession": "Concesiones: {kind}",
+        "region_incidents_kind": "Incidentes: {kind}",
+        "region_incidents_year": "Incidentes en {year}",
     },
 }
 

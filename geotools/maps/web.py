@@ -23,6 +23,7 @@ from folium.plugins import Fullscreen, MiniMap
 
 from geotools._version import __version__
 from geotools.crs import PERU_BOUNDS
+from geotools.maps.community_layer import _community_layer, community_legend
 from geotools.maps.elements import (
     GroupedLayers,
     HtmlControl,
@@ -51,6 +52,7 @@ from geotools.maps.layers import (
     _territory_layer,
     _year_blocks,
 )
+from geotools.maps.region_layer import _region_layer
 from geotools.maps.style import (
     CONCESSION_STYLES,
     DEFAULT_BASEMAP,
@@ -282,6 +284,15 @@ def _sources_html(sources: Sequence[str], lang: str) -> str:
     )
 
 
+def _holders(concessions: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Holder of each concession id (for community popups); empty without holders."""
+    if concessions is None or "holder" not in concessions.columns:
+        return {}
+    table = concessions.dropna(subset=["holder"])
+    return dict(zip(_column(table, "concession_id").astype(str), table["holder"].astype(str),
+                    strict=True))
+
+
 def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
     boxes = boxes[np.isfinite(boxes).all(axis=1)]
@@ -356,6 +367,11 @@ def build_map(
     max_points: int = MAX_INCIDENT_POINTS,
     attribution: str | None = None,
     basemap: str = DEFAULT_BASEMAP,
+    communities: gpd.GeoDataFrame | None = None,
+    community_tables: Any = None,
+    nearby_km: float = 5.0,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> folium.Map:
     """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
@@ -428,6 +444,21 @@ def build_map(
         Basemap shown first (the other tile layer selectable); ``"none"``: no tiles and no
         mini-map (nothing is requested from a tile server), a plain background with 1-degree
         meridians and parallels around the data.
+    communities : geopandas.GeoDataFrame, optional
+        Community points (``community_id``, ``name``, ``people``, ``population``,
+        ``families``, ``river``, ``precision``), drawn clustered
+        (:mod:`geotools.maps.community_layer`).
+    community_tables : geotools.analysis.communities.CommunityResult, optional
+        Their ``stats`` and ``membership`` tables (popups: territory, concessions by kind,
+        incidents nearby, nearest concession of each kind); for a public map, the view's.
+    nearby_km : float, default 5.0
+        The "nearby" distance of the statistics (popup label of the incidents nearby).
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons with the ``region_stats`` columns (for a public map, the privacy
+        gate's :attr:`~geotools.privacy.ShareableView.regions`: small counts as ``"<N"``).
+    shade_regions : str, optional
+        Column to shade the regions by (:mod:`geotools.maps.region_layer`); outlines only
+        when omitted.
 
     Returns
     -------
@@ -473,7 +504,11 @@ def build_map(
         incidents = select_visible_incidents(incidents, profile)
 
     shown: list[gpd.GeoDataFrame] = []
-    m = folium.Map(tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%")
+    # Without tiles nothing gives the map a maximum zoom, which Leaflet.markercluster needs.
+    no_tiles: dict[str, Any] = {"maxZoom": 18} if basemap == "none" else {}
+    m = folium.Map(
+        tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%", **no_tiles
+    )
     # The page inserts what each element renders as text, never as a template (data is not
     # code), and numbers the element ids so that identical builds give identical bytes.
     page = MapPage()
@@ -500,6 +535,13 @@ def build_map(
         "infrastructure": [],
         "hexagons": False,
     }
+    region_legend_html = ""
+    if regions is not None:
+        # Below the territories, so that a click inside a territory still opens its popup.
+        frame = _display_frame(regions, "regions", simplify=True, coverage=True)
+        if len(frame):
+            region_legend_html = _region_layer(m, frame, lang, overlays, shade_regions)
+            shown.append(frame)
     frame = _display_frame(territories, "territories", simplify=True, coverage=True)
     if len(frame):
         ids = _column(frame, "territory_id").astype(str)
@@ -529,6 +571,26 @@ def build_map(
         frame = _display_frame(infrastructure, "infrastructure", simplify=True)
         if len(frame):
             legend["infrastructure"] = _infrastructure_layer(m, frame, lang, overlays)
+            shown.append(frame)
+    community_legend_html = ""
+    if communities is not None:
+        frame = _display_frame(communities, "communities", simplify=False)
+        if len(frame):
+            names = _column(territories, "name").astype(object)
+            approximate = _community_layer(
+                m,
+                frame,
+                lang,
+                overlays,
+                stats=getattr(community_tables, "stats", None),
+                membership=getattr(community_tables, "membership", None),
+                territory_names=dict(
+                    zip(_column(territories, "territory_id").astype(str), names, strict=True)
+                ),
+                holders=_holders(concessions),
+                nearby_km=nearby_km,
+            )
+            community_legend_html = community_legend(lang, approximate)
             shown.append(frame)
     generalised, cell_km, cell_frame = 0, None, None
     if incidents is not None:
@@ -580,7 +642,7 @@ def build_map(
         _graticule(m, shown)
     m.add_child(
         HtmlControl(
-            _legend_html(lang, **legend),
+            region_legend_html + _legend_html(lang, **legend) + community_legend_html,
             "bottomleft",
             "gt-box gt-legend",
             collapsible_label=t["legend"],

@@ -59,6 +59,12 @@ from geotools.privacy.keys import (
     derive_key,
     draw_uniforms,
 )
+from geotools.privacy.places import (
+    is_region_incident_column,
+    region_frame,
+    share_communities,
+    share_regions,
+)
 from geotools.privacy.rules import (
     FLOOR_MAX_HEX_RESOLUTION,
     FLOOR_MIN_COUNT,
@@ -135,12 +141,16 @@ __all__ = [
     "find_personal_columns",
     "find_privacy_markers",
     "generalise_incidents",
+    "is_region_incident_column",
     "normalise_text",
     "parse_flag",
     "radius_of_precision",
     "range_context",
     "recount_incidents",
+    "region_frame",
     "resolve_sensitivity",
     "select_drawable",
+    "share_communities",
+    "share_regions",
     "suppress_counts",
 ]

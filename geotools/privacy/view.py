@@ -23,6 +23,7 @@ from geotools.analysis.infrastructure import compute_infrastructure_exposure
 from geotools.analysis.risk import RiskConfig, compute_risk, compute_sensitivity
 from geotools.privacy.generalise import GeneralisedIncidents, generalise_incidents
 from geotools.privacy.keys import PositionStore
+from geotools.privacy.places import region_frame, share_communities, share_regions
 from geotools.privacy.rules import (
     _GATE_COLUMNS,
     GENERALISED_COLUMN,
@@ -70,6 +71,9 @@ class ShareableView:
         ``incidents_confidential_inside/nearby`` per territory (table order), suppressed.
     facts : dict
         Counts that may be published (never a total from which a withheld number follows).
+    regions : geopandas.GeoDataFrame or None
+        Region polygons with their ``region_stats`` columns (public: incident counts
+        recounted from what is published and suppressed, :func:`share_regions`).
     """
 
     profile: str
@@ -82,6 +86,7 @@ class ShareableView:
     dropped_columns: dict[str, list[str]] = field(default_factory=dict)
     confidential: dict[str, np.ndarray] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    regions: gpd.GeoDataFrame | None = None
 
 
 def _frame_of(layer: Any) -> gpd.GeoDataFrame:
@@ -251,6 +256,7 @@ def compute_shareable_view(
     redistributable: bool = True,
     keep_columns: Sequence[str] = (),
     store: PositionStore | None = None,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> ShareableView:
     """Turn analysis results and layers into what ``profile`` may show (the privacy gate).
 
@@ -298,6 +304,11 @@ def compute_shareable_view(
     store : PositionStore, optional
         Kept published positions: a record published before keeps its point in this view
         whatever the options (see :func:`generalise_incidents`).
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons ``result.regions`` was computed from: the view's
+        :attr:`ShareableView.regions` (public: incident counts from what is published, small
+        counts suppressed). Community points, a layer like the others, are public places:
+        published where they are, their incident counts recounted (:func:`share_communities`).
 
     Returns
     -------
@@ -328,6 +339,8 @@ def compute_shareable_view(
             dict(frames),
             withheld=withheld,
             sources={kind: _source_names(f, kind) for kind, f in frames.items()},
+            regions=None if regions is None or result.regions is None
+            else region_frame(regions, result.regions),
         )
     policy = policy or PrivacyPolicy()
     check_public_policy(policy)
@@ -440,7 +453,17 @@ def compute_shareable_view(
         set(dropped.get("territories", [])) | set(dropped_table) | set(dropped_t)
     )
     options = {**shared.options, "shareable_view": "public"}
-    shared = dataclasses.replace(shared, table=table, territories=joined, options=options)
+    shared = dataclasses.replace(
+        shared,
+        table=table,
+        territories=joined,
+        options=options,
+        communities=share_communities(
+            result.communities, frames.get("communities"), counted, result.nearby_km
+        ),
+        regions=None if regions is None or result.regions is None
+        else share_regions(result.regions, regions, counted, policy.min_count),
+    )
     sources = {kind: _source_names(f, kind) for kind, f in view_layers.items()}
     if "incidents" in view_layers:
         sources["incidents"] = _source_names(counted, "incidents")
@@ -462,6 +485,8 @@ def compute_shareable_view(
         dropped_columns={k: v for k, v in dropped.items() if v},
         confidential=confidential,
         facts=facts,
+        regions=None if shared.regions is None or regions is None
+        else region_frame(regions, shared.regions),
     )
 
 

@@ -21,16 +21,19 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
+from geotools.analysis.region_run import attach_region_stats
 from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.errors import BundleError, ForeignFilesError
 from geotools.export import compute_sha256, write_csv, write_geojson, write_geopackage
 from geotools.io import Layer
 from geotools.maps import write_map_html
+from geotools.maps.region_layer import check_shade_column
 from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     GeneralisedIncidents,
@@ -38,6 +41,7 @@ from geotools.privacy import (
     compute_shareable_view,
     derive_key,
     find_personal_columns,
+    region_frame,
     select_drawable,
 )
 from geotools.publish.leakcheck import check_bundle
@@ -156,6 +160,7 @@ def _prepare(
     compute: Callable[[Mapping[str, Layer]], StatsResult],
     districts: gpd.GeoDataFrame | None,
     water: gpd.GeoDataFrame | None,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> tuple[_Bundle, GeneralisedIncidents | None]:
     policy = options.policy
     if options.profile == "internal":
@@ -173,6 +178,8 @@ def _prepare(
                 sources,
                 {"profile": "internal"},
                 attribution,
+                None if regions is None or stats.regions is None
+                else region_frame(regions, stats.regions),
             ),
             None,
         )
@@ -194,6 +201,7 @@ def _prepare(
         redistributable=redistributable,
         keep_columns=options.keep_columns,
         store=open_position_store(options, key),
+        regions=regions,
     )
     frames = {kind: frame.reset_index(drop=True) for kind, frame in view.layers.items()}
     if not redistributable:
@@ -233,9 +241,46 @@ def _prepare(
             sources,
             privacy,
             attribution,
+            view.regions,
         ),
         generalised,
     )
+
+
+def community_files(
+    points: gpd.GeoDataFrame, tables: Any
+) -> tuple[gpd.GeoDataFrame, dict[str, pd.DataFrame]]:
+    """The community layer of a bundle and its tables (already through the privacy gate).
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        The community points as the profile may publish them (public: allow-listed columns;
+        positions as given: communities are public places).
+    tables : geotools.analysis.communities.CommunityResult or None
+        The view's community tables (public: incidents nearby counted from what is published).
+
+    Returns
+    -------
+    points : geopandas.GeoDataFrame
+        The points with the per-community figures joined (``communities.geojson``).
+    tables : dict of str to pandas.DataFrame
+        ``community_stats.csv`` and ``community_membership.csv`` (none without tables).
+    """
+    if tables is None:
+        return points, {}
+    stats = round_table(tables.stats)
+    extra = [c for c in stats.columns if c not in points.columns or c == "community_id"]
+    ids = points["community_id"].astype(str)
+    keyed = stats[extra].drop_duplicates("community_id").set_index(
+        stats[extra].drop_duplicates("community_id")["community_id"].astype(str)
+    )
+    joined = points.copy()
+    for column in extra:
+        if column != "community_id":
+            joined[column] = ids.map(keyed[column]).to_numpy()
+    membership = tables.membership.round({"boundary_distance_m": 1})
+    return joined, {"community_stats.csv": stats, "community_membership.csv": membership}
 
 
 def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.DataFrame]:
@@ -257,8 +302,20 @@ def _write_tables(bundle: _Bundle, stage: Path, decimals: int) -> dict[str, pd.D
     for kind in ("parcels", "concessions", "incidents", "infrastructure"):
         if kind in bundle.layers:
             geo[f"{kind}.geojson"] = bundle.layers[kind]
+    if "communities" in bundle.layers:
+        points, community_tables = community_files(bundle.layers["communities"],
+                                                   bundle.stats.communities)
+        geo["communities.geojson"] = points
+        for name, table in community_tables.items():
+            write_csv(table, stage / name)
+            written[name] = table
     if bundle.hexagons is not None:
         geo["incident_hexagons.geojson"] = bundle.hexagons
+    if bundle.regions is not None and bundle.stats.regions is not None:
+        # Public: incident counts recounted from what is published, small ones as "<N".
+        write_csv(round_table(bundle.stats.regions), stage / "region_stats.csv")
+        written["region_stats.csv"] = bundle.stats.regions
+        geo["regions.geojson"] = bundle.regions
     for name, frame in geo.items():
         write_geojson(frame, stage / name, decimals)
         written[name] = frame
@@ -318,6 +375,7 @@ def publish_bundle(
     risk_config: RiskConfig | None = None,
     districts: gpd.GeoDataFrame | None = None,
     water: gpd.GeoDataFrame | None = None,
+    regions: gpd.GeoDataFrame | None = None,
 ) -> BundleReport:
     """Write a download bundle of validated layers (``geotools publish``), all or nothing.
 
@@ -334,6 +392,10 @@ def publish_bundle(
         the public profile without confidential incidents.
     districts, water : geopandas.GeoDataFrame, optional
         Constraints of the displacement (public profile).
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons (INEI departments...): ``region_stats.csv`` and ``regions.geojson``
+        as the privacy gate lets them out (public: incident counts from the published
+        incidents, below ``policy.min_count`` as ``"<N"``), drawn on the map.
 
     Returns
     -------
@@ -357,12 +419,19 @@ def publish_bundle(
     created = options.created or dt.datetime.now(dt.UTC).date().isoformat()
 
     def compute(chosen: Mapping[str, Layer]) -> StatsResult:
-        return compute_stats(
+        result = compute_stats(
             chosen, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
         )
+        if regions is not None:
+            attach_region_stats(result, {k: v.frame for k, v in chosen.items()}, regions)
+            if options.shade_regions is not None:
+                check_shade_column(result.regions, options.shade_regions)
+        return result
 
     with staged_bundle(out, overwrite=options.overwrite) as stage:
-        bundle, generalised = _prepare(layers, options, compute, districts, water)
+        if options.shade_regions is not None and regions is None:
+            check_shade_column(None, options.shade_regions)
+        bundle, generalised = _prepare(layers, options, compute, districts, water, regions)
         bundle.privacy["districts"] = districts is not None
         bundle.privacy["water"] = water is not None
         frames = _write_tables(bundle, stage, options.decimals)
@@ -384,12 +453,19 @@ def publish_bundle(
             attribution=attribution,
             offline=options.offline,
             basemap=options.basemap,
+            regions=regions,
+            shade_regions=options.shade_regions,
         )
         _write_readme(bundle, options, stage, frames, shp_names, created)
         _write_datapackage(bundle, stage, frames, created)
         facts: dict[str, Any] = dict(bundle.privacy.get("incidents", {}))
         if generalised is not None:
             published = shapely.get_coordinates(generalised.published.geometry.to_numpy())
+            if "communities" in bundle.layers:
+                # Community points are public places (registry positions), published where
+                # they are: a point near a restricted incident's true place is not a leak.
+                places = bundle.layers["communities"].to_crs(4326).geometry.to_numpy()
+                published = np.r_[published, shapely.get_coordinates(places)]
             secrets = [options.secret.strip()] if options.secret else []
             facts["leak_check_s"] = check_bundle(
                 stage,

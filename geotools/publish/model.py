@@ -117,6 +117,8 @@ class PublishOptions:
         (with ``basemap="none"``, nothing at all is requested).
     basemap : {"osm", "satellite", "none"}
         Basemap of the bundle's map (:func:`geotools.maps.build_map`).
+    shade_regions : str or None
+        With regions: the ``region_stats`` column the bundle's map shades them by.
 
     A public profile's policy must respect the safe floors
     (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
@@ -134,6 +136,7 @@ class PublishOptions:
     keep_columns: tuple[str, ...] = ()
     offline: bool = False
     basemap: str = DEFAULT_BASEMAP
+    shade_regions: str | None = None
 
     def __post_init__(self) -> None:
         check_basemap(self.basemap)
@@ -175,6 +178,7 @@ class _Bundle:
     sources: list[dict[str, Any]]
     privacy: dict[str, Any]
     attribution: list[str]
+    regions: gpd.GeoDataFrame | None = None
 
 
 def read_secret(secret_file: str | os.PathLike[str] | None = None) -> str | None:

@@ -39,9 +39,14 @@ log = logging.getLogger(__name__)
 #: column -> (meaning, unit, vocabulary). Looked up exactly, then by the patterns below.
 COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "territory_id": ("Identifier of the territory (ancestral claim)", "", ""),
-    "name": ("Name of the territory, or of the line (infrastructure), as given", "", ""),
+    "name": (
+        "Name of the territory, of the community point, or of the line (infrastructure), as "
+        "given",
+        "",
+        "",
+    ),
     "territory_name": ("Name of the territory", "", ""),
-    "people": ("Indigenous people(s) of the territory", "", ""),
+    "people": ("Indigenous people(s) of the territory or community", "", ""),
     "community": ("Kind of community", "", ""),
     "claim_source": ("Source of the claim boundary", "", ""),
     "claim_date": ("Date of the claim", "date", ""),
@@ -113,7 +118,8 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "h3_cell": ("H3 cell index (hexagonal grid, h3geo.org)", "", ""),
     "h3_resolution": ("H3 resolution of the cell (6: about 36 km², edge about 3.7 km)", "", ""),
     "incidents": (
-        "Incidents located in the cell; counts below the suppression minimum are shown as <N",
+        "Incidents located in the cell (incident_hexagons) or region (region_stats); in public "
+        "files counts below the suppression minimum are shown as <N",
         "count or <N",
         "",
     ),
@@ -129,7 +135,12 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
         "count or <N",
         "",
     ),
-    "claimed_ha": ("Area of the territory (holes excluded), geodesic", "ha", ""),
+    "claimed_ha": (
+        "Area of the territory (holes excluded), geodesic; in region_stats, the union of the "
+        "territories clipped to the region (overlapping claims counted once)",
+        "ha",
+        "",
+    ),
     "legal_titled_ha": (
         "Legal titled area given by the territories layer (empty: 0 or missing, unknown)",
         "ha",
@@ -164,8 +175,9 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
         "",
     ),
     "incidents_nearby": (
-        "Incidents outside the territory within nearby_km of it (geodesic); public bundles "
-        "exclude confidential incidents",
+        "Incidents outside the territory within nearby_km of it (geodesic; of a community "
+        "point: within nearby_km of the point); public bundles count only the incidents they "
+        "publish, at their published places",
         "count",
         "",
     ),
@@ -204,6 +216,39 @@ COLUMN_DOCS: dict[str, tuple[str, str, str]] = {
     "risk_missing": ("Risk components whose input was missing", "", ""),
     "risk_drivers": ("One sentence naming the main risk drivers with their numbers", "", ""),
     "overlap_ha": ("Area of the concession inside the territory", "ha", ""),
+    "community_id": ("Identifier of the community point", "", ""),
+    "population": ("Population of the community, as the registry gives it", "people", ""),
+    "families": ("Families of the community, as the registry gives it", "families", ""),
+    "river": ("River the community lies on, as the registry gives it", "", ""),
+    "layer": ("Polygon layer holding the community point", "", "territories, concessions..."),
+    "feature_id": ("Identifier of the polygon (territory_id, concession_id...)", "", ""),
+    "relation": (
+        "Whether the point lies inside the polygon, or only possibly (approximate location)",
+        "",
+        "inside, possibly inside",
+    ),
+    "boundary_distance_m": ("Distance of the point from the polygon's boundary", "m", ""),
+    "region_id": (
+        "Identifier of the region (INEI ubigeo, else its name); in territory and community "
+        "tables, the region the territory (largest share) or point (surely) lies in",
+        "",
+        "",
+    ),
+    "region": ("Name of the region", "", ""),
+    "territories": ("Territories whose largest share lies in the region", "count", ""),
+    "communities": ("Community points surely in the region", "count", ""),
+    "communities_uncertain": (
+        "Community points whose approximate location crosses the region's boundary",
+        "count",
+        "",
+    ),
+    "killings": (
+        "Killings and protest casualties located in the region (public: published incidents; "
+        "below the minimum count as <N)",
+        "count",
+        "",
+    ),
+    "regions_possible": ("Regions its approximate location may lie in (;-separated)", "", ""),
     "pct_of_territory": ("Overlap as a share of the territory's claimed area", "%", ""),
     "pct_of_concession": ("Overlap as a share of the concession's area", "%", ""),
     "on_titled_ha": ("Part of the overlap on titled land", "ha", ""),
@@ -237,6 +282,23 @@ _PATTERN_DOCS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, 
     (
         re.compile(r"incidents_(inside|nearby)_(\w+)$"),
         lambda m: (f"Incidents of kind {m.group(2)} {m.group(1)} the territory", "count", ""),
+    ),
+    (
+        re.compile(r"(possibly_in|in)_(\w+)$"),
+        lambda m: (
+            f"Polygons of layer {m.group(2)} the community point is "
+            + ("only possibly inside (approximate location)" if m.group(1) != "in" else "inside"),
+            "count",
+            "",
+        ),
+    ),
+    (
+        re.compile(r"nearest_(\w+)_km$"),
+        lambda m: (
+            f"Geodesic distance to the nearest concession of kind {m.group(1)} (0 inside)",
+            "km",
+            "",
+        ),
     ),
     (
         re.compile(r"(pipeline|road)_km_(inside|nearby)$"),
@@ -317,6 +379,15 @@ FILE_DESCRIPTIONS = {
     "incidents.geojson": "Incidents that may be published (see Privacy)",
     "infrastructure.geojson": "Pipelines and roads",
     "incident_hexagons.geojson": "Incident counts per H3 hexagon (suppressed below the minimum)",
+    "region_stats.csv": "One row per region: territories, hectares, community points, incidents "
+    "by kind and year, killings (public: counts of published incidents, below the minimum as <N)",
+    "regions.geojson": "Region polygons with every column of region_stats.csv",
+    "communities.geojson": "Community points (public places, not displaced) with every column "
+    "of community_stats.csv",
+    "community_stats.csv": "One row per community point: polygons holding it, nearest "
+    "concession of each kind, incidents nearby (published incidents only in a public bundle)",
+    "community_membership.csv": "One row per community point x polygon holding it (inside or "
+    "possibly inside)",
     "analysis.gpkg": "GeoPackage with the layers above (territory_stats, untitled, parcels, "
     "concessions, incidents, ...) in one file",
     "map.html": "Interactive map (open in any browser)",
@@ -483,7 +554,10 @@ def _md_code(value: object) -> str:
 def _public_text(bundle: _Bundle) -> str:
     """Text values of the non-incident layers the privacy rules publish (for the leak check)."""
     parts = []
-    for kind, frame in bundle.layers.items():
+    frames = dict(bundle.layers)
+    if bundle.regions is not None:
+        frames["regions"] = bundle.regions
+    for kind, frame in frames.items():
         if kind == "incidents":
             continue
         for column in frame.columns:

@@ -1,0 +1,79 @@
+"""The national map of issue 14 from the real files: 1,600 community points and the 25 INEI
+departments shaded by the 81 Defensoría mining conflicts (March 2024), public profile.
+
+The figures are those hand-checked in ``test_region_stats.py``: Cusco 10 conflicts (9 labelled
+Cusco plus DP-2024-03-053, geocoded there), Áncash and Apurímac 9; Ucayali and Loreto none and
+Madre de Dios 1, all three shown as "fewer than 3" (the conflicts are public records, so the
+public map counts all 81; suppression still hides every count below the floor of 3, zero
+included). 74 community points in Cusco, 580 in Loreto (``test_native_communities_by_
+department``). The 1,600 points stay light: the community layer's data is about 0.27 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from geotools.cli import main
+
+pytestmark = pytest.mark.realdata
+
+OAP = "observatorio-ambiental-peruano"
+CONFLICTS = "defensoria-conflictos-mineros/conflictos_mineros_defensoria_2024-03.csv"
+DEPARTMENTS = "peru-geojson-inei/peru_departamental_simple.geojson"
+
+
+def _embedded(page: str, prefix: str) -> list[tuple[Any, int]]:
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(re.escape(prefix), page):
+        try:
+            value, end = decoder.raw_decode(page, match.end())
+        except json.JSONDecodeError:
+            continue
+        found.append((value, end - match.end()))
+    return found
+
+
+def test_national_map_of_communities_and_conflicts(realdata: Path, tmp_path: Path) -> None:
+    conflicts = tmp_path / "conflicts.gpkg"
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["import", "defensoria", str(realdata / CONFLICTS), "--out", str(conflicts)]
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "map.html"
+    args = [
+        "map", "--territories", realdata / OAP / "reservas-territoriales.geojson",
+        "--concessions", realdata / OAP / "lotes-petroleros.geojson",
+        "--default", "concessions.kind=oil_gas",
+        "--communities", realdata / OAP / "comunidades-nativas.geojson",
+        "--incidents", conflicts, "--regions", realdata / DEPARTMENTS,
+        "--shade-regions", "incidents", "--no-hexagons", "--lang", "en", "--out", out,
+    ]  # fmt: skip
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    (communities, size), = [(d, n) for d, n in _embedded(page, "var D = ") if "pts" in d]
+    assert len(communities["pts"]) == 1600
+    assert size < 320_000, size
+    inside = [s for s in communities["inside"] if s]
+    assert len(inside) == 423  # the Observatorio's 423 communities inside oil blocks
+    assert sum("108 · " in s for s in inside) == 165  # block 108
+    regions = next(
+        {f["properties"]["tooltip"].split(":")[0]: f["properties"] for f in c["features"]}
+        for c, _ in _embedded(page, "_add(")
+        if any(f["properties"].get("tooltip", "").startswith("CUSCO") for f in c["features"])
+    )
+    assert len(regions) == 25
+    tips = {name: p["tooltip"].split(": ", 1)[1] for name, p in regions.items()}
+    assert (tips["CUSCO"], tips["ANCASH"], tips["APURIMAC"]) == ("10", "9", "9")
+    for name in ("UCAYALI", "LORETO", "MADRE DE DIOS"):
+        assert tips[name] == "fewer than 3"
+    assert "<th>Community points</th><td>74</td>" in regions["CUSCO"]["popup"]
+    assert "<th>Community points</th><td>580</td>" in regions["LORETO"]["popup"]
