@@ -255,6 +255,14 @@ def validate(
 )
 @click.option("--title", help="Title of the map (default: a title per language).")
 @click.option(
+    "--outline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Polygons (regions, departments; any vector file) drawn as a thin grey outline under "
+    "the map, so that it reads without a basemap. Without it, --basemap none draws the borders "
+    "of Peru and its neighbours (Natural Earth 1:110m).",
+)
+@click.option(
     "--png",
     "png_dir",
     type=click.Path(file_okay=False),
@@ -272,6 +280,7 @@ def map_command(
     embed: bool,
     hexagons: bool,
     title: str | None,
+    outline: str | None,
     png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
@@ -320,6 +329,7 @@ def map_command(
         offline=offline,
         hexagons=cells,
         basemap=basemap,
+        outline=outline,
     )
     click.echo(f"Wrote {target}")
     if png_dir:

@@ -31,6 +31,7 @@ from geotools.maps.elements import (
     PageAssets,
     escape_html,
 )
+from geotools.maps.embed import COMPACT_CSS, COMPACT_MEDIA, NOTES_LABEL, TitleBox
 from geotools.maps.incident_layer import (
     MAX_INCIDENT_POINTS,
     _incident_icon,
@@ -50,6 +51,15 @@ from geotools.maps.layers import (
     _parcel_layer,
     _territory_layer,
     _year_blocks,
+)
+from geotools.maps.outline import (
+    OUTLINE_PANE,
+    OUTLINE_SOURCE,
+    add_outline,
+    add_outline_pane,
+    outline_box,
+    outline_lines,
+    study_extent,
 )
 from geotools.maps.style import (
     CONCESSION_STYLES,
@@ -126,10 +136,6 @@ _CSS = """
 .gt-toggle {font: 600 12px Arial, sans-serif; border: 0; background: none; padding: 0;
   cursor: pointer; color: #1f4e99;}
 .leaflet-control-layers-group-name {font-weight: 700; display: block; margin-top: 4px;}
-@media (max-width: 600px) {
-  .leaflet-control-minimap, .gt-title .gt-hint {display: none;}
-  .gt-title {max-width: 200px;}
-}
 </style>
 """
 
@@ -268,7 +274,7 @@ def _add_layer_control(
         )
     base_entries = [(escape_html(tiles.layer_name), JsName(tiles)) for tiles in base]
     exclusive = [t["group_territories"]] if len(groups.get(t["group_territories"], [])) > 1 else []
-    m.add_child(GroupedLayers(base_entries, groups, exclusive))
+    m.add_child(GroupedLayers(base_entries, groups, exclusive, collapsed_media=COMPACT_MEDIA))
 
 
 def _sources_html(sources: Sequence[str], lang: str) -> str:
@@ -314,16 +320,11 @@ def _base_layers(basemap: str, lang: str) -> list[folium.TileLayer]:
 
 def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     """A plain background and 1-degree meridians and parallels around the data, so that a map
-    with no basemap still shows where things are (drawn from the data's extent; no text)."""
-    boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
-    boxes = boxes[np.isfinite(boxes).all(axis=1)]
-    west, south, east, north = (
-        (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
-        if len(boxes)
-        else PERU_BOUNDS
-    )
-    lons = np.arange(np.floor(west) - 2, np.ceil(east) + 3)
-    lats = np.arange(np.floor(south) - 2, np.ceil(north) + 3)
+    with no basemap still shows where things are (over the outline's box; no text), in the
+    outline pane, under every layer."""
+    west, south, east, north = outline_box(study_extent(frames), 1.0)
+    lons = np.arange(np.floor(west), np.ceil(east) + 1)
+    lats = np.arange(np.floor(south), np.ceil(north) + 1)
     lines = [[[float(x), float(lats[0])], [float(x), float(lats[-1])]] for x in lons]
     lines += [[[float(lons[0]), float(y)], [float(lons[-1]), float(y)]] for y in lats]
     data = {"type": "MultiLineString", "coordinates": lines}
@@ -332,10 +333,11 @@ def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
         name="graticule",
         control=False,
         interactive=False,
-        style_function=lambda feature: {"color": "#9a9a9a", "weight": 0.6, "opacity": 0.7},
+        pane=OUTLINE_PANE,
+        style_function=lambda feature: {"color": "#dcd8ce", "weight": 1, "opacity": 1},
     ).add_to(m)
     m.get_root().header.add_child(  # type: ignore[attr-defined]
-        folium.Element("<style>.leaflet-container{background:#f4f2ec}</style>")
+        folium.Element("<style>.folium-map.leaflet-container{background:#f4f2ec}</style>")
     )
 
 
@@ -356,6 +358,7 @@ def build_map(
     max_points: int = MAX_INCIDENT_POINTS,
     attribution: str | None = None,
     basemap: str = DEFAULT_BASEMAP,
+    outline: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
@@ -427,7 +430,12 @@ def build_map(
     basemap : {"osm", "satellite", "none"}, default "osm"
         Basemap shown first (the other tile layer selectable); ``"none"``: no tiles and no
         mini-map (nothing is requested from a tile server), a plain background with 1-degree
-        meridians and parallels around the data.
+        meridians and parallels around the data, and an outline (see ``outline``).
+    outline : geopandas.GeoDataFrame, optional
+        Polygons (regions, departments) whose boundaries are drawn as thin grey lines under
+        every layer, not interactive, around the study (only their geometry is embedded). With
+        ``basemap="none"`` and no ``outline``, the packaged outline of Peru and its neighbours
+        (Natural Earth 1:110m, public domain; credited in the sources box) is drawn instead.
 
     Returns
     -------
@@ -473,7 +481,10 @@ def build_map(
         incidents = select_visible_incidents(incidents, profile)
 
     shown: list[gpd.GeoDataFrame] = []
+    # Without tiles the map needs its own maxZoom (the clusters of incidents ask for it).
     m = folium.Map(tiles=None, control_scale=True, zoom_control=True, width="100%", height="100%")
+    if basemap == "none":
+        m.options["max_zoom"] = 18
     # The page inserts what each element renders as text, never as a template (data is not
     # code), and numbers the element ids so that identical builds give identical bytes.
     page = MapPage()
@@ -486,7 +497,7 @@ def build_map(
         tiles.add_to(m)
     page_title = title if title is not None else t["title"]
     m.get_root().title = escape_html(page_title)  # type: ignore[attr-defined]
-    m.add_child(PageAssets(_CSS, _hatch_svg()))
+    m.add_child(PageAssets(_CSS + COMPACT_CSS, _hatch_svg()))
 
     overlays: list[_Overlay] = []
     legend: dict[str, Any] = {
@@ -559,10 +570,9 @@ def build_map(
         notes.append(
             t["hexagons_coarse_note"].format(km2=format_number(H3_AREA_KM2[resolution], lang))
         )
-    title_html = f'<div class="gt-t">{escape_html(page_title)}</div>' + "".join(
-        f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes
-    )
-    m.add_child(HtmlControl(title_html, "topright", "gt-box gt-title"))
+    notes_html = "".join(f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes)
+    title_html = f'<div class="gt-t">{escape_html(page_title)}</div>'
+    m.add_child(TitleBox(title_html, notes_html, NOTES_LABEL[lang]))
     _add_layer_control(m, base, overlays, lang)
     Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(
         m
@@ -576,8 +586,16 @@ def build_map(
             width=130,
             height=110,
         ).add_to(m)
-    else:
+    if basemap == "none" or outline is not None:
+        add_outline_pane(m)
+    if not base:
         _graticule(m, shown)
+    if basemap == "none" or outline is not None:
+        lines = outline_lines(study_extent(shown), outline)
+        if lines is not None:
+            add_outline(m, lines)
+            if outline is None:
+                sources = [*sources, OUTLINE_SOURCE[lang]]
     m.add_child(
         HtmlControl(
             _legend_html(lang, **legend),
