@@ -74,16 +74,18 @@ def study_extent(frames: Sequence[gpd.GeoDataFrame]) -> tuple[float, float, floa
 
 
 def outline_box(
-    extent: tuple[float, float, float, float], margin: float
+    extent: tuple[float, float, float, float], margin: int = 2
 ) -> tuple[float, float, float, float]:
-    """``extent`` grown by ``margin`` times its larger side (at least 1 degree) each way.
+    """``extent`` rounded out to whole degrees and grown by ``margin`` degrees each way.
+
+    The box of the graticule and of the outline, so that the two end together.
 
     Parameters
     ----------
     extent : tuple of float
         ``(west, south, east, north)``, EPSG:4326.
-    margin : float
-        Margin as a multiple of the extent's larger side.
+    margin : int, default 2
+        Margin in whole degrees.
 
     Returns
     -------
@@ -91,8 +93,12 @@ def outline_box(
         The grown box, latitudes kept within -90 and 90.
     """
     west, south, east, north = extent
-    pad = max(margin * max(east - west, north - south), 1.0)
-    return west - pad, max(south - pad, -90.0), east + pad, min(north + pad, 90.0)
+    return (
+        float(np.floor(west) - margin),
+        float(max(np.floor(south) - margin, -90.0)),
+        float(np.ceil(east) + margin),
+        float(min(np.ceil(north) + margin, 90.0)),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -107,16 +113,17 @@ def outline_lines(
     extent: tuple[float, float, float, float],
     regions: gpd.GeoDataFrame | None = None,
     *,
-    margin: float = 1.0,
+    margin: int = 2,
     budget: int = OUTLINE_BUDGET,
 ) -> dict[str, Any] | None:
     """The outline around ``extent`` as a GeoJSON geometry (a MultiLineString), or None.
 
     Boundaries of ``regions`` (any polygon layer with a CRS; each shared border once), else
-    the packaged Natural Earth outline of Peru and its neighbours, clipped to ``extent`` grown
-    by ``margin`` times its larger side (at least 1 degree), simplified to about 1/2000 of that
-    box's larger side (never finer than about 10 m) and rounded to the same grid; coarser, by
-    halves, until the GeoJSON text fits in ``budget`` bytes.
+    the packaged Natural Earth outline of Peru and its neighbours, clipped to the box of
+    :func:`outline_box` (``extent`` rounded out to whole degrees plus ``margin`` degrees, as the
+    graticule), simplified to about 1/2000 of that box's larger side (never finer than about
+    10 m) and rounded to the same grid; coarser, by halves, until the GeoJSON text fits in
+    ``budget`` bytes.
 
     Parameters
     ----------
@@ -124,8 +131,8 @@ def outline_lines(
         ``(west, south, east, north)`` of the study, EPSG:4326.
     regions : geopandas.GeoDataFrame, optional
         Region polygons (only their geometry is used; other geometry types are ignored).
-    margin : float, default 1.0
-        Margin around the extent, as a multiple of its larger side.
+    margin : int, default 2
+        Margin around the extent, in whole degrees.
     budget : int, default OUTLINE_BUDGET
         Largest GeoJSON text, in bytes.
 

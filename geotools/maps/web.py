@@ -322,7 +322,7 @@ def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     """A plain background and 1-degree meridians and parallels around the data, so that a map
     with no basemap still shows where things are (over the outline's box; no text), in the
     outline pane, under every layer."""
-    west, south, east, north = outline_box(study_extent(frames), 1.0)
+    west, south, east, north = outline_box(study_extent(frames))
     lons = np.arange(np.floor(west), np.ceil(east) + 1)
     lats = np.arange(np.floor(south), np.ceil(north) + 1)
     lines = [[[float(x), float(lats[0])], [float(x), float(lats[-1])]] for x in lons]
