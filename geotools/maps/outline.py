@@ -122,8 +122,8 @@ def outline_lines(
     the packaged Natural Earth outline of Peru and its neighbours, clipped to the box of
     :func:`outline_box` (``extent`` rounded out to whole degrees plus ``margin`` degrees, as the
     graticule), simplified to about 1/2000 of that box's larger side (never finer than about
-    10 m) and rounded to the same grid; coarser, by halves, until the GeoJSON text fits in
-    ``budget`` bytes.
+    10 m) and rounded to the power of ten below that (0.001 degrees for 0.003); coarser, by
+    halves, until the GeoJSON text fits in ``budget`` bytes.
 
     Parameters
     ----------
@@ -159,7 +159,12 @@ def outline_lines(
         return None
     tolerance = max(max(clip[2] - clip[0], clip[3] - clip[1]) / 2000.0, 1e-4)
     while True:
-        simple = shapely.set_precision(shapely.simplify(lines, tolerance), tolerance / 2)
+        # Rounded to the power of ten below the tolerance (0.001 degrees for 0.003).
+        decimals = int(-np.floor(np.log10(tolerance)))
+        simple = shapely.set_precision(shapely.simplify(lines, tolerance), 10.0**-decimals)
+        simple = shapely.set_coordinates(
+            simple, np.round(shapely.get_coordinates(simple), decimals)
+        )
         text = shapely.to_geojson(simple)
         if len(text) <= budget or tolerance > 1.0:
             break
