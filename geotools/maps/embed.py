@@ -105,3 +105,42 @@ class TitleBox(MacroElement):
         self.title = title
         self.notes = notes
         self.label = label
+
+
+class CompactFit(MacroElement):
+    """In the compact layout, fit the map's data beside or above the legend, not under it.
+
+    On a small map the open legend takes a good part of the frame; the data is fitted again,
+    once, in the larger of the two areas the legend leaves: to its right (an 800 x 600 frame)
+    or above it (a phone), under the title row. Desktop-sized maps keep their first view.
+    Must be added after the legend. ``bounds`` is ``[[south, west], [north, east]]``.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            if (!window.matchMedia({{ this.media|tojson }}).matches) { return; }
+            var legend = map.getContainer().querySelector(".gt-legend");
+            if (!legend) { return; }
+            var c = map.getContainer().getBoundingClientRect();
+            var r = legend.getBoundingClientRect();
+            var left = r.right - c.left + 10, top = r.top - c.top - 10;
+            var beside = (c.width - left) * c.height >= c.width * top;
+            map.fitBounds({{ this.bounds|tojson }}, {
+                maxZoom: {{ this.max_zoom|tojson }}, animate: false,
+                paddingTopLeft: [beside ? left : 10, 55],
+                paddingBottomRight: [10, beside ? 10 : c.height - top]
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], max_zoom: int = 15) -> None:
+        super().__init__()
+        self._name = "CompactFit"
+        self.bounds = bounds
+        self.max_zoom = max_zoom
+        self.media = COMPACT_MEDIA

@@ -31,7 +31,13 @@ from geotools.maps.elements import (
     PageAssets,
     escape_html,
 )
-from geotools.maps.embed import COMPACT_CSS, COMPACT_MEDIA, NOTES_LABEL, TitleBox
+from geotools.maps.embed import (
+    COMPACT_CSS,
+    COMPACT_MEDIA,
+    NOTES_LABEL,
+    CompactFit,
+    TitleBox,
+)
 from geotools.maps.incident_layer import (
     MAX_INCIDENT_POINTS,
     _incident_icon,
@@ -288,7 +294,7 @@ def _sources_html(sources: Sequence[str], lang: str) -> str:
     )
 
 
-def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
+def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> list[list[float]]:
     boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
     boxes = boxes[np.isfinite(boxes).all(axis=1)]
     if len(boxes):
@@ -296,7 +302,9 @@ def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
         east, north = boxes[:, 2].max(), boxes[:, 3].max()
     else:
         west, south, east, north = PERU_BOUNDS
-    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], max_zoom=15)
+    bounds = [[float(south), float(west)], [float(north), float(east)]]
+    m.fit_bounds(bounds, max_zoom=15)
+    return bounds
 
 
 def _base_layers(basemap: str, lang: str) -> list[folium.TileLayer]:
@@ -613,7 +621,7 @@ def build_map(
             collapsible_label=t["sources_button"],
         )
     )
-    _fit_bounds(m, shown)
+    m.add_child(CompactFit(_fit_bounds(m, shown)))  # after the legend it makes room for
     page.number_elements()
     log.debug("Map built with %d layer(s) in %s.", len(shown), lang)
     return m
