@@ -792,6 +792,11 @@ def test_embedded_map_leaves_the_map_visible(
     page.locator(".gt-title .gt-more").click()
     assert notes.is_visible() and TEXT["en"]["hint"] in notes.inner_text()
     if case == "multi_region":  # no basemap: the outline is drawn under every layer
+        # Every territory is in view, clear of the legend (the map is fitted beside or above it).
+        for lon, lat in CORNERS:
+            x, y = opened.container_point(lon, lat)
+            assert 0 <= x <= width and 55 <= y <= height, (lon, lat, x, y)
+            assert not (x0 <= x <= x1 and y0 <= y <= y1), (lon, lat, x, y)
         pane = page.locator(".leaflet-gt-outline-pane")
         assert pane.locator("path").count() == 2  # graticule and outline
         assert int(pane.evaluate("(el) => getComputedStyle(el).zIndex")) < 400

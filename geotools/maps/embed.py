@@ -124,14 +124,21 @@ class CompactFit(MacroElement):
             if (!window.matchMedia({{ this.media|tojson }}).matches) { return; }
             var legend = map.getContainer().querySelector(".gt-legend");
             if (!legend) { return; }
-            var c = map.getContainer().getBoundingClientRect();
-            var r = legend.getBoundingClientRect();
-            var left = r.right - c.left + 10, top = r.top - c.top - 10;
-            var beside = (c.width - left) * c.height >= c.width * top;
-            map.fitBounds({{ this.bounds|tojson }}, {
-                maxZoom: {{ this.max_zoom|tojson }}, animate: false,
-                paddingTopLeft: [beside ? left : 10, 55],
-                paddingBottomRight: [10, beside ? 10 : c.height - top]
+            function fit() {
+                var c = map.getContainer().getBoundingClientRect();
+                var r = legend.getBoundingClientRect();
+                var left = r.right - c.left + 10, top = r.top - c.top - 10;
+                var beside = (c.width - left) * c.height >= c.width * top;
+                map.fitBounds({{ this.bounds|tojson }}, {
+                    maxZoom: {{ this.max_zoom|tojson }}, animate: false,
+                    paddingTopLeft: [beside ? left : 10, 55],
+                    paddingBottomRight: [10, beside ? 10 : c.height - top]
+                });
+            }
+            // The first fit may have scheduled a zoom animation for the next frame, which
+            // would put its own centre back when it ends: fit after it.
+            L.Util.requestAnimFrame(function() {
+                if (map._animatingZoom) { map.once("zoomend", fit); } else { fit(); }
             });
         })();
         {% endmacro %}
