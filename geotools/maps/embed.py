@@ -11,8 +11,9 @@ query on the map's size) the page switches to a compact layout:
 - the title box shows the title only, its notes (withheld and generalised incidents, the hint)
   behind a "Notes" button (:class:`TitleBox`);
 - search box and year slider are narrower, the mini-map and the imperial scale line are hidden;
-- the legend, open, uses a smaller type and stays inside the map (it scrolls when long), and
-  on a phone (:data:`PHONE_MEDIA`) it is shorter still.
+- the legend, open, uses a smaller type and stays inside the map (it scrolls when long); on a
+  phone (:data:`PHONE_MEDIA`) it is shorter, and narrow enough to leave the year slider room;
+- the data is fitted beside or above the legend rather than under it (:class:`CompactFit`).
 
 Above the query the desktop layout is unchanged. ``tests/test_browser.py`` opens maps at
 800 x 600 and 390 x 844 and measures what the controls cover.
@@ -56,7 +57,7 @@ COMPACT_CSS = f"""
   .leaflet-control-layers-expanded {{font-size: 12px; max-width: calc(100vw - 70px);}}
 }}
 @media {PHONE_MEDIA} {{
-  .gt-legend {{max-height: 30vh; max-width: 200px;}}
+  .gt-legend {{max-height: 30vh; max-width: calc(100vw - 180px);}}
 }}
 </style>
 """
