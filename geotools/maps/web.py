@@ -382,7 +382,10 @@ def build_map(
       above ``max_points`` incidents, counts on a grid instead of one marker each;
     - a title box (with notices of withheld and generalised incidents), a legend for every
       styled layer, a search box over community names, scale bar, fullscreen button,
-      mini-map and a sources and licences box.
+      mini-map and a sources and licences box. In a frame or window under 860 x 640 pixels
+      (an embedded map, a phone) these switch to a compact layout
+      (:mod:`geotools.maps.embed`): layer list collapsed, title notes behind a button, the
+      data fitted beside or above the legend.
 
     A click inside a territory always opens the territory's popup ("200 of 8,600 ha titled
     (2.3 %)", risk class and drivers, secured, untitled and concession hectares by kind and
