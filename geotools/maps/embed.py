@@ -123,7 +123,8 @@ class CompactFit(MacroElement):
         (function() {
             var map = {{ this._parent.get_name() }};
             if (!window.matchMedia({{ this.media|tojson }}).matches) { return; }
-            var legend = map.getContainer().querySelector(".gt-legend");
+            // The legend: the box of the bottom-left corner.
+            var legend = map.getContainer().querySelector(".leaflet-bottom.leaflet-left .gt-box");
             if (!legend) { return; }
             function fit() {
                 var c = map.getContainer().getBoundingClientRect();
