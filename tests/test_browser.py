@@ -682,6 +682,9 @@ def test_offline_bundle_map_needs_no_network(
     assert opened.page.evaluate(f"() => {opened.map_name} instanceof L.Map")
     assert opened.page.locator("path.leaflet-interactive").count() >= 2
     assert opened.tile_urls == set()
+    # Readable without a basemap: graticule and country outline under the layers, credited.
+    assert opened.page.locator(".leaflet-gt-outline-pane path").count() == 2
+    assert "Natural Earth 1:110m" in html
     opened.assert_clean()
 
 
