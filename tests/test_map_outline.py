@@ -214,3 +214,22 @@ def test_compact_layout_rules_are_in_the_page() -> None:
     assert f"collapsed: window.matchMedia({json.dumps(COMPACT_MEDIA)}).matches" in page
     # The title box keeps its notes (desktop) and a button for them (compact).
     assert '"Notes"' in page and "gt-notes" in page
+
+
+def test_outline_file_name_is_shown_as_text(tmp_path: Path) -> None:
+    territories().to_file(tmp_path / "t.geojson")
+    name = "r{{ 7*7 }}<img src=x onerror=alert(1)>.geojson"
+    gpd.GeoDataFrame(geometry=[box(-75, -13, -70, -9)], crs=4326).to_file(tmp_path / name)
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(
+        main,
+        [
+            "map", "--territories", str(tmp_path / "t.geojson"), "--basemap", "none",
+            "--outline", str(tmp_path / name), "--lang", "en", "--no-hexagons",
+            "--out", str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "{{ 7*7 }}" not in page and "r49" not in page
+    assert "Outline: r&#123;&#123; 7*7 &#125;&#125;&lt;img src=x" in page.replace("\\u0026", "&")
