@@ -787,6 +787,19 @@ def test_embedded_map_leaves_the_map_visible(
         opened.assert_clean()
         return
     assert layout.covered_fraction <= MAX_COVERED, layout.covered_fraction
+    # Compact controls: search and slider narrow, the title box small, the legend's type
+    # still readable (10 px at least).
+    for name, widest in (("gt-search", 180), ("gt-slider", 150), ("gt-title", 270)):
+        left, _, right, _ = layout.find(name)
+        assert right - left <= widest, name
+    title_box = layout.find("gt-title")
+    assert title_box[3] - title_box[1] <= 80
+    smallest = page.evaluate(
+        "() => Math.min(...Array.from(document.querySelectorAll('.gt-legend *'))"
+        ".filter((el) => el.textContent.trim()).map((el) => parseFloat("
+        "getComputedStyle(el).fontSize)))"
+    )
+    assert smallest >= 10
     # Layer control collapsed to its button; pointing at it opens it, inside the map.
     assert expanded.count() == 0
     button = page.locator(".leaflet-control-layers-toggle").bounding_box()
