@@ -588,6 +588,7 @@ def run_map(
     edges: str = DEFAULT_EDGES,
     regions: str | os.PathLike[str] | None = None,
     shade_regions: str | None = None,
+    outline: str | os.PathLike[str] | None = None,
 ) -> RunResult:
     """Read, analyse and draw: the Python form of ``geotools map``.
 
@@ -637,6 +638,9 @@ def run_map(
     shade_regions : str, optional
         ``region_stats`` column to shade the regions by; checked against the table before
         anything is written (:func:`geotools.maps.region_layer.check_shade_column`).
+    outline : str or path-like, optional
+        Polygons drawn as a thin grey outline under the map (default with ``basemap="none"``:
+        the packaged outline of Peru and its neighbours).
 
     Returns
     -------
@@ -686,6 +690,7 @@ def run_map(
             basemap=basemap,
             regions=region_frame,
             shade_regions=shade_regions,
+            outline=outline,
         )
     ]
     if png_dir is not None:

@@ -22,6 +22,7 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pytest
+from _map_layout import measure_controls
 from _map_routes import route_map_assets
 from shapely import LineString, Point, box
 
@@ -161,11 +162,14 @@ class MapPage:
 
 @pytest.fixture
 def open_map(browser: Any, asset_cache: Path) -> Iterator[Callable[..., MapPage]]:
-    """Open an HTML file in a fresh browser context; ``offline=True`` aborts every request."""
+    """Open an HTML file in a fresh browser context; ``offline=True`` aborts every request;
+    ``viewport`` (width and height) defaults to :data:`VIEWPORT`."""
     contexts: list[Any] = []
 
-    def opener(path: Path, offline: bool = False) -> MapPage:
-        context = browser.new_context(viewport=VIEWPORT)
+    def opener(
+        path: Path, offline: bool = False, viewport: dict[str, int] | None = None
+    ) -> MapPage:
+        context = browser.new_context(viewport=viewport or VIEWPORT)
         contexts.append(context)
         page = context.new_page()
         opened = MapPage(page)
@@ -678,6 +682,147 @@ def test_offline_bundle_map_needs_no_network(
     assert opened.page.evaluate(f"() => {opened.map_name} instanceof L.Map")
     assert opened.page.locator("path.leaflet-interactive").count() >= 2
     assert opened.tile_urls == set()
+    # Readable without a basemap: graticule and country outline under the layers, credited.
+    assert opened.page.locator(".leaflet-gt-outline-pane path").count() == 2
+    assert "Natural Earth 1:110m" in html
+    opened.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Embedded: an 800 x 600 iframe and a phone (issue 15.5)
+# --------------------------------------------------------------------------------------------
+
+#: Screenshots at the embedding sizes, kept as test artefacts (copies in docs/img/).
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+#: Viewports: an 800 x 600 iframe (an iframe's viewport is the frame), phones in portrait
+#: (390 x 844, and a small 360 x 640), and the desktop the layout must keep.
+EMBED_SIZES = {
+    "800x600": (800, 600),
+    "390x844": (390, 844),
+    "360x640": (360, 640),
+    "1280x800": (1280, 800),
+}
+#: Share of the map its controls (title, legend, layer control, search, slider, sources, zoom,
+#: scale, attribution) may cover at the small sizes. At least two thirds of an embedded map
+#: stay map: the desktop layout covers about 30 % of a 1280 x 800 map, the reference readers
+#: accept, and covered 51 % of an 800 x 600 frame and 77 % of a phone before the compact
+#: layout (now 25-28 % and 27-30 %; 34 % on a 360 x 640 phone).
+MAX_COVERED = 0.35
+#: Four 2 x 2 km territories at the corners of Peru (tests/test_map_size.py) and two incidents.
+CORNERS = [(-80.4, -4.0), (-69.6, -11.0), (-70.4, -17.6), (-73.6, -2.6)]
+
+
+@pytest.fixture(scope="session")
+def multi_region_map(tmp_path_factory: pytest.TempPathFactory, asset_cache: Path) -> Path:
+    """The multi-region study as an offline map with no basemap (``--offline --basemap none``)."""
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    root = tmp_path_factory.mktemp("multi")
+    d = 0.009
+    gpd.GeoDataFrame(
+        {"territory_id": [f"T{i}" for i in range(4)], "name": [f"Comunidad {i}" for i in range(4)]},
+        geometry=[box(x - d, y - d, x + d, y + d) for x, y in CORNERS],
+        crs=4326,
+    ).to_file(root / "t.geojson")
+    gpd.GeoDataFrame(
+        {
+            "incident_id": ["I1", "I2"],
+            "date": ["2023-01-01", "2024-06-01"],
+            "kind": ["threat", "invasion"],
+            "severity": [3, 4],
+            "sensitivity": ["public", "public"],
+        },
+        geometry=[Point(-80.38, -4.0), Point(-75.0, -9.0)],
+        crs=4326,
+    ).to_file(root / "i.geojson")
+    out = root / "map.html"
+    args = ["map", "--territories", str(root / "t.geojson"), "--incidents", str(root / "i.geojson")]
+    args += ["--offline", "--basemap", "none", "--lang", "en", "--out", str(out)]
+    result = CliRunner().invoke(main, args, env={CACHE_ENV: str(asset_cache)})
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _embedded(
+    case: str, demo_maps: dict[str, Path], multi_region_map: Path
+) -> tuple[Path, bool, str]:
+    """The map file of ``case``, whether to open it with every request refused, its language
+    (the demo in Spanish, the default, whose labels are the longer)."""
+    return (demo_maps["es"], False, "es") if case == "demo" else (multi_region_map, True, "en")
+
+
+@pytest.mark.parametrize("size", list(EMBED_SIZES))
+@pytest.mark.parametrize("case", ["demo", "multi_region"])
+def test_embedded_map_leaves_the_map_visible(
+    case: str,
+    size: str,
+    demo_maps: dict[str, Path],
+    multi_region_map: Path,
+    open_map: Callable[..., MapPage],
+) -> None:
+    width, height = EMBED_SIZES[size]
+    path, offline, lang = _embedded(case, demo_maps, multi_region_map)
+    opened = open_map(path, offline=offline, viewport={"width": width, "height": height})
+    page = opened.page
+    page.wait_for_timeout(600)  # markers fade in
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{case}_{size}.png"), animations="disabled")
+    layout = measure_controls(page, opened.map_name)
+    compact = size != "1280x800"
+    legend = page.locator(".gt-legend")
+    assert legend.is_visible() and TEXT[lang]["risk_class"] in legend.inner_text()
+    # The legend is whole: inside the viewport and the map, nothing cut sideways.
+    x0, y0, x1, y1 = layout.find("gt-legend")
+    assert min(x0, y0) >= 0 and x1 <= width and y1 <= height
+    assert layout.outside() == []
+    assert layout.overlapping() == []
+    assert {name: o for name, o in layout.overflow_x.items() if "gt-box" in name and o > 1} == {}
+    expanded = page.locator(".leaflet-control-layers-expanded")
+    notes = page.locator(".gt-title .gt-notes")
+    if not compact:  # desktop as before: the layer list open, the notes under the title
+        assert expanded.count() == 1 and notes.is_visible()
+        assert not page.locator(".gt-title .gt-more").is_visible()
+        opened.assert_clean()
+        return
+    assert layout.covered_fraction <= MAX_COVERED, layout.covered_fraction
+    # Compact controls: search and slider narrow, the title box small, the legend's type
+    # still readable (10 px at least).
+    for name, widest in (("gt-search", 180), ("gt-slider", 150), ("gt-title", 270)):
+        left, _, right, _ = layout.find(name)
+        assert right - left <= widest, name
+    title_box = layout.find("gt-title")
+    assert title_box[3] - title_box[1] <= 80
+    smallest = page.evaluate(
+        "() => Math.min(...Array.from(document.querySelectorAll('.gt-legend *'))"
+        ".filter((el) => el.textContent.trim()).map((el) => parseFloat("
+        "getComputedStyle(el).fontSize)))"
+    )
+    assert smallest >= 10
+    # Layer control collapsed to its button; pointing at it opens it, inside the map.
+    assert expanded.count() == 0
+    button = page.locator(".leaflet-control-layers-toggle").bounding_box()
+    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    assert expanded.count() == 1
+    layers_box = expanded.bounding_box()
+    assert layers_box["y"] + layers_box["height"] <= height
+    assert layers_box["x"] >= 0
+    page.mouse.click(width // 2, height // 2)  # a tap on the map closes it again
+    # Title only; its notes (what the map leaves out) behind a button.
+    assert not notes.is_visible()
+    page.locator(".gt-title .gt-more").click()
+    assert notes.is_visible() and TEXT[lang]["hint"] in notes.inner_text()
+    if case == "multi_region":  # no basemap: the outline is drawn under every layer
+        # Every territory is in view, clear of the legend (the map is fitted beside or above it).
+        for lon, lat in CORNERS:
+            x, y = opened.container_point(lon, lat)
+            assert 0 <= x <= width and 55 <= y <= height, (lon, lat, x, y)
+            assert not (x0 <= x <= x1 and y0 <= y <= y1), (lon, lat, x, y)
+        pane = page.locator(".leaflet-gt-outline-pane")
+        assert pane.locator("path").count() == 2  # graticule and outline
+        assert int(pane.evaluate("(el) => getComputedStyle(el).zIndex")) < 400
+        assert opened.tile_urls == set()
     opened.assert_clean()
 
 

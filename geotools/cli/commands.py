@@ -317,6 +317,14 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     "below the minimum as 'fewer than 3'."
 )
 @click.option(
+    "--outline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Polygons (regions, departments; any vector file) drawn as a thin grey outline under "
+    "the map, so that it reads without a basemap. Without it, --basemap none draws the borders "
+    "of Peru and its neighbours (Natural Earth 1:110m).",
+)
+@click.option(
     "--png",
     "png_dir",
     type=click.Path(file_okay=False),
@@ -336,6 +344,7 @@ def map_command(
     title: str | None,
     regions: str | None,
     shade_regions: str | None,
+    outline: str | None,
     png_dir: str | None,
     overwrite: bool,
     nearby_km: float,
@@ -383,6 +392,7 @@ def map_command(
         edges=kwargs.pop("edges"),
         regions=regions,
         shade_regions=shade_regions,
+        outline=outline,
     )
     click.echo(f"Wrote {target}")
     if png_dir:

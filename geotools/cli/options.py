@@ -282,7 +282,8 @@ def basemap_option(func: F) -> F:
         show_default=True,
         help="Basemap the map opens on (the other selectable): OpenStreetMap, satellite "
         "imagery, or none: no tiles requested at all, a plain background with a 1-degree "
-        "graticule (for maps read offline).",
+        "graticule and the borders and coasts of Peru and its neighbours (Natural Earth; for "
+        "maps read offline).",
     )(func)
 
 

@@ -635,7 +635,8 @@ class GroupedLayers(JSCSSMixin, MacroElement):
 
     ``groups`` maps a group label to ``(label, JavaScript layer name, shown)`` triples; groups
     listed in ``exclusive`` get radio buttons (one layer of the group at a time). Labels are set
-    as HTML by the plugin: the caller escapes them.
+    as HTML by the plugin: the caller escapes them. With ``collapsed_media`` (a CSS media
+    query), the control starts collapsed to its button when the page matches it (a small map).
     """
 
     default_js = list(GROUPED_LAYERS_JS)  # noqa: RUF012 (folium's declaration)
@@ -668,7 +669,11 @@ class GroupedLayers(JSCSSMixin, MacroElement):
             {%- endfor %}
             {%- endfor %}
             L.control.groupedLayers(base, groups, {
+                {%- if this.collapsed_media %}
+                collapsed: window.matchMedia({{ this.collapsed_media|tojson }}).matches,
+                {%- else %}
                 collapsed: {{ this.collapsed|tojson }},
+                {%- endif %}
                 position: "topright",
                 exclusiveGroups: {{ this.exclusive|tojson }},
                 groupCheckboxes: false
@@ -684,6 +689,7 @@ class GroupedLayers(JSCSSMixin, MacroElement):
         groups: dict[str, list[tuple[str, str | JsName, bool]]],
         exclusive: list[str],
         collapsed: bool = False,
+        collapsed_media: str | None = None,
     ) -> None:
         super().__init__()
         self._name = "GroupedLayers"
@@ -691,6 +697,7 @@ class GroupedLayers(JSCSSMixin, MacroElement):
         self.groups = groups
         self.exclusive = exclusive
         self.collapsed = collapsed
+        self.collapsed_media = collapsed_media
 
 
 class SearchControl(MacroElement):

@@ -29,10 +29,11 @@ from geotools.analysis.surface import (
     mask_risk_surface,
 )
 from geotools.errors import ValidationError
-from geotools.io import Layer
+from geotools.io import Layer, read_frame
 from geotools.maps.assets import fetch_map_assets
 from geotools.maps.incident_layer import select_visible_incidents
 from geotools.maps.inline import inline_map_assets
+from geotools.maps.outline import OUTLINE_FILE_SOURCE
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
 from geotools.maps.static_parts import _style
@@ -180,6 +181,7 @@ def write_map_html(
     basemap: str = DEFAULT_BASEMAP,
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
+    outline: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -220,13 +222,19 @@ def write_map_html(
         Plain-text attribution or terms to show.
     basemap : {"osm", "satellite", "none"}, default "osm"
         Basemap shown first; ``"none"`` requests no tiles at all (with ``offline=True`` the map
-        then needs no network whatsoever) and draws a plain graticule instead.
+        then needs no network whatsoever) and draws a plain graticule and an outline instead.
     regions : geopandas.GeoDataFrame, optional
         The region polygons ``result.regions`` was computed from: drawn with their figures,
         as the privacy gate lets them out for ``profile`` (public: incident counts from the
         incidents the map may show, counts below the minimum as "fewer than N").
     shade_regions : str, optional
         ``region_stats`` column to shade the regions by (:mod:`geotools.maps.region_layer`).
+    outline : str, path-like or geopandas.GeoDataFrame, optional
+        Polygons (regions) whose boundaries are drawn as a thin grey outline under every layer
+        (a file is read with :func:`geotools.io.read_frame` and named in the sources box);
+        without it, a map with ``basemap="none"`` draws the packaged outline of Peru and its
+        neighbours (Natural Earth 1:110m). Given ``regions`` are drawn as a layer of
+        their own (with their figures), not as the outline.
 
     Returns
     -------
@@ -240,6 +248,10 @@ def write_map_html(
     OutputError
         ``target`` is a symbolic link, locked by another run, or cannot be written.
     """
+    extra_sources = [attribution] if attribution else []
+    if outline is not None and not isinstance(outline, gpd.GeoDataFrame):
+        extra_sources.append(OUTLINE_FILE_SOURCE[lang].format(name=Path(outline).name))
+        outline = read_frame(outline)
     view = None
     frames = {kind: layer.frame for kind, layer in layers.items()}
     region_view = (
@@ -268,8 +280,7 @@ def write_map_html(
         hexagons=hexagons,
         overlaps=result.overlaps,
         timeseries=result.timeseries,
-        sources=describe_sources(layers, profile, view)
-        + ([attribution] if attribution else []),
+        sources=describe_sources(layers, profile, view) + extra_sources,
         attribution=attribution,
         basemap=basemap,
         communities=frames.get("communities"),
@@ -277,6 +288,7 @@ def write_map_html(
         nearby_km=result.nearby_km,
         regions=region_view,
         shade_regions=shade_regions,
+        outline=outline,
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:

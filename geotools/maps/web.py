@@ -32,6 +32,13 @@ from geotools.maps.elements import (
     PageAssets,
     escape_html,
 )
+from geotools.maps.embed import (
+    COMPACT_CSS,
+    COMPACT_MEDIA,
+    NOTES_LABEL,
+    CompactFit,
+    TitleBox,
+)
 from geotools.maps.incident_layer import (
     MAX_INCIDENT_POINTS,
     _incident_icon,
@@ -51,6 +58,15 @@ from geotools.maps.layers import (
     _parcel_layer,
     _territory_layer,
     _year_blocks,
+)
+from geotools.maps.outline import (
+    OUTLINE_PANE,
+    OUTLINE_SOURCE,
+    add_outline,
+    add_outline_pane,
+    outline_box,
+    outline_lines,
+    study_extent,
 )
 from geotools.maps.region_layer import _region_layer
 from geotools.maps.style import (
@@ -128,10 +144,6 @@ _CSS = """
 .gt-toggle {font: 600 12px Arial, sans-serif; border: 0; background: none; padding: 0;
   cursor: pointer; color: #1f4e99;}
 .leaflet-control-layers-group-name {font-weight: 700; display: block; margin-top: 4px;}
-@media (max-width: 600px) {
-  .leaflet-control-minimap, .gt-title .gt-hint {display: none;}
-  .gt-title {max-width: 200px;}
-}
 </style>
 """
 
@@ -270,7 +282,7 @@ def _add_layer_control(
         )
     base_entries = [(escape_html(tiles.layer_name), JsName(tiles)) for tiles in base]
     exclusive = [t["group_territories"]] if len(groups.get(t["group_territories"], [])) > 1 else []
-    m.add_child(GroupedLayers(base_entries, groups, exclusive))
+    m.add_child(GroupedLayers(base_entries, groups, exclusive, collapsed_media=COMPACT_MEDIA))
 
 
 def _sources_html(sources: Sequence[str], lang: str) -> str:
@@ -293,7 +305,7 @@ def _holders(concessions: gpd.GeoDataFrame | None) -> dict[str, str]:
                     strict=True))
 
 
-def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
+def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> list[list[float]]:
     boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
     boxes = boxes[np.isfinite(boxes).all(axis=1)]
     if len(boxes):
@@ -301,7 +313,9 @@ def _fit_bounds(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
         east, north = boxes[:, 2].max(), boxes[:, 3].max()
     else:
         west, south, east, north = PERU_BOUNDS
-    m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], max_zoom=15)
+    bounds = [[float(south), float(west)], [float(north), float(east)]]
+    m.fit_bounds(bounds, max_zoom=15)
+    return bounds
 
 
 def _base_layers(basemap: str, lang: str) -> list[folium.TileLayer]:
@@ -325,16 +339,11 @@ def _base_layers(basemap: str, lang: str) -> list[folium.TileLayer]:
 
 def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
     """A plain background and 1-degree meridians and parallels around the data, so that a map
-    with no basemap still shows where things are (drawn from the data's extent; no text)."""
-    boxes = np.array([f.total_bounds for f in frames if len(f)], dtype=float).reshape(-1, 4)
-    boxes = boxes[np.isfinite(boxes).all(axis=1)]
-    west, south, east, north = (
-        (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max())
-        if len(boxes)
-        else PERU_BOUNDS
-    )
-    lons = np.arange(np.floor(west) - 2, np.ceil(east) + 3)
-    lats = np.arange(np.floor(south) - 2, np.ceil(north) + 3)
+    with no basemap still shows where things are (over the outline's box; no text), in the
+    outline pane, under every layer."""
+    west, south, east, north = outline_box(study_extent(frames))
+    lons = np.arange(np.floor(west), np.ceil(east) + 1)
+    lats = np.arange(np.floor(south), np.ceil(north) + 1)
     lines = [[[float(x), float(lats[0])], [float(x), float(lats[-1])]] for x in lons]
     lines += [[[float(lons[0]), float(y)], [float(lons[-1]), float(y)]] for y in lats]
     data = {"type": "MultiLineString", "coordinates": lines}
@@ -343,10 +352,11 @@ def _graticule(m: folium.Map, frames: Sequence[gpd.GeoDataFrame]) -> None:
         name="graticule",
         control=False,
         interactive=False,
-        style_function=lambda feature: {"color": "#9a9a9a", "weight": 0.6, "opacity": 0.7},
+        pane=OUTLINE_PANE,
+        style_function=lambda feature: {"color": "#dcd8ce", "weight": 1, "opacity": 1},
     ).add_to(m)
     m.get_root().header.add_child(  # type: ignore[attr-defined]
-        folium.Element("<style>.leaflet-container{background:#f4f2ec}</style>")
+        folium.Element("<style>.folium-map.leaflet-container{background:#f4f2ec}</style>")
     )
 
 
@@ -372,6 +382,7 @@ def build_map(
     nearby_km: float = 5.0,
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build an interactive risk map of territories, tenure, concessions, incidents and more.
 
@@ -387,7 +398,10 @@ def build_map(
       above ``max_points`` incidents, counts on a grid instead of one marker each;
     - a title box (with notices of withheld and generalised incidents), a legend for every
       styled layer, a search box over community names, scale bar, fullscreen button,
-      mini-map and a sources and licences box.
+      mini-map and a sources and licences box. In a frame or window under 860 x 640 pixels
+      (an embedded map, a phone) these switch to a compact layout
+      (:mod:`geotools.maps.embed`): layer list collapsed, title notes behind a button, the
+      data fitted beside or above the legend.
 
     A click inside a territory always opens the territory's popup ("200 of 8,600 ha titled
     (2.3 %)", risk class and drivers, secured, untitled and concession hectares by kind and
@@ -459,6 +473,12 @@ def build_map(
     shade_regions : str, optional
         Column to shade the regions by (:mod:`geotools.maps.region_layer`); outlines only
         when omitted.
+        meridians and parallels around the data, and an outline (see ``outline``).
+    outline : geopandas.GeoDataFrame, optional
+        Polygons (regions, departments) whose boundaries are drawn as thin grey lines under
+        every layer, not interactive, around the study (only their geometry is embedded). With
+        ``basemap="none"`` and no ``outline``, the packaged outline of Peru and its neighbours
+        (Natural Earth 1:110m, public domain; credited in the sources box) is drawn instead.
 
     Returns
     -------
@@ -521,7 +541,7 @@ def build_map(
         tiles.add_to(m)
     page_title = title if title is not None else t["title"]
     m.get_root().title = escape_html(page_title)  # type: ignore[attr-defined]
-    m.add_child(PageAssets(_CSS, _hatch_svg()))
+    m.add_child(PageAssets(_CSS + COMPACT_CSS, _hatch_svg()))
 
     overlays: list[_Overlay] = []
     legend: dict[str, Any] = {
@@ -621,10 +641,9 @@ def build_map(
         notes.append(
             t["hexagons_coarse_note"].format(km2=format_number(H3_AREA_KM2[resolution], lang))
         )
-    title_html = f'<div class="gt-t">{escape_html(page_title)}</div>' + "".join(
-        f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes
-    )
-    m.add_child(HtmlControl(title_html, "topright", "gt-box gt-title"))
+    notes_html = "".join(f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes)
+    title_html = f'<div class="gt-t">{escape_html(page_title)}</div>'
+    m.add_child(TitleBox(title_html, notes_html, NOTES_LABEL[lang]))
     _add_layer_control(m, base, overlays, lang)
     Fullscreen(position="topleft", title=t["fullscreen"], title_cancel=t["fullscreen_exit"]).add_to(
         m
@@ -638,8 +657,16 @@ def build_map(
             width=130,
             height=110,
         ).add_to(m)
-    else:
+    if basemap == "none" or outline is not None:
+        add_outline_pane(m)
+    if not base:
         _graticule(m, shown)
+    if basemap == "none" or outline is not None:
+        lines = outline_lines(study_extent(shown), outline)
+        if lines is not None:
+            add_outline(m, lines)
+            if outline is None:
+                sources = [*sources, OUTLINE_SOURCE[lang]]
     m.add_child(
         HtmlControl(
             region_legend_html + _legend_html(lang, **legend) + community_legend_html,
@@ -657,7 +684,7 @@ def build_map(
             collapsible_label=t["sources_button"],
         )
     )
-    _fit_bounds(m, shown)
+    m.add_child(CompactFit(_fit_bounds(m, shown)))  # after the legend it makes room for
     page.number_elements()
     log.debug("Map built with %d layer(s) in %s.", len(shown), lang)
     return m
