@@ -23,6 +23,7 @@ from folium.plugins import Fullscreen, MiniMap
 
 from geotools._version import __version__
 from geotools.crs import PERU_BOUNDS
+from geotools.maps.compact_layers import _concession_layer, _parcel_layer, _territory_layer
 from geotools.maps.elements import (
     GroupedLayers,
     HtmlControl,
@@ -40,15 +41,12 @@ from geotools.maps.incident_layer import (
 from geotools.maps.layers import (
     EXTRA_POPUP_COLUMN,
     _column,
-    _concession_layer,
     _display_frame,
     _hexagon_layer,
     _holder_blocks,
     _infrastructure_layer,
     _numbers,
     _Overlay,
-    _parcel_layer,
-    _territory_layer,
     _year_blocks,
 )
 from geotools.maps.style import (
