@@ -193,20 +193,63 @@ def compute_display_area_error(original: np.ndarray, shown: np.ndarray) -> np.nd
         return np.where(before > 0, 100.0 * (after - before) / before, 0.0)
 
 
+def _is_coverage(geoms: np.ndarray) -> bool:
+    """Whether ``geoms`` form a valid polygon coverage (edges shared exactly, no overlaps)."""
+    try:
+        return bool(shapely.coverage_is_valid(geoms))
+    except (AttributeError, shapely.errors.GEOSException, shapely.errors.ShapelyError) as exc:
+        log.debug("coverage_is_valid unavailable (%s); simplifying each polygon.", exc)
+        return False
+
+
+#: Share of :data:`MAX_DISPLAY_AREA_ERROR_PCT` a polygon simplified on its own may use: the
+#: planar area ratio checked here and the geodesic one differ by up to about 0.01 %.
+PER_FEATURE_AREA_MARGIN = 0.9
+
+
 def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
     """Simplify for display; a valid polygon coverage keeps its shared edges shared.
 
     The finest tolerance of :data:`DISPLAY_TOLERANCES_DEG` is used unless the layer would keep
-    more than :data:`MAX_DISPLAY_VERTICES` vertices; then coarser ones are tried, and the first
-    that fits is taken, provided every polygon stays within :data:`MAX_DISPLAY_AREA_ERROR_PCT`
-    of its area (otherwise the last tolerance that did is kept, and the map is larger).
+    more than :data:`MAX_DISPLAY_VERTICES` vertices; then coarser ones are tried. A coverage
+    takes one tolerance for all (shared borders stay shared): the first that fits, provided
+    every polygon stays within :data:`MAX_DISPLAY_AREA_ERROR_PCT` of its area (otherwise the
+    last tolerance that did is kept, and the map is larger). Other polygons are simplified each
+    on its own (issue 15): at every coarser step, each polygon whose area stays within
+    :data:`PER_FEATURE_AREA_MARGIN` of that limit takes it, the others keep their last
+    geometry and are not coarsened further; a large smooth territory goes coarse while a
+    small or jagged one keeps its detail.
     """
-    chosen = _simplify_once(geoms, coverage, DISPLAY_TOLERANCES_DEG[0])
+    if coverage and _is_coverage(geoms):
+        return _simplify_shared(geoms)
+    chosen = shapely.simplify(geoms, DISPLAY_TOLERANCES_DEG[0], preserve_topology=True)
+    open_ = np.ones(len(geoms), dtype=bool)
+    limit = MAX_DISPLAY_AREA_ERROR_PCT * PER_FEATURE_AREA_MARGIN
+    for coarser in DISPLAY_TOLERANCES_DEG[1:]:
+        if shapely.get_num_coordinates(chosen).sum() <= MAX_DISPLAY_VERTICES or not open_.any():
+            break
+        where = np.flatnonzero(open_)
+        candidate = shapely.simplify(geoms[where], coarser, preserve_topology=True)
+        error = np.abs(compute_display_area_error(geoms[where], candidate))
+        fits = (error <= limit) & ~shapely.is_empty(candidate)
+        chosen[where[fits]] = candidate[fits]
+        open_[where[~fits]] = False
+        log.debug("Display tolerance %.0e degrees: %d polygon(s) take it.", coarser, fits.sum())
+    log.debug(
+        "Display geometry simplified polygon by polygon: %d vertices.",
+        shapely.get_num_coordinates(chosen).sum(),
+    )
+    return chosen
+
+
+def _simplify_shared(geoms: np.ndarray) -> np.ndarray:
+    """One tolerance for a whole coverage (see :func:`_simplify`)."""
+    chosen = _simplify_once(geoms, True, DISPLAY_TOLERANCES_DEG[0])
     tolerance = DISPLAY_TOLERANCES_DEG[0]
     for coarser in DISPLAY_TOLERANCES_DEG[1:]:
         if shapely.get_num_coordinates(chosen).sum() <= MAX_DISPLAY_VERTICES:
             break
-        candidate = _simplify_once(geoms, coverage, coarser)
+        candidate = _simplify_once(geoms, True, coarser)
         error = np.abs(compute_display_area_error(geoms, candidate))
         if np.nanmax(error, initial=0.0) > MAX_DISPLAY_AREA_ERROR_PCT:
             log.info(
