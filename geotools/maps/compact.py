@@ -27,6 +27,7 @@ put in its template in a single pass, never scanned for ``{i}`` again.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -390,3 +391,37 @@ def compact_payload(
         "popup": [list(p) for p in popup] if popup is not None else None,
         "tip": [list(p) for p in tip],
     }
+
+
+_PAYLOAD_START = "window.gtCompact("
+
+
+def page_popups(page: str) -> list[str]:
+    """Every popup and tooltip a written map page builds in the browser, in Python.
+
+    Reads the payload of each compact layer (:class:`CompactGeoJson`) from the page and fills
+    its layouts with each row (:func:`render_layout`), as the page script does: for checks
+    of what a reader can see (tests, a leak check) without a browser.
+
+    Parameters
+    ----------
+    page : str
+        The HTML of a map (as :func:`geotools.maps.write_map_html` writes it).
+
+    Returns
+    -------
+    list of str
+        For each compact layer and feature: its popup (when the layer has popups), then its
+        tooltip; HTML with the data's text escaped.
+    """
+    decoder = json.JSONDecoder()
+    texts: list[str] = []
+    start = page.find(_PAYLOAD_START)
+    while start >= 0:
+        payload, end = decoder.raw_decode(page, start + len(_PAYLOAD_START))
+        for row in payload["rows"]:
+            if payload["popup"] is not None:
+                texts.append(render_layout(payload["popup"], row))
+            texts.append(render_layout(payload["tip"], row))
+        start = page.find(_PAYLOAD_START, end)
+    return texts
