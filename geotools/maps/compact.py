@@ -84,7 +84,7 @@ def encode_geometries(geoms: np.ndarray) -> list[Any]:
     --------
     >>> from shapely import box
     >>> encode_geometries(np.array([box(0, 0, 1e-5, 2e-5)]))
-    [[['CAEAAEBAAD']]]
+    [[['CAAEBAAD']]]
     """
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, (3, 6))
@@ -118,6 +118,29 @@ def encode_geometries(geoms: np.ndarray) -> list[Any]:
     for position, feature in enumerate(features):
         out[feature] = nested[position]
     return out
+
+
+def encode_points(points: np.ndarray) -> str:
+    """Encode lon/lat points as one string (the delta chain of :func:`encode_geometries`).
+
+    Parameters
+    ----------
+    points : numpy.ndarray of shapely.Point
+        Points, lon/lat degrees.
+
+    Returns
+    -------
+    str
+        The points' coordinates on the 1e-5 degree grid, as varints of their differences.
+
+    Examples
+    --------
+    >>> encode_points(shapely.points([[1e-5, 2e-5], [0, 0]]))
+    'CEBD'
+    """
+    grid = np.rint(shapely.get_coordinates(points) * SCALE).astype(np.int64)
+    deltas = np.diff(grid, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    return _varints(deltas)[0].decode("ascii")
 
 
 def render_layout(layout: Sequence[Part], row: Sequence[Any]) -> str:
@@ -177,18 +200,21 @@ if (!window.gtCompact) {
     window.gtCompact = function(P) {
         var A = {{ this.alphabet|tojson }}, B = {}, x = 0, y = 0;
         for (var a = 0; a < A.length; a++) { B[A.charCodeAt(a)] = a; }
-        function ring(s) {
-            var out = [], i = 0, n = s.length;
+        function values(s, each) {
+            var i = 0, n = s.length, c = 0;
             while (i < n) {
-                for (var c = 0; c < 2; c++) {
-                    var v = 0, shift = 0, b;
-                    do { b = B[s.charCodeAt(i++)]; v += (b & 31) * Math.pow(2, shift); shift += 5; }
-                    while (b & 32);
-                    var d = v % 2 ? -(v + 1) / 2 : v / 2;
-                    if (c === 0) { x += d; } else { y += d; }
-                }
-                out.push([x / {{ this.scale }}, y / {{ this.scale }}]);
+                var v = 0, shift = 0, b;
+                do { b = B[s.charCodeAt(i++)]; v += (b & 31) * Math.pow(2, shift); shift += 5; }
+                while (b & 32);
+                each(v % 2 ? -(v + 1) / 2 : v / 2, c++ % 2);
             }
+        }
+        function ring(s) {
+            var out = [];
+            values(s, function(d, odd) {
+                if (odd) { y += d; out.push([x / {{ this.scale }}, y / {{ this.scale }}]); }
+                else { x += d; }
+            });
             if (out.length) { out.push(out[0].slice()); }
             return out;
         }
@@ -224,8 +250,21 @@ if (!window.gtCompact) {
             div.innerHTML = "<table><tr><td>" + html + "</td></tr></table>";
             return div;
         }
+        function search() {
+            var at = [], px = 0, py = 0;
+            values(P.search.at, function(d, odd) {
+                if (odd) { py += d; at.push([py / {{ this.scale }}, px / {{ this.scale }}]); }
+                else { px += d; }
+            });
+            return {
+                names: P.rows.map(function(row) { return row[P.search.col]; }),
+                ids: P.rows.map(function(row, i) { return String(i); }),
+                points: at
+            };
+        }
         return {
             features: features,
+            search: P.search ? search : null,
             popup: P.popup ? function(i) { return render(P.popup, P.rows[+i]); } : null,
             tip: function(i) { return render(P.tip, P.rows[+i]); },
             wrap: wrap
@@ -299,7 +338,12 @@ class CompactGeoJson(folium.GeoJson):
                 layer.bindPopup(function(l) { return C.wrap(C.popup(l.feature.id)); },
                     {maxWidth: 340, className: "foliumpopup"});
             }
+            {%- if this.source %}
+            // Drawn only when first shown: no second set of paths built on opening.
+            layer.once("add", function() { layer.addData(C.features); });
+            {%- else %}
             layer.addData(C.features);
+            {%- endif %}
             return layer;
         })();
         {% endmacro %}
@@ -353,6 +397,7 @@ def compact_payload(
     rows: list[list[Any]],
     popup: Sequence[Part] | None,
     tip: Sequence[Part],
+    search: tuple[int, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The page data of a compact layer (see :class:`CompactGeoJson`).
 
@@ -370,12 +415,15 @@ def compact_payload(
         Popup layout; None for no popup.
     tip : sequence of list
         Tooltip layout.
+    search : tuple of (int, numpy.ndarray), optional
+        For the search box: the column of the names and a point inside each feature (where
+        its popup opens); the names are then read from the rows, not embedded again.
 
     Returns
     -------
     dict
         ``g``, ``keys`` (``[distinct values, index per feature]``), ``cols``, ``rows``,
-        ``popup``, ``tip``.
+        ``popup``, ``tip`` and, with ``search``, ``search`` (``col`` and the points ``at``).
     """
     coded = {}
     for name, values in keys.items():
@@ -390,6 +438,7 @@ def compact_payload(
         "rows": safe_rows,
         "popup": [list(p) for p in popup] if popup is not None else None,
         "tip": [list(p) for p in tip],
+        "search": None if search is None else {"col": search[0], "at": encode_points(search[1])},
     }
 
 

@@ -16,12 +16,12 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from geotools.maps.compact import CompactGeoJson, Part, compact_payload, render_layout
-from geotools.maps.elements import JsName, encode_braces, escape_html
+from geotools.maps.elements import JsName, SearchControl, encode_braces, escape_html
 from geotools.maps.layers import (
     EXTRA_POPUP_COLUMN,
-    _add_search,
     _column,
     _escaped,
     _feature_collection,
@@ -107,11 +107,21 @@ def _add_compact(
     group: str,
     highlight: dict[str, Any] | None = None,
     class_name: str | None = None,
+    search: int | None = None,
 ) -> CompactGeoJson:
     """Add a compact layer; its ``data`` holds popups and tooltips as the page shows them."""
     popup, tip = layouts
     rows = columns.rows()
-    payload = compact_payload(frame.geometry.to_numpy(), keys, columns.names, rows, popup, tip)
+    inside = shapely.point_on_surface(frame.geometry.to_numpy()) if search is not None else None
+    payload = compact_payload(
+        frame.geometry.to_numpy(),
+        keys,
+        columns.names,
+        rows,
+        popup,
+        tip,
+        None if inside is None else (search, inside),
+    )
     safe_rows = payload["rows"]
     properties: dict[str, list[Any]] = {}
     if popup is not None:
@@ -289,8 +299,9 @@ def _territory_layer(
             overlays,
             group,
             highlight=highlight,
+            search=heading,
         )
-        _add_search(m, layer, frame, headings, lang)
+        m.add_child(SearchControl(layer, None, None, None, t["search"], t["search_none"]))
         return {"no_data": bool((classes < 0).any())}
     codes = _normalised(_column(frame, "risk_class")).fillna("").to_list()
     risk_keys = [code if code in RISK_COLOURS else "" for code in codes]
@@ -315,8 +326,9 @@ def _territory_layer(
         overlays,
         group,
         highlight=highlight,
+        search=heading,
     )
-    _add_search(m, risk_layer, frame, headings, lang)
+    m.add_child(SearchControl(risk_layer, None, None, None, t["search"], t["search_none"]))
     name = escape_html(t["layer_territories"])
     titled_layer = CompactGeoJson(
         risk_layer.data,

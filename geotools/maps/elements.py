@@ -699,7 +699,8 @@ class SearchControl(MacroElement):
     ``names`` are HTML-escaped (turned back into text in an inert document and only ever set as
     ``<option>`` values, so no raw markup from the data is in the page); ``ids`` are the
     feature ids of the territories in ``layer`` and ``points`` a ``[lat, lon]`` inside each,
-    where the popup opens.
+    where the popup opens. With ``names`` None, the three are read from a compact layer's
+    payload (:class:`geotools.maps.compact.CompactGeoJson`), where they are stored once.
     """
 
     _template = Template(
@@ -708,8 +709,14 @@ class SearchControl(MacroElement):
         (function() {
             var map = {{ this._parent.get_name() }};
             var layer = {{ this.layer.get_name() }};
+            {%- if this.names is none %}
+            // A compact layer (geotools.maps.compact) holds the names in its rows.
+            var found = layer.gtData.search();
+            var names = found.names, ids = found.ids, points = found.points;
+            {%- else %}
             var names = {{ this.names|tojson }}, ids = {{ this.ids|tojson }};
             var points = {{ this.points|tojson }};
+            {%- endif %}
             var control = L.control({position: "topleft"});
             control.onAdd = function() {
                 var div = L.DomUtil.create("div", "gt-box gt-search");
@@ -765,9 +772,9 @@ class SearchControl(MacroElement):
     def __init__(
         self,
         layer: folium.GeoJson,
-        names: list[str],
-        ids: list[str],
-        points: list[list[float]],
+        names: list[str] | None,
+        ids: list[str] | None,
+        points: list[list[float]] | None,
         placeholder: str,
         not_found: str,
     ) -> None:

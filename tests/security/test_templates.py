@@ -140,7 +140,9 @@ def html_strings(page: str) -> list[str]:
 
 def search_names(page: str) -> list[str]:
     """The territory names of the search box, as the page turns them back into text."""
-    (names,) = embedded_json(page, "var names = ")
+    # Issue 15: the search box reads them from the territory layer's rows (its "search" column).
+    (payload,) = [p for p in embedded_json(page, "window.gtCompact(") if p["search"]]
+    names = [row[payload["search"]["col"]] for row in payload["rows"]]
     return [html.unescape(name) for name in names]
 
 
