@@ -320,7 +320,7 @@ class CompactGeoJson(folium.GeoJson):
             var C = window.gtCompact({{ this.payload|tojson }});
             {%- endif %}
             var S = {{ this.styles|tojson }}, K = {{ this.key|tojson }};
-            var H = {{ this.highlight|tojson }};
+            var H = {{ this.highlight_style|tojson }};
             var layer = L.geoJson(null, {
                 {%- if this.class_name %}
                 className: {{ this.class_name|tojson }},
@@ -367,7 +367,7 @@ class CompactGeoJson(folium.GeoJson):
         self.payload = payload
         self.styles = {str(k): v for k, v in styles.items()}
         self.key = key
-        self.highlight = highlight
+        self.highlight_style = highlight
         self.source = source
         self.class_name = class_name
         self.alphabet = ALPHABET

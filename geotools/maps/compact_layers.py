@@ -25,7 +25,6 @@ from geotools.maps.layers import (
     _column,
     _escaped,
     _feature_collection,
-    _ha_and_pct,
     _labels,
     _normalised,
     _numbers,
@@ -88,11 +87,39 @@ def _table_row(label: str, column: int) -> Part:
     return _part(f"<tr><th>{label}</th><td>{_slot(column)}</td></tr>", column)
 
 
-def _positive(frame: gpd.GeoDataFrame, column: str, lang: str) -> list[str]:
-    """``"X ha (Y %)"`` where ``column`` is positive, ``""`` elsewhere."""
+def _hectare_row(
+    c: _Columns, frame: gpd.GeoDataFrame, column: str, label: str, lang: str, positive: bool
+) -> list[Part]:
+    """Table row ``label: X ha (Y %)`` from ``column`` and its ``_pct`` twin, as two columns.
+
+    Units and markup are in the layout, once; the rows hold the two numbers. ``positive``: the
+    row only where the hectares are above 0; otherwise always, "n/a" where they are missing
+    (the percentage is left out where it is missing).
+    """
     hectares = _numbers(frame, column)
-    cells = _ha_and_pct(hectares, _numbers(frame, column.removesuffix("_ha") + "_pct"), lang)
-    return [cell if ha > 0 else "" for cell, ha in zip(cells, hectares, strict=True)]
+    percent = _numbers(frame, column.removesuffix("_ha") + "_pct")
+    shown = hectares > 0 if positive else np.ones(len(hectares), dtype=bool)
+    ha = c.add(
+        column,
+        [
+            hectare_number(v, lang) if ok and np.isfinite(v) else ""
+            for v, ok in zip(hectares, shown, strict=True)
+        ],
+    )
+    pct = c.add(
+        column.removesuffix("_ha") + "_pct",
+        [
+            format_number(p, lang, 1) if ok and np.isfinite(p) else ""
+            for p, ok in zip(percent, shown, strict=True)
+        ],
+    )
+    cell = [_part(f"{_slot(ha)}\u00a0ha", ha)]
+    if positive:
+        head, tail = [_part(f"<tr><th>{label}</th><td>", ha)], [_part("</td></tr>", ha)]
+    else:
+        head, tail = [_part(f"<tr><th>{label}</th><td>")], [_part("</td></tr>")]
+        cell.append(_part(TEXT[lang]["na"], -ha - 1))
+    return [*head, *cell, _part(f" ({_slot(pct)}\u00a0%)", pct), *tail]
 
 
 def _add_compact(
@@ -112,16 +139,9 @@ def _add_compact(
     """Add a compact layer; its ``data`` holds popups and tooltips as the page shows them."""
     popup, tip = layouts
     rows = columns.rows()
-    inside = shapely.point_on_surface(frame.geometry.to_numpy()) if search is not None else None
-    payload = compact_payload(
-        frame.geometry.to_numpy(),
-        keys,
-        columns.names,
-        rows,
-        popup,
-        tip,
-        None if inside is None else (search, inside),
-    )
+    geoms = frame.geometry.to_numpy()
+    found = None if search is None else (search, shapely.point_on_surface(geoms))
+    payload = compact_payload(geoms, keys, columns.names, rows, popup, tip, found)
     safe_rows = payload["rows"]
     properties: dict[str, list[Any]] = {}
     if popup is not None:
@@ -223,31 +243,17 @@ def _territory_layer(
         _part(f'<div class="gt-lead">{unknown}</div>', -titled - 1),
         _part("<table>"),
     ]
-    secured = c.add(
-        "secured", _ha_and_pct(_numbers(frame, "secured_ha"), _numbers(frame, "secured_pct"), lang)
-    )
-    popup.append(_table_row(t["secured"], secured))
+    popup += _hectare_row(c, frame, "secured_ha", t["secured"], lang, positive=False)
     if "in_process_ha" in frame.columns:
-        popup.append(
-            _table_row(
-                t["in_process"], c.add("in_process", _positive(frame, "in_process_ha", lang))
-            )
-        )
-    untitled = c.add(
-        "untitled",
-        _ha_and_pct(_numbers(frame, "untitled_ha"), _numbers(frame, "untitled_pct"), lang),
-    )
-    conceded = c.add(
-        "conceded",
-        _ha_and_pct(_numbers(frame, "concession_ha"), _numbers(frame, "concession_pct"), lang),
-    )
-    popup += [_table_row(t["untitled"], untitled), _table_row(t["in_concessions"], conceded)]
+        popup += _hectare_row(c, frame, "in_process_ha", t["in_process"], lang, positive=True)
+    popup += _hectare_row(c, frame, "untitled_ha", t["untitled"], lang, positive=False)
+    popup += _hectare_row(c, frame, "concession_ha", t["in_concessions"], lang, positive=False)
     kinds = VALUE_LABELS["concession_kind"][lang]
     for column, row_label in [("concession_untitled_ha", f"{SUB_ROW}{t['on_untitled']}")] + [
         (f"concession_{k}_ha", f"{SUB_ROW}{kinds[k]}") for k in CONCESSION_STYLES
     ]:
         if column in frame.columns:
-            popup.append(_table_row(row_label, c.add(column, _positive(frame, column, lang))))
+            popup += _hectare_row(c, frame, column, row_label, lang, positive=True)
     incidents = c.add(
         "incidents",
         [
