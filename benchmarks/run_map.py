@@ -174,8 +174,34 @@ def run(n_points: int, seed: int) -> dict:
         result["load_s"] = time_load(inlined)
     except Exception as exc:  # no cache or no browser: size figures only
         log.warning("load time not measured: %s", exc)
+    result["demo_bytes"] = demo_map_size()
     log.info("%s", result)
     return result
+
+
+#: Measured before issue 15 part C (plain GeoJSON and one popup HTML string per feature;
+#: commit d420b8d, same machine): tier L figures of 2026-11-23, demo map of 2026-12-02.
+BEFORE_COMPACT = {
+    "build_s": "57.5 s",
+    "size": "51.76 MB",
+    "offline": "52.01 MB",
+    "load": "8.4 s (best of 3; runs: 8.4, 8.7, 8.4)",
+    "max": "0.360 %",
+    "p99": "0.194 %",
+    "mean": "-0.0025 %",
+    "demo": 205_421,
+}
+
+
+def demo_map_size() -> int:
+    """Bytes of the map ``geotools demo`` writes (Spanish, the default)."""
+    from geotools.demo import run_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="geotools-demo-size-"))
+    try:
+        return Path(run_demo(out=folder, lang="es")["map"]).stat().st_size
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def section(r: dict) -> str:
@@ -186,26 +212,34 @@ def section(r: dict) -> str:
         else "not measured"
     )
     offline = r.get("offline_size_mb", float("nan"))
+    b = BEFORE_COMPACT
+    demo = r.get("demo_bytes")
+    demo_text = f"{demo:,} bytes" if demo else "not measured"
     return f"""{START}
-## Map at national scale (issue 6)
+## Map at national scale (issue 6; compact layers, issue 15)
 
 {r["territories"]:,} territories of tier L (synthetic statistics and risk columns) and
 {r["points"]:,} random incidents, Spanish map as `geotools map` writes it. Above 20,000
 incidents the map draws counts per grid cell (with the year slider and heat map) instead of
-one marker each, so the page size does not grow with the number of incidents.
+one marker each, so the page size does not grow with the number of incidents. "Before": plain
+GeoJSON with one popup HTML string per feature, every territory simplified at one tolerance
+(d420b8d); "now": delta-encoded geometry and popups built in the page from one row of values
+per feature, each territory simplified on its own within the 1 % rule (issue 15).
 
-| measure | value |
-|---|---:|
-| build (build_map + render) | {r["build_s"]:.1f} s |
-| HTML size | {r["size_mb"]:.2f} MB |
-| HTML size, Leaflet and plugins inlined (`--offline`) | {offline:.2f} MB |
-| load in headless Chromium until every territory is drawn (offline, tiles refused) | {load_text} |
-| displayed vs geodesic area, max over territories | {r["area_error_max_pct"]:.3f} % |
-| displayed vs geodesic area, 99th percentile | {r["area_error_p99_pct"]:.3f} % |
-| displayed vs geodesic area, mean (signed) | {r["area_error_mean_pct"]:+.4f} % |
+| measure | before (d420b8d) | now |
+|---|---:|---:|
+| build (build_map + render) | {b["build_s"]} | {r["build_s"]:.1f} s |
+| HTML size | {b["size"]} | {r["size_mb"]:.2f} MB |
+| HTML size, Leaflet and plugins inlined (`--offline`) | {b["offline"]} | {offline:.2f} MB |
+| first paint: load in headless Chromium until 1,000 territories are drawn (offline) \
+| {b["load"]} | {load_text} |
+| displayed vs geodesic area, max over territories | {b["max"]} | {r["area_error_max_pct"]:.3f} % |
+| displayed vs geodesic area, 99th percentile | {b["p99"]} | {r["area_error_p99_pct"]:.3f} % |
+| displayed vs geodesic area, mean (signed) | {b["mean"]} | {r["area_error_mean_pct"]:+.4f} % |
+| demo map (`geotools demo`, Spanish) | {b["demo"]:,} bytes | {demo_text} |
 
-Target: at most 5 MB, a few seconds to open, displayed areas within 1 %. Machine:
-{platform.machine()}, {platform.python_version()}, measured
+Target: at most 5 MB, first paint within 3 s, displayed areas within 1 %; the demo no bigger
+than before. Machine: {platform.machine()}, {platform.python_version()}, measured
 {datetime.now(UTC).strftime("%Y-%m-%d")}.
 {END}"""
 
