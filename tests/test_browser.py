@@ -798,3 +798,25 @@ def test_compact_layers_draw_the_same_geometry_and_popups_as_python_reads_them(
     assert "Santa Rosa & <b>Co</b>" in popup.inner_text()
     assert opened.page.locator(".leaflet-popup-content .gt-h b").count() == 0  # text, not markup
     opened.assert_clean()
+
+
+def test_large_territory_layers_are_drawn_on_a_canvas_and_still_answer_clicks(
+    open_map: Callable[..., MapPage], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above CANVAS_ABOVE_FEATURES (a national map), territories are drawn on a canvas (10,000
+    SVG paths took seconds to draw); popups, tooltips and search work the same."""
+    # Territories (3) on the canvas; parcels and concessions (2 each) stay SVG paths, whose
+    # outline alone answers the pointer (the click below is inside the concession's box).
+    monkeypatch.setattr("geotools.maps.compact_layers.CANVAS_ABOVE_FEATURES", 2)
+    layers = _compact_layers()
+    target = tmp_path / "canvas.html"
+    target.write_text(build_map(**layers, lang="en").get_root().render(), encoding="utf-8")
+    opened = open_map(target)
+    names = opened.page.evaluate(
+        """() => Object.keys(window).filter(k => window[k] && window[k].gtData)
+            .map(k => [k, window[k].options.renderer instanceof L.Canvas])"""
+    )
+    assert [canvas for _, canvas in names] == [True, True, False, False]
+    text = opened.click(-74.705, -8.48)  # inside T1, away from the parcel, concession, legend
+    assert "Santa Rosa & <b>Co</b>" in text and T01_SENTENCE["en"] in text
+    opened.assert_clean()

@@ -46,6 +46,8 @@ SCALE = 100_000
 _CODES = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 
+#: Layers with more features than this are drawn on a canvas, not as one SVG path each.
+CANVAS_ABOVE_FEATURES = 2_000
 #: A part of a layout: a template, and optionally the column that decides whether it is shown.
 Part = list[Any]
 
@@ -305,6 +307,9 @@ class CompactGeoJson(folium.GeoJson):
         CSS class of every path.
     show : bool, default True
         Whether the layer is on the map at first.
+    canvas : bool, default False
+        Draw on a canvas rather than as SVG paths (a national map: thousands of polygons draw
+        several times faster; see :data:`CANVAS_ABOVE_FEATURES`).
     """
 
     _template = Template(
@@ -324,6 +329,10 @@ class CompactGeoJson(folium.GeoJson):
             var layer = L.geoJson(null, {
                 {%- if this.class_name %}
                 className: {{ this.class_name|tojson }},
+                {%- endif %}
+                {%- if this.canvas %}
+                // One canvas for every such layer: a canvas above another takes its clicks.
+                renderer: window.gtCanvas = window.gtCanvas || L.canvas({padding: 0.5}),
                 {%- endif %}
                 style: function(f) { return S[String(f.properties[K])]; }
             });
@@ -361,8 +370,10 @@ class CompactGeoJson(folium.GeoJson):
         source: CompactGeoJson | None = None,
         class_name: str | None = None,
         show: bool = True,
+        canvas: bool = False,
     ) -> None:
         super().__init__(data, name=name, control=False, show=show)
+        self.canvas = canvas
         self._name = "CompactGeoJson"
         self.payload = payload
         self.styles = {str(k): v for k, v in styles.items()}

@@ -18,7 +18,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geotools.maps.compact import CompactGeoJson, Part, compact_payload, render_layout
+from geotools.maps.compact import (
+    CANVAS_ABOVE_FEATURES,
+    CompactGeoJson,
+    Part,
+    compact_payload,
+    render_layout,
+)
 from geotools.maps.elements import JsName, SearchControl, encode_braces, escape_html
 from geotools.maps.layers import (
     EXTRA_POPUP_COLUMN,
@@ -156,6 +162,7 @@ def _add_compact(
         escape_html(name),
         highlight=highlight,
         class_name=class_name,
+        canvas=len(frame) > CANVAS_ABOVE_FEATURES,
     )
     layer.add_to(m)
     overlays.append(_Overlay(group, escape_html(name), JsName(layer), True))
@@ -345,6 +352,7 @@ def _territory_layer(
         highlight=highlight,
         source=risk_layer,
         show=False,
+        canvas=risk_layer.canvas,
     )
     titled_layer.add_to(m)
     overlays.append(_Overlay(group, name, JsName(titled_layer), False))

@@ -1,4 +1,8 @@
-"""Display geometry and the GeoJSON layers of the web map (all but incidents).
+"""Display geometry, popup cells and the GeoJSON layers of the web map (hexagons, lines).
+
+Territories, parcels and concessions are drawn by :mod:`geotools.maps.compact_layers`
+(delta-encoded geometry, popups built in the page from one row of values per feature, issue
+15), from the display geometry and the escaped cells made here.
 
 What reaches the HTML
 ---------------------
@@ -21,8 +25,9 @@ Display geometry
 Layers are reprojected to EPSG:4326, simplified with a tolerance of about 11 m, or coarser when
 a layer would otherwise keep more than :data:`MAX_DISPLAY_VERTICES` vertices, as long as every
 polygon keeps its area within :data:`MAX_DISPLAY_AREA_ERROR_PCT` (territories and parcels that
-form a valid coverage use the topology-preserving ``shapely.coverage_simplify``, so shared
-borders stay shared) and snapped to a
+form a valid coverage use the topology-preserving ``shapely.coverage_simplify`` at one
+tolerance, so shared borders stay shared; other polygons are simplified each on its own, each
+as coarse as its own area allows) and snapped to a
 :data:`COORDINATE_GRID_DEG` grid (5 decimals, about 1 m). The map is for display only: hectares
 shown in popups come from the input columns, never from these geometries.
 """

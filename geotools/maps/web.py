@@ -106,6 +106,7 @@ _CSS = """
 .gt-popup .gt-desc {margin-top: 4px;}
 .gt-popup .gt-note {margin-top: 4px; color: #666; font-style: italic;}
 .leaflet-pane > svg path.leaflet-interactive.gt-outline-only {pointer-events: visibleStroke;}
+.leaflet-pane > svg {pointer-events: none;}
 .leaflet-interactive:focus:not(:focus-visible) {outline: none;}
 .gt-popup .gt-sec2 {font-weight: 600; color: #444; margin-top: 5px;}
 .gt-list {margin: 2px 0 0; padding-left: 16px;}
