@@ -444,7 +444,7 @@ def test_risk_and_titled_layers_share_one_set_of_features(
     # risk layer's decoded features, and only territories and parcels ship a payload.
     assert titled.payload is None and titled.source is risk
     assert f"var C = {risk.get_name()}.gtData;" in page
-    assert page.count("window.gtCompact({") == 2
+    assert page.count('<script type="application/json" id="compact_geo_json_') == 2
     assert page.count('"80"') == 1
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import shapely
 from folium.utilities import get_obj_in_upper_tree
 
-from geotools.maps.elements import Template, encode_braces
+from geotools.maps.elements import Template, _Text, encode_braces, to_safe_json
 
 #: Characters of the geometry encoding: 5 bits of value and a continuation bit each.
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -322,7 +322,8 @@ class CompactGeoJson(folium.GeoJson):
             {%- if this.source %}
             var C = {{ this.source.get_name() }}.gtData;
             {%- else %}
-            var C = window.gtCompact({{ this.payload|tojson }});
+            var C = window.gtCompact(JSON.parse(
+                document.getElementById({{ this.data_id|tojson }}).textContent));
             {%- endif %}
             var S = {{ this.styles|tojson }}, K = {{ this.key|tojson }};
             var H = {{ this.highlight_style|tojson }};
@@ -398,7 +399,24 @@ class CompactGeoJson(folium.GeoJson):
             What :meth:`folium.map.Layer.render` returns.
         """
         self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
+        if self.payload is not None:
+            # The payload as a JSON data block in the body (JSON.parse reads megabytes several
+            # times faster than the script parser reads them as a literal); text, never a
+            # template, and with no "<" that could close the element (to_safe_json).
+            figure = self.get_root()
+            figure.html.add_child(  # type: ignore[attr-defined]
+                _Text(
+                    f'<script type="application/json" id="{self.data_id}">'
+                    f"{to_safe_json(self.payload)}</script>"
+                ),
+                name=self.data_id,
+            )
         return folium.map.Layer.render(self, **kwargs)
+
+    @property
+    def data_id(self) -> str:
+        """Id of the page element holding the payload."""
+        return f"{self.get_name()}_data"
 
 
 def compact_payload(
@@ -453,7 +471,9 @@ def compact_payload(
     }
 
 
-_PAYLOAD_START = "window.gtCompact("
+_PAYLOAD_START = re.compile(
+    r'<script type="application/json" id="compact_geo_json_[0-9a-f]+_data">'
+)
 
 
 def page_popups(page: str) -> list[str]:
@@ -474,14 +494,28 @@ def page_popups(page: str) -> list[str]:
         For each compact layer and feature: its popup (when the layer has popups), then its
         tooltip; HTML with the data's text escaped.
     """
-    decoder = json.JSONDecoder()
     texts: list[str] = []
-    start = page.find(_PAYLOAD_START)
-    while start >= 0:
-        payload, end = decoder.raw_decode(page, start + len(_PAYLOAD_START))
+    for payload in page_payloads(page):
         for row in payload["rows"]:
             if payload["popup"] is not None:
                 texts.append(render_layout(payload["popup"], row))
             texts.append(render_layout(payload["tip"], row))
-        start = page.find(_PAYLOAD_START, end)
     return texts
+
+
+def page_payloads(page: str) -> list[dict[str, Any]]:
+    """The payloads of the compact layers of a written map page (see :class:`CompactGeoJson`).
+
+    Parameters
+    ----------
+    page : str
+        The HTML of a map.
+
+    Returns
+    -------
+    list of dict
+        One payload per compact layer, in page order (``g``, ``keys``, ``cols``, ``rows``,
+        ``popup``, ``tip``, ``search``).
+    """
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(page, match.end())[0] for match in _PAYLOAD_START.finditer(page)]

@@ -729,15 +729,24 @@ class SearchControl(MacroElement):
                 input.setAttribute("list", list.id);
                 // Names arrive HTML-escaped; an inert DOMParser document turns them back into
                 // text, which is only ever set as a value (never parsed as markup in the page).
-                names = names.map(function(escaped) {
+                // One document for all (a "<" in a name is "&lt;": each stays one paragraph's
+                // text); one per name if the count does not match.
+                function unescaped(escaped) {
                     return new DOMParser().parseFromString(escaped, "text/html")
                         .documentElement.textContent;
-                });
+                }
+                var parsed = new DOMParser().parseFromString(
+                    "<p>" + names.join("</p><p>") + "</p>", "text/html").body.children;
+                names = parsed.length === names.length ? names.map(function(_, i) {
+                    return parsed[i].textContent;
+                }) : names.map(unescaped);
+                var options = document.createDocumentFragment();
                 names.forEach(function(name) {
                     var option = document.createElement("option");
                     option.value = name;
-                    list.appendChild(option);
+                    options.appendChild(option);
                 });
+                list.appendChild(options);
                 function go() {
                     var wanted = input.value.trim().toLowerCase();
                     if (!wanted) { return; }

@@ -37,7 +37,7 @@ from shapely import LineString, Point, box
 
 from geotools.cli import main
 from geotools.maps import build_map, compact_json_escapes
-from geotools.maps.compact import page_popups
+from geotools.maps.compact import page_payloads, page_popups
 
 #: Pieces payloads are made of: template delimiters, markup, quotes, backslashes, invisible
 #: characters (zero-width space, soft hyphen, right-to-left override) and non-BMP characters.
@@ -141,7 +141,7 @@ def html_strings(page: str) -> list[str]:
 def search_names(page: str) -> list[str]:
     """The territory names of the search box, as the page turns them back into text."""
     # Issue 15: the search box reads them from the territory layer's rows (its "search" column).
-    (payload,) = [p for p in embedded_json(page, "window.gtCompact(") if p["search"]]
+    (payload,) = [p for p in page_payloads(page) if p["search"]]
     names = [row[payload["search"]["col"]] for row in payload["rows"]]
     return [html.unescape(name) for name in names]
 
