@@ -543,11 +543,12 @@ class IncidentLayers(JSCSSMixin, MacroElement):
                     if (ok) { keep.push(r.layer); hot.push([r.lat, r.lon, r.weight]); shown += 1; }
                 });
                 if (D.mode === "cells") {
+                    // One formatter: toLocaleString builds one per call (slow for thousands).
+                    var count = new Intl.NumberFormat(L10N.locale);
                     records.forEach(function(r) {
                         if (r.shown > 0) {
                             r.layer.setRadius(4 + 14 * Math.sqrt(r.shown / most));
-                            r.layer.bindPopup(L10N.cell.replace("{n}", r.shown.toLocaleString(
-                                L10N.locale)));
+                            r.layer.bindPopup(L10N.cell.replace("{n}", count.format(r.shown)));
                         }
                     });
                     heat.setOptions({max: most});
