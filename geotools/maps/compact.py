@@ -198,9 +198,8 @@ def label(text: str) -> str:
 
 
 _DECODER_JS = r"""
-if (!window.gtCompact) {
     window.gtCompact = function(P) {
-        var A = {{ this.alphabet|tojson }}, B = {}, x = 0, y = 0;
+        var A = "ALPHABET", B = {}, x = 0, y = 0;
         for (var a = 0; a < A.length; a++) { B[A.charCodeAt(a)] = a; }
         function values(s, each) {
             var i = 0, n = s.length, c = 0;
@@ -214,7 +213,7 @@ if (!window.gtCompact) {
         function ring(s) {
             var out = [];
             values(s, function(d, odd) {
-                if (odd) { y += d; out.push([x / {{ this.scale }}, y / {{ this.scale }}]); }
+                if (odd) { y += d; out.push([x / SCALE, y / SCALE]); }
                 else { x += d; }
             });
             if (out.length) { out.push(out[0].slice()); }
@@ -255,7 +254,7 @@ if (!window.gtCompact) {
         function search() {
             var at = [], px = 0, py = 0;
             values(P.search.at, function(d, odd) {
-                if (odd) { py += d; at.push([py / {{ this.scale }}, px / {{ this.scale }}]); }
+                if (odd) { py += d; at.push([py / SCALE, px / SCALE]); }
                 else { px += d; }
             });
             return {
@@ -272,8 +271,7 @@ if (!window.gtCompact) {
             wrap: wrap
         };
     };
-}
-"""
+""".replace("ALPHABET", ALPHABET).replace("SCALE", str(SCALE))
 
 
 class CompactGeoJson(folium.GeoJson):
@@ -315,9 +313,6 @@ class CompactGeoJson(folium.GeoJson):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        """
-        + _DECODER_JS
-        + """
         var {{ this.get_name() }} = (function() {
             {%- if this.source %}
             var C = {{ this.source.get_name() }}.gtData;
@@ -382,8 +377,6 @@ class CompactGeoJson(folium.GeoJson):
         self.highlight_style = highlight
         self.source = source
         self.class_name = class_name
-        self.alphabet = ALPHABET
-        self.scale = SCALE
 
     def render(self, **kwargs: Any) -> Any:
         """Render the layer's script (and, when shown, its ``addTo``).
@@ -399,11 +392,16 @@ class CompactGeoJson(folium.GeoJson):
             What :meth:`folium.map.Layer.render` returns.
         """
         self.parent_map = get_obj_in_upper_tree(self, folium.Map)  # type: ignore[assignment]
+        figure = self.get_root()
+        if "gt_compact_decoder" not in figure.script._children:  # type: ignore[attr-defined]
+            # The decoder once per page, before the first compact layer's script.
+            figure.script.add_child(  # type: ignore[attr-defined]
+                _Text(_DECODER_JS), name="gt_compact_decoder"
+            )
         if self.payload is not None:
             # The payload as a JSON data block in the body (JSON.parse reads megabytes several
             # times faster than the script parser reads them as a literal); text, never a
             # template, and with no "<" that could close the element (to_safe_json).
-            figure = self.get_root()
             figure.html.add_child(  # type: ignore[attr-defined]
                 _Text(
                     f'<script type="application/json" id="{self.data_id}">'
