@@ -50,7 +50,6 @@ from geotools.errors import CRSError
 from geotools.maps.elements import (
     JsName,
     LinkedGeoJson,
-    SearchControl,
     encode_braces,
     escape_html,
 )
@@ -441,20 +440,6 @@ def _ha_and_pct(hectares: np.ndarray, percent: np.ndarray, lang: str) -> list[st
         format_hectares(ha, lang) + (f" ({format_percent(p, lang)})" if np.isfinite(p) else "")
         for ha, p in zip(hectares, percent, strict=True)
     ]
-
-
-def _add_search(
-    m: folium.Map, layer: folium.GeoJson, frame: gpd.GeoDataFrame, names: list[str], lang: str
-) -> None:
-    """Search box over territory names (escaped; see :class:`SearchControl`).
-
-    ``frame`` holds the layer's display geometry, in the order of its features.
-    """
-    ids = [feature.get("id") for feature in layer.data["features"]]
-    inside = shapely.point_on_surface(frame.geometry.to_numpy())
-    points = np.column_stack([shapely.get_y(inside), shapely.get_x(inside)]).round(5).tolist()
-    t = TEXT[lang]
-    m.add_child(SearchControl(layer, names, ids, points, t["search"], t["search_none"]))
 
 
 def _hexagon_layer(
