@@ -133,9 +133,18 @@ def time_load(path: Path, runs: int = 3, paths: int = 1000) -> list[float]:
                        else r.abort())
             start = time.perf_counter()
             page.goto(path.as_uri(), timeout=120_000)
+            # Drawn: a territory layer on the map holds the features (SVG paths or, for a
+            # national map, a canvas) and two animation frames have passed (the canvas draws
+            # on the next one); the same test for the map before issue 15, whose paths exist
+            # only once drawn.
             page.wait_for_function(
-                f"() => document.querySelectorAll('path.leaflet-interactive').length >= {paths}",
+                f"""() => document.querySelectorAll('path.leaflet-interactive').length >= {paths}
+                    || Object.keys(window).some(k => window[k] && window[k].gtData
+                        && window[k]._map && window[k].getLayers().length >= {paths})""",
                 timeout=120_000,
+            )
+            page.evaluate(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
             )
             times.append(time.perf_counter() - start)
             page.close()
@@ -174,8 +183,34 @@ def run(n_points: int, seed: int) -> dict:
         result["load_s"] = time_load(inlined)
     except Exception as exc:  # no cache or no browser: size figures only
         log.warning("load time not measured: %s", exc)
+    result["demo_bytes"] = demo_map_size()
     log.info("%s", result)
     return result
+
+
+#: Measured before issue 15 part C (plain GeoJSON and one popup HTML string per feature;
+#: commit d420b8d, same machine): tier L figures of 2026-11-23, demo map of 2026-12-02.
+BEFORE_COMPACT = {
+    "build_s": "57.5 s",
+    "size": "51.76 MB",
+    "offline": "52.01 MB",
+    "load": "8.4 s (best of 3; runs: 8.4, 8.7, 8.4)",
+    "max": "0.360 %",
+    "p99": "0.194 %",
+    "mean": "-0.0025 %",
+    "demo": 205_421,
+}
+
+
+def demo_map_size() -> int:
+    """Bytes of the map ``geotools demo`` writes (Spanish, the default)."""
+    from geotools.demo import run_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="geotools-demo-size-"))
+    try:
+        return Path(run_demo(out=folder, lang="es")["map"]).stat().st_size
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def section(r: dict) -> str:
@@ -186,26 +221,34 @@ def section(r: dict) -> str:
         else "not measured"
     )
     offline = r.get("offline_size_mb", float("nan"))
+    b = BEFORE_COMPACT
+    demo = r.get("demo_bytes")
+    demo_text = f"{demo:,} bytes" if demo else "not measured"
     return f"""{START}
-## Map at national scale (issue 6)
+## Map at national scale (issue 6; compact layers, issue 15)
 
 {r["territories"]:,} territories of tier L (synthetic statistics and risk columns) and
 {r["points"]:,} random incidents, Spanish map as `geotools map` writes it. Above 20,000
 incidents the map draws counts per grid cell (with the year slider and heat map) instead of
-one marker each, so the page size does not grow with the number of incidents.
+one marker each, so the page size does not grow with the number of incidents. "Before": plain
+GeoJSON with one popup HTML string per feature, every territory simplified at one tolerance
+(d420b8d); "now": delta-encoded geometry and popups built in the page from one row of values
+per feature, each territory simplified on its own within the 1 % rule (issue 15).
 
-| measure | value |
-|---|---:|
-| build (build_map + render) | {r["build_s"]:.1f} s |
-| HTML size | {r["size_mb"]:.2f} MB |
-| HTML size, Leaflet and plugins inlined (`--offline`) | {offline:.2f} MB |
-| load in headless Chromium until every territory is drawn (offline, tiles refused) | {load_text} |
-| displayed vs geodesic area, max over territories | {r["area_error_max_pct"]:.3f} % |
-| displayed vs geodesic area, 99th percentile | {r["area_error_p99_pct"]:.3f} % |
-| displayed vs geodesic area, mean (signed) | {r["area_error_mean_pct"]:+.4f} % |
+| measure | before (d420b8d) | now |
+|---|---:|---:|
+| build (build_map + render) | {b["build_s"]} | {r["build_s"]:.1f} s |
+| HTML size | {b["size"]} | {r["size_mb"]:.2f} MB |
+| HTML size, Leaflet and plugins inlined (`--offline`) | {b["offline"]} | {offline:.2f} MB |
+| first paint: load in headless Chromium until 1,000 territories are drawn (offline) \
+| {b["load"]} | {load_text} |
+| displayed vs geodesic area, max over territories | {b["max"]} | {r["area_error_max_pct"]:.3f} % |
+| displayed vs geodesic area, 99th percentile | {b["p99"]} | {r["area_error_p99_pct"]:.3f} % |
+| displayed vs geodesic area, mean (signed) | {b["mean"]} | {r["area_error_mean_pct"]:+.4f} % |
+| demo map (`geotools demo`, Spanish) | {b["demo"]:,} bytes | {demo_text} |
 
-Target: at most 5 MB, a few seconds to open, displayed areas within 1 %. Machine:
-{platform.machine()}, {platform.python_version()}, measured
+Target: at most 5 MB, first paint within 3 s, displayed areas within 1 %; the demo no bigger
+than before. Machine: {platform.machine()}, {platform.python_version()}, measured
 {datetime.now(UTC).strftime("%Y-%m-%d")}.
 {END}"""
 
@@ -214,6 +257,15 @@ AMW_START, AMW_END = "<!-- amw-map-benchmark:start -->", "<!-- amw-map-benchmark
 AMW_DIR = HERE.parent.parent / "shared" / "realdata" / "amazon-mining-watch"
 #: Measured before issue 15 (commit 0b3f98e, same machine, same command).
 AMW_BEFORE = {"size": 91_259_164, "seconds": 42.9, "rss_mb": 1507, "hexagons": 213_850}
+#: With the hexagons trimmed, before the compact layers (commit d420b8d, 2026-12-02).
+AMW_TRIMMED = {
+    "size": "0.69 MB",
+    "seconds": "2.5 s (best of 3: 2.5, 2.5, 2.5)",
+    "offline": "0.88 MB",
+    "load": "0.35 s (best of 3: 0.35, 0.41, 0.48)",
+    "rss": "356 MB",
+    "hexagons": "790 (H3 resolution 6)",
+}
 
 
 def run_amw(runs: int = 3) -> dict:
@@ -270,7 +322,7 @@ def run_amw(runs: int = 3) -> dict:
 
 def amw_section(r: dict) -> str:
     """The RESULTS.md section of the AMW study map, before and after issue 15."""
-    b = AMW_BEFORE
+    b, h = AMW_BEFORE, AMW_TRIMMED
     runs = ", ".join(f"{t:.1f}" for t in r["times"])
     now = f"{r['seconds']:.1f} s (best of {len(r['times'])}: {runs})"
     offline_mb = f"{r['offline_size'] / 1e6:.2f} MB"
@@ -284,14 +336,17 @@ def amw_section(r: dict) -> str:
 --default concessions.kind=mining --group-territories name` (21 territories spread over Peru,
 mining detections; `python benchmarks/run_map.py --amw`).
 
-| measure | before (0b3f98e) | now |
-|---|---:|---:|
-| HTML size | {b["size"] / 1e6:.2f} MB | {r["size"] / 1e6:.2f} MB |
-| wall time of the command | {b["seconds"]:.1f} s | {now} |
-| HTML size, `--offline --basemap none` (Leaflet inlined, no tiles) | | {offline_mb} |
-| that page in headless Chromium, every request refused, until drawn | {before_load} | {loaded} |
-| peak memory | {b["rss_mb"]:,} MB | {r["rss_mb"]:,.0f} MB |
-| risk hexagons | {b["hexagons"]:,} (H3 resolution 7, whole bounding box) | {r["hexagons"]} |
+| measure | before (0b3f98e) | hexagons trimmed (d420b8d) | now (compact layers) |
+|---|---:|---:|---:|
+| HTML size | {b["size"] / 1e6:.2f} MB | {h["size"]} | {r["size"] / 1e6:.2f} MB |
+| wall time of the command | {b["seconds"]:.1f} s | {h["seconds"]} | {now} |
+| HTML size, `--offline --basemap none` (Leaflet inlined, no tiles) | | {h["offline"]} \
+| {offline_mb} |
+| that page in headless Chromium, every request refused, until drawn | {before_load} \
+| {h["load"]} | {loaded} |
+| peak memory | {b["rss_mb"]:,} MB | {h["rss"]} | {r["rss_mb"]:,.0f} MB |
+| risk hexagons | {b["hexagons"]:,} (H3 resolution 7, whole bounding box) | {h["hexagons"]} \
+| {r["hexagons"]} |
 
 Target: at most 2 MB, built in at most 10 s. Machine: {platform.machine()},
 {platform.python_version()}, measured {datetime.now(UTC).date().isoformat()}.

@@ -21,10 +21,12 @@ from typing import Any
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
 import pytest
+import shapely
 from _map_layout import measure_controls
 from _map_routes import route_map_assets
-from shapely import LineString, Point, box
+from shapely import LineString, MultiPolygon, Point, Polygon, box
 
 from geotools.demo import run_demo
 from geotools.errors import MapAssetError
@@ -33,10 +35,12 @@ from geotools.maps import (
     CACHE_ENV,
     TEXT,
     build_map,
+    compact_json_escapes,
     fetch_map_assets,
     find_asset_urls,
     inline_map_assets,
 )
+from geotools.maps.compact import CompactGeoJson
 from geotools.maps.inline import script_element
 from geotools.pipeline import run_publish
 from geotools.publish.model import PublishOptions
@@ -895,4 +899,141 @@ def test_community_points_and_shaded_regions_in_the_browser(
     assert page.evaluate("() => window.gtPwned") is None
     assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
     assert opened.dialogs == []
+    opened.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------
+# Compact layers (issue 15): geometry decoded and popups built in the page
+# --------------------------------------------------------------------------------------------
+
+
+def _compact_layers() -> dict[str, gpd.GeoDataFrame]:
+    """Territories with every popup part (risk, missing values, kinds), parcels, concessions."""
+    territories = gpd.GeoDataFrame(
+        {
+            "territory_id": ["T1", "T2", "T3"],
+            "name": ["Santa Rosa & <b>Co</b>", "{{ 7*7 }} {0} {1}", None],
+            "people": ["Shipibo", "", None],
+            "claimed_ha": [8600.0, 1234.0, 5.5],
+            "titled_ha": [200.0, np.nan, 0.0],
+            "titled_pct": [2.3256, np.nan, 0.0],
+            "secured_ha": [350.0, np.nan, 0.0],
+            "untitled_ha": [8250.0, 1234.0, 5.5],
+            "untitled_pct": [95.93, 100.0, 100.0],
+            "in_process_ha": [100.0, 0.0, np.nan],
+            "concession_ha": [6000.0, 0.0, 1.25],
+            "concession_pct": [69.77, 0.0, 22.7],
+            "concession_agribusiness_ha": [6000.0, 0.0, np.nan],
+            "incidents_inside": [2, 0, 1],
+            "incidents_nearby": [1, 0, 0],
+            "incidents_uncertain": [3, 0, 0],
+            "forest_loss_ha": [120.0, np.nan, 0.4],
+            "risk_score": [80.0, np.nan, 12.0],
+            "risk_class": ["critical", None, "weird <i>class</i>"],
+            "risk_drivers": ["critical: 98 % untitled", "", None],
+            "risk_missing": ["deforestation", None, "violence"],
+        },
+        geometry=[
+            box(-74.8, -8.5, -74.7, -8.4),
+            Polygon([(-74.7, -8.5), (-74.6, -8.5), (-74.6, -8.4), (-74.7, -8.4)],
+                    [[(-74.68, -8.48), (-74.62, -8.48), (-74.62, -8.42), (-74.68, -8.42)]]),
+            MultiPolygon([box(-74.55, -8.5, -74.5, -8.45), box(-74.45, -8.5, -74.4, -8.45)]),
+        ],
+        crs=4326,
+    )
+    parcels = gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P<2>"], "tenure": ["titled", None]},
+        geometry=[box(-74.79, -8.49, -74.75, -8.45), box(-74.74, -8.49, -74.71, -8.45)],
+        crs=4326,
+    )
+    concessions = gpd.GeoDataFrame(
+        {
+            "concession_id": ["C1", "C2"],
+            "kind": ["mining", "unknown kind"],
+            "status": ["expired", None],
+            "holder": ["Minera & Cía", None],
+        },
+        geometry=[box(-74.78, -8.47, -74.65, -8.41), box(-74.6, -8.35, -74.5, -8.3)],
+        crs=4326,
+    )
+    return {"territories": territories, "parcels": parcels, "concessions": concessions}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_compact_layers_draw_the_same_geometry_and_popups_as_python_reads_them(
+    open_map: Callable[..., MapPage], tmp_path: Path, lang: str
+) -> None:
+    """The page's script decodes every ring to the displayed coordinates and builds, for every
+    feature, the popup and tooltip that :func:`geotools.maps.compact.render_layout` builds
+    (which tests/test_maps.py checks word by word), in both languages."""
+    m = build_map(**_compact_layers(), lang=lang)
+    target = tmp_path / f"compact_{lang}.html"
+    target.write_text(compact_json_escapes(m.get_root().render()), encoding="utf-8")
+    layers = {c.get_name(): c for c in m._children.values() if isinstance(c, CompactGeoJson)}
+    assert len(layers) == 4  # risk, titled share (drawing the risk layer's features), parcels, ...
+    opened = open_map(target)
+    seen = opened.page.evaluate(
+        """(names) => names.map(name => {
+            const C = window[name].gtData;
+            return C.features.map((f, i) => ({
+                popup: C.popup ? C.popup(i) : null, tooltip: C.tip(i), id: f.id,
+                coordinates: f.geometry.coordinates, keys: f.properties,
+            }));
+        })""",
+        list(layers),
+    )
+    for layer, features in zip(layers.values(), seen, strict=True):
+        expected = layer.data["features"]
+        assert len(features) == len(expected)
+        for got, feature in zip(features, expected, strict=True):
+            assert got["popup"] == feature["properties"].get("popup")
+            assert got["tooltip"] == feature["properties"]["tooltip"]
+            assert got["id"] == feature["id"]
+            assert {k: got["keys"][k] for k in got["keys"]} == {
+                k: v for k, v in feature["properties"].items() if k in got["keys"]
+            }
+            shown = shapely.geometry.shape(feature["geometry"])
+            drawn = shapely.MultiPolygon(
+                [shapely.Polygon(rings[0], rings[1:]) for rings in got["coordinates"]]
+            )
+            assert shapely.equals_exact(shapely.normalize(drawn), shapely.normalize(
+                shapely.MultiPolygon(list(shapely.get_parts(shown)))), tolerance=1e-9)
+    # Drawn: every feature of the shown layers is a path; the titled-share layer is not built
+    # until it is shown.
+    drawn = opened.page.evaluate(
+        """(names) => names.map(name => window[name].getLayers().filter(
+            l => l._path && l._path.isConnected).length)""",
+        list(layers),
+    )
+    assert drawn == [3, 0, 2, 2]  # risk, titled share (hidden), parcels, concessions
+    name = TEXT[lang]["search"]
+    search = opened.page.get_by_placeholder(name)
+    search.fill("santa rosa")
+    search.press("Enter")
+    popup = opened.page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=5000)
+    assert "Santa Rosa & <b>Co</b>" in popup.inner_text()
+    assert opened.page.locator(".leaflet-popup-content .gt-h b").count() == 0  # text, not markup
+    opened.assert_clean()
+
+
+def test_large_territory_layers_are_drawn_on_a_canvas_and_still_answer_clicks(
+    open_map: Callable[..., MapPage], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above CANVAS_ABOVE_FEATURES (a national map), territories are drawn on a canvas (10,000
+    SVG paths took seconds to draw); popups, tooltips and search work the same."""
+    # Territories (3) on the canvas; parcels and concessions (2 each) stay SVG paths, whose
+    # outline alone answers the pointer (the click below is inside the concession's box).
+    monkeypatch.setattr("geotools.maps.compact_layers.CANVAS_ABOVE_FEATURES", 2)
+    layers = _compact_layers()
+    target = tmp_path / "canvas.html"
+    target.write_text(build_map(**layers, lang="en").get_root().render(), encoding="utf-8")
+    opened = open_map(target)
+    names = opened.page.evaluate(
+        """() => Object.keys(window).filter(k => window[k] && window[k].gtData)
+            .map(k => [k, window[k].options.renderer instanceof L.Canvas])"""
+    )
+    assert [canvas for _, canvas in names] == [True, True, False, False]
+    text = opened.click(-74.705, -8.48)  # inside T1, away from the parcel, concession, legend
+    assert "Santa Rosa & <b>Co</b>" in text and T01_SENTENCE["en"] in text
     opened.assert_clean()

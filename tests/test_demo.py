@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from geotools.cli import main
 from geotools.demo import find_checkout
+from geotools.maps.compact import page_popups
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,8 @@ def test_demo_map_shades_by_risk_class(demo):
     text = html.unescape(
         page.replace("<\\/", "</").encode().decode("unicode_escape", errors="ignore")
     )
+    # The popups are built in the browser from rows of values (issue 15).
+    text += html.unescape("\n".join(page_popups(page)))
     assert "Risk class" in text
     # Santa Clara de Uchunya: 79.6 (critical) from every non-confidential incident at its true
     # place; the public map counts only the incidents it publishes (the restricted threat and

@@ -27,6 +27,7 @@ from geotools.maps import (
     format_number,
     format_percent,
 )
+from geotools.maps.compact import CompactGeoJson
 from geotools.maps.elements import GroupedLayers, IncidentLayers
 
 SCRIPT = "<script>alert(1)</script>"
@@ -142,6 +143,23 @@ def geojson_layers(m: folium.Map) -> dict[str, dict]:
     return {c.layer_name: c.data for c in m._children.values() if isinstance(c, folium.GeoJson)}
 
 
+def popup_text(m: folium.Map) -> str:
+    """Every popup and tooltip of the map's polygon layers, as the browser builds them.
+
+    The page ships one row of values per feature and the layout once (issue 15); the layers'
+    ``data`` holds what :func:`geotools.maps.compact.render_layout` makes of them, which
+    tests/test_browser.py checks is what the page's script makes of them too.
+    """
+    texts = [
+        str(feature["properties"].get(key, ""))
+        for layer in m._children.values()
+        if isinstance(layer, CompactGeoJson) and layer.source is None
+        for feature in layer.data["features"]
+        for key in ("popup", "tooltip")
+    ]
+    return plain("\n".join(texts))
+
+
 def incident_data(m: folium.Map) -> dict:
     """The data of the map's incident layers (markers, popups, tooltips)."""
     (element,) = [c for c in m._children.values() if isinstance(c, IncidentLayers)]
@@ -212,8 +230,8 @@ def test_display_geometry_is_lonlat_rounded_and_keeps_shared_borders(maps: dict[
     assert shapely.coverage_is_valid(territories)
 
 
-def test_territory_popup_tells_the_story_in_english(pages: dict[str, str]):
-    page = plain(pages["en"])
+def test_territory_popup_tells_the_story_in_english(maps: dict[str, folium.Map]):
+    page = popup_text(maps["en"])
     assert "200 of 8,600 ha titled (2.3 %)" in page
     assert "<th>Secured tenure</th><td>350 ha (4.1 %)</td>" in page
     assert "<th>Untitled</th><td>8,250 ha (95.9 %)</td>" in page
@@ -226,8 +244,8 @@ def test_territory_popup_tells_the_story_in_english(pages: dict[str, str]):
     assert "1,000 of 1,234 ha titled (81.0 %)" in page
 
 
-def test_territory_popup_tells_the_story_in_spanish(pages: dict[str, str]):
-    page = plain(pages["es"])
+def test_territory_popup_tells_the_story_in_spanish(maps: dict[str, folium.Map]):
+    page = popup_text(maps["es"])
     assert "200 de 8 600 ha tituladas (2,3 %)" in page
     assert "<th>Tenencia asegurada</th><td>350 ha (4,1 %)</td>" in page
     assert "<th>No titulado</th><td>8 250 ha (95,9 %)</td>" in page
@@ -422,13 +440,16 @@ def test_risk_and_titled_layers_share_one_set_of_features(
     # Only the shown layer is added to the map on opening; the hidden one is in the control.
     assert f"{risk.get_name()}.addTo(" in page
     assert f"{titled.get_name()}.addTo(" not in page
-    # The popups are embedded once: the titled layer copies the risk layer's features.
-    assert page.count("(80/100)") == 1
-    assert f"{titled.get_name()}.addData({risk.get_name()}.toGeoJSON());" in page
+    # The popups are embedded once (issue 15: as rows of values): the titled layer draws the
+    # risk layer's decoded features, and only territories and parcels ship a payload.
+    assert titled.payload is None and titled.source is risk
+    assert f"var C = {risk.get_name()}.gtData;" in page
+    assert page.count('<script type="application/json" id="compact_geo_json_') == 2
+    assert page.count('"80"') == 1
 
 
-def test_risk_popup_in_english(risk_pages: dict[str, str]):
-    page = plain(risk_pages["en"])
+def test_risk_popup_in_english(risk_maps: dict[str, folium.Map]):
+    page = popup_text(risk_maps["en"])
     assert "Risk: critical (80/100)" in page
     assert "Risk: low (12/100)" in page
     assert "<b>Drivers:</b> critical: 98 % untitled" in page
@@ -440,8 +461,8 @@ def test_risk_popup_in_english(risk_pages: dict[str, str]):
     assert "200 of 8,600 ha titled (2.3 %)" in page
 
 
-def test_risk_popup_in_spanish(risk_pages: dict[str, str]):
-    page = plain(risk_pages["es"])
+def test_risk_popup_in_spanish(risk_maps: dict[str, folium.Map]):
+    page = popup_text(risk_maps["es"])
     assert "Riesgo: crítico (80/100)" in page
     assert "<b>Motivos:</b> critical: 98 % untitled" in page
     # Issue 11.9: the missing components are named in Spanish (was "faltan deforestation").

@@ -543,11 +543,12 @@ class IncidentLayers(JSCSSMixin, MacroElement):
                     if (ok) { keep.push(r.layer); hot.push([r.lat, r.lon, r.weight]); shown += 1; }
                 });
                 if (D.mode === "cells") {
+                    // One formatter: toLocaleString builds one per call (slow for thousands).
+                    var count = new Intl.NumberFormat(L10N.locale);
                     records.forEach(function(r) {
                         if (r.shown > 0) {
                             r.layer.setRadius(4 + 14 * Math.sqrt(r.shown / most));
-                            r.layer.bindPopup(L10N.cell.replace("{n}", r.shown.toLocaleString(
-                                L10N.locale)));
+                            r.layer.bindPopup(L10N.cell.replace("{n}", count.format(r.shown)));
                         }
                     });
                     heat.setOptions({max: most});
@@ -706,7 +707,8 @@ class SearchControl(MacroElement):
     ``names`` are HTML-escaped (turned back into text in an inert document and only ever set as
     ``<option>`` values, so no raw markup from the data is in the page); ``ids`` are the
     feature ids of the territories in ``layer`` and ``points`` a ``[lat, lon]`` inside each,
-    where the popup opens.
+    where the popup opens. With ``names`` None, the three are read from a compact layer's
+    payload (:class:`geotools.maps.compact.CompactGeoJson`), where they are stored once.
     """
 
     _template = Template(
@@ -715,8 +717,14 @@ class SearchControl(MacroElement):
         (function() {
             var map = {{ this._parent.get_name() }};
             var layer = {{ this.layer.get_name() }};
+            {%- if this.names is none %}
+            // A compact layer (geotools.maps.compact) holds the names in its rows.
+            var found = layer.gtData.search();
+            var names = found.names, ids = found.ids, points = found.points;
+            {%- else %}
             var names = {{ this.names|tojson }}, ids = {{ this.ids|tojson }};
             var points = {{ this.points|tojson }};
+            {%- endif %}
             var control = L.control({position: "topleft"});
             control.onAdd = function() {
                 var div = L.DomUtil.create("div", "gt-box gt-search");
@@ -729,15 +737,24 @@ class SearchControl(MacroElement):
                 input.setAttribute("list", list.id);
                 // Names arrive HTML-escaped; an inert DOMParser document turns them back into
                 // text, which is only ever set as a value (never parsed as markup in the page).
-                names = names.map(function(escaped) {
+                // One document for all (a "<" in a name is "&lt;": each stays one paragraph's
+                // text); one per name if the count does not match.
+                function unescaped(escaped) {
                     return new DOMParser().parseFromString(escaped, "text/html")
                         .documentElement.textContent;
-                });
+                }
+                var parsed = new DOMParser().parseFromString(
+                    "<p>" + names.join("</p><p>") + "</p>", "text/html").body.children;
+                names = parsed.length === names.length ? names.map(function(_, i) {
+                    return parsed[i].textContent;
+                }) : names.map(unescaped);
+                var options = document.createDocumentFragment();
                 names.forEach(function(name) {
                     var option = document.createElement("option");
                     option.value = name;
-                    list.appendChild(option);
+                    options.appendChild(option);
                 });
+                list.appendChild(options);
                 function go() {
                     var wanted = input.value.trim().toLowerCase();
                     if (!wanted) { return; }
@@ -772,9 +789,9 @@ class SearchControl(MacroElement):
     def __init__(
         self,
         layer: folium.GeoJson,
-        names: list[str],
-        ids: list[str],
-        points: list[list[float]],
+        names: list[str] | None,
+        ids: list[str] | None,
+        points: list[list[float]] | None,
         placeholder: str,
         not_found: str,
     ) -> None:

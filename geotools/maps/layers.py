@@ -1,4 +1,8 @@
-"""Display geometry and the GeoJSON layers of the web map (all but incidents).
+"""Display geometry, popup cells and the GeoJSON layers of the web map (hexagons, lines).
+
+Territories, parcels and concessions are drawn by :mod:`geotools.maps.compact_layers`
+(delta-encoded geometry, popups built in the page from one row of values per feature, issue
+15), from the display geometry and the escaped cells made here.
 
 What reaches the HTML
 ---------------------
@@ -21,8 +25,9 @@ Display geometry
 Layers are reprojected to EPSG:4326, simplified with a tolerance of about 11 m, or coarser when
 a layer would otherwise keep more than :data:`MAX_DISPLAY_VERTICES` vertices, as long as every
 polygon keeps its area within :data:`MAX_DISPLAY_AREA_ERROR_PCT` (territories and parcels that
-form a valid coverage use the topology-preserving ``shapely.coverage_simplify``, so shared
-borders stay shared) and snapped to a
+form a valid coverage use the topology-preserving ``shapely.coverage_simplify`` at one
+tolerance, so shared borders stay shared; other polygons are simplified each on its own, each
+as coarse as its own area allows) and snapped to a
 :data:`COORDINATE_GRID_DEG` grid (5 decimals, about 1 m). The map is for display only: hectares
 shown in popups come from the input columns, never from these geometries.
 """
@@ -30,7 +35,7 @@ shown in popups come from the input columns, never from these geometries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,30 +50,20 @@ from geotools.errors import CRSError
 from geotools.maps.elements import (
     JsName,
     LinkedGeoJson,
-    SearchControl,
     encode_braces,
     escape_html,
 )
 from geotools.maps.style import (
-    CONCESSION_STYLES,
     HEXAGON_BREAKS,
     HEXAGON_COLOURS,
     INFRASTRUCTURE_STYLES,
     NO_DATA_COLOUR,
-    RISK_COLOURS,
-    STATUS_STYLES,
-    SUB_ROW,
-    TENURE_COLOURS,
-    TERRITORY_OUTLINE,
     TEXT,
     TITLED_BREAKS,
-    TITLED_COLOURS,
     VALUE_LABELS,
-    component_names,
     format_hectares,
     format_number,
     format_percent,
-    hectare_number,
     infrastructure_style,
 )
 
@@ -202,20 +197,63 @@ def compute_display_area_error(original: np.ndarray, shown: np.ndarray) -> np.nd
         return np.where(before > 0, 100.0 * (after - before) / before, 0.0)
 
 
+def _is_coverage(geoms: np.ndarray) -> bool:
+    """Whether ``geoms`` form a valid polygon coverage (edges shared exactly, no overlaps)."""
+    try:
+        return bool(shapely.coverage_is_valid(geoms))
+    except (AttributeError, shapely.errors.GEOSException, shapely.errors.ShapelyError) as exc:
+        log.debug("coverage_is_valid unavailable (%s); simplifying each polygon.", exc)
+        return False
+
+
+#: Share of :data:`MAX_DISPLAY_AREA_ERROR_PCT` a polygon simplified on its own may use: the
+#: planar area ratio checked here and the geodesic one differ by up to about 0.01 %.
+PER_FEATURE_AREA_MARGIN = 0.9
+
+
 def _simplify(geoms: np.ndarray, coverage: bool) -> np.ndarray:
     """Simplify for display; a valid polygon coverage keeps its shared edges shared.
 
     The finest tolerance of :data:`DISPLAY_TOLERANCES_DEG` is used unless the layer would keep
-    more than :data:`MAX_DISPLAY_VERTICES` vertices; then coarser ones are tried, and the first
-    that fits is taken, provided every polygon stays within :data:`MAX_DISPLAY_AREA_ERROR_PCT`
-    of its area (otherwise the last tolerance that did is kept, and the map is larger).
+    more than :data:`MAX_DISPLAY_VERTICES` vertices; then coarser ones are tried. A coverage
+    takes one tolerance for all (shared borders stay shared): the first that fits, provided
+    every polygon stays within :data:`MAX_DISPLAY_AREA_ERROR_PCT` of its area (otherwise the
+    last tolerance that did is kept, and the map is larger). Other polygons are simplified each
+    on its own (issue 15): at every coarser step, each polygon whose area stays within
+    :data:`PER_FEATURE_AREA_MARGIN` of that limit takes it, the others keep their last
+    geometry and are not coarsened further; a large smooth territory goes coarse while a
+    small or jagged one keeps its detail.
     """
-    chosen = _simplify_once(geoms, coverage, DISPLAY_TOLERANCES_DEG[0])
+    if coverage and _is_coverage(geoms):
+        return _simplify_shared(geoms)
+    chosen = shapely.simplify(geoms, DISPLAY_TOLERANCES_DEG[0], preserve_topology=True)
+    open_ = np.ones(len(geoms), dtype=bool)
+    limit = MAX_DISPLAY_AREA_ERROR_PCT * PER_FEATURE_AREA_MARGIN
+    for coarser in DISPLAY_TOLERANCES_DEG[1:]:
+        if shapely.get_num_coordinates(chosen).sum() <= MAX_DISPLAY_VERTICES or not open_.any():
+            break
+        where = np.flatnonzero(open_)
+        candidate = shapely.simplify(geoms[where], coarser, preserve_topology=True)
+        error = np.abs(compute_display_area_error(geoms[where], candidate))
+        fits = (error <= limit) & ~shapely.is_empty(candidate)
+        chosen[where[fits]] = candidate[fits]
+        open_[where[~fits]] = False
+        log.debug("Display tolerance %.0e degrees: %d polygon(s) take it.", coarser, fits.sum())
+    log.debug(
+        "Display geometry simplified polygon by polygon: %d vertices.",
+        shapely.get_num_coordinates(chosen).sum(),
+    )
+    return chosen
+
+
+def _simplify_shared(geoms: np.ndarray) -> np.ndarray:
+    """One tolerance for a whole coverage (see :func:`_simplify`)."""
+    chosen = _simplify_once(geoms, True, DISPLAY_TOLERANCES_DEG[0])
     tolerance = DISPLAY_TOLERANCES_DEG[0]
     for coarser in DISPLAY_TOLERANCES_DEG[1:]:
         if shapely.get_num_coordinates(chosen).sum() <= MAX_DISPLAY_VERTICES:
             break
-        candidate = _simplify_once(geoms, coverage, coarser)
+        candidate = _simplify_once(geoms, True, coarser)
         error = np.abs(compute_display_area_error(geoms, candidate))
         if np.nanmax(error, initial=0.0) > MAX_DISPLAY_AREA_ERROR_PCT:
             log.info(
@@ -402,347 +440,6 @@ def _ha_and_pct(hectares: np.ndarray, percent: np.ndarray, lang: str) -> list[st
         format_hectares(ha, lang) + (f" ({format_percent(p, lang)})" if np.isfinite(p) else "")
         for ha, p in zip(hectares, percent, strict=True)
     ]
-
-
-def _hectare_rows(frame: pd.DataFrame, lang: str, columns: Sequence[tuple[str, str]]) -> list[str]:
-    """Popup rows ``label: X ha (Y %)`` for the ``*_ha`` columns present, where positive.
-
-    The percentage comes from the matching ``*_pct`` column when there is one.
-    """
-    present = [(c, label) for c, label in columns if c in frame.columns]
-    if not present:
-        return [""] * len(frame)
-    cells = [
-        _ha_and_pct(_numbers(frame, c), _numbers(frame, c.removesuffix("_ha") + "_pct"), lang)
-        for c, _ in present
-    ]
-    positive = np.column_stack([_numbers(frame, c) > 0 for c, _ in present])
-    return [
-        "".join(
-            _row(label, cell)
-            for (_, label), cell, show in zip(present, row_cells, row_positive, strict=True)
-            if show
-        )
-        for row_cells, row_positive in zip(zip(*cells, strict=True), positive, strict=True)
-    ]
-
-
-def _risk_parts(frame: pd.DataFrame, lang: str) -> tuple[list[str], list[str], list[str]]:
-    """Style keys, short labels (``"critical"``) and popup blocks of the risk columns.
-
-    The popup block holds the class and score, the drivers sentence and, when components were
-    missing, the note that the score is a lower bound; every value from the data is escaped.
-    """
-    t = TEXT[lang]
-    codes = _normalised(_column(frame, "risk_class")).fillna("").to_list()
-    keys = [c if c in RISK_COLOURS else "" for c in codes]
-    labels = _labels(_column(frame, "risk_class"), VALUE_LABELS["risk_class"][lang])
-    scores = _numbers(frame, "risk_score")
-    spanish = lang == "es" and "risk_drivers_es" in frame.columns
-    drivers_column = "risk_drivers_es" if spanish else "risk_drivers"
-    drivers = _escaped(_column(frame, drivers_column))
-    missing = _escaped(
-        _column(frame, "risk_missing").map(lambda v: component_names(v, lang), na_action="ignore")
-    )
-    blocks = []
-    for label, score, driver, gone in zip(labels, scores, drivers, missing, strict=True):
-        score_text = (
-            t["risk_score"].format(score=format_number(score, lang)) if np.isfinite(score) else ""
-        )
-        block = (
-            f'<div class="gt-lead">{t["risk_line"].format(label=label or t["na"])}'
-            f"{score_text}</div>"
-        )
-        if driver:
-            note = f" {t['drivers_english']}" if lang != "en" and not spanish else ""
-            block += f'<div class="gt-desc"><b>{t["drivers"]}:</b> {driver}{note}</div>'
-        if gone.strip():
-            block += f'<div class="gt-note">{t["risk_missing"].format(missing=gone.strip())}</div>'
-        blocks.append(block)
-    return keys, labels, blocks
-
-
-def _territory_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
-) -> dict[str, Any]:
-    """Territories shaded by titled share and, when ``risk_class`` is given, by risk class.
-
-    With risk columns, both layers draw the same features (embedded once): the risk layer is
-    shown on opening, the titled-share layer is listed in the layer control but hidden.
-    """
-    t = TEXT[lang]
-    has_risk = "risk_class" in frame.columns
-    pct = _titled_pct(frame)
-    classes = _titled_class(pct)
-    names = _escaped(_column(frame, "name"))
-    ids = _escaped(_column(frame, "territory_id"))
-    headings = [name or ident for name, ident in zip(names, ids, strict=True)]
-    peoples = [
-        f'<div class="gt-sub">{people}</div>' if people else ""
-        for people in _escaped(_column(frame, "people"))
-    ]
-    leads = [
-        t["titled_sentence"].format(
-            titled=hectare_number(titled, lang),
-            claimed=hectare_number(claimed, lang),
-            pct=format_percent(share, lang),
-        )
-        if np.isfinite(titled)
-        else t["tenure_unknown_sentence"].format(claimed=hectare_number(claimed, lang))
-        for titled, claimed, share in zip(
-            _numbers(frame, "titled_ha"), _numbers(frame, "claimed_ha"), pct, strict=True
-        )
-    ]
-    secured = _ha_and_pct(_numbers(frame, "secured_ha"), _numbers(frame, "secured_pct"), lang)
-    untitled = _ha_and_pct(_numbers(frame, "untitled_ha"), _numbers(frame, "untitled_pct"), lang)
-    in_process = _hectare_rows(frame, lang, [("in_process_ha", t["in_process"])])
-    conceded = _ha_and_pct(
-        _numbers(frame, "concession_ha"), _numbers(frame, "concession_pct"), lang
-    )
-    kinds = VALUE_LABELS["concession_kind"][lang]
-    kind_rows = _hectare_rows(
-        frame,
-        lang,
-        [("concession_untitled_ha", f"{SUB_ROW}{t['on_untitled']}")]
-        + [(f"concession_{k}_ha", f"{SUB_ROW}{kinds[k]}") for k in CONCESSION_STYLES],
-    )
-    incidents = [
-        t["incidents_value"].format(
-            inside=format_number(inside, lang), nearby=format_number(nearby, lang)
-        )
-        + (f", {t['uncertain'].format(n=format_number(unsure, lang))}" if unsure > 0 else "")
-        for inside, nearby, unsure in zip(
-            _numbers(frame, "incidents_inside"),
-            _numbers(frame, "incidents_nearby"),
-            _numbers(frame, "incidents_uncertain"),
-            strict=True,
-        )
-    ]
-    forest = [
-        _row(t["forest_loss"], format_hectares(ha, lang)) if np.isfinite(ha) else ""
-        for ha in _numbers(frame, "forest_loss_ha")
-    ]
-    if has_risk:
-        risk_keys, risk_labels, risk_blocks = _risk_parts(frame, lang)
-    else:
-        risk_keys, risk_labels, risk_blocks = [], [], [""] * len(frame)
-    popups = [
-        f'<div class="gt-popup"><div class="gt-h">{heading}</div>{people}{risk}'
-        f'<div class="gt-lead">{lead}</div><table>'
-        + _row(t["secured"], sec)
-        + inproc
-        + _row(t["untitled"], unt)
-        + _row(t["in_concessions"], conc)
-        + krows
-        + _row(t["incidents"], inc)
-        + floss
-        + _row(t["id"], ident)
-        + "</table>"
-        + extra
-        + "</div>"
-        for (
-            heading, people, risk, lead, sec, inproc, unt, conc, krows, inc, floss, ident, extra
-        ) in zip(
-            headings,
-            peoples,
-            risk_blocks,
-            leads,
-            secured,
-            in_process,
-            untitled,
-            conceded,
-            kind_rows,
-            incidents,
-            forest,
-            ids,
-            _column(frame, EXTRA_POPUP_COLUMN).fillna("").to_list(),
-            strict=True,
-        )
-    ]
-    tooltips = [
-        f"{heading} · {format_percent(share, lang)}"
-        for heading, share in zip(headings, pct, strict=True)
-    ]
-    if has_risk:
-        tooltips = [
-            f"{tip} · {t['risk_line'].format(label=label)}" if label else tip
-            for tip, label in zip(tooltips, risk_labels, strict=True)
-        ]
-    styles = {
-        int(k): {
-            "fillColor": TITLED_COLOURS[k] if k >= 0 else NO_DATA_COLOUR,
-            "fillOpacity": 0.7,
-            "color": TERRITORY_OUTLINE,
-            "weight": 1.5,
-        }
-        for k in range(-1, len(TITLED_COLOURS))
-    }
-    highlight = {"weight": 3.5, "color": "#000000"}
-    group = t["group_territories"]
-    search_names = headings
-    if not has_risk:
-        layer = _add_layer(
-            m,
-            frame,
-            {"popup": popups, "tooltip": tooltips, "k": classes.tolist()},
-            styles,
-            t["layer_territories"],
-            overlays,
-            group,
-            highlight=highlight,
-        )
-        _add_search(m, layer, frame, search_names, lang)
-        return {"no_data": bool((classes < 0).any())}
-    risk_styles = {
-        key: {
-            "fillColor": RISK_COLOURS.get(key, NO_DATA_COLOUR),
-            "fillOpacity": 0.7,
-            "color": TERRITORY_OUTLINE,
-            "weight": 1.5,
-        }
-        for key in ["", *RISK_COLOURS]
-    }
-    # One set of features, two styles: "k" is the risk class, "t" the titled-share class.
-    risk_layer = _add_layer(
-        m,
-        frame,
-        {"popup": popups, "tooltip": tooltips, "k": risk_keys, "t": classes.tolist()},
-        risk_styles,
-        t["layer_risk"],
-        overlays,
-        group,
-        highlight=highlight,
-    )
-    _add_search(m, risk_layer, frame, search_names, lang)
-    _add_layer(
-        m,
-        frame,
-        {},
-        styles,
-        t["layer_territories"],
-        overlays,
-        group,
-        highlight=highlight,
-        key="t",
-        linked_to=risk_layer,
-        show=False,
-    )
-    log.debug("territories: risk layer shown, titled-share layer hidden.")
-    return {
-        "no_data": bool((classes < 0).any()),
-        "risk": True,
-        "risk_no_data": "" in risk_keys,
-    }
-
-
-def _add_search(
-    m: folium.Map, layer: folium.GeoJson, frame: gpd.GeoDataFrame, names: list[str], lang: str
-) -> None:
-    """Search box over territory names (escaped; see :class:`SearchControl`).
-
-    ``frame`` holds the layer's display geometry, in the order of its features.
-    """
-    ids = [feature.get("id") for feature in layer.data["features"]]
-    inside = shapely.point_on_surface(frame.geometry.to_numpy())
-    points = np.column_stack([shapely.get_y(inside), shapely.get_x(inside)]).round(5).tolist()
-    t = TEXT[lang]
-    m.add_child(SearchControl(layer, names, ids, points, t["search"], t["search_none"]))
-
-
-def _parcel_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
-) -> list[str]:
-    t = TEXT[lang]
-    codes = _normalised(_column(frame, "tenure"))
-    keys = [c if c in TENURE_COLOURS else "other" for c in codes.fillna("").to_list()]
-    tenure = _labels(_column(frame, "tenure"), VALUE_LABELS["tenure"][lang])
-    ids = _escaped(_column(frame, "parcel_id"))
-    popups = [
-        f'<div class="gt-popup"><div class="gt-h">{t["parcel"]} {ident}</div>'
-        f"<table>{_row(t['tenure'], label)}</table></div>"
-        for ident, label in zip(ids, tenure, strict=True)
-    ]
-    tooltips = [
-        f"{t['parcel']} {ident}: {label}" if label else f"{t['parcel']} {ident}"
-        for ident, label in zip(ids, tenure, strict=True)
-    ]
-    styles = {
-        key: {
-            "fillColor": colour,
-            "fillOpacity": 0.6,
-            "color": colour,
-            "weight": 2.5,
-            "opacity": 0.95,
-        }
-        for key, colour in [*TENURE_COLOURS.items(), ("other", NO_DATA_COLOUR)]
-    }
-    _add_layer(
-        m,
-        frame,
-        {"popup": popups, "tooltip": tooltips, "k": keys},
-        styles,
-        t["layer_parcels"],
-        overlays,
-        t["group_pressure"],
-        highlight={"weight": 4, "color": "#000000"},
-        class_name="gt-outline-only",
-    )
-    return [k for k in (*TENURE_COLOURS, "other") if k in set(keys)]
-
-
-def _concession_layer(
-    m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
-) -> tuple[list[str], list[str]]:
-    t = TEXT[lang]
-    kind_codes = _normalised(_column(frame, "kind")).fillna("").to_list()
-    status_codes = _normalised(_column(frame, "status")).fillna("").to_list()
-    kinds = [k if k in CONCESSION_STYLES else "other" for k in kind_codes]
-    statuses = [s if s in STATUS_STYLES else "active" for s in status_codes]
-    kind_labels = _labels(_column(frame, "kind"), VALUE_LABELS["concession_kind"][lang])
-    status_labels = _labels(_column(frame, "status"), VALUE_LABELS["status"][lang])
-    ids = _escaped(_column(frame, "concession_id"))
-    holders = _escaped(_column(frame, "holder"))
-    popups = [
-        f'<div class="gt-popup"><div class="gt-h">{t["concession"]} {ident}</div><table>'
-        + _row(t["kind"], kind)
-        + _row(t["status"], status)
-        + _row(t["holder"], holder)
-        + "</table></div>"
-        for ident, kind, status, holder in zip(
-            ids, kind_labels, status_labels, holders, strict=True
-        )
-    ]
-    tooltips = [
-        f"{kind} · {holder}" if holder else kind
-        for kind, holder in zip(kind_labels, holders, strict=True)
-    ]
-    keys = [f"{k}|{s}" for k, s in zip(kinds, statuses, strict=True)]
-    styles = {
-        f"{kind}|{status}": {
-            "fillColor": f"url(#gt-hatch-{kind})",
-            "fillOpacity": opacity,
-            "color": colour,
-            "weight": 2.5,
-            "opacity": opacity,
-            "dashArray": dash,
-        }
-        for kind, (colour, _) in CONCESSION_STYLES.items()
-        for status, (dash, opacity) in STATUS_STYLES.items()
-    }
-    _add_layer(
-        m,
-        frame,
-        {"popup": popups, "tooltip": tooltips, "k": keys},
-        styles,
-        t["layer_concessions"],
-        overlays,
-        t["group_pressure"],
-        highlight={"weight": 4.5},
-        class_name="gt-outline-only",
-    )
-    present_kinds = [k for k in CONCESSION_STYLES if k in set(kinds)]
-    present_statuses = [s for s in STATUS_STYLES if s in set(statuses)]
-    return present_kinds, present_statuses
 
 
 def _hexagon_layer(

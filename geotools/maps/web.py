@@ -24,6 +24,7 @@ from folium.plugins import Fullscreen, MiniMap
 from geotools._version import __version__
 from geotools.crs import PERU_BOUNDS
 from geotools.maps.community_layer import _community_layer, community_legend
+from geotools.maps.compact_layers import _concession_layer, _parcel_layer, _territory_layer
 from geotools.maps.elements import (
     GroupedLayers,
     HtmlControl,
@@ -48,15 +49,12 @@ from geotools.maps.incident_layer import (
 from geotools.maps.layers import (
     EXTRA_POPUP_COLUMN,
     _column,
-    _concession_layer,
     _display_frame,
     _hexagon_layer,
     _holder_blocks,
     _infrastructure_layer,
     _numbers,
     _Overlay,
-    _parcel_layer,
-    _territory_layer,
     _year_blocks,
 )
 from geotools.maps.outline import (
@@ -126,6 +124,7 @@ _CSS = """
 .gt-popup .gt-desc {margin-top: 4px;}
 .gt-popup .gt-note {margin-top: 4px; color: #666; font-style: italic;}
 .leaflet-pane > svg path.leaflet-interactive.gt-outline-only {pointer-events: visibleStroke;}
+.leaflet-pane > svg {pointer-events: none;}
 .leaflet-interactive:focus:not(:focus-visible) {outline: none;}
 .gt-popup .gt-sec2 {font-weight: 600; color: #444; margin-top: 5px;}
 .gt-list {margin: 2px 0 0; padding-left: 16px;}

@@ -37,6 +37,7 @@ from shapely import LineString, Point, box
 
 from geotools.cli import main
 from geotools.maps import build_map, compact_json_escapes
+from geotools.maps.compact import page_payloads, page_popups
 
 #: Pieces payloads are made of: template delimiters, markup, quotes, backslashes, invisible
 #: characters (zero-width space, soft hyphen, right-to-left override) and non-BMP characters.
@@ -131,13 +132,17 @@ def html_strings(page: str) -> list[str]:
             strings += [v for v in feature["properties"].values() if isinstance(v, str)]
     for data in embedded_json(page, "var D = "):
         strings += data.get("popups", []) + data.get("tips", [])
+    # Territories, parcels and concessions: popups built in the browser from rows (issue 15).
+    strings += page_popups(page)
     strings += embedded_json(page, "div.innerHTML = ")
     return strings
 
 
 def search_names(page: str) -> list[str]:
     """The territory names of the search box, as the page turns them back into text."""
-    (names,) = embedded_json(page, "var names = ")
+    # Issue 15: the search box reads them from the territory layer's rows (its "search" column).
+    (payload,) = [p for p in page_payloads(page) if p["search"]]
+    names = [row[payload["search"]["col"]] for row in payload["rows"]]
     return [html.unescape(name) for name in names]
 
 
