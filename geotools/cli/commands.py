@@ -49,6 +49,7 @@ from geotools.maps import (
     compute_map_hexagons,
     fetch_map_assets,
     write_map_html,
+    write_map_tiles,
     write_static_map_files,
 )
 from geotools.outputs import atomic_path, check_outputs_free
@@ -230,7 +231,9 @@ def validate(
 
 @main.command("map", epilog=EPILOG_LAYERS)
 @layer_options
-@out_option("HTML file to write.", folder=False, dest="out_file", required=True)
+@out_option(
+    "HTML file to write (required unless --tiles is given).", folder=False, dest="out_file"
+)
 @lang_option(None)
 @profile_option(
     "public: only incidents marked public (or already generalised) are drawn, and every "
@@ -261,10 +264,18 @@ def validate(
     help="Also write static PNG maps for reports into this folder: overview.png and one "
     "<territory_id>.png per territory (same profile and language).",
 )
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    type=click.Path(file_okay=False),
+    help="Also (or, without --out, only) write the map as vector tiles for a web server: one "
+    "<layer>.pmtiles per layer the profile may show and an index.html viewer (MapLibre); "
+    "serve the folder with any static server that answers range requests (docs/maps.md).",
+)
 @overwrite_option("Replace an existing file.")
 @common_options
 def map_command(
-    out_file: str,
+    out_file: str | None,
     lang: Lang,
     profile: Profile,
     offline: bool,
@@ -273,6 +284,7 @@ def map_command(
     hexagons: bool,
     title: str | None,
     png_dir: str | None,
+    tiles_dir: str | None,
     overwrite: bool,
     nearby_km: float,
     assume_crs: tuple[str, ...],
@@ -286,13 +298,17 @@ def map_command(
     Examples:
       geotools map --territories t.gpkg --parcels p.gpkg --incidents i.csv --out map.html
       geotools map ... --lang en --offline --embed --out map_en.html
+      geotools map ... --offline --basemap none --tiles site/   # PMTiles + viewer
 
     Which incidents are drawn follows --profile (public by default: restricted and
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
-    target = Path(out_file)
-    check_outputs_free(target.parent, [target.name], overwrite=overwrite)
+    if not out_file and not tiles_dir:
+        raise click.UsageError("give --out FILE.html, --tiles DIR or both.")
+    target = Path(out_file) if out_file else None
+    if target is not None:
+        check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     layers = read_inputs(
         pop_layer_paths(kwargs),
         assume_crs=parse_assume_crs(assume_crs),
@@ -309,25 +325,41 @@ def map_command(
         risk_config=parse_risk_config(kwargs.pop("risk_weight")),
     )
     cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
-    write_map_html(
-        result,
-        layers,
-        target,
-        lang=lang,
-        overwrite=overwrite,
-        profile=profile,
-        title=title,
-        offline=offline,
-        hexagons=cells,
-        basemap=basemap,
-    )
-    click.echo(f"Wrote {target}")
+    if target is not None:
+        write_map_html(
+            result,
+            layers,
+            target,
+            lang=lang,
+            overwrite=overwrite,
+            profile=profile,
+            title=title,
+            offline=offline,
+            hexagons=cells,
+            basemap=basemap,
+        )
+        click.echo(f"Wrote {target}")
+    if tiles_dir:
+        written = write_map_tiles(
+            result,
+            layers,
+            tiles_dir,
+            lang=lang,
+            overwrite=overwrite,
+            profile=profile,
+            title=title,
+            offline=offline,
+            hexagons=cells,
+            basemap=basemap,
+        )
+        archives = sum(path.suffix == ".pmtiles" for path in written)
+        click.echo(f"Wrote {archives} PMTiles archive(s) and index.html to {tiles_dir}")
     if png_dir:
         pngs = write_static_map_files(
             result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
         )
         click.echo(f"Wrote {len(pngs)} PNG map(s) to {png_dir}")
-    if embed:
+    if embed and target is not None:
         click.echo(build_embed_snippet(target.name, title or ""))
 
 
