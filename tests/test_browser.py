@@ -679,3 +679,89 @@ def test_offline_bundle_map_needs_no_network(
     assert opened.page.locator("path.leaflet-interactive").count() >= 2
     assert opened.tile_urls == set()
     opened.assert_clean()
+
+
+# --- issue 15 item 6: the vector-tile viewer (geotools map --tiles) --------------------------
+
+
+def _open_tile_viewer(browser: Any, base: str, viewport: dict[str, int]) -> MapPage:
+    """Open ``base/index.html``; requests outside ``base`` are refused and recorded."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    opened = MapPage(page)
+    page.on("pageerror", lambda exc: opened.errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda m: opened.errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def refuse(route: Any) -> None:
+        opened.blocked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(lambda url: not url.startswith(base), refuse)
+    page.goto(base + "index.html", wait_until="load")
+    page.wait_for_function(
+        "() => window.gtMap && gtMap.loaded() && gtMap.areTilesLoaded()", timeout=20000
+    )
+    return opened
+
+
+def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
+    tmp_path: Path, browser: Any, asset_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _range_server import serve_folder
+    from _tile_study import HOSTILE, write_study
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
+    out = tmp_path / "site"
+    args = [*write_study(tmp_path / "in"), "--lang", "en", "--offline", "--basemap", "none"]
+    result = CliRunner().invoke(main, ["map", *args, "--tiles", str(out)])
+    assert result.exit_code == 0, result.output
+    with serve_folder(out) as base:
+        opened = _open_tile_viewer(browser, base, VIEWPORT)
+        page = opened.page
+        ranges: list[int] = []
+        page.on("response", lambda r: ranges.append(r.status) if ".pmtiles" in r.url else None)
+        page.evaluate("() => gtMap.jumpTo({center: [-74.55, -9.55], zoom: 11})")
+        page.wait_for_function("() => gtMap.loaded() && gtMap.areTilesLoaded()")
+        drawn = page.evaluate(
+            "() => gtMap.queryRenderedFeatures().map(f => f.source + ':' + "
+            "(f.properties.territory_id || f.properties.incident_id || "
+            "f.properties.parcel_id || f.properties.concession_id || ''))"
+        )
+        for feature in ("territories:T1", "parcels:P1", "concessions:C1", "incidents:I1"):
+            assert feature in drawn
+        assert not any(f.startswith("incidents:") and f != "incidents:I1" for f in drawn)
+        assert ranges and set(ranges) == {206}  # read by byte ranges, as from any server
+        # A click inside T1 (away from outlines and points) opens its popup: the hostile name
+        # is shown as text, nothing of it runs.
+        x, y = page.evaluate(
+            "() => { const p = gtMap.project([-74.51, -9.53]); return [p.x, p.y]; }"
+        )
+        page.mouse.click(x, y)
+        popup = page.locator(".maplibregl-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        assert popup.locator(".gt-h").inner_text() == HOSTILE
+        assert popup.locator("img").count() == 0
+        assert "25.0\u00a0%" in popup.inner_text()  # P1 is a quarter of T1
+        assert page.evaluate("() => window.__pwned") is None
+        title = page.locator("#gt-title").inner_text()
+        assert "2 incident(s) not shown" in title  # I2 restricted, I4 unmarked
+        _screenshot(opened, "tiles_viewer_1280x800.png")
+        # On a phone the legend starts folded and the map keeps most of the screen.
+        phone = _open_tile_viewer(browser, base, {"width": 390, "height": 844})
+        assert phone.page.evaluate("() => document.getElementById('gt-panel').open") is False
+        side = phone.page.locator("#gt-side .gt-box").evaluate_all(
+            "boxes => boxes.reduce((s, b) => s + b.offsetWidth * b.offsetHeight, 0)"
+        )
+        assert side < 0.25 * 390 * 844
+        _screenshot(phone, "tiles_viewer_390x844.png")
+    for each in (opened, phone):
+        assert each.dialogs == []
+        each.assert_clean()
+        each.page.context.close()

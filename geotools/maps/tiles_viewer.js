@@ -33,7 +33,9 @@ function label(table, code) {
 // Title box
 const title = document.getElementById("gt-title");
 title.appendChild(el("div", "gt-t", C.title));
-C.notes.forEach((note) => title.appendChild(el("div", "gt-hint", note)));
+// The first note is the click hint, left out on small screens; notices of withheld or
+// generalised incidents always show.
+C.notes.forEach((note, i) => title.appendChild(el("div", i === 0 ? "gt-hint gt-tip" : "gt-hint", note)));
 
 // Map
 const protocol = new pmtiles.Protocol();

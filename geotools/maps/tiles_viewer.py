@@ -454,7 +454,7 @@ body {font: 12px/1.35 "Helvetica Neue", Arial, sans-serif; color: #222;}
 @media (max-width: 600px) {
   #gt-side {width: 210px;}
   #gt-title .gt-t {font-size: 14px;}
-  #gt-title .gt-hint {display: none;}
+  #gt-title .gt-tip {display: none;}
 }
 """
 
