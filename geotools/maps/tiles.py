@@ -89,10 +89,38 @@ TILE_PROPERTIES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: Zoom levels of the archives. At zoom 12 a tile unit (1/4096 of a tile) is about 2.4 m at the
-#: equator, finer than the map's display simplification; the viewer over-zooms beyond it.
+#: Zoom levels of the archives. At zoom 10 a tile unit (1/4096 of a tile) is about 9.6 m at the
+#: equator, as fine as the HTML map's display simplification (about 11 m); the viewer
+#: over-zooms beyond it. Each level more multiplies the tiles of the top level by four (tier L
+#: territories: 47 MB and 83 s at zoom 12).
 TILE_MINZOOM = 0
-TILE_MAXZOOM = 12
+TILE_MAXZOOM = 10
+#: Above this many incidents (the HTML map's limit for one marker each), the incident archive
+#: starts at :data:`DENSE_INCIDENT_MINZOOM`: a national view of a million points is a blur,
+#: and its tiles would be thinned by GDAL anyway (500 kB a tile at most).
+DENSE_INCIDENTS = 20_000
+DENSE_INCIDENT_MINZOOM = 6
+
+
+def layer_minzoom(kind: str, count: int) -> int:
+    """Return the lowest zoom level of a tile layer of ``count`` features.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`TILE_LAYERS`.
+    count : int
+        Number of features.
+
+    Returns
+    -------
+    int
+        :data:`DENSE_INCIDENT_MINZOOM` for incidents above :data:`DENSE_INCIDENTS`, else
+        :data:`TILE_MINZOOM`.
+    """
+    if kind == "incidents" and count > DENSE_INCIDENTS:
+        return DENSE_INCIDENT_MINZOOM
+    return TILE_MINZOOM
 #: Folder of the viewer's scripts and style sheets in an ``offline`` tile folder.
 LIB_DIR = "lib"
 VIEWER_NAME = "index.html"
@@ -378,7 +406,10 @@ def write_map_tiles(
     lines = describe_sources(layers, profile, view) + ([attribution] if attribution else [])
     with staged_outputs(out, names, overwrite=overwrite, group="tiles") as stage:
         for kind, frame in tiles.items():
-            write_tile_archive(frame, stage / f"{kind}.pmtiles", kind, maxzoom=maxzoom)
+            minzoom = min(layer_minzoom(kind, len(frame)), maxzoom)
+            write_tile_archive(
+                frame, stage / f"{kind}.pmtiles", kind, minzoom=minzoom, maxzoom=maxzoom
+            )
             log.info("tiles: %s.pmtiles, %d feature(s)", kind, len(frame))
         if offline:
             _copy_viewer_assets(stage / LIB_DIR, cache_dir)
@@ -392,6 +423,7 @@ def write_map_tiles(
             sources=lines,
             attribution=attribution,
             maxzoom=maxzoom,
+            minzooms={k: min(layer_minzoom(k, len(f)), maxzoom) for k, f in tiles.items()},
         )
         (stage / VIEWER_NAME).write_text(page, encoding="utf-8")
     written = [out / name for name in names]

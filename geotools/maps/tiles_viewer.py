@@ -61,6 +61,8 @@ TILE_TEXT: dict[str, dict[str, str]] = {
         "made_with": "Made with geotools {version}: vector tiles (PMTiles) and MapLibre GL JS.",
         "osm": "© OpenStreetMap contributors",
         "esri": "Satellite © Esri",
+        "zoom_in": "Too many incidents for a national view: they show from zoom level {zoom} "
+        "on (zoom in).",
     },
     "es": {
         "hint": "Haga clic en un territorio, un incidente o el borde de un predio o concesión.",
@@ -70,6 +72,8 @@ TILE_TEXT: dict[str, dict[str, str]] = {
         "MapLibre GL JS.",
         "osm": "© colaboradores de OpenStreetMap",
         "esri": "Satélite © Esri",
+        "zoom_in": "Demasiados incidentes para la vista nacional: se muestran desde el nivel "
+        "de zoom {zoom} (acerque el mapa).",
     },
 }
 
@@ -258,6 +262,7 @@ def viewer_config(
     sources: Sequence[str],
     attribution: str | None,
     maxzoom: int,
+    minzooms: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Return the viewer's configuration: texts, legend, layers and the MapLibre style.
 
@@ -279,6 +284,9 @@ def viewer_config(
         Text every reader must see.
     maxzoom : int
         Highest zoom level of the archives.
+    minzooms : mapping of str to int, optional
+        Lowest zoom level of each archive (0 when not given); the title box says from which
+        zoom incidents show when theirs is above 0.
 
     Returns
     -------
@@ -286,6 +294,7 @@ def viewer_config(
         JSON-serialisable configuration (plain text values; the page inserts them as text).
     """
     t = TEXT[lang]
+    minzooms = dict(minzooms or {})
     bounds = _bounds(tiles)
     style_sources: dict[str, Any] = {}
     style_layers: list[dict[str, Any]] = []
@@ -313,7 +322,7 @@ def viewer_config(
         style_sources[kind] = {
             "type": "vector",
             "file": f"{kind}.pmtiles",
-            "minzoom": 0,
+            "minzoom": minzooms.get(kind, 0),
             "maxzoom": maxzoom,
             "bounds": [max(west - 1e-4, -180.0), max(south - 1e-4, -85.0),
                        min(east + 1e-4, 180.0), min(north + 1e-4, 85.0)],
@@ -331,7 +340,9 @@ def viewer_config(
     return {
         "lang": lang,
         "title": title if title is not None else t["title"],
-        "notes": _notes(notes, lang, attribution),
+        "notes": _notes(notes, lang, attribution)
+        + ([TILE_TEXT[lang]["zoom_in"].format(zoom=minzooms["incidents"])]
+           if minzooms.get("incidents") else []),
         "sources": [line for line in sources if line],
         "madeWith": TILE_TEXT[lang]["made_with"].format(version=__version__),
         "bounds": bounds,
@@ -379,7 +390,8 @@ def build_viewer_page(
     notes: Mapping[str, Any] | None = None,
     sources: Sequence[str] = (),
     attribution: str | None = None,
-    maxzoom: int = 12,
+    maxzoom: int = 10,
+    minzooms: Mapping[str, int] | None = None,
 ) -> str:
     """Return the ``index.html`` of a tile folder.
 
@@ -401,8 +413,10 @@ def build_viewer_page(
         Lines of the sources box (plain text).
     attribution : str, optional
         Text every reader must see.
-    maxzoom : int, default 12
+    maxzoom : int, default 10
         Highest zoom level of the archives.
+    minzooms : mapping of str to int, optional
+        Lowest zoom level of each archive (0 when not given).
 
     Returns
     -------
@@ -410,7 +424,8 @@ def build_viewer_page(
         The HTML page.
     """
     config = viewer_config(tiles, lang=lang, title=title, basemap=basemap, notes=notes or {},
-                           sources=sources, attribution=attribution, maxzoom=maxzoom)
+                           sources=sources, attribution=attribution, maxzoom=maxzoom,
+                           minzooms=minzooms)
     href = {name: (f"lib/{name}" if offline else url) for name, url in VIEWER_ASSETS.items()}
     return _PAGE.format(
         lang=lang,

@@ -79,7 +79,7 @@ def test_internal_archive_draws_restricted_but_never_confidential_or_personal(
     assert set(incidents["incident_id"]) == {"I1", "I2", "I4"}
     top = pyogrio.read_dataframe(out / "incidents.pmtiles", layer="incidents",
                                  ZOOM_LEVEL=TILE_MAXZOOM).to_crs(4326).set_index("incident_id")
-    assert top.geometry["I2"].distance(Point(-74.52, -9.52)) < 3e-5
+    assert top.geometry["I2"].distance(Point(-74.52, -9.52)) < 1e-4  # the tile grid, ~10 m
     descriptions = incidents.dropna(subset=["description"])
     assert set(descriptions["incident_id"]) == {"I1"}  # a restricted record's text is withheld
     text, names = all_text(out)
