@@ -21,8 +21,8 @@ from shapely.geometry import Point
 
 from geotools.cli import main
 from geotools.maps import ASSETS, TILE_PROPERTIES
-from geotools.maps.tiles import TILE_MAXZOOM
-from geotools.maps.tiles_viewer import VIEWER_ASSETS, json_for_script
+from geotools.maps.tiles import DENSE_INCIDENTS, TILE_MAXZOOM, layer_minzoom
+from geotools.maps.tiles_viewer import VIEWER_ASSETS, build_viewer_page, json_for_script
 from geotools.outputs import MARKER
 
 
@@ -148,3 +148,14 @@ def test_existing_tiles_need_overwrite_and_stale_layers_go(tmp_path: Path) -> No
             "--no-hexagons")
     assert not (out / "parcels.pmtiles").exists()  # no stale layer from the earlier run
     assert (out / "territories.pmtiles").is_file()
+
+
+def test_dense_incident_layers_start_at_zoom_6_with_a_notice() -> None:
+    assert layer_minzoom("incidents", DENSE_INCIDENTS) == 0
+    assert layer_minzoom("incidents", DENSE_INCIDENTS + 1) == 6
+    assert layer_minzoom("territories", 10**6) == 0
+    points = gpd.GeoDataFrame({"kind": ["threat"]}, geometry=[Point(-74.5, -9.5)], crs=4326)
+    page = build_viewer_page({"incidents": points}, lang="en", minzooms={"incidents": 6})
+    config = json.loads(page.split('id="gt-config">')[1].split("</script>")[0])
+    assert config["style"]["sources"]["incidents"]["minzoom"] == 6
+    assert any("from zoom level 6" in note for note in config["notes"])
