@@ -270,7 +270,7 @@ def validate(
     type=click.Path(file_okay=False),
     help="Also (or, without --out, only) write the map as vector tiles for a web server: one "
     "<layer>.pmtiles per layer the profile may show and an index.html viewer (MapLibre); "
-    "serve the folder with any static server that answers range requests (docs/maps.md).",
+    "serve the folder with any static server that answers range requests (docs/tiles.md).",
 )
 @overwrite_option("Replace an existing file.")
 @common_options
