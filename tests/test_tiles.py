@@ -159,3 +159,22 @@ def test_dense_incident_layers_start_at_zoom_6_with_a_notice() -> None:
     config = json.loads(page.split('id="gt-config">')[1].split("</script>")[0])
     assert config["style"]["sources"]["incidents"]["minzoom"] == 6
     assert any("from zoom level 6" in note for note in config["notes"])
+
+
+def test_same_inputs_give_byte_identical_tiles(tmp_path: Path) -> None:
+    args = write_study(tmp_path / "in")
+    for name in ("a", "b"):
+        run_map(*args, "--tiles", str(tmp_path / name))
+    first = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    second = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    assert first == second
+
+
+def test_a_symlinked_tile_folder_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    link = tmp_path / "tiles"
+    link.symlink_to(target, target_is_directory=True)
+    result = CliRunner().invoke(main, ["map", *write_study(tmp_path / "in"), "--tiles", str(link)])
+    assert result.exit_code == 1 and "link" in result.output
+    assert list(target.iterdir()) == []

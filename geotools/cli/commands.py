@@ -269,8 +269,9 @@ def validate(
     "tiles_dir",
     type=click.Path(file_okay=False),
     help="Also (or, without --out, only) write the map as vector tiles for a web server: one "
-    "<layer>.pmtiles per layer the profile may show and an index.html viewer (MapLibre); "
-    "serve the folder with any static server that answers range requests (docs/tiles.md).",
+    "<layer>.pmtiles per layer the profile may show and an index.html viewer (MapLibre; "
+    "with --offline its scripts are copied into DIR/lib); serve the folder with any static "
+    "server that answers range requests (docs/tiles.md).",
 )
 @overwrite_option("Replace an existing file.")
 @common_options
