@@ -178,7 +178,8 @@ def section(r: dict) -> str:
 PMTiles archive per layer by GDAL {pyogrio.__gdal_version_string__} (zoom 0-{TILE_MAXZOOM};
 incidents from zoom 6, there being more than 20,000), and the `index.html` viewer. Features
 per zoom are as GDAL reads them back (territories: distinct ids; incidents: points, thinned
-where a tile would hold more than 200,000).
+where a tile would hold more than 200,000, and counted twice where they fall in the buffer of
+two tiles).
 
 | layer | features | prepare + write | archive | features kept per zoom |
 |---|---:|---:|---:|---|

@@ -32,7 +32,7 @@ from geotools.errors import OutputError
 from geotools.io import Layer
 from geotools.maps.assets import ASSETS, MAPLIBRE, PMTILES, _cache, _package_file, fetch_map_assets
 from geotools.maps.files import describe_sources, shareable_view
-from geotools.maps.incident_layer import select_visible_incidents
+from geotools.maps.incident_layer import _date_texts, select_visible_incidents
 from geotools.maps.style import DEFAULT_BASEMAP, check_basemap, check_lang, check_profile
 from geotools.maps.tiles_viewer import VIEWER_ASSETS, build_viewer_page
 from geotools.outputs import staged_outputs
@@ -127,6 +127,8 @@ def layer_minzoom(kind: str, count: int) -> int:
     if kind == "incidents" and count > DENSE_INCIDENTS:
         return DENSE_INCIDENT_MINZOOM
     return TILE_MINZOOM
+
+
 #: Folder of the viewer's scripts and style sheets in an ``offline`` tile folder.
 LIB_DIR = "lib"
 VIEWER_NAME = "index.html"
@@ -134,11 +136,6 @@ VIEWER_NAME = "index.html"
 
 def _round(values: pd.Series, decimals: int) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").round(decimals)
-
-
-def _date_text(values: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(values, errors="coerce", utc=True)
-    return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
 
 
 def tile_frame(
@@ -161,7 +158,7 @@ def tile_frame(
     -------
     geopandas.GeoDataFrame
         Columns of :data:`TILE_PROPERTIES` ``[kind]`` that the view had (or that are derived),
-        then ``geometry``; empty and invalid geometries dropped.
+        then ``geometry``; rows without geometry dropped.
     """
     if kind == "incidents":
         frame = select_visible_incidents(frame, profile)
@@ -205,7 +202,7 @@ def tile_frame(
             )
             out["description"] = out["description"].where(public & ~generalised, None)
         if "date" in out.columns:
-            out["date"] = _date_text(out["date"])
+            out["date"] = _date_texts(out["date"])  # as the HTML map's popups show it
         if "severity" in out.columns:
             out["severity"] = _round(out["severity"], 0)
     for column in out.columns:
