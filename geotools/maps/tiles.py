@@ -106,6 +106,10 @@ DENSE_INCIDENT_MINZOOM = 6
 #: lower resolution): the 99th percentile of the area error at zoom 10 went from 0.17 to 0.09 %.
 SIMPLIFICATION = 2.0
 SIMPLIFICATION_MAX_ZOOM = 1.0
+#: Largest tile of a line or polygon layer, compressed (GDAL's default is 500 kB). A tile over
+#: it is encoded at a lower resolution: at the national view of tier L the territories of the
+#: densest tiles were drawn as blocky squares. At 2 MB none is over (archive 15.1 -> 17.0 MB).
+MAX_TILE_BYTES = 2_000_000
 
 
 def layer_minzoom(kind: str, count: int) -> int:
@@ -263,6 +267,7 @@ def write_tile_archive(
     if len(frame) and not frame.geom_type.isin(["Point", "MultiPoint"]).all():
         options["SIMPLIFICATION"] = str(SIMPLIFICATION)
         options["SIMPLIFICATION_MAX_ZOOM"] = str(SIMPLIFICATION_MAX_ZOOM)
+        options["MAX_SIZE"] = str(MAX_TILE_BYTES)
     pyogrio.write_dataframe(frame, target, driver="PMTiles", layer=layer, dataset_options=options)
     return target
 
