@@ -97,7 +97,7 @@ TILE_MINZOOM = 0
 TILE_MAXZOOM = 10
 #: Above this many incidents (the HTML map's limit for one marker each), the incident archive
 #: starts at :data:`DENSE_INCIDENT_MINZOOM`: a national view of a million points is a blur,
-#: and its tiles would be thinned by GDAL anyway (500 kB a tile at most).
+#: and its tiles would be thinned by GDAL anyway (200,000 points and 500 kB a tile at most).
 DENSE_INCIDENTS = 20_000
 DENSE_INCIDENT_MINZOOM = 6
 #: GDAL's simplification of lines and polygons, in tile units (1/4096 of a tile): 2 below the
