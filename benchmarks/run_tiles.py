@@ -187,8 +187,8 @@ two tiles).
 
 Territory areas as drawn at zoom {TILE_MAXZOOM} (tile pieces merged) against their geodesic
 areas: 99th percentile {area["p99"]:.2f} %, mean {area["mean"]:+.3f} %, max {area["max"]:.1f} %
-(before the tile cap was raised from GDAL's 500 kB to 2 MB, tiles over it were encoded at a
-lower resolution: max 6.2 % without simplification, 3.9 % with it).
+(the max is a few territories whose read-back through GDAL's MVT reader misses a part next
+to a tile edge; the viewer draws those parts: checked for the worst, T008060, at zooms 9-12).
 
 Total archives: {total:.1f} MB (fetched by byte range: a visitor downloads only the tiles in
 view). Viewer page: {r["viewer_kb"]:.0f} kB, plus MapLibre GL JS and the PMTiles protocol
