@@ -178,3 +178,18 @@ def test_a_symlinked_tile_folder_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["map", *write_study(tmp_path / "in"), "--tiles", str(link)])
     assert result.exit_code == 1 and "link" in result.output
     assert list(target.iterdir()) == []
+
+
+def test_legend_lists_only_the_kinds_drawn() -> None:
+    square = Point(-74.5, -9.5).buffer(0.01)
+    tiles = {
+        "parcels": gpd.GeoDataFrame({"tenure": ["titled", "odd"]}, geometry=[square] * 2,
+                                    crs=4326),
+        "concessions": gpd.GeoDataFrame({"kind": ["mining"]}, geometry=[square], crs=4326),
+    }
+    page = build_viewer_page(tiles, lang="en")
+    config = json.loads(page.split('id="gt-config">')[1].split("</script>")[0])
+    legend = {section["title"]: [row["label"] for row in section["rows"]]
+              for section in config["legend"]}
+    assert legend["Concessions"] == ["Mining"]
+    assert legend["Parcels (tenure)"] == ["Titled", "no data"]  # "odd" is drawn grey

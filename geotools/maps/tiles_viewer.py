@@ -176,6 +176,19 @@ def _style_layers(kind: str, frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     }}]
 
 
+def _present(frame: gpd.GeoDataFrame, column: str, known: Mapping[str, Any]) -> list[str]:
+    """The codes of ``known`` found in ``frame[column]``, in ``known``'s order."""
+    values = set(frame[column].dropna()) if column in frame.columns else set()
+    return [key for key in known if key in values]
+
+
+def _count(frame: gpd.GeoDataFrame, column: str) -> int:
+    """Number of distinct values of ``frame[column]``, a missing value counting as one."""
+    if column not in frame.columns:
+        return 1
+    return int(frame[column].nunique()) + int(frame[column].isna().any())
+
+
 def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, Any]]:
     """Legend sections: a title and rows of (shape, colour, label), only for what is drawn."""
     t, labels = TEXT[lang], VALUE_LABELS
@@ -200,13 +213,17 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
                                     strict=True)]})
     if "parcels" in tiles:
         names = labels["tenure"][lang]
+        present = _present(tiles["parcels"], "tenure", TENURE_COLOURS)
         sections.append({"title": t["layer_parcels"], "rows": [
-            {"shape": "fill", "colour": c, "label": names[k]} for k, c in TENURE_COLOURS.items()]})
+            {"shape": "fill", "colour": TENURE_COLOURS[k], "label": names[k]} for k in present]
+            + ([{"shape": "fill", "colour": NO_DATA_COLOUR, "label": t["no_data"]}]
+               if len(present) < _count(tiles["parcels"], "tenure") else [])})
     if "concessions" in tiles:
         names = labels["concession_kind"][lang]
+        present = _present(tiles["concessions"], "kind", CONCESSION_STYLES) or ["other"]
         sections.append({"title": t["layer_concessions"], "rows": [
-            {"shape": "line", "colour": c, "label": names[k]}
-            for k, (c, _) in CONCESSION_STYLES.items()]})
+            {"shape": "line", "colour": CONCESSION_STYLES[k][0], "label": names[k]}
+            for k in present]})
     if "infrastructure" in tiles:
         names = labels["infrastructure_kind"][lang]
         sections.append({"title": t["layer_infrastructure"], "rows": [
@@ -215,8 +232,7 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
     incidents = tiles.get("incidents")
     if incidents is not None:
         names = labels["incident_kind"][lang]
-        present = set(incidents["kind"].dropna()) if "kind" in incidents.columns else set()
-        kinds = [k for k in INCIDENT_COLOURS if k in present] or ["other"]
+        kinds = _present(incidents, "kind", INCIDENT_COLOURS) or ["other"]
         sections.append({"title": t["layer_incidents"], "rows": [
             {"shape": "circle", "colour": INCIDENT_COLOURS[k], "label": names[k]} for k in kinds]
             + [{"shape": "hollow", "colour": "#555555", "label": t["hollow_note"]},
