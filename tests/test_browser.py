@@ -753,15 +753,19 @@ def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
         title = page.locator("#gt-title").inner_text()
         assert "2 incident(s) not shown" in title  # I2 restricted, I4 unmarked
         _screenshot(opened, "tiles_viewer_1280x800.png")
-        # On a phone the legend starts folded and the map keeps most of the screen.
-        phone = _open_tile_viewer(browser, base, {"width": 390, "height": 844})
-        assert phone.page.evaluate("() => document.getElementById('gt-panel').open") is False
-        side = phone.page.locator("#gt-side .gt-box").evaluate_all(
-            "boxes => boxes.reduce((s, b) => s + b.offsetWidth * b.offsetHeight, 0)"
-        )
-        assert side < 0.25 * 390 * 844
-        _screenshot(phone, "tiles_viewer_390x844.png")
-    for each in (opened, phone):
+        # Embedded at 800 x 600 and on a phone the legend starts folded and the map keeps
+        # most of the screen.
+        small = []
+        for width, height in ((800, 600), (390, 844)):
+            view = _open_tile_viewer(browser, base, {"width": width, "height": height})
+            assert view.page.evaluate("() => document.getElementById('gt-panel').open") is False
+            side = view.page.locator("#gt-side .gt-box").evaluate_all(
+                "boxes => boxes.reduce((s, b) => s + b.offsetWidth * b.offsetHeight, 0)"
+            )
+            assert side < 0.25 * width * height
+            _screenshot(view, f"tiles_viewer_{width}x{height}.png")
+            small.append(view)
+    for each in (opened, *small):
         assert each.dialogs == []
         each.assert_clean()
         each.page.context.close()

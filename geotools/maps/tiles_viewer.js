@@ -58,11 +58,17 @@ map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-righ
 map.addControl(new maplibregl.FullscreenControl(), "top-right");
 map.addControl(new maplibregl.ScaleControl(), "bottom-right");
 window.gtMap = map;
+// Basemap tiles that cannot load (no network) leave a plain background; other errors are shown.
+map.on("error", (event) => {
+  if (event.sourceId === "basemap") return;
+  console.error(event.error || event);
+});
 
 // Panel: layers, shading, legend, sources
 const panel = document.getElementById("gt-panel");
 panel.querySelector("summary").textContent = T.legend;
-if (window.innerWidth <= 600 || window.innerHeight <= 500) panel.open = false;
+// Embedded (800 x 600 or less) or on a phone the legend starts folded, one click away.
+if (window.innerWidth <= 600 || window.innerHeight <= 600) panel.open = false;
 panel.appendChild(el("div", "gt-sec", T.layers));
 C.layers.forEach((layer) => {
   const row = el("label", "gt-row");

@@ -314,14 +314,15 @@ def viewer_config(
     bounds = _bounds(tiles)
     style_sources: dict[str, Any] = {}
     style_layers: list[dict[str, Any]] = []
+    # A plain background under everything: what shows where basemap tiles cannot load.
+    style_layers.append({"id": "background", "type": "background",
+                         "paint": {"background-color": "#f4f2ec"}})
     if basemap in _BASEMAPS:
         url, credit, zoom = _BASEMAPS[basemap]
         style_sources["basemap"] = {"type": "raster", "tiles": [url], "tileSize": 256,
                                     "maxzoom": zoom, "attribution": TILE_TEXT[lang][credit]}
         style_layers.append({"id": "basemap", "type": "raster", "source": "basemap"})
     else:
-        style_layers.append({"id": "background", "type": "background",
-                             "paint": {"background-color": "#f4f2ec"}})
         style_sources["graticule"] = {"type": "geojson", "data": _graticule(bounds)}
         style_layers.append({"id": "graticule", "type": "line", "source": "graticule",
                              "paint": {"line-color": "#9a9a9a", "line-width": 0.6,
