@@ -769,3 +769,38 @@ def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
         assert each.dialogs == []
         each.assert_clean()
         each.page.context.close()
+
+
+def test_tile_viewer_loads_its_pinned_scripts_from_the_cdn_without_offline(
+    tmp_path: Path, browser: Any, asset_cache: Path
+) -> None:
+    """Without --offline the viewer loads MapLibre and PMTiles from the CDN URLs of the asset
+    table (answered here from the cache); nothing else leaves the local server."""
+    from _range_server import serve_folder
+    from _tile_study import write_study
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+    from geotools.maps.tiles_viewer import VIEWER_ASSETS
+
+    out = tmp_path / "site"
+    args = [*write_study(tmp_path / "in"), "--basemap", "none", "--no-hexagons"]
+    result = CliRunner().invoke(main, ["map", *args, "--tiles", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "lib").exists()
+    with serve_folder(out) as base:
+        context = browser.new_context(viewport=VIEWPORT)
+        routes = route_map_assets(context, asset_cache)
+        context.route(lambda url: url.startswith(base), lambda route: route.continue_())
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + "index.html", wait_until="load")
+        page.wait_for_function(
+            "() => window.gtMap && gtMap.loaded() && gtMap.areTilesLoaded()", timeout=20000
+        )
+        drawn = page.evaluate("() => gtMap.queryRenderedFeatures().map(f => f.source)")
+        context.close()
+    assert {"territories", "incidents"} <= set(drawn)
+    assert sorted(routes.served) == sorted(VIEWER_ASSETS.values())
+    assert routes.blocked == [] and errors == []

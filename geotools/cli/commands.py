@@ -647,7 +647,8 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
 )
 @common_options
 def fetch_assets_command(cache: str | None) -> None:
-    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins), once.
+    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins; MapLibre
+    GL JS and the PMTiles protocol for --tiles), once.
 
     The files come from pinned npm packages (checked against their sha512 integrity) and are
     kept in a local cache, from which maps can be made to work offline (basemap tiles aside) and
