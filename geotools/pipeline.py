@@ -26,7 +26,12 @@ from geotools.errors import OutputExistsError, SourceError
 from geotools.export import compute_sha256, write_csv, write_geopackage, write_json
 from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
 from geotools.io.areas import AREAS_KEY, check_area_name, read_areas, split_area_settings
-from geotools.maps import compute_map_hexagons, write_map_html, write_static_map_files
+from geotools.maps import (
+    compute_map_hexagons,
+    write_map_html,
+    write_map_tiles,
+    write_static_map_files,
+)
 from geotools.maps.region_layer import check_shade_column
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.provenance import build_provenance, describe_area_crs
@@ -567,7 +572,7 @@ def run_publish(
 
 def run_map(
     paths: Mapping[str, LayerPaths | None],
-    target: str | os.PathLike[str],
+    target: str | os.PathLike[str] | None,
     *,
     lang: Lang = "es",
     profile: Profile = "public",
@@ -576,6 +581,7 @@ def run_map(
     basemap: str = "osm",
     hexagons: bool = True,
     png_dir: str | os.PathLike[str] | None = None,
+    tiles_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     nearby_km: float = DEFAULT_NEARBY_KM,
     assume_crs: str | Mapping[str, str] | None = None,
@@ -596,8 +602,8 @@ def run_map(
     ----------
     paths : mapping of str to path or None
         Layer kind -> file or files (``None`` for absent optional layers).
-    target : str or path-like
-        HTML file to write.
+    target : str or path-like or None
+        HTML file to write; None writes no HTML map (then ``tiles_dir`` is needed).
     lang : {"es", "en"}, default "es"
         Language of the map.
     profile : {"public", "internal"}, default "public"
@@ -612,6 +618,9 @@ def run_map(
         Add the risk hexagons (built from the incidents the profile may show).
     png_dir : str or path-like, optional
         Also write the static PNG maps into this folder.
+    tiles_dir : str or path-like, optional
+        Also (or only) write vector tiles and their viewer into this folder
+        (:func:`geotools.maps.write_map_tiles`).
     overwrite : bool, default False
         Replace existing outputs.
     nearby_km : float, default 5.0
@@ -645,7 +654,8 @@ def run_map(
     Returns
     -------
     RunResult
-        The statistics, the layers read and the files written (the map, then the PNGs).
+        The statistics, the layers read and the files written (the map, the tiles folder's
+        files, then the PNGs).
 
     Raises
     ------
@@ -654,8 +664,11 @@ def run_map(
     ValidationError
         ``shade_regions`` without ``regions``, or a column ``region_stats`` does not have.
     """
-    out = Path(target)
-    check_outputs_free(out.parent, [out.name], overwrite=overwrite)
+    if target is None and tiles_dir is None:
+        raise SourceError("run_map: give an HTML file (target), a tiles folder (tiles_dir) or both")
+    out = Path(target) if target is not None else None
+    if out is not None:
+        check_outputs_free(out.parent, [out.name], overwrite=overwrite)
     if shade_regions is not None and regions is None:
         check_shade_column(None, shade_regions)
     region_frame = read_constraint(regions, "regions")
@@ -676,11 +689,30 @@ def run_map(
         if shade_regions is not None:
             check_shade_column(result.regions, shade_regions)
     cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
-    written = [
-        write_map_html(
+    written: list[Path] = []
+    if out is not None:
+        written.append(
+            write_map_html(
+                result,
+                layers,
+                out,
+                lang=lang,
+                overwrite=overwrite,
+                profile=profile,
+                title=title,
+                offline=offline,
+                hexagons=cells,
+                basemap=basemap,
+                regions=region_frame,
+                shade_regions=shade_regions,
+                outline=outline,
+            )
+        )
+    if tiles_dir is not None:
+        written += write_map_tiles(
             result,
             layers,
-            out,
+            tiles_dir,
             lang=lang,
             overwrite=overwrite,
             profile=profile,
@@ -688,11 +720,7 @@ def run_map(
             offline=offline,
             hexagons=cells,
             basemap=basemap,
-            regions=region_frame,
-            shade_regions=shade_regions,
-            outline=outline,
         )
-    ]
     if png_dir is not None:
         written += write_static_map_files(
             result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite

@@ -1037,3 +1037,128 @@ def test_large_territory_layers_are_drawn_on_a_canvas_and_still_answer_clicks(
     text = opened.click(-74.705, -8.48)  # inside T1, away from the parcel, concession, legend
     assert "Santa Rosa & <b>Co</b>" in text and T01_SENTENCE["en"] in text
     opened.assert_clean()
+
+
+# --- issue 15 item 6: the vector-tile viewer (geotools map --tiles) --------------------------
+
+
+def _open_tile_viewer(browser: Any, base: str, viewport: dict[str, int]) -> MapPage:
+    """Open ``base/index.html``; requests outside ``base`` are refused and recorded."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    opened = MapPage(page)
+    page.on("pageerror", lambda exc: opened.errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda m: opened.errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def refuse(route: Any) -> None:
+        opened.blocked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(lambda url: not url.startswith(base), refuse)
+    page.goto(base + "index.html", wait_until="load")
+    page.wait_for_function(
+        "() => window.gtMap && gtMap.loaded() && gtMap.areTilesLoaded()", timeout=20000
+    )
+    return opened
+
+
+def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
+    tmp_path: Path, browser: Any, asset_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _range_server import serve_folder
+    from _tile_study import HOSTILE, write_study
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+
+    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
+    out = tmp_path / "site"
+    args = [*write_study(tmp_path / "in"), "--lang", "en", "--offline", "--basemap", "none"]
+    result = CliRunner().invoke(main, ["map", *args, "--tiles", str(out)])
+    assert result.exit_code == 0, result.output
+    with serve_folder(out) as base:
+        opened = _open_tile_viewer(browser, base, VIEWPORT)
+        page = opened.page
+        ranges: list[int] = []
+        page.on("response", lambda r: ranges.append(r.status) if ".pmtiles" in r.url else None)
+        page.evaluate("() => gtMap.jumpTo({center: [-74.55, -9.55], zoom: 11})")
+        page.wait_for_function("() => gtMap.loaded() && gtMap.areTilesLoaded()")
+        drawn = page.evaluate(
+            "() => gtMap.queryRenderedFeatures().map(f => f.source + ':' + "
+            "(f.properties.territory_id || f.properties.incident_id || "
+            "f.properties.parcel_id || f.properties.concession_id || ''))"
+        )
+        for feature in ("territories:T1", "parcels:P1", "concessions:C1", "incidents:I1"):
+            assert feature in drawn
+        assert not any(f.startswith("incidents:") and f != "incidents:I1" for f in drawn)
+        assert ranges and set(ranges) == {206}  # read by byte ranges, as from any server
+        # A click inside T1 (away from outlines and points) opens its popup: the hostile name
+        # is shown as text, nothing of it runs.
+        x, y = page.evaluate(
+            "() => { const p = gtMap.project([-74.51, -9.53]); return [p.x, p.y]; }"
+        )
+        page.mouse.click(x, y)
+        popup = page.locator(".maplibregl-popup-content")
+        popup.wait_for(state="visible", timeout=5000)
+        assert popup.locator(".gt-h").inner_text() == HOSTILE
+        assert popup.locator("img").count() == 0
+        assert "25.0\u00a0%" in popup.inner_text()  # P1 is a quarter of T1
+        assert page.evaluate("() => window.__pwned") is None
+        title = page.locator("#gt-title").inner_text()
+        assert "2 incident(s) not shown" in title  # I2 restricted, I4 unmarked
+        _screenshot(opened, "tiles_viewer_1280x800.png")
+        # Embedded at 800 x 600 and on a phone the legend starts folded and the map keeps
+        # most of the screen.
+        small = []
+        for width, height in ((800, 600), (390, 844)):
+            view = _open_tile_viewer(browser, base, {"width": width, "height": height})
+            assert view.page.evaluate("() => document.getElementById('gt-panel').open") is False
+            side = view.page.locator("#gt-side .gt-box").evaluate_all(
+                "boxes => boxes.reduce((s, b) => s + b.offsetWidth * b.offsetHeight, 0)"
+            )
+            assert side < 0.25 * width * height
+            _screenshot(view, f"tiles_viewer_{width}x{height}.png")
+            small.append(view)
+    for each in (opened, *small):
+        assert each.dialogs == []
+        each.assert_clean()
+        each.page.context.close()
+
+
+def test_tile_viewer_loads_its_pinned_scripts_from_the_cdn_without_offline(
+    tmp_path: Path, browser: Any, asset_cache: Path
+) -> None:
+    """Without --offline the viewer loads MapLibre and PMTiles from the CDN URLs of the asset
+    table (answered here from the cache); nothing else leaves the local server."""
+    from _range_server import serve_folder
+    from _tile_study import write_study
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+    from geotools.maps.tiles_viewer import VIEWER_ASSETS
+
+    out = tmp_path / "site"
+    args = [*write_study(tmp_path / "in"), "--basemap", "none", "--no-hexagons"]
+    result = CliRunner().invoke(main, ["map", *args, "--tiles", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "lib").exists()
+    with serve_folder(out) as base:
+        context = browser.new_context(viewport=VIEWPORT)
+        routes = route_map_assets(context, asset_cache)
+        context.route(lambda url: url.startswith(base), lambda route: route.continue_())
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + "index.html", wait_until="load")
+        page.wait_for_function(
+            "() => window.gtMap && gtMap.loaded() && gtMap.areTilesLoaded()", timeout=20000
+        )
+        drawn = page.evaluate("() => gtMap.queryRenderedFeatures().map(f => f.source)")
+        context.close()
+    assert {"territories", "incidents"} <= set(drawn)
+    assert sorted(routes.served) == sorted(VIEWER_ASSETS.values())
+    assert routes.blocked == [] and errors == []

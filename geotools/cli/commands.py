@@ -283,7 +283,9 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
 
 @main.command("map", epilog=EPILOG_LAYERS)
 @layer_options
-@out_option("HTML file to write.", folder=False, dest="out_file", required=True)
+@out_option(
+    "HTML file to write (required unless --tiles is given).", folder=False, dest="out_file"
+)
 @lang_option(None)
 @profile_option(
     "public: only incidents marked public (or already generalised) are drawn, and every "
@@ -331,10 +333,19 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     help="Also write static PNG maps for reports into this folder: overview.png and one "
     "<territory_id>.png per territory (same profile and language).",
 )
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    type=click.Path(file_okay=False),
+    help="Also (or, without --out, only) write the map as vector tiles for a web server: one "
+    "<layer>.pmtiles per layer the profile may show and an index.html viewer (MapLibre; "
+    "with --offline its scripts are copied into DIR/lib); serve the folder with any static "
+    "server that answers range requests (docs/tiles.md).",
+)
 @overwrite_option("Replace an existing file.")
 @common_options
 def map_command(
-    out_file: str,
+    out_file: str | None,
     lang: Lang,
     profile: Profile,
     offline: bool,
@@ -346,6 +357,7 @@ def map_command(
     shade_regions: str | None,
     outline: str | None,
     png_dir: str | None,
+    tiles_dir: str | None,
     overwrite: bool,
     nearby_km: float,
     assume_crs: tuple[str, ...],
@@ -362,12 +374,15 @@ def map_command(
       geotools map ... --lang en --offline --embed --out map_en.html
       geotools map ... --communities comunidades.geojson --regions departamentos.geojson \\
         --shade-regions incidents --out map.html
+      geotools map ... --offline --basemap none --tiles site/   # PMTiles + viewer
 
     Which incidents are drawn follows --profile (public by default: restricted and
     confidential incidents are not drawn, and the counts, risk scores and sentences come from
     the drawn incidents only; see docs/publish.md, "The privacy gate").
     """
-    target = Path(out_file)
+    if not out_file and not tiles_dir:
+        raise click.UsageError("give --out FILE.html, --tiles DIR or both.")
+    target = Path(out_file) if out_file else None
     paths = pop_layer_paths(kwargs)
     require_territories(paths, "map", "shades each territory by its risk or titled share")
     run = run_map(
@@ -380,6 +395,7 @@ def map_command(
         basemap=basemap,
         hexagons=hexagons,
         png_dir=png_dir,
+        tiles_dir=tiles_dir,
         overwrite=overwrite,
         nearby_km=nearby_km,
         assume_crs=parse_assume_crs(assume_crs),
@@ -394,10 +410,15 @@ def map_command(
         shade_regions=shade_regions,
         outline=outline,
     )
-    click.echo(f"Wrote {target}")
+    if target is not None:
+        click.echo(f"Wrote {target}")
+    if tiles_dir:
+        archives = sum(path.suffix == ".pmtiles" for path in run.written)
+        click.echo(f"Wrote {archives} PMTiles archive(s) and index.html to {tiles_dir}")
     if png_dir:
-        click.echo(f"Wrote {len(run.written) - 1} PNG map(s) to {png_dir}")
-    if embed:
+        pngs = sum(path.suffix == ".png" for path in run.written)
+        click.echo(f"Wrote {pngs} PNG map(s) to {png_dir}")
+    if embed and target is not None:
         click.echo(build_embed_snippet(target.name, title or ""))
 
 
@@ -698,7 +719,8 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
 )
 @common_options
 def fetch_assets_command(cache: str | None) -> None:
-    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins), once.
+    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins; MapLibre
+    GL JS and the PMTiles protocol for --tiles), once.
 
     The files come from pinned npm packages (checked against their sha512 integrity) and are
     kept in a local cache, from which maps can be made to work offline (basemap tiles aside) and

@@ -75,7 +75,7 @@ def configure_logging(verbosity: int) -> None:
 OUTPUT_OPTIONS: dict[str, dict[str, str]] = {
     "stats": {"out_dir": "folder"},
     "publish_command": {"out_dir": "folder"},
-    "map_command": {"out_file": "file", "png_dir": "folder"},
+    "map_command": {"out_file": "file", "png_dir": "folder", "tiles_dir": "folder"},
     "import_command": {"out": "file"},
     "locate_km_command": {"out": "file"},
     "validate": {"report": "file"},

@@ -11,6 +11,8 @@
   :mod:`geotools.maps.inline` (putting them into a page, for maps that open offline).
 - :mod:`geotools.maps.files`: the map files of a run (:func:`write_map_html`,
   :func:`write_static_maps`), each drawn from the privacy gate's view of the run.
+- :mod:`geotools.maps.tiles` (:func:`write_map_tiles`): the run as PMTiles vector tiles for a
+  web server, with a MapLibre viewer (:mod:`geotools.maps.tiles_viewer`).
 
 Imports go one way: ``files`` -> ``web`` | ``static`` -> ``layers`` | ``static_parts`` ->
 ``style`` | ``elements``; nothing here imports the pipeline, publishing or the CLI.
@@ -61,6 +63,7 @@ from geotools.maps.style import (
     format_number,
     format_percent,
 )
+from geotools.maps.tiles import TILE_PROPERTIES, write_map_tiles
 from geotools.maps.web import build_map
 
 __all__ = [
@@ -78,6 +81,7 @@ __all__ = [
     "STATIC_TEXT",
     "TENURE_COLOURS",
     "TEXT",
+    "TILE_PROPERTIES",
     "VALUE_LABELS",
     "MapAssetError",
     "asset_bytes",
@@ -105,6 +109,7 @@ __all__ = [
     "territory_filenames",
     "titled_sentence",
     "write_map_html",
+    "write_map_tiles",
     "write_static_map_files",
     "write_static_maps",
 ]

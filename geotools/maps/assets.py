@@ -220,6 +220,19 @@ GROUPED_LAYERS = NpmPackage(
     "0.6.1",
     "sha512-xkGeH6ygcryFQI0FUWn6Bz93zlwrOSpeXgJQ3jLRoUQJ5h/Qgrz+GqR9nhBFfikjUKtC1sCKL3eDR9wNTWhLlA==",
 )
+# The vector-tile viewer (geotools.maps.tiles): MapLibre GL JS 5 (the last major version with a
+# UMD bundle whose worker is built in) and the PMTiles protocol.
+MAPLIBRE = NpmPackage(
+    "maplibre-gl",
+    "5.24.1",
+    "sha512-HyiYBwtsbk3L1n1EPLJHWqdoyMiF80n7tEYXFZyu2m1TjvaNx6KMLiFeDdmszt1/mq2zvsR1TJuX/NMu5BonXQ==",
+    extra_files=("LICENSE.txt",),
+)
+PMTILES = NpmPackage(
+    "pmtiles",
+    "4.5.0",
+    "sha512-CBeD4SoUluFziGdy/8k7FOjQxQy486n+929W/tWophauvMICpkZ26vGBWhDt/6b1FZQWNaf4jFdT/5+q0Wii5w==",
+)
 
 
 def _css_blocks(css: str) -> list[tuple[str, str]]:
@@ -446,6 +459,22 @@ def _table() -> dict[str, Asset]:
             "dist/leaflet.groupedlayercontrol.min.css",
             GROUPED_LAYERS,
         ),
+        # The vector-tile viewer (not folium's): geotools.maps.tiles
+        Asset(
+            f"{_JSD}/npm/maplibre-gl@5.24.1/dist/maplibre-gl.js",
+            "js",
+            "npm",
+            "dist/maplibre-gl.js",
+            MAPLIBRE,
+        ),
+        Asset(
+            f"{_JSD}/npm/maplibre-gl@5.24.1/dist/maplibre-gl.css",
+            "css",
+            "npm",
+            "dist/maplibre-gl.css",
+            MAPLIBRE,
+        ),
+        Asset(f"{_JSD}/npm/pmtiles@4.5.0/dist/pmtiles.js", "js", "npm", "dist/pmtiles.js", PMTILES),
     ]
     return {row.url: row for row in rows}
 
