@@ -19,6 +19,7 @@ from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.analysis.surface import (
     compute_risk_hexagons,
     compute_risk_surface,
+    territories_without_tenure,
     write_risk_surface,
 )
 from geotools.area import DEFAULT_EDGES
@@ -426,6 +427,7 @@ def write_risk_surface_outputs(
         layers["territories"].frame,
         cell_size_m=cell_size_m,
         half_life_years=result.half_life_years,
+        tenure_unknown=territories_without_tenure(layers["territories"].frame, result.table),
     )
     tif = write_risk_surface(surface, out / "risk_surface.tif", overwrite=overwrite)
     hexagons = compute_risk_hexagons(surface)

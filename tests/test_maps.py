@@ -613,6 +613,31 @@ def test_hexagons_have_tooltips_only(layers):
     assert data["features"][1]["properties"]["tooltip"].startswith("Combined risk (0-1): 0.65")
 
 
+def test_hexagons_say_where_tenure_is_not_known(layers):
+    """Issue 15: a hexagon without tenure says so; the notes explain the renormalised risk."""
+    hexagons = gpd.GeoDataFrame(
+        {"h3": ["a", "b", "c"], "risk": [0.05, 0.65, 0.3], "violence": [0.0, 0.9, 0.2],
+         "concessions": [0.1, 0.5, 0.4], "tenure": [0.2, np.nan, 0.5],
+         "tenure_known": [1.0, 0.0, 0.5], "n_cells": [3, 4, 2]},
+        geometry=[box(-74.8, -8.5, -74.75, -8.45), box(-74.75, -8.5, -74.7, -8.45),
+                  box(-74.7, -8.5, -74.65, -8.45)],
+        crs=4326,
+    )
+    m = build_map(layers["territories"], hexagons=hexagons, lang="en")
+    tips = [f["properties"]["tooltip"]
+            for f in geojson_layers(m)["Risk surface (hexagons)"]["features"]]
+    assert tips[0].endswith("Untitled share: 0.20")
+    assert tips[1].endswith("Untitled share: n/a (tenure not known here)")  # never 0.00
+    assert "tenure not known in part of this hexagon" in tips[2]
+    page = plain(m.get_root().render())
+    assert "leaves it out and weighs violence and concessions only" in page
+    known = hexagons.assign(tenure=[0.2, 0.1, 0.5], tenure_known=1.0)
+    page = plain(build_map(layers["territories"], hexagons=known, lang="en").get_root().render())
+    assert "leaves it out" not in page
+    m = build_map(layers["territories"], hexagons=hexagons, lang="es")
+    assert "tenencia no conocida aquí" in plain(m.get_root().render())
+
+
 def test_sources_box_is_escaped(layers):
     m = build_map(layers["territories"], sources=[f"incidents: {IMG}"], lang="en")
     page = decoded(m.get_root().render())

@@ -204,19 +204,20 @@ def test_write_geotiff(tmp_path: Path) -> None:
     )
     out = write_risk_surface(s, tmp_path / "risk.tif")
     with rasterio.open(out) as ds:
-        assert ds.count == 4
+        assert ds.count == 5  # band 5 tenure_known (issue 15: unknown tenure is not 0)
         assert ds.crs.to_wkt() and "Albers" in ds.crs.to_wkt()
         assert PERU_ALBERS.equals(ds.crs.to_wkt())
         assert ds.transform == s.transform
         assert all(math.isnan(n) for n in ds.nodatavals)
-        assert ds.dtypes == ("float32",) * 4
-        assert ds.descriptions == ("risk", "violence", "concessions", "tenure")
+        assert ds.dtypes == ("float32",) * 5
+        assert ds.descriptions == ("risk", "violence", "concessions", "tenure", "tenure_known")
         assert ds.overviews(1)
         assert ds.profile["tiled"]
         assert ds.compression.name.lower() == "deflate"
         np.testing.assert_array_equal(ds.read(1), s.data)
         np.testing.assert_array_equal(ds.read(3), s.layers["concessions"])
         np.testing.assert_array_equal(ds.read(4), s.layers["tenure"])
+        assert (ds.read(5) == 1).all()  # tenure known everywhere here
     with pytest.raises(OutputExistsError):
         write_risk_surface(s, out)
     write_risk_surface(s, out, overwrite=True)
@@ -237,6 +238,7 @@ def test_hexagons() -> None:
         "violence",
         "concessions",
         "tenure",
+        "tenure_known",
         "n_cells",
         "geometry",
     ]
@@ -258,7 +260,9 @@ def test_hexagons() -> None:
 
 
 def test_mask_keeps_cells_within_the_distance_of_a_point() -> None:
-    s = surface()
+    # A tenure source, so that every layer is known before masking (without one the tenure
+    # layer is NaN everywhere: unknown).
+    s = surface(untitled=frame([{"geometry": km_box(0, 0, 1, 1)}]))
     point = frame([{"geometry": cell_centre(7, 7)}])
     # Distance 0: the point's own cell. 1 km (one cell): it and its 4 edge neighbours; the
     # diagonal ones are sqrt(2) km away. 2 km: the 13 cells with dx^2 + dy^2 <= 4.
@@ -292,3 +296,69 @@ def test_hexagons_of_a_masked_surface_cover_only_kept_cells() -> None:
     hexagons = compute_risk_hexagons(masked)
     assert hexagons["n_cells"].sum() == 13
     assert len(hexagons) < len(compute_risk_hexagons(s))
+
+
+# --- unknown tenure is unknown, not 0 (issue 15) ------------------------------------------
+
+
+def _v_c_layers() -> dict[str, gpd.GeoDataFrame]:
+    today = dt.date.today().isoformat()
+    return {
+        "incidents": frame([{"severity": 5, "date": today, "geometry": cell_centre(7, 6)}]),
+        "concessions": frame([{"status": "active", "geometry": km_box(0, 0, 5, 10)}]),
+    }
+
+
+def test_no_tenure_source_renormalises_every_cell() -> None:
+    with_tenure = surface(**_v_c_layers(), untitled=frame([{"geometry": km_box(0, 0, 10, 5)}]))
+    without = surface(**_v_c_layers())
+    v, c = (without.layers[n].astype(float) for n in ("violence", "concessions"))
+    # Hand check: 0.5 v + 0.3 c over 0.8, never 0.5 v + 0.3 c + 0.2 * 0 over 1.
+    np.testing.assert_allclose(without.data, (0.5 * v + 0.3 * c) / 0.8, atol=1e-6)
+    assert without.data[11, 2] == pytest.approx(0.3 / 0.8, abs=1e-4)  # concession, no violence
+    assert without.data[6, 7] == pytest.approx(0.5 / 0.8, abs=1e-6)  # the incident's cell
+    assert np.isnan(without.layers["tenure"]).all()
+    assert (without.layers["tenure_known"] == 0).all()
+    assert without.meta["tenure_unknown_cells"] == N * N
+    # With tenure known the value is the one of the full formula, as before.
+    assert with_tenure.data[11, 2] == pytest.approx(0.5, abs=1e-4)  # 0.3 c + 0.2 t
+    assert with_tenure.meta["tenure_unknown_cells"] == 0
+    # Only tenure weighted and nothing known: NaN, not 0.
+    only = surface(weights={"tenure": 1.0})
+    assert np.isnan(only.data).all()
+
+
+def test_tenure_unknown_in_one_territory(tmp_path: Path) -> None:
+    untitled = frame([{"geometry": km_box(0, 0, 10, 5)}])  # south half untitled
+    # Territory of unknown tenure: x 5.5-10, y 0-10 km (columns 7-11; column 7 half inside).
+    unknown = frame([{"geometry": km_box(5.5, 0, 10, 10)}])
+    before = surface(**_v_c_layers(), untitled=untitled)
+    s = surface(**_v_c_layers(), untitled=untitled, tenure_unknown=unknown)
+    known = s.layers["tenure_known"] == 1
+    expected = np.ones((N, N), dtype=bool)
+    expected[BOX, 7:12] = False  # every cell with area in it, the half-covered column too
+    np.testing.assert_array_equal(known, expected)
+    assert s.meta["tenure_unknown_cells"] == 50
+    # Known cells: exactly the value of before.
+    np.testing.assert_array_equal(s.data[known], before.data[known])
+    # Unknown cells: renormalised over violence and concessions, tenure NaN.
+    v, c = (s.layers[n].astype(float) for n in ("violence", "concessions"))
+    np.testing.assert_allclose(s.data[~known], ((0.5 * v + 0.3 * c) / 0.8)[~known], atol=1e-6)
+    assert np.isnan(s.layers["tenure"][~known]).all()
+    # Cell x 6-7, y 0-1 km: untitled (0.2 before) but no violence nor concession; tenure unknown
+    # there now, so 0 from the known components, not 0.2 * 1 / 1.
+    assert before.data[11, 8] == pytest.approx(0.2, abs=1e-3)
+    assert s.data[11, 8] == pytest.approx(float(0.5 * v[11, 8] / 0.8), abs=1e-6)
+    # The GeoTIFF says which cells lack tenure (band 5) and how they were combined (tags).
+    with rasterio.open(write_risk_surface(s, tmp_path / "r.tif")) as ds:
+        np.testing.assert_array_equal(ds.read(5) == 1, expected)
+        assert np.isnan(ds.read(4)[~expected]).all()
+        assert ds.tags()["tenure_unknown_cells"] == "50"
+        assert "renormalised" in ds.tags()["tenure_unknown_rule"]
+    # Hexagons: tenure averaged over known cells, tenure_known the share of known cells.
+    hexes = compute_risk_hexagons(s, resolution=7)
+    assert hexes["tenure_known"].between(0, 1).all()
+    assert (hexes["tenure_known"] < 1).any() and (hexes["tenure_known"] == 1).any()
+    assert hexes.loc[hexes["tenure_known"] == 0, "tenure"].isna().all()
+    assert hexes.loc[hexes["tenure_known"] > 0, "tenure"].notna().all()
+    assert (hexes["tenure_known"] * hexes["n_cells"]).sum() == pytest.approx(int(known.sum()))

@@ -8,9 +8,26 @@ components per cell, each on a 0-1 scale, then combines them with weights:
 - ``concessions``: the fraction of the cell's area under active concessions (weight 1) plus the
   fraction under in-process concessions that are not also under an active one (weight 0.5);
   expired concessions count 0.
-- ``tenure``: the fraction of the cell's area that is untitled claimed land.
+- ``tenure``: the fraction of the cell's area that is untitled claimed land, where tenure is
+  known (see *Unknown tenure*).
 
-``combined = sum(w_i * layer_i) / sum(w_i)``.
+``combined = sum(w_i * layer_i) / sum(w_i)`` where tenure is known.
+
+Unknown tenure
+--------------
+Without a tenure source (``untitled`` is ``None``: no parcel layer) the untitled share is not
+known anywhere; with ``tenure_unknown`` polygons (territories whose tenure is unknown) it is not
+known in every cell that has any area inside one of them. In those cells the tenure component is
+NaN (never a plausible 0), band ``tenure_known`` is 0 (1 elsewhere), and the combined value is
+renormalised over the known components::
+
+    combined = (w_violence * violence + w_concessions * concessions)
+               / (w_violence + w_concessions)
+
+(NaN when those two weights are 0: nothing is known there). Cells with known tenure keep exactly
+the value of the full formula. The per-territory score (:mod:`geotools.analysis.risk`) handles a
+missing component differently: it keeps the weight in the denominator (a lower bound) and gives
+``risk_score_max``. ``meta["tenure_unknown_cells"]`` counts the cells without tenure.
 
 Design choices
 --------------
@@ -38,9 +55,10 @@ Design choices
   geometries, vectorised): cells inside count 1, cells on the boundary get the exact area of
   their intersection with the part. Fractions are exact up to floating point (about 1e-12);
   they are clipped to 0-1.
-- **Missing layers.** ``None`` (or an empty layer) gives a component of zeros, which still takes
-  its weight in the combination so that surfaces of different runs stay comparable; a warning
-  says so.
+- **Missing layers.** A missing incident or concession layer (``None`` or empty) gives a
+  component of zeros, which still takes its weight in the combination so that surfaces of
+  different runs stay comparable; a warning says so. A missing tenure source is unknown, not 0
+  (see *Unknown tenure*); an empty ``untitled`` layer means no untitled land (known 0).
 """
 
 from __future__ import annotations
@@ -74,6 +92,9 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
 )
 #: Component names, in band order (bands 2-4 of the GeoTIFF).
 COMPONENTS = ("violence", "concessions", "tenure")
+#: Name of the mask layer (band 5 of the GeoTIFF, hexagon column): 1 where tenure is known, 0
+#: where it is not (the tenure component is NaN and the others are renormalised there).
+TENURE_KNOWN = "tenure_known"
 #: Weight of each concession status in the concessions component.
 STATUS_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {"active": 1.0, "in_process": 0.5, "expired": 0.0}
@@ -92,7 +113,8 @@ class RiskSurface:
     data : numpy.ndarray
         float32 ``(rows, cols)`` combined risk, 0-1 (no nodata inside the grid).
     layers : dict of str to numpy.ndarray
-        float32 components ``violence``, ``concessions`` and ``tenure``, each 0-1.
+        float32 components ``violence``, ``concessions`` and ``tenure``, each 0-1 (``tenure``
+        NaN where unknown), and ``tenure_known`` (1 known, 0 unknown).
     transform : affine.Affine
         Grid transform (north-up, square cells).
     crs : pyproj.CRS
@@ -391,14 +413,74 @@ def _concession_layer(
     return np.clip(layer, 0.0, 1.0), meta
 
 
-def _tenure_layer(untitled: gpd.GeoDataFrame | None, grid: _Grid, crs: CRS) -> np.ndarray:
-    if untitled is None or len(untitled) == 0:
+def _tenure_layer(
+    untitled: gpd.GeoDataFrame | None,
+    unknown: gpd.GeoDataFrame | None,
+    grid: _Grid,
+    crs: CRS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(untitled fraction, tenure known)``; the fraction is NaN where not known."""
+    shape = (grid.rows, grid.cols)
+    if untitled is None:
         log.warning(
-            "no untitled land given (no parcel layer: tenure unknown): the surface's tenure "
-            "component is 0 everywhere"
+            "no tenure source (no parcel layer): tenure is unknown, so the risk surface leaves "
+            "its tenure component out and renormalises the other weights in every cell"
         )
-        return np.zeros((grid.rows, grid.cols))
-    return _area_fraction(_dissolve(_project_polygons(untitled, crs)), grid)
+        return np.full(shape, np.nan), np.zeros(shape, dtype=bool)
+    fraction = (
+        _area_fraction(_dissolve(_project_polygons(untitled, crs)), grid)
+        if len(untitled)
+        else np.zeros(shape)
+    )
+    known = np.ones(shape, dtype=bool)
+    if unknown is not None and len(unknown):
+        known = _area_fraction(_dissolve(_project_polygons(unknown, crs)), grid) <= 0.0
+        log.warning(
+            "tenure unknown in %d territory(ies): %d risk-surface cell(s) leave the tenure "
+            "component out and renormalise the other weights",
+            len(unknown),
+            int((~known).sum()),
+        )
+    return np.where(known, fraction, np.nan), known
+
+
+def _combine(
+    layers: Mapping[str, np.ndarray], known: np.ndarray, weights: Mapping[str, float]
+) -> np.ndarray:
+    """Weighted mean of the components; without tenure where it is not known."""
+    rest = weights["violence"] * layers["violence"] + weights["concessions"] * layers["concessions"]
+    full = (rest + weights["tenure"] * np.nan_to_num(layers["tenure"])) / sum(weights.values())
+    rest_weight = weights["violence"] + weights["concessions"]
+    if rest_weight > 0:
+        partial = rest / rest_weight
+    else:
+        partial = np.full(known.shape, np.nan)
+    return np.where(known, full, partial)
+
+
+def territories_without_tenure(
+    territories: gpd.GeoDataFrame, table: pd.DataFrame
+) -> gpd.GeoDataFrame | None:
+    """The territories whose untitled share is unknown (``untitled_ha`` NaN in the stats table).
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        Territories with ``territory_id``.
+    table : pandas.DataFrame
+        ``territory_stats`` (``territory_id``, ``untitled_ha``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Those territories (for ``tenure_unknown`` of :func:`compute_risk_surface`), or None when
+        every territory's tenure is known.
+    """
+    if "untitled_ha" not in table.columns or "territory_id" not in territories.columns:
+        return None
+    unknown = table.loc[table["untitled_ha"].isna(), "territory_id"].astype(str)
+    rows = territories[territories["territory_id"].astype(str).isin(set(unknown))]
+    return rows if len(rows) else None
 
 
 def compute_risk_surface(
@@ -411,6 +493,7 @@ def compute_risk_surface(
     half_life_years: float = 5.0,
     reference_date: str | None = None,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    tenure_unknown: gpd.GeoDataFrame | None = None,
 ) -> RiskSurface:
     """Compute the combined risk grid and its three components.
 
@@ -421,7 +504,9 @@ def compute_risk_surface(
     concessions : geopandas.GeoDataFrame or None
         Polygons with ``status``: ``active`` (weight 1), ``in_process`` (0.5) or ``expired`` (0).
     untitled : geopandas.GeoDataFrame or None
-        Polygons of the untitled part of territories (claimed minus secured), any CRS.
+        Polygons of the untitled part of territories (claimed minus secured), any CRS. ``None``
+        when there is no tenure source: tenure is then unknown in every cell (left out of the
+        combination, the other weights renormalised); an empty layer means no untitled land.
     bounds : geopandas.GeoDataFrame
         Layer whose extent, plus a margin of ``2 x bandwidth_m``, defines the grid.
     cell_size_m : float, default 1000
@@ -434,6 +519,9 @@ def compute_risk_surface(
         ISO date the ages are measured from; default the latest incident date.
     weights : mapping of str to float
         Weights of ``violence``, ``concessions`` and ``tenure`` (missing names weigh 0).
+    tenure_unknown : geopandas.GeoDataFrame, optional
+        Polygons (territories) whose tenure is unknown: every cell with area inside one of them
+        has no tenure component (NaN, ``tenure_known`` 0) and the other weights renormalised.
 
     Returns
     -------
@@ -461,17 +549,16 @@ def compute_risk_surface(
         incidents, grid, crs, bandwidth_m, half_life_years, reference_date
     )
     conc, cmeta = _concession_layer(concessions, grid, crs)
-    tenure = _tenure_layer(untitled, grid, crs)
+    tenure, known = _tenure_layer(untitled, tenure_unknown, grid, crs)
+    combined = _combine({"violence": violence, "concessions": conc, "tenure": tenure}, known, clean)
     layers = {
         "violence": violence.astype(np.float32),
         "concessions": conc.astype(np.float32),
         "tenure": tenure.astype(np.float32),
+        TENURE_KNOWN: known.astype(np.float32),
     }
-    total = sum(clean.values())
-    combined = (
-        clean["violence"] * violence + clean["concessions"] * conc + clean["tenure"] * tenure
-    ) / total
     meta: dict[str, Any] = {
+        "tenure_unknown_cells": int((~known).sum()),
         "weights": clean,
         "cell_size_m": float(cell_size_m),
         "bandwidth_m": float(bandwidth_m),
@@ -500,10 +587,11 @@ def _overview_factors(rows: int, cols: int) -> list[int]:
 def write_risk_surface(
     surface: RiskSurface, path: str | Path, *, overwrite: bool = False
 ) -> Path:
-    """Write a risk surface as a 4-band GeoTIFF, atomically.
+    """Write a risk surface as a 5-band GeoTIFF, atomically.
 
     Band 1 is the combined risk, bands 2-4 the components (``violence``, ``concessions``,
-    ``tenure``), each with its band description. float32, nodata NaN declared, DEFLATE
+    ``tenure``; tenure NaN where unknown), band 5 ``tenure_known`` (1 known, 0 not known: the
+    risk there is renormalised over violence and concessions), each with its band description. float32, nodata NaN declared, DEFLATE
     compression, 256 x 256 tiles, internal overviews (average), CRS and transform set.
 
     Parameters
@@ -523,6 +611,10 @@ def write_risk_surface(
     target = Path(path)
     rows, cols = surface.shape
     bands = [("risk", surface.data)] + [(n, surface.layers[n]) for n in COMPONENTS]
+    known = surface.layers.get(TENURE_KNOWN)
+    if known is None:  # a surface built by hand: tenure known wherever it is a number
+        known = np.where(np.isfinite(surface.data), np.isfinite(surface.layers["tenure"]), np.nan)
+    bands.append((TENURE_KNOWN, known))
     profile = {
         "driver": "GTiff",
         "width": cols,
@@ -543,6 +635,9 @@ def write_risk_surface(
         "reference_date": str(surface.meta.get("reference_date", "")),
         "bandwidth_m": str(surface.meta.get("bandwidth_m", "")),
         "half_life_years": str(surface.meta.get("half_life_years", "")),
+        "tenure_unknown_cells": str(surface.meta.get("tenure_unknown_cells", "")),
+        "tenure_unknown_rule": "where band tenure_known is 0 the tenure band is NaN and risk is "
+        "renormalised over violence and concessions",
     }
     with atomic_path(target, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         for index, (name, array) in enumerate(bands, start=1):
@@ -578,6 +673,9 @@ def compute_risk_hexagons(surface: RiskSurface, resolution: int = 7) -> gpd.GeoD
 
     Each grid cell is assigned to the hexagon containing its centre; a hexagon's values are the
     means over its cells (all cells have equal true area, so these are area-weighted means).
+    ``tenure`` is the mean over the cells where tenure is known (NaN when none is), and
+    ``tenure_known`` the share of the hexagon's cells where it is (0-1; below 1 the hexagon's
+    ``risk`` is renormalised without tenure in part or all of it).
 
     Parameters
     ----------
@@ -590,11 +688,12 @@ def compute_risk_hexagons(surface: RiskSurface, resolution: int = 7) -> gpd.GeoD
     -------
     geopandas.GeoDataFrame
         EPSG:4326 polygons with columns ``h3`` (cell id), ``risk``, ``violence``,
-        ``concessions``, ``tenure`` and ``n_cells``; only hexagons with at least one cell.
+        ``concessions``, ``tenure``, ``tenure_known`` and ``n_cells``; only hexagons with at
+        least one cell.
     """
     import h3
 
-    columns = ["h3", "risk", *COMPONENTS, "n_cells"]
+    columns = ["h3", "risk", *COMPONENTS, TENURE_KNOWN, "n_cells"]
     xx, yy = surface.cell_centres()
     valid = np.isfinite(surface.data).ravel()
     if not valid.any():
@@ -607,7 +706,14 @@ def compute_risk_hexagons(surface: RiskSurface, resolution: int = 7) -> gpd.GeoD
     table: dict[str, Any] = {"h3": hexes.astype(str)}
     for name, array in (("risk", surface.data), *((n, surface.layers[n]) for n in COMPONENTS)):
         values = np.asarray(array, dtype=np.float64).ravel()[valid]
-        table[name] = np.bincount(inverse, weights=values, minlength=len(hexes)) / counts
+        present = np.isfinite(values)
+        sums = np.bincount(inverse, weights=np.where(present, values, 0.0), minlength=len(hexes))
+        n = np.bincount(inverse, weights=present.astype(np.float64), minlength=len(hexes))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[name] = np.where(n > 0, sums / np.maximum(n, 1), np.nan)
+    known = np.isfinite(np.asarray(surface.layers["tenure"], dtype=np.float64).ravel()[valid])
+    table[TENURE_KNOWN] = np.bincount(inverse, weights=known.astype(float), minlength=len(hexes))
+    table[TENURE_KNOWN] = table[TENURE_KNOWN] / counts
     table["n_cells"] = counts.astype(np.int64)
     geometry = [shapely.Polygon([(p[1], p[0]) for p in h3.cell_to_boundary(c)]) for c in hexes]
     log.info("risk hexagons: %d at resolution %d", len(hexes), resolution)

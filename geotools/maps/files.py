@@ -27,6 +27,7 @@ from geotools.analysis.surface import (
     compute_risk_hexagons,
     compute_risk_surface,
     mask_risk_surface,
+    territories_without_tenure,
 )
 from geotools.errors import ValidationError
 from geotools.io import Layer, read_frame
@@ -397,6 +398,7 @@ def compute_map_hexagons(
         territories,
         cell_size_m=cell_size_m,
         half_life_years=result.half_life_years,
+        tenure_unknown=territories_without_tenure(territories, result.table),
     )
     surface = mask_risk_surface(surface, [territories, incidents], result.nearby_km * 1000.0)
     for resolution in MAP_HEXAGON_RESOLUTIONS:

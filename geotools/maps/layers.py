@@ -444,8 +444,9 @@ def _ha_and_pct(hectares: np.ndarray, percent: np.ndarray, lang: str) -> list[st
 
 def _hexagon_layer(
     m: folium.Map, frame: gpd.GeoDataFrame, lang: str, overlays: list[_Overlay]
-) -> None:
-    """Risk surface averaged on H3 hexagons (``compute_risk_hexagons``)."""
+) -> bool:
+    """Risk surface averaged on H3 hexagons (``compute_risk_hexagons``); True when tenure is
+    not known in some hexagon (its tooltip says so; the legend adds a note)."""
     t = TEXT[lang]
     risk = _numbers(frame, "risk")
     classes = np.where(np.isfinite(risk), np.digitize(risk, HEXAGON_BREAKS[1:-1]), -1)
@@ -454,11 +455,23 @@ def _hexagon_layer(
         return [format_number(v, lang, 2) if np.isfinite(v) else t["na"] for v in
                 _numbers(frame, column)]
 
+    known = _numbers(frame, "tenure_known") if "tenure_known" in frame.columns else None
+    if known is None:  # hexagons without the column: known wherever tenure is a number
+        known = np.isfinite(_numbers(frame, "tenure")).astype(float)
+    tenure_notes = [
+        t["hex_tenure_unknown"] if not k > 0 else t["hex_tenure_partly"] if k < 1 else ""
+        for k in known
+    ]
     tooltips = [
         f"{t['hex_risk']}: {r} · {t['hex_violence']}: {v} · {t['hex_concessions']}: {c} · "
-        f"{t['hex_tenure']}: {u}"
-        for r, v, c, u in zip(
-            value("risk"), value("violence"), value("concessions"), value("tenure"), strict=True
+        f"{t['hex_tenure']}: {u}" + (f" ({note})" if note else "")
+        for r, v, c, u, note in zip(
+            value("risk"),
+            value("violence"),
+            value("concessions"),
+            value("tenure"),
+            tenure_notes,
+            strict=True,
         )
     ]
     styles = {
@@ -480,6 +493,7 @@ def _hexagon_layer(
         t["group_pressure"],
         show=False,
     )
+    return bool(np.any(~(known >= 1)))
 
 
 def _infrastructure_layer(

@@ -168,6 +168,10 @@ TEXT: dict[str, dict[str, str]] = {
         "hex_violence": "Violence",
         "hex_concessions": "Concession share",
         "hex_tenure": "Untitled share",
+        "hex_tenure_unknown": "tenure not known here",
+        "hex_tenure_partly": "tenure not known in part of this hexagon",
+        "hexagons_tenure_note": "Where tenure is not known, the risk surface leaves it out and "
+        "weighs violence and concessions only.",
         "search": "Find a community…",
         "fullscreen": "Full screen",
         "legend": "Legend",
@@ -287,6 +291,10 @@ TEXT: dict[str, dict[str, str]] = {
         "hex_violence": "Violencia",
         "hex_concessions": "Proporción en concesiones",
         "hex_tenure": "Proporción no titulada",
+        "hex_tenure_unknown": "tenencia no conocida aquí",
+        "hex_tenure_partly": "tenencia no conocida en parte de este hexágono",
+        "hexagons_tenure_note": "Donde la tenencia no se conoce, la superficie de riesgo la "
+        "deja fuera y pondera solo violencia y concesiones.",
         "search": "Buscar una comunidad…",
         "fullscreen": "Pantalla completa",
         "legend": "Leyenda",

@@ -72,7 +72,7 @@ TILE_PROPERTIES: dict[str, tuple[str, ...]] = {
         "risk_class",
         "drivers",
     ),
-    "hexagons": ("risk", "violence", "concessions", "tenure"),
+    "hexagons": ("risk", "violence", "concessions", "tenure", "tenure_known"),
     "parcels": ("parcel_id", "tenure"),
     "concessions": ("concession_id", "kind", "status", "holder"),
     "infrastructure": ("kind", "name"),
@@ -298,7 +298,13 @@ def _notes(
         generalised = int(km.notna().sum())
         radius = float(np.nanmax(km.to_numpy(dtype=float), initial=0.0))
     resolution = hexagons.attrs.get("h3_resolution") if hexagons is not None else None
+    known = (
+        pd.to_numeric(hexagons["tenure_known"], errors="coerce")
+        if hexagons is not None and "tenure_known" in hexagons.columns
+        else pd.Series(dtype=float)
+    )
     return {
+        "tenure_unknown": bool((known < 1).any()),
         "withheld": int(withheld),
         "generalised": generalised,
         "generalised_km": radius,

@@ -156,6 +156,10 @@ const popups = {
     const box = el("div", "gt-popup");
     box.appendChild(table([[T.hex_risk, fmt(p.risk, 2)], [T.hex_violence, fmt(p.violence, 2)],
       [T.hex_concessions, fmt(p.concessions, 2)], [T.hex_tenure, fmt(p.tenure, 2)]]));
+    const known = Number(p.tenure_known);
+    if (p.tenure_known != null && known < 1) {
+      box.appendChild(el("div", "gt-note", known > 0 ? T.hex_tenure_partly : T.hex_tenure_unknown));
+    }
     return box;
   },
   parcels(p) {

@@ -92,7 +92,8 @@ _TEXT_KEYS = (
     "in_concessions", "incidents", "incidents_value", "id", "parcel", "incident", "tenure",
     "concession", "kind", "status", "holder", "date", "severity", "source", "precision",
     "withheld", "name", "infrastructure", "risk_line", "risk_score", "drivers", "forest_loss",
-    "hex_risk", "hex_violence", "hex_concessions", "hex_tenure", "generalised", "legend",
+    "hex_risk", "hex_violence", "hex_concessions", "hex_tenure", "hex_tenure_unknown",
+    "hex_tenure_partly", "generalised", "legend",
     "sources_button", "sources",
 )
 
@@ -261,6 +262,8 @@ def _notes(notes: Mapping[str, Any], lang: str, attribution: str | None) -> list
         lines.append(t["generalised_notice"].format(
             n=format_number(notes["generalised"], lang),
             km=format_number(notes.get("generalised_km", 0.0), lang, 1)))
+    if notes.get("tenure_unknown"):
+        lines.append(t["hexagons_tenure_note"])
     resolution = notes.get("h3_resolution")
     if resolution in H3_AREA_KM2 and resolution < 7:
         lines.append(t["hexagons_coarse_note"].format(

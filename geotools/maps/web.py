@@ -569,10 +569,11 @@ def build_map(
         frame[EXTRA_POPUP_COLUMN] = [holders.get(i, "") + years.get(i, "") for i in ids]
         legend.update(_territory_layer(m, frame, lang, overlays))
         shown.append(frame)
+    tenure_unknown = False
     if hexagons is not None:
         frame = _display_frame(hexagons, "hexagons", simplify=False)
         if len(frame):
-            _hexagon_layer(m, frame, lang, overlays)
+            tenure_unknown = _hexagon_layer(m, frame, lang, overlays)
             legend["hexagons"] = True
     if parcels is not None:
         frame = _display_frame(parcels, "parcels", simplify=True, coverage=True)
@@ -640,6 +641,8 @@ def build_map(
         notes.append(
             t["hexagons_coarse_note"].format(km2=format_number(H3_AREA_KM2[resolution], lang))
         )
+    if legend["hexagons"] and tenure_unknown:
+        notes.append(t["hexagons_tenure_note"])
     notes_html = "".join(f'<div class="gt-hint">{escape_html(note)}</div>' for note in notes)
     title_html = f'<div class="gt-t">{escape_html(page_title)}</div>'
     m.add_child(TitleBox(title_html, notes_html, NOTES_LABEL[lang]))
