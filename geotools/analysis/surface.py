@@ -451,10 +451,7 @@ def _combine(
     rest = weights["violence"] * layers["violence"] + weights["concessions"] * layers["concessions"]
     full = (rest + weights["tenure"] * np.nan_to_num(layers["tenure"])) / sum(weights.values())
     rest_weight = weights["violence"] + weights["concessions"]
-    if rest_weight > 0:
-        partial = rest / rest_weight
-    else:
-        partial = np.full(known.shape, np.nan)
+    partial = rest / rest_weight if rest_weight > 0 else np.full(known.shape, np.nan)
     return np.where(known, full, partial)
 
 
@@ -591,8 +588,9 @@ def write_risk_surface(
 
     Band 1 is the combined risk, bands 2-4 the components (``violence``, ``concessions``,
     ``tenure``; tenure NaN where unknown), band 5 ``tenure_known`` (1 known, 0 not known: the
-    risk there is renormalised over violence and concessions), each with its band description. float32, nodata NaN declared, DEFLATE
-    compression, 256 x 256 tiles, internal overviews (average), CRS and transform set.
+    risk there is renormalised over violence and concessions), each with its band description.
+    float32, nodata NaN declared, DEFLATE compression, 256 x 256 tiles, internal overviews
+    (average), CRS and transform set.
 
     Parameters
     ----------
