@@ -29,6 +29,12 @@ from geotools.privacy import (
 )
 from geotools.provenance import AREA_METHOD, CAVEATS
 from geotools.publish.model import DEMO_KEY, PublishOptions, _Bundle
+from geotools.publish.totals import (
+    TOTAL_MEANINGS,
+    describe_totals,
+    totals_section,
+    totals_sentence,
+)
 
 log = logging.getLogger(__name__)
 
@@ -606,6 +612,7 @@ def _write_readme(
         "| SHA256SUMS | " + FILE_DESCRIPTIONS["SHA256SUMS"] + " |",
         "",
     ]
+    lines += totals_section(describe_totals(bundle.stats), _md)
     lines += _privacy_section(bundle, options)
     lines += _positions_section(bundle, options)
     lines += ["## Sources, licences and attribution", ""]
@@ -732,11 +739,13 @@ def _write_datapackage(
             )
         resources.append(resource)
     licences = sorted({s["licence"] for s in bundle.sources if s.get("licence")})
+    totals = describe_totals(bundle.stats)
     package = {
         "name": "geotools-bundle-" + bundle.profile,
         "title": "geotools download bundle (" + bundle.profile + ")",
         "description": ("INTERNAL: DO NOT SHARE. " if bundle.profile == "internal" else "")
-        + "Territories, tenure, concessions and incidents; see README.md.",
+        + "Territories, tenure, concessions and incidents; see README.md. "
+        + totals_sentence(totals),
         "created": created + "T00:00:00Z",
         "version": __version__,
         "profile": "data-package",
@@ -745,7 +754,11 @@ def _write_datapackage(
         "licenses": [{"name": "other-at", "title": text} for text in licences]
         or [{"name": "other-nc", "title": "See README.md: sources keep their own terms"}],
         "resources": resources,
-        "geotools": {"privacy": _stated_privacy(bundle), "version": __version__},
+        "geotools": {
+            "privacy": _stated_privacy(bundle),
+            "version": __version__,
+            "totals": {**totals, "meaning": dict(TOTAL_MEANINGS)},
+        },
     }
     (stage / "datapackage.json").write_text(
         json.dumps(package, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
