@@ -29,9 +29,8 @@ def _inputs(folder: Path, parcels: bool) -> dict[str, Path]:
     ).to_file(paths["territories"])
     if parcels:
         paths["parcels"] = folder / "parcels.gpkg"
-        frame([{"parcel_id": "P1", "tenure": "titled", "geometry": km_box(0.5, 0, 1.5, 1)}]).to_file(
-            paths["parcels"]
-        )
+        titled = {"parcel_id": "P1", "tenure": "titled", "geometry": km_box(0.5, 0, 1.5, 1)}
+        frame([titled]).to_file(paths["parcels"])
     return paths
 
 
