@@ -29,10 +29,10 @@ TOTAL_MEANINGS: dict[str, str] = {
     "where territories overlap each other counts once per territory)",
     "claimed_double_counted_ha": "claimed_sum_of_rows_ha minus claimed_union_ha: hectares "
     "counted more than once by the sum of rows",
-    "titled_union_ha": "hectares titled inside any territory, counted once (empty: tenure "
-    "unknown, no parcel layer)",
-    "titled_sum_of_rows_ha": "sum of titled_ha over the rows of territory_stats.csv (empty: "
-    "tenure unknown)",
+    "titled_union_ha": "hectares titled inside any territory, counted once (unknown without a "
+    "parcel layer: tenure not known)",
+    "titled_sum_of_rows_ha": "sum of titled_ha over the rows of territory_stats.csv (unknown "
+    "where a row's tenure is not known)",
 }
 
 
