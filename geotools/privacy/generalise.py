@@ -320,6 +320,11 @@ class Withheld:
         Ids of confidential (and unplaceable, aggregated, withheld) records.
     true_points : numpy.ndarray
         ``(n, 2)`` true lon/lat of restricted and confidential records.
+    true_labels : list of str
+        Row-aligned with ``true_points``: how the leak check names each record without
+        repeating a withheld value (``incident I2 (restricted, published displaced)`` with its
+        published id, or ``a confidential incident (record 5 of the incidents layer; its id is
+        not published)``).
     restricted_ids : list of str
         Ids of displaced restricted records, row-aligned with ``restricted_points``.
     restricted_points : numpy.ndarray
@@ -335,6 +340,7 @@ class Withheld:
     values: list[tuple[str, str]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     true_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    true_labels: list[str] = field(default_factory=list)
     restricted_ids: list[str] = field(default_factory=list)
     restricted_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     allowed_text: str = ""
@@ -620,6 +626,13 @@ def generalise_incidents(
     withheld.ids = sorted(set(ids[secret_rows]) - set(ids[to_points]))
     hidden_place = (restricted | confidential) & ~public
     withheld.true_points = np.column_stack([x[hidden_place], y[hidden_place]])
+    withheld.true_labels = [
+        f"incident {ids[i]} (restricted, published displaced)"
+        if displaced[i]
+        else f"a {'confidential' if confidential[i] else 'restricted'} incident (record {i + 1} "
+        "of the incidents layer; its id is not published)"
+        for i in np.flatnonzero(hidden_place)
+    ]
     withheld.restricted_ids = ids[displaced].tolist()
     withheld.restricted_points = np.column_stack([x[displaced], y[displaced]])
     withheld.restricted_min_m = row_min[displaced]

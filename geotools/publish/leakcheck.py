@@ -258,6 +258,39 @@ def _points_within(
     return p[keep], t[keep], d[keep]
 
 
+#: What to do when a coordinate of a published layer is the true place of a withheld incident.
+COINCIDENT_FIX = (
+    "A published place (a territory's vertex, label or search point, a community point) is "
+    "exactly where a withheld incident is recorded. If the incident's point is a stand-in copied "
+    "from that place (it was located only to the territory or community), correct its "
+    "coordinates in the incidents file to where it happened; if it truly happened there and its "
+    "place may be shown, mark it public; otherwise leave it out of the incidents you publish."
+)
+_COINCIDENT = "at the true place of a restricted or confidential incident"
+#: Most records named per file (the count is always given).
+MAX_NAMED = 3
+
+
+def _name_records(
+    hit: np.ndarray, target: np.ndarray, withheld: Withheld, origins: Sequence[str] | None
+) -> str:
+    """``"incident I2 (...) at feature 1 (territory_id T1)"`` for the first few pairs."""
+    labels = list(withheld.true_labels)
+    named: list[str] = []
+    seen: set[int] = set()
+    for p, t in zip(hit.tolist(), target.tolist(), strict=True):
+        if t in seen:
+            continue
+        seen.add(t)
+        who = labels[t] if t < len(labels) else "a withheld incident"
+        where = f" at {origins[p]}" if origins is not None and p < len(origins) else ""
+        named.append(who + where)
+        if len(named) == MAX_NAMED:
+            break
+    more = len(np.unique(target)) - len(named)
+    return "; ".join(named) + (f"; and {more} more record(s)" if more > 0 else "")
+
+
 def _check_points(
     name: str,
     points: np.ndarray,
@@ -266,9 +299,11 @@ def _check_points(
     min_distance_m: float,
     findings: list[str],
     near: bool,
+    origins: Sequence[str] | None = None,
 ) -> None:
     """Exact withheld coordinates anywhere; with ``near``, any point near a restricted place
-    that is not one of the published points."""
+    that is not one of the published points. ``origins`` (row-aligned with ``points``) says
+    where each point is in the file (a feature and its id, a line), for the message."""
     if not len(points):
         return
     points = np.asarray(points, dtype=float)
@@ -277,12 +312,14 @@ def _check_points(
         own = np.zeros(len(points), bool)
         own[known] = True
         points = points[~own]
+        if origins is not None:
+            origins = [o for o, drop in zip(origins, own, strict=True) if not drop]
     if len(withheld.true_points):
-        hit, _, _ = _points_within(points, withheld.true_points, 2.0)
+        hit, target, _ = _points_within(points, withheld.true_points, 2.0)
         if len(hit):
             findings.append(
-                f"{name}: {len(np.unique(hit))} coordinate(s) at the true place of a restricted "
-                "or confidential incident"
+                f"{name}: {len(np.unique(hit))} coordinate(s) {_COINCIDENT}: "
+                + _name_records(hit, target, withheld, origins)
             )
             return
     if near and len(withheld.restricted_points):
@@ -292,6 +329,33 @@ def _check_points(
                 f"{name}: a point {d.min():.0f} m from the true place of a restricted incident "
                 f"(minimum {min_distance_m:.0f} m)"
             )
+
+
+def _feature_origins(frame: pd.DataFrame, index: np.ndarray) -> list[str]:
+    """``"feature 3 (territory_id T1)"`` for each coordinate's feature (``index``: 0-based row)."""
+    id_columns = [
+        c
+        for c in frame.columns
+        if str(c).lower().endswith("_id") and not _is_incident_id_column(c) and c != "geometry"
+    ]
+    ids = frame[id_columns[0]].astype(str).to_numpy() if id_columns else None
+    return [
+        f"feature {i + 1}" + (f" ({id_columns[0]} {_quote(ids[i])})" if ids is not None else "")
+        for i in np.asarray(index, dtype=int).tolist()
+    ]
+
+
+def _quote(value: str) -> str:
+    """A published id for a message: one line, at most 40 characters."""
+    text = re.sub(r"\s+", " ", value).strip()
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _line_origins(text: str, starts: Sequence[int], what: str) -> list[str]:
+    """``"a coordinate pair on line 12"`` for matches starting at ``starts``."""
+    breaks = np.flatnonzero(np.frombuffer(text.encode("utf-32-le"), dtype="<u4") == 10)
+    lines = np.searchsorted(breaks, np.asarray(starts, dtype=int)) + 1
+    return [f"{what} on line {n}" for n in lines.tolist()]
 
 
 def _rounding_slack_m(decimals: int) -> float:
@@ -472,14 +536,16 @@ def check_bundle(
                     geoms = frame.geometry.to_crs(4326).to_numpy()
                     _check_identity(label, frame, withheld, min_distance_m, findings, slack)
                     is_point = shapely.get_type_id(geoms) == 0
+                    coords, index = shapely.get_coordinates(geoms, return_index=True)
                     _check_points(
                         label,
-                        shapely.get_coordinates(geoms),
+                        coords,
                         withheld,
                         published_points,
                         min_distance_m,
                         findings,
                         near=False,
+                        origins=_feature_origins(frame, index),
                     )
                     _check_points(
                         label,
@@ -509,10 +575,12 @@ def check_bundle(
             _id_cells(name, frame, needles.id_set, findings)
         if suffix == ".geojson" and isinstance(frame, gpd.GeoDataFrame):
             _check_identity(name, frame, withheld, min_distance_m, findings, slack)
+        matches = list(_NUMBER_PAIR.finditer(text))
         pairs = np.array(
-            [(float(a), float(b)) for a, b in _NUMBER_PAIR.findall(text)], dtype=float
+            [(float(m.group(1)), float(m.group(2))) for m in matches], dtype=float
         ).reshape(-1, 2)
         swapped = pairs[:, ::-1]
+        pair_origins = _line_origins(text, [m.start() for m in matches], "a coordinate pair")
         _check_points(
             name,
             np.r_[pairs, swapped],
@@ -521,10 +589,18 @@ def check_bundle(
             min_distance_m,
             findings,
             near=False,
+            origins=pair_origins + pair_origins,
         )
-        points = [(float(a), float(b)) for a, b in _POINT_JSON.findall(text)]
-        points += [(float(a), float(b)) for a, b in _POINT_KML.findall(text)]
-        points += [(float(b), float(a)) for a, b in _LEAFLET_LATLON.findall(text)]
+        points: list[tuple[float, float]] = []
+        origins: list[str] = []
+        for pattern, order, what in (
+            (_POINT_JSON, 1, "a GeoJSON point"),
+            (_POINT_KML, 1, "a KML point"),
+            (_LEAFLET_LATLON, -1, "a map marker"),
+        ):
+            found = list(pattern.finditer(text))
+            points += [(float(m.group(1)), float(m.group(2)))[::order] for m in found]
+            origins += _line_origins(text, [m.start() for m in found], what)
         _check_points(
             name,
             np.array(points, dtype=float).reshape(-1, 2),
@@ -533,6 +609,7 @@ def check_bundle(
             min_distance_m,
             findings,
             near=True,
+            origins=origins,
         )
     seconds = time.perf_counter() - start
     if findings:
@@ -542,6 +619,7 @@ def check_bundle(
             + "; ".join(findings[:5])
             + more
             + ". "
+            + (COINCIDENT_FIX + " " if any(_COINCIDENT in f for f in findings) else "")
             + LEAK_FIX
         )
     log.info("leak check: clean (%.2f s)", seconds)
