@@ -304,3 +304,22 @@ def check_area_method(geoms: gpd.GeoSeries, area_crs: CRS, sample: int = 50) -> 
             result["max_rel_diff_pct"],
         )
     return result
+
+
+def union_ha(pieces: np.ndarray) -> float:
+    """Area of the union of ``pieces`` in hectares, 4 decimals: land covered by several pieces
+    (titled land inside overlapping territories) counted once.
+
+    Parameters
+    ----------
+    pieces : numpy.ndarray of shapely.Geometry
+        Polygons in an equal-area CRS (metres).
+
+    Returns
+    -------
+    float
+        Hectares, rounded to 4 decimals (0.0 for no piece).
+    """
+    if not len(pieces):
+        return 0.0
+    return round(float(shapely.area(shapely.union_all(pieces))) / M2_PER_HA, 4)

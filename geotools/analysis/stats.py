@@ -36,7 +36,7 @@ from geotools.analysis.tenure import (
     summarise_tenure,
     tenure_bits,
 )
-from geotools.area import M2_PER_HA, area_crs_for, check_area_method
+from geotools.area import M2_PER_HA, area_crs_for, check_area_method, union_ha
 from geotools.errors import SourceError, ValidationError
 from geotools.geometry import dissolve_by_group, polygonal_part, union_by_group
 from geotools.io import Layer, check_raster
@@ -93,8 +93,8 @@ class StatsResult:
         (``timeseries.csv``): ``territory_id, year`` and the yearly measures available
         (``forest_loss_ha``, ``forest_loss_untitled_ha``, incident counts).
     claimed_total : dict
-        The total claimed area counted once (:func:`summarise_claimed_total`): ``union_ha``,
-        ``sum_of_rows_ha``, ``double_counted_ha`` and ``territories``.
+        Totals counted once (:func:`summarise_claimed_total`): ``union_ha``, ``sum_of_rows_ha``,
+        ``double_counted_ha``, ``territories``; ``titled_union_ha`` (None without parcels).
     communities : CommunityResult or None
         Community points related to the polygons (``community_*.csv``); None without points.
     regions : pandas.DataFrame or None
@@ -145,45 +145,31 @@ def _outside(
     return {"count": int(mask.sum()), "ha": round(hectares, 4), "ids": ids.tolist()[:50]}
 
 
-def summarise_claimed_total(
-    t_geoms: np.ndarray, titled: np.ndarray | None = None
-) -> dict[str, Any]:
+def summarise_claimed_total(t_geoms: np.ndarray) -> dict[str, Any]:
     """The total claimed area counted once: the union of all territories, beside the sum of rows.
 
     Territories may overlap each other (a reserve over communities, an extension drawn over
     its title): summing ``claimed_ha`` over rows counts that land twice; the union does not.
-    The same holds for titled land inside overlapping territories.
 
     Parameters
     ----------
     t_geoms : numpy.ndarray of shapely.Geometry
         Territories in an equal-area CRS (metres).
-    titled : numpy.ndarray of shapely.Geometry, optional
-        Pieces of titled land inside the territories (same CRS); None when there is no tenure
-        source (the titled totals are then None: unknown, never 0).
 
     Returns
     -------
     dict
         ``territories`` (rows), ``union_ha``, ``sum_of_rows_ha`` and ``double_counted_ha``
-        (sum minus union), and ``titled_union_ha`` (titled land inside any territory, counted
-        once; None without a tenure source), hectares rounded to 4 decimals.
+        (sum minus union), hectares rounded to 4 decimals.
     """
     areas = np.asarray(shapely.area(t_geoms), dtype=float)
     union = float(shapely.area(shapely.union_all(t_geoms))) if len(t_geoms) else 0.0
-    total: dict[str, Any] = {
+    total = {
         "territories": len(t_geoms),
         "union_ha": round(union / M2_PER_HA, 4),
         "sum_of_rows_ha": round(float(areas.sum()) / M2_PER_HA, 4),
     }
     total["double_counted_ha"] = round(total["sum_of_rows_ha"] - total["union_ha"], 4)
-    total["titled_union_ha"] = (
-        None
-        if titled is None
-        else round(float(shapely.area(shapely.union_all(titled))) / M2_PER_HA, 4)
-        if len(titled)
-        else 0.0
-    )
     log.info(
         "%d territories claim %s ha in all (union, counted once); their rows add up to %s ha "
         "(%s ha where territories overlap each other)",
@@ -521,9 +507,8 @@ def compute_territory_stats(
             else None
         ),
         sensitivity=sensitivity,
-        claimed_total=summarise_claimed_total(
-            t_geoms, titled[1] if parcels is not None else None
-        ),
+        claimed_total=summarise_claimed_total(t_geoms)
+        | {"titled_union_ha": union_ha(titled[1]) if parcels is not None else None},
     )
 
 
