@@ -593,13 +593,13 @@ def check_bundle(
         )
         points: list[tuple[float, float]] = []
         origins: list[str] = []
-        for pattern, order, what in (
-            (_POINT_JSON, 1, "a GeoJSON point"),
-            (_POINT_KML, 1, "a KML point"),
-            (_LEAFLET_LATLON, -1, "a map marker"),
+        for pattern, lon, lat, what in (
+            (_POINT_JSON, 1, 2, "a GeoJSON point"),
+            (_POINT_KML, 1, 2, "a KML point"),
+            (_LEAFLET_LATLON, 2, 1, "a map marker"),  # Leaflet writes [lat, lon]
         ):
             found = list(pattern.finditer(text))
-            points += [(float(m.group(1)), float(m.group(2)))[::order] for m in found]
+            points += [(float(m.group(lon)), float(m.group(lat))) for m in found]
             origins += _line_origins(text, [m.start() for m in found], what)
         _check_points(
             name,
