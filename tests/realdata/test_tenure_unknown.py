@@ -87,10 +87,23 @@ def test_map_and_publish_without_parcels(realdata, tmp_path):
     popups = "\n".join(page_popups(page))  # built in the browser from rows (issue 15)
     assert "ha claimed; tenure unknown" in popups
     assert "ha titled (" not in popups
+    # The risk hexagons: tenure unknown, never a plausible 0 (issue 15).
+    assert "Untitled share: n/a (tenure not known here)" in page
+    assert "Untitled share: 0.00" not in page
+    assert "Where tenure is not known, the risk surface leaves it out" in page
     result = CliRunner().invoke(main, ["publish", *common, "--out", str(tmp_path / "bundle")])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(tmp_path / "bundle" / "territory_stats.csv")
     assert table["titled_ha"].isna().all()
+    # The totals, counted once, in the bundle (issue 15); titled unknown, not 0.
+    totals = json.loads((tmp_path / "bundle" / "datapackage.json").read_text())["geotools"]
+    totals = totals["totals"]
+    assert totals["territories"] == len(table)
+    assert totals["claimed_sum_of_rows_ha"] == pytest.approx(table["claimed_ha"].sum(), abs=0.01)
+    assert 0 < totals["claimed_union_ha"] <= totals["claimed_sum_of_rows_ha"]
+    assert totals["titled_union_ha"] is None and totals["titled_sum_of_rows_ha"] is None
+    readme = (tmp_path / "bundle" / "README.md").read_text(encoding="utf-8")
+    assert "| titled\\_union\\_ha | unknown |" in readme
 
 
 def test_python_api_takes_no_parcels(realdata):
