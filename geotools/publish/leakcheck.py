@@ -323,10 +323,22 @@ def _check_points(
             )
             return
     if near and len(withheld.restricted_points):
-        hit, _, d = _points_within(points, withheld.restricted_points, min_distance_m)
+        hit, target, d = _points_within(points, withheld.restricted_points, min_distance_m)
         if len(hit):
+            ids = [str(i) for i in withheld.restricted_ids]
+            nearest = int(np.argmin(d))
+            who = (
+                f"incident {ids[target[nearest]]} (restricted, published displaced)"
+                if target[nearest] < len(ids)
+                else "a restricted incident"
+            )
+            where = (
+                f" at {origins[hit[nearest]]}"
+                if origins is not None and hit[nearest] < len(origins)
+                else ""
+            )
             findings.append(
-                f"{name}: a point {d.min():.0f} m from the true place of a restricted incident "
+                f"{name}: a point{where} {d.min():.0f} m from the true place of {who} "
                 f"(minimum {min_distance_m:.0f} m)"
             )
 

@@ -95,3 +95,32 @@ def test_a_search_point_in_a_text_file_is_named_by_line(tmp_path: Path) -> None:
     assert '"coordinates"' in lines[at] and "-74.712345" in "".join(lines[at : at + 3])
     assert "a restricted incident" not in message  # only the record that is there is named
     assert "-74.71" not in message and "-8.35" not in message and "-8.36" not in message
+
+
+def test_a_point_near_a_restricted_place_names_the_record(tmp_path: Path) -> None:
+    """A point about 550 m from a displaced restricted incident's true place (minimum 2 km):
+    refused, naming the record by its published id and the line, not the true place."""
+    root = tmp_path / "bundle"
+    root.mkdir()
+    true = np.array([[-74.712345, -8.356789]])
+    point = {"type": "Point", "coordinates": [-74.707345, -8.356789]}  # 0.005 deg east
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"territory_id": "T1"}, "geometry": point}]})
+    (root / "labels.geojson").write_text(text, encoding="utf-8")
+    withheld = Withheld(
+        true_points=true,
+        true_labels=["incident R7 (restricted, published displaced)"],
+        restricted_ids=["R7"],
+        restricted_points=true,
+    )
+    with pytest.raises(LeakError) as caught:
+        check_bundle(root, withheld, np.zeros((0, 2)), 2000.0)
+    message = str(caught.value)
+    found = re.search(
+        r"labels\.geojson: a point at a GeoJSON point on line 1 (\d+) m from the true place of "
+        r"incident R7 \(restricted, published displaced\) \(minimum 2000 m\)",
+        message,
+    )
+    assert found, message
+    assert 540 < int(found.group(1)) < 560  # 0.005 deg of longitude at 8.36 deg S: about 550 m
+    assert "-74.71" not in message and "-8.35" not in message
