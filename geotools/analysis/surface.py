@@ -35,8 +35,9 @@ Design choices
   layer (:func:`geotools.area.area_crs_for`: :data:`geotools.crs.PERU_ALBERS` in Peru), so every
   cell has the same true area and area fractions are true-area fractions. Its extent is the
   bounds layer's extent plus a margin of ``2 x bandwidth_m``, snapped outwards to multiples of
-  ``cell_size_m`` (grids of different runs line up). Every cell is valid: there is no nodata
-  inside the grid.
+  ``cell_size_m`` (grids of different runs line up). Every cell has a combined value (no
+  nodata inside the grid), except where only tenure is weighted and tenure is unknown; the
+  tenure band is NaN where tenure is unknown.
 - **Kernel density.** Incident weights are deposited on the grid bilinearly ("cloud in cell":
   an incident's weight is split between the four nearest cell centres, so its centre of mass is
   kept to sub-cell precision; an incident at a cell centre goes entirely into that cell), then
