@@ -32,6 +32,7 @@ from geotools.outputs import (
     refuse_symlink,
 )
 from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, check_field_names
+from geotools.text import TerminalSafeFormatter, escape_terminal
 
 log = logging.getLogger("geotools")
 
@@ -45,11 +46,30 @@ EPILOG_LAYERS = (
 )
 
 
+def echo(text: str, err: bool = False) -> None:
+    """Print one line of a command's output, its controls escaped (:func:`escape_terminal`).
+
+    Every line a command prints goes through here: names, file names, columns and values in it
+    come from files anyone can write, and an escape sequence, a carriage return, a newline or a
+    bidi override in them must show, not act (tests/security/test_terminal.py).
+
+    Parameters
+    ----------
+    text : str
+        The line (without its newline).
+    err : bool, default False
+        Print to stderr instead of stdout.
+    """
+    click.echo(escape_terminal(text), err=err)
+
+
 def configure_logging(verbosity: int) -> None:
     """Send the ``geotools`` log to stderr at the level the command line asks for.
 
     INFO by default, WARNING with ``-q``, ERROR with ``-qq``, DEBUG (with level names) with
     ``-v``. Replaces any handler already on the ``geotools`` logger and stops propagation.
+    Messages are escaped (:class:`geotools.text.TerminalSafeFormatter`): a record is one line
+    and shows the controls in its data instead of sending them to the terminal.
 
     Parameters
     ----------
@@ -62,7 +82,7 @@ def configure_logging(verbosity: int) -> None:
         level = logging.ERROR
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
+        TerminalSafeFormatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
     )
     root = logging.getLogger("geotools")
     root.handlers[:] = [handler]
@@ -153,18 +173,22 @@ def common_options(func: F) -> F:
         except GeotoolsError as exc:
             if verbosity > 0:
                 log.exception("error")
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
+        except click.ClickException as exc:
+            # Its message may quote a value, a column or a file name; click prints it as is.
+            exc.message = escape_terminal(exc.message)  # type: ignore[misc]  # Final in stubs
+            raise
+        except (KeyboardInterrupt, click.exceptions.Exit):
             raise
         except Exception as exc:
             if verbosity > 0:
                 raise
             if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
                 # A write failure no writer turned into an OutputError: still the user's to fix.
-                click.echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
+                echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
                 sys.exit(1)
-            click.echo(
+            echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (run again with -v for details "
                 "and report it at the project's issue tracker)",
                 err=True,
@@ -371,6 +395,29 @@ def default_option() -> Callable[[F], F]:
     )
 
 
+GROUP_TERRITORIES_HELP = (
+    "Merge territories sharing a value of COLUMN (e.g. name, or a community code) into one "
+    "territory, the union of its parts. Exact copies are always one row."
+)
+
+
+def group_territories_option(help_text: str = GROUP_TERRITORIES_HELP) -> Callable[[F], F]:
+    """Return the ``--group-territories COLUMN`` option: merge a territory's parts into one.
+
+    Parameters
+    ----------
+    help_text : str, default :data:`GROUP_TERRITORIES_HELP`
+        The option's ``--help`` text.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option (``group_territories``, a column name or None) to a click
+        command.
+    """
+    return click.option("--group-territories", metavar="COLUMN", help=help_text)
+
+
 LAYER_FILES_HELP = " Repeat the option to read several files into one layer."
 
 
@@ -462,12 +509,7 @@ def layer_options(func: F) -> F:
             help="Override a risk weight (tenure, concessions, violence, deforestation, "
             "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
         ),
-        click.option(
-            "--group-territories",
-            metavar="COLUMN",
-            help="Merge territories sharing a value of COLUMN (e.g. name, or a community code) "
-            "into one territory, the union of its parts. Exact copies are always one row.",
-        ),
+        group_territories_option(),
         click.option(
             "--weight",
             "weights",
