@@ -18,12 +18,15 @@ record.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import sys
+import warnings
 from types import TracebackType
-from typing import TypeAlias
+from typing import TextIO, TypeAlias
 
-__all__ = ["TerminalSafeFormatter", "escape_terminal"]
+__all__ = ["TerminalSafeFormatter", "escape_terminal", "safe_stderr_handler", "show_warning"]
 
 #: Characters a terminal or log viewer may act on instead of showing: Unicode general categories
 #: Cc (C0, DEL, C1), Cf (format: bidi embeddings, overrides and isolates, zero-width and
@@ -156,3 +159,72 @@ class TerminalSafeFormatter(logging.Formatter):
             The stack text.
         """
         return escape_terminal(super().formatStack(stack_info), keep_newlines=True)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (as logging's own
+    last resort does), with the terminal-safe formatter."""
+
+    def __init__(self, level: int) -> None:
+        logging.Handler.__init__(self, level)
+        self.setFormatter(TerminalSafeFormatter("%(name)s: %(levelname)s: %(message)s"))
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+
+def safe_stderr_handler(level: int = logging.WARNING) -> logging.Handler:
+    """Return a stderr handler that escapes its records, for ``logging.lastResort``.
+
+    Records of other libraries' loggers (GDAL messages through pyogrio name files and fields)
+    reach ``logging.lastResort`` when no handler is configured for them; the CLI puts this one
+    there so that they, too, show controls instead of sending them to the terminal.
+
+    Parameters
+    ----------
+    level : int, default logging.WARNING
+        Lowest level written (the last resort's own).
+
+    Returns
+    -------
+    logging.Handler
+        The handler.
+    """
+    return _StderrHandler(level)
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Write a Python warning as :func:`warnings.showwarning` does, its message escaped.
+
+    A warning of a library may quote a file name, a column or a value: the CLI installs this
+    as ``warnings.showwarning`` for the run of a command.
+
+    Parameters
+    ----------
+    message : Warning or str
+        The warning.
+    category : type
+        Its class.
+    filename : str
+        File of the code that warned.
+    lineno : int
+        Line of that code.
+    file : file-like, optional
+        Where to write; ``sys.stderr`` by default.
+    line : str, optional
+        The source line to show (read from ``filename`` when None).
+    """
+    text = warnings.formatwarning(
+        escape_terminal(message), category, escape_terminal(filename), lineno, line
+    )
+    stream = file if file is not None else sys.stderr
+    with contextlib.suppress(OSError):  # as warnings.showwarning: a closed stderr loses it
+        stream.write(escape_terminal(text, keep_newlines=True))

@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +33,7 @@ from geotools.outputs import (
     refuse_symlink,
 )
 from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, check_field_names
-from geotools.text import TerminalSafeFormatter, escape_terminal
+from geotools.text import TerminalSafeFormatter, escape_terminal, safe_stderr_handler, show_warning
 
 log = logging.getLogger("geotools")
 
@@ -88,6 +89,8 @@ def configure_logging(verbosity: int) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Other libraries' records (GDAL through pyogrio...) reach the last resort: escaped too.
+    logging.lastResort = safe_stderr_handler()
 
 
 #: Output options of each command: option -> "file", "folder" (replaced only when geotools
@@ -168,6 +171,8 @@ def common_options(func: F) -> F:
         configure_logging(verbosity)
         try:
             with contextlib.ExitStack() as stack:
+                stack.enter_context(warnings.catch_warnings())
+                warnings.showwarning = show_warning  # a library's warning may quote data
                 guard_outputs(func.__name__, kwargs, stack)
                 return func(*args, **kwargs)
         except GeotoolsError as exc:

@@ -309,3 +309,29 @@ def test_log_formatter_escapes_args_tracebacks_and_keeps_the_record():
     assert any(x.startswith("ValueError: bad Evil\\x1b[2J") for x in lines)
     assert records[0].args == (HOSTILE, "c\x1b[8m")  # other handlers get the record as it was
 
+
+
+def test_library_warnings_and_records_are_escaped_too(study, monkeypatch, capsys):
+    """A Python warning raised during a command, and a record of another library's logger
+    (GDAL through pyogrio names files and fields), are escaped like geotools' own."""
+    import warnings
+
+    from geotools.cli import commands
+
+    original = commands.read_layer
+
+    def warning_read_layer(*args, **kwargs):
+        warnings.warn(f"field {HOSTILE} truncated", RuntimeWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "read_layer", warning_read_layer)
+    result = invoke(["validate", study["territories"], "--as", "territories"])
+    assert result.exit_code == 0, result.output
+    assert_safe(result)
+    assert "RuntimeWarning: field Evil\\x1b[2J" in result.stderr
+    # The CLI's logging setup made the last resort (records no handler takes) escape too.
+    record = logging.LogRecord("pyogrio._err", logging.WARNING, "x", 1, "%s", (HOSTILE,), None)
+    logging.lastResort.handle(record)
+    err = capsys.readouterr().err
+    assert not unsafe(err)
+    assert err.startswith("pyogrio._err: WARNING: Evil\\x1b[2J")
