@@ -335,3 +335,16 @@ def test_library_warnings_and_records_are_escaped_too(study, monkeypatch, capsys
     err = capsys.readouterr().err
     assert not unsafe(err)
     assert err.startswith("pyogrio._err: WARNING: Evil\\x1b[2J")
+
+
+def test_commands_print_only_through_the_escaping_echo():
+    """Every line printed goes through ``geotools.cli.options.echo``: the one ``click.echo``."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "geotools"
+    calls = {
+        path.relative_to(package).as_posix(): text.count("click.echo(") + text.count("click.secho(")
+        for path in package.rglob("*.py")
+        if "click." in (text := path.read_text(encoding="utf-8"))
+    }
+    assert {path: n for path, n in calls.items() if n} == {"cli/options.py": 1}
