@@ -22,6 +22,7 @@ import contextlib
 import logging
 import re
 import sys
+import traceback
 import warnings
 from types import TracebackType
 from typing import TextIO, TypeAlias
@@ -131,7 +132,8 @@ class TerminalSafeFormatter(logging.Formatter):
         return super().format(safe)
 
     def formatException(self, ei: _ExcInfo) -> str:  # noqa: N802 (logging's name)
-        """Format a traceback with its controls escaped, its line breaks kept.
+        """Format a traceback with its controls escaped: the frames keep their line breaks, the
+        exception's message (which may quote data) is one line.
 
         Parameters
         ----------
@@ -143,7 +145,15 @@ class TerminalSafeFormatter(logging.Formatter):
         str
             The traceback text.
         """
-        return escape_terminal(super().formatException(ei), keep_newlines=True)
+        if ei[0] is None:
+            return escape_terminal(super().formatException(ei), keep_newlines=True)
+        out = []
+        for chunk in traceback.TracebackException(ei[0], ei[1], ei[2]).format():
+            if chunk.startswith(("Traceback ", "  ", "\n")):  # frames, chain separators
+                out.append(escape_terminal(chunk, keep_newlines=True))
+            else:  # "ValueError: message": the message may hold newlines of its own
+                out.append(escape_terminal(chunk.removesuffix("\n")) + "\n")
+        return "".join(out).removesuffix("\n")
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802 (logging's name)
         """Format stack information with its controls escaped, its line breaks kept.

@@ -306,7 +306,9 @@ def test_log_formatter_escapes_args_tracebacks_and_keeps_the_record():
     assert lines[0].startswith("WARNING: Evil\\x1b[2J") and lines[0].endswith("c\\x1b[8m, 100%")
     assert lines[1] == "ERROR: failed on Ñuñoa\\r"
     assert "Traceback (most recent call last):" in lines  # a traceback keeps its lines
-    assert any(x.startswith("ValueError: bad Evil\\x1b[2J") for x in lines)
+    assert lines[-1].startswith("ValueError: bad Evil\\x1b[2J")  # its message is one line
+    assert lines[-1].endswith("\\nerror: forged\\u202eedoc\\u2066x\\u2069\\x9b2J")
+    assert not any(x.startswith("error: forged") for x in lines)
     assert records[0].args == (HOSTILE, "c\x1b[8m")  # other handlers get the record as it was
 
 
