@@ -24,6 +24,7 @@ from geotools.analysis.stats import describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
     GROUP_TERRITORIES_HELP,
+    EscapingGroup,
     assume_crs_option,
     basemap_option,
     common_options,
@@ -72,6 +73,7 @@ log = logging.getLogger("geotools")
 
 
 @click.group(
+    cls=EscapingGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Run 'geotools COMMAND --help' for a command's options. Start with 'geotools demo'.",
 )

@@ -14,7 +14,7 @@ import logging
 import re
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -91,6 +91,69 @@ def configure_logging(verbosity: int) -> None:
     root.propagate = False
     # Other libraries' records (GDAL through pyogrio...) reach the last resort: escaped too.
     logging.lastResort = safe_stderr_handler()
+
+
+@contextlib.contextmanager
+def _escaped_click_errors() -> Iterator[None]:
+    """Escape the message of a click error raised inside (click prints it as it is)."""
+    try:
+        yield
+    except click.ClickException as exc:
+        exc.message = escape_terminal(exc.message)  # type: ignore[misc]  # Final in the stubs
+        raise
+
+
+class EscapingGroup(click.Group):
+    """The ``geotools`` command group: usage errors are printed with their controls escaped.
+
+    A usage error may quote a value, a column or a file name (click's own ``File '...' is a
+    directory`` included, for a file name a script took from a folder); its message goes
+    through :func:`geotools.text.escape_terminal`, as every other line the CLI prints.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the group's own options and the command name, errors escaped.
+
+        Parameters
+        ----------
+        info_name : str or None
+            The program name.
+        args : list of str
+            The command line.
+        parent : click.Context, optional
+            The parent context.
+        **extra : Any
+            Context settings, passed to click.
+
+        Returns
+        -------
+        click.Context
+            The group's context.
+        """
+        with _escaped_click_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Parse the command's options and run it, errors escaped.
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The group's context.
+
+        Returns
+        -------
+        Any
+            What the command returns.
+        """
+        with _escaped_click_errors():
+            return super().invoke(ctx)
 
 
 #: Output options of each command: option -> "file", "folder" (replaced only when geotools
@@ -180,11 +243,7 @@ def common_options(func: F) -> F:
                 log.exception("error")
             echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except click.ClickException as exc:
-            # Its message may quote a value, a column or a file name; click prints it as is.
-            exc.message = escape_terminal(exc.message)  # type: ignore[misc]  # Final in stubs
-            raise
-        except (KeyboardInterrupt, click.exceptions.Exit):
+        except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             if verbosity > 0:

@@ -230,6 +230,7 @@ def test_import_is_escaped(tmp_path):
 
 
 def test_a_usage_error_quoting_data_is_escaped(study, tmp_path):
+    """A regression guard (passes on the old code too: the message quotes with repr)."""
     result = invoke(
         ["stats", *layer_args(study), "--out", tmp_path / "o", "--map", f"territories.{HOSTILE}=x"]
     )
@@ -350,3 +351,14 @@ def test_commands_print_only_through_the_escaping_echo():
         if "click." in (text := path.read_text(encoding="utf-8"))
     }
     assert {path: n for path, n in calls.items() if n} == {"cli/options.py": 1}
+
+
+def test_click_usage_errors_quoting_a_file_name_are_escaped(study, tmp_path):
+    """click's own messages (``File '...' is a directory``) quote a file name: escaped by the
+    command group whatever click does (a regression guard: click 8.5 escapes it already)."""
+    folder = tmp_path / f"report{FILE_TAG}"
+    folder.mkdir()
+    result = invoke(["validate", study["territories"], "--as", "territories", "--report", folder])
+    assert result.exit_code == 2
+    assert_safe(result)
+    assert "report\\x1b[31m\\x07\\u202e\\x9b" in result.stderr
