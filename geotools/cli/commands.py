@@ -24,12 +24,10 @@ from geotools.analysis.stats import describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
     GROUP_TERRITORIES_HELP,
-    EscapingGroup,
     assume_crs_option,
     basemap_option,
     common_options,
     default_option,
-    echo,
     group_territories_option,
     lang_option,
     layer_options,
@@ -53,6 +51,7 @@ from geotools.cli.study_options import (
     require_territories,
     shade_regions_option,
 )
+from geotools.cli.terminal import EscapingGroup, echo
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json

@@ -14,7 +14,7 @@ import logging
 import re
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ import click
 
 from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
+from geotools.cli.terminal import echo
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS, XY_KEYS
 from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
@@ -33,7 +34,7 @@ from geotools.outputs import (
     refuse_symlink,
 )
 from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, check_field_names
-from geotools.text import TerminalSafeFormatter, escape_terminal, safe_stderr_handler, show_warning
+from geotools.text import TerminalSafeFormatter, safe_stderr_handler, show_warning
 
 log = logging.getLogger("geotools")
 
@@ -45,23 +46,6 @@ EPILOG_LAYERS = (
     "FILE.gpkg:LAYER to pick a layer of a multi-layer file. Spanish field names such as nombre, "
     "nom_comuni, etnia, titular, estado are recognised."
 )
-
-
-def echo(text: str, err: bool = False) -> None:
-    """Print one line of a command's output, its controls escaped (:func:`escape_terminal`).
-
-    Every line a command prints goes through here: names, file names, columns and values in it
-    come from files anyone can write, and an escape sequence, a carriage return, a newline or a
-    bidi override in them must show, not act (tests/security/test_terminal.py).
-
-    Parameters
-    ----------
-    text : str
-        The line (without its newline).
-    err : bool, default False
-        Print to stderr instead of stdout.
-    """
-    click.echo(escape_terminal(text), err=err)
 
 
 def configure_logging(verbosity: int) -> None:
@@ -91,69 +75,6 @@ def configure_logging(verbosity: int) -> None:
     root.propagate = False
     # Other libraries' records (GDAL through pyogrio...) reach the last resort: escaped too.
     logging.lastResort = safe_stderr_handler()
-
-
-@contextlib.contextmanager
-def _escaped_click_errors() -> Iterator[None]:
-    """Escape the message of a click error raised inside (click prints it as it is)."""
-    try:
-        yield
-    except click.ClickException as exc:
-        exc.message = escape_terminal(exc.message)  # type: ignore[misc]  # Final in the stubs
-        raise
-
-
-class EscapingGroup(click.Group):
-    """The ``geotools`` command group: usage errors are printed with their controls escaped.
-
-    A usage error may quote a value, a column or a file name (click's own ``File '...' is a
-    directory`` included, for a file name a script took from a folder); its message goes
-    through :func:`geotools.text.escape_terminal`, as every other line the CLI prints.
-    """
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        """Parse the group's own options and the command name, errors escaped.
-
-        Parameters
-        ----------
-        info_name : str or None
-            The program name.
-        args : list of str
-            The command line.
-        parent : click.Context, optional
-            The parent context.
-        **extra : Any
-            Context settings, passed to click.
-
-        Returns
-        -------
-        click.Context
-            The group's context.
-        """
-        with _escaped_click_errors():
-            return super().make_context(info_name, args, parent=parent, **extra)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Parse the command's options and run it, errors escaped.
-
-        Parameters
-        ----------
-        ctx : click.Context
-            The group's context.
-
-        Returns
-        -------
-        Any
-            What the command returns.
-        """
-        with _escaped_click_errors():
-            return super().invoke(ctx)
 
 
 #: Output options of each command: option -> "file", "folder" (replaced only when geotools

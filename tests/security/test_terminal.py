@@ -341,7 +341,7 @@ def test_library_warnings_and_records_are_escaped_too(study, monkeypatch, capsys
 
 
 def test_commands_print_only_through_the_escaping_echo():
-    """Every line printed goes through ``geotools.cli.options.echo``: the one ``click.echo``."""
+    """Every line printed goes through ``geotools.cli.terminal.echo``: the one ``click.echo``."""
     from pathlib import Path
 
     package = Path(__file__).resolve().parents[2] / "geotools"
@@ -350,7 +350,7 @@ def test_commands_print_only_through_the_escaping_echo():
         for path in package.rglob("*.py")
         if "click." in (text := path.read_text(encoding="utf-8"))
     }
-    assert {path: n for path, n in calls.items() if n} == {"cli/options.py": 1}
+    assert {path: n for path, n in calls.items() if n} == {"cli/terminal.py": 1}
 
 
 def test_click_usage_errors_quoting_a_file_name_are_escaped(study, tmp_path):
