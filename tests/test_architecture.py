@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "geotools.geometry",
             "geotools.parallel",
             "geotools.schema",
+            "geotools.text",
             "geotools._version",
         ),
     ),

@@ -375,9 +375,9 @@ def test_controls_of_the_advocates_map(
     ):
         assert page.locator(selector).count() == 1, selector
     sources = page.locator(".gt-sources")
-    assert "incidents: incidents.csv" not in sources.inner_text()  # closed at first
+    assert "Incidents: incidents.csv" not in sources.inner_text()  # closed at first
     sources.locator(".gt-toggle").click()
-    assert "incidents: incidents.csv" in sources.inner_text()
+    assert "Incidents: incidents.csv" in sources.inner_text()
     sources.locator(".gt-toggle").click()  # closed again, it covers nothing
     # Legend: one icon per drawn incident kind, the same SVG as the markers.
     assert page.locator(".gt-legend svg circle").count() >= 4

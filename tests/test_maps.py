@@ -669,6 +669,45 @@ def test_sources_box_names_only_sources_of_drawn_incidents(layers, tmp_path):
     assert "Community federation" in internal and SECRET_SOURCE not in internal
 
 
+def test_sources_box_names_layers_in_the_map_language(case, tmp_path):
+    """The sources box of a Spanish map says "Concesiones", "Predios"..., never the English
+    layer kind; the English map says "Concessions", "Parcels"."""
+    import pyogrio
+    from click.testing import CliRunner
+
+    from geotools.cli import main
+    from geotools.maps.style import VALUE_LABELS, layer_label
+
+    args = []
+    for kind, frame in case.items():
+        pyogrio.write_dataframe(frame, tmp_path / f"{kind}.gpkg")
+        args += [f"--{kind}", str(tmp_path / f"{kind}.gpkg")]
+    expected = {
+        "es": ["Territorios: territories.gpkg", "Predios: parcels.gpkg",
+               "Concesiones: concessions.gpkg", "Incidentes: incidents.gpkg"],
+        "en": ["Territories: territories.gpkg", "Parcels: parcels.gpkg",
+               "Concessions: concessions.gpkg", "Incidents: incidents.gpkg"],
+    }
+    for lang, lines in expected.items():
+        out = tmp_path / f"map_{lang}.html"
+        result = CliRunner().invoke(
+            main, ["map", *args, "--lang", lang, "--no-hexagons", "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        for line in lines:
+            assert line in page, (lang, line)
+        for kind in case:
+            assert f"{kind}: {kind}.gpkg" not in page  # the bare English kind is gone
+    # Every layer kind has a label in both languages.
+    from geotools.io import LAYER_KINDS
+
+    for lang in ("es", "en"):
+        assert set(LAYER_KINDS) <= set(VALUE_LABELS["layer"][lang])
+    assert layer_label("communities", "es") == "Comunidades"
+    assert layer_label("protected", "es") == "protected"  # an --areas name stays as given
+
+
 @pytest.mark.realdata
 def test_displayed_areas_stay_within_one_percent(realdata, monkeypatch):
     """Real community polygons, drawn at the coarsest tolerance the vertex budget allows."""

@@ -524,6 +524,8 @@ def test_not_redistributable_layer_is_published_as_aggregates(
     assert "ACLED" in readme and "aggregates only" in readme
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "acleddata.com" in page
+    assert "Incidentes: ACLED terms of use" in page  # the layer named in the map's language
+    assert "Incidents: ACLED" not in page
     assert b"Luis Alberto Ortega" not in b"".join(p.read_bytes() for p in _all_files(out))
     table = pd.read_csv(out / "territory_stats.csv").set_index("territory_id")
     assert table.loc["T1", "incidents_inside"] == 2  # aggregates still count every event

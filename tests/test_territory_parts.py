@@ -134,3 +134,45 @@ def test_group_by_and_weight_belong_to_their_layers(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path)])
     assert result.exit_code == 1
     assert "[layers.concessions] group_by applies to territories only" in result.output
+
+
+def test_validate_groups_parts_as_stats_does(tmp_path):
+    """``validate --group-territories`` reports what stats/map/publish do with the option."""
+    write_project(tmp_path, parcels=False)
+    layer = ["--as", "territories", "--map", "territories.territory_id=CODE"]
+    runner = CliRunner()
+    plain = runner.invoke(main, ["validate", str(tmp_path / "t.gpkg"), *layer])
+    assert plain.exit_code == 0, plain.output
+    assert "5 read, 4 valid, 0 repaired, 0 rejected, 1 merged into other rows" in plain.output
+    report = tmp_path / "qa.json"
+    grouped = runner.invoke(
+        main,
+        ["validate", str(tmp_path / "t.gpkg"), *layer, "--group-territories", "NAME",
+         "--report", str(report)],
+    )
+    assert grouped.exit_code == 0, grouped.output
+    assert "5 read, 3 valid, 0 repaired, 0 rejected, 2 merged into other rows" in grouped.output
+    qa = json.loads(report.read_text())
+    assert (qa["read"], qa["valid"], qa["merged"]) == (5, 3, 2)
+    assert qa["notes"]["grouped_by"] == "name"
+    stats = runner.invoke(
+        main,
+        ["stats", "--territories", str(tmp_path / "t.gpkg"), *layer[2:],
+         "--group-territories", "NAME", "--out", str(tmp_path / "out")],
+    )
+    assert stats.exit_code == 0, stats.output
+    same = json.loads((tmp_path / "out" / "qa" / "territories.json").read_text())
+    assert (same["read"], same["valid"], same["merged"]) == (5, 3, 2)
+    # Only territories are grouped; an unknown column lists the columns there are.
+    wrong = runner.invoke(
+        main, ["validate", str(tmp_path / "d.gpkg"), "--as", "concessions",
+               "--group-territories", "ID"]
+    )
+    assert wrong.exit_code == 2
+    assert "--as territories" in wrong.output
+    missing = runner.invoke(
+        main, ["validate", str(tmp_path / "t.gpkg"), *layer, "--group-territories", "NOPE"]
+    )
+    assert missing.exit_code == 1
+    assert "no column 'NOPE' to group territories by; use one of" in missing.output
+    assert "--group-territories COLUMN" in runner.invoke(main, ["validate", "--help"]).output

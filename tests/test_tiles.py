@@ -114,6 +114,10 @@ def test_viewer_page_carries_no_data_text_and_escapes_the_title(tmp_path: Path) 
     config = config.split("</script>")[0]
     assert "<" not in config and ">" not in config
     assert json.loads(config)["title"] == HOSTILE
+    # The sources box names the layers in the viewer's language (Spanish by default).
+    assert json.loads(config)["sources"][:3] == [
+        "Territorios: t.geojson", "Predios: p.geojson", "Concesiones: c.geojson"
+    ]
     # Online viewer: pinned CDN copies that the asset table knows (and can serve in tests).
     urls = re.findall(r'(?:src|href)="(https://[^"]+)"', page)
     assert sorted(urls) == sorted(VIEWER_ASSETS.values())

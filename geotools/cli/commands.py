@@ -23,10 +23,12 @@ from geotools.analysis.regions import ADMIN_LEVELS, region_columns
 from geotools.analysis.stats import describe_territory
 from geotools.cli.options import (
     EPILOG_LAYERS,
+    GROUP_TERRITORIES_HELP,
     assume_crs_option,
     basemap_option,
     common_options,
     default_option,
+    group_territories_option,
     lang_option,
     layer_options,
     map_option,
@@ -49,6 +51,7 @@ from geotools.cli.study_options import (
     require_territories,
     shade_regions_option,
 )
+from geotools.cli.terminal import EscapingGroup, echo
 from geotools.demo import run_demo
 from geotools.errors import SourceError
 from geotools.export import write_geopackage, write_json
@@ -69,6 +72,7 @@ log = logging.getLogger("geotools")
 
 
 @click.group(
+    cls=EscapingGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Run 'geotools COMMAND --help' for a command's options. Start with 'geotools demo'.",
 )
@@ -143,9 +147,9 @@ def stats(
     )
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
-        click.echo(describe_territory(row))
+        echo(describe_territory(row))
     _print_analysed(run)
-    click.echo(
+    echo(
         f"Wrote {out_dir}/"
         + ", ".join(path.name + ("/" if path.is_dir() else "") for path in run.written)
     )
@@ -157,9 +161,9 @@ def _print_analysed(run: RunResult) -> None:
     analysed = [f"{name} ({len(layer.frame):,})" for name, layer in layers.items()]
     if run.stats.regions is not None:
         analysed.append(f"regions ({len(run.stats.regions):,})")
-    click.echo(f"Analysed: {', '.join(analysed)}")
+    echo(f"Analysed: {', '.join(analysed)}")
     if not territories_analysed(run.stats):
-        click.echo(f"Territories not analysed: {NOT_ANALYSED_TERRITORIES}")
+        echo(f"Territories not analysed: {NOT_ANALYSED_TERRITORIES}")
 
 
 def _print_summary(run: RunResult) -> None:
@@ -168,10 +172,10 @@ def _print_summary(run: RunResult) -> None:
         log.info("%s", layer.ledger.summary())
     for label, facts in run.stats.outside.items():
         if facts["count"]:
-            click.echo(f"Outside every territory: {facts['count']} {label} ({facts['ha']:,.1f} ha)")
+            echo(f"Outside every territory: {facts['count']} {label} ({facts['ha']:,.1f} ha)")
     if run.stats.communities is not None:
         for line in describe_communities(run.stats.communities):
-            click.echo(line)
+            echo(line)
 
 
 @main.command()
@@ -192,8 +196,8 @@ def demo(out: str | None, overwrite: bool, lang: Lang) -> None:
     run = done["result"]
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
-        click.echo(describe_territory(row))
-    click.echo(
+        echo(describe_territory(row))
+    echo(
         f"Wrote {done['processed']}/ (internal; the public bundle is in "
         f"{done['processed']}/public/), {done['map']} and its static PNGs in "
         f"{done['map'].parent}/static/"
@@ -217,6 +221,10 @@ def demo(out: str | None, overwrite: bool, lang: Lang) -> None:
     "(the layer must be the one of --as)."
 )
 @default_option()
+@group_territories_option(
+    "With --as territories: check the layer as stats, map and publish read it with the same "
+    "option. " + GROUP_TERRITORIES_HELP
+)
 @overwrite_option("Replace an existing report.")
 @common_options
 def validate(
@@ -226,12 +234,18 @@ def validate(
     assume_crs: str | None,
     field_map: tuple[str, ...],
     layer_defaults: tuple[str, ...],
+    group_territories: str | None,
     overwrite: bool,
 ) -> None:
     """Check a layer and say what would happen to every feature.
 
     Prints the QA summary; exits 1 when a feature had to be rejected.
     """
+    if group_territories and kind != "territories":
+        raise click.BadParameter(
+            f"merges territories, but the file is read --as {kind}; use --as territories",
+            param_hint="--group-territories",
+        )
     if report:
         check_outputs_free(Path(report).parent, [Path(report).name], overwrite=overwrite)
     extra = ("areas",) if kind == "areas" else ()
@@ -254,13 +268,14 @@ def validate(
             assume_crs=assume_crs,
             mapping=mappings.get(kind),
             defaults=defaults.get(kind),
+            group_by=group_territories,
         )
     ledger = layer.ledger
-    click.echo(ledger.summary())
+    echo(ledger.summary())
     for problem in ledger.problems[:20]:
-        click.echo(f"  {problem.feature}: {problem.problem} -> {problem.action}")
+        echo(f"  {problem.feature}: {problem.problem} -> {problem.action}")
     if len(ledger.problems) > 20:
-        click.echo(f"  ... {len(ledger.problems) - 20} more (see --report)")
+        echo(f"  ... {len(ledger.problems) - 20} more (see --report)")
     if report:
         write_json(ledger.to_dict(), Path(report), overwrite=overwrite)
     if ledger.count("rejected"):
@@ -272,7 +287,7 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     frame = read_frame(path, assume_crs=assume_crs)
     id_column, name_column = region_columns(frame)
     level = ADMIN_LEVELS.get(normalise_name(id_column)) or "not known (no INEI id column)"
-    click.echo(
+    echo(
         f"regions: {len(frame)} read; region_id from {id_column!r}, region from "
         f"{name_column!r}; administrative level {level}"
     )
@@ -411,15 +426,15 @@ def map_command(
         outline=outline,
     )
     if target is not None:
-        click.echo(f"Wrote {target}")
+        echo(f"Wrote {target}")
     if tiles_dir:
         archives = sum(path.suffix == ".pmtiles" for path in run.written)
-        click.echo(f"Wrote {archives} PMTiles archive(s) and index.html to {tiles_dir}")
+        echo(f"Wrote {archives} PMTiles archive(s) and index.html to {tiles_dir}")
     if png_dir:
         pngs = sum(path.suffix == ".png" for path in run.written)
-        click.echo(f"Wrote {pngs} PNG map(s) to {png_dir}")
+        echo(f"Wrote {pngs} PNG map(s) to {png_dir}")
     if embed and target is not None:
-        click.echo(build_embed_snippet(target.name, title or ""))
+        echo(build_embed_snippet(target.name, title or ""))
 
 
 @main.command("publish", epilog=EPILOG_LAYERS)
@@ -563,22 +578,22 @@ def publish_command(
     )
     facts = report.facts
     if "displaced" in facts:
-        click.echo(
+        echo(
             f"Incidents: {facts['published_points']} published as points "
             f"({facts['displaced']} displaced), {facts['aggregated']} only counted per hexagon, "
             f"confidential: {facts['confidential']}"
         )
     if facts.get("position_store"):
         kept = int(facts.get("positions_kept", 0))
-        click.echo(
+        echo(
             f"Positions: {kept} kept from earlier releases, {facts['displaced'] - kept} new, "
             f"{facts.get('withheld_published_before', 0)} withheld (kept in {options.positions})"
         )
     if "leak_check_s" in facts:
-        click.echo(f"Leak check: clean ({facts['leak_check_s']:.2f} s)")
+        echo(f"Leak check: clean ({facts['leak_check_s']:.2f} s)")
     if profile == "internal":
-        click.echo("INTERNAL bundle: exact locations and personal fields. Do not share it.")
-    click.echo(f"Wrote {report.out}/ ({len(report.files)} files, {report.bytes / 1024:,.0f} kB)")
+        echo("INTERNAL bundle: exact locations and personal fields. Do not share it.")
+    echo(f"Wrote {report.out}/ ({len(report.files)} files, {report.bytes / 1024:,.0f} kB)")
 
 
 def _importer_help() -> str:
@@ -622,11 +637,11 @@ def import_command(
         {kind: layer.frame}, target, overwrite=overwrite, metadata={kind: import_metadata(layer)}
     )
     write_json(layer.ledger.to_dict(), report, overwrite=overwrite)
-    click.echo(layer.ledger.summary())
+    echo(layer.ledger.summary())
     licence = IMPORTERS[source].licence_note
     if licence:
-        click.echo(f"Licence: {licence}")
-    click.echo(f"Wrote {target} ({kind}) and {report}")
+        echo(f"Licence: {licence}")
+    echo(f"Wrote {target} ({kind}) and {report}")
 
 
 @main.command("locate-km")
@@ -684,9 +699,9 @@ def locate_km_command(
     with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(located.to_json(na="null", drop_id=True), encoding="utf-8")
     placed = int(located.geometry.notna().sum())
-    click.echo(f"{placed} of {len(located)} marks located; wrote {target}")
+    echo(f"{placed} of {len(located)} marks located; wrote {target}")
     for _, row in located[located["problem"].notna()].iterrows():
-        click.echo(f"  km {row['km']}: {row['problem']}")
+        echo(f"  km {row['km']}: {row['problem']}")
 
 
 @main.command("run")
@@ -704,10 +719,10 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
     spec, run = run_project(project, overwrite=overwrite, out=out)
     _print_summary(run)
     for _, row in run.stats.table.iterrows():
-        click.echo(describe_territory(row))
+        echo(describe_territory(row))
     if not territories_analysed(run.stats):
         _print_analysed(run)
-    click.echo(f"Wrote {spec.out}/" + (f" and {spec.map}" if spec.map else ""))
+    echo(f"Wrote {spec.out}/" + (f" and {spec.map}" if spec.map else ""))
 
 
 @main.command("fetch-assets")
@@ -727,5 +742,5 @@ def fetch_assets_command(cache: str | None) -> None:
     browser tests run without internet. Needs the npm registry only on the first run.
     """
     where = fetch_map_assets(cache)
-    click.echo(f"Map assets cached in {where}")
+    echo(f"Map assets cached in {where}")
 

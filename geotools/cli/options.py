@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ import click
 
 from geotools.analysis.risk import RiskConfig
 from geotools.area import DEFAULT_EDGES, EDGE_READINGS
+from geotools.cli.terminal import echo
 from geotools.errors import GeotoolsError
 from geotools.io import LAYER_KINDS, XY_KEYS
 from geotools.maps.style import BASEMAPS, DEFAULT_BASEMAP
@@ -32,6 +34,7 @@ from geotools.outputs import (
     refuse_symlink,
 )
 from geotools.schema import DEFAULT_NEARBY_KM, LANGS, PROFILES, check_field_names
+from geotools.text import TerminalSafeFormatter, safe_stderr_handler, show_warning
 
 log = logging.getLogger("geotools")
 
@@ -50,6 +53,8 @@ def configure_logging(verbosity: int) -> None:
 
     INFO by default, WARNING with ``-q``, ERROR with ``-qq``, DEBUG (with level names) with
     ``-v``. Replaces any handler already on the ``geotools`` logger and stops propagation.
+    Messages are escaped (:class:`geotools.text.TerminalSafeFormatter`): a record is one line
+    and shows the controls in its data instead of sending them to the terminal.
 
     Parameters
     ----------
@@ -62,12 +67,14 @@ def configure_logging(verbosity: int) -> None:
         level = logging.ERROR
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
+        TerminalSafeFormatter("%(levelname)s: %(message)s" if verbosity > 0 else "%(message)s")
     )
     root = logging.getLogger("geotools")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Other libraries' records (GDAL through pyogrio...) reach the last resort: escaped too.
+    logging.lastResort = safe_stderr_handler()
 
 
 #: Output options of each command: option -> "file", "folder" (replaced only when geotools
@@ -148,12 +155,14 @@ def common_options(func: F) -> F:
         configure_logging(verbosity)
         try:
             with contextlib.ExitStack() as stack:
+                stack.enter_context(warnings.catch_warnings())
+                warnings.showwarning = show_warning  # a library's warning may quote data
                 guard_outputs(func.__name__, kwargs, stack)
                 return func(*args, **kwargs)
         except GeotoolsError as exc:
             if verbosity > 0:
                 log.exception("error")
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             sys.exit(1)
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
@@ -162,9 +171,9 @@ def common_options(func: F) -> F:
                 raise
             if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
                 # A write failure no writer turned into an OutputError: still the user's to fix.
-                click.echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
+                echo(f"error: {output_error(exc.filename or 'output', exc)}", err=True)
                 sys.exit(1)
-            click.echo(
+            echo(
                 f"error: unexpected {type(exc).__name__}: {exc} (run again with -v for details "
                 "and report it at the project's issue tracker)",
                 err=True,
@@ -371,6 +380,29 @@ def default_option() -> Callable[[F], F]:
     )
 
 
+GROUP_TERRITORIES_HELP = (
+    "Merge territories sharing a value of COLUMN (e.g. name, or a community code) into one "
+    "territory, the union of its parts. Exact copies are always one row."
+)
+
+
+def group_territories_option(help_text: str = GROUP_TERRITORIES_HELP) -> Callable[[F], F]:
+    """Return the ``--group-territories COLUMN`` option: merge a territory's parts into one.
+
+    Parameters
+    ----------
+    help_text : str, default :data:`GROUP_TERRITORIES_HELP`
+        The option's ``--help`` text.
+
+    Returns
+    -------
+    callable
+        Decorator adding the option (``group_territories``, a column name or None) to a click
+        command.
+    """
+    return click.option("--group-territories", metavar="COLUMN", help=help_text)
+
+
 LAYER_FILES_HELP = " Repeat the option to read several files into one layer."
 
 
@@ -462,12 +494,7 @@ def layer_options(func: F) -> F:
             help="Override a risk weight (tenure, concessions, violence, deforestation, "
             "infrastructure), e.g. --risk-weight violence=0.4. Defaults: docs/risk.md.",
         ),
-        click.option(
-            "--group-territories",
-            metavar="COLUMN",
-            help="Merge territories sharing a value of COLUMN (e.g. name, or a community code) "
-            "into one territory, the union of its parts. Exact copies are always one row.",
-        ),
+        group_territories_option(),
         click.option(
             "--weight",
             "weights",

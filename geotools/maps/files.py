@@ -38,7 +38,7 @@ from geotools.maps.outline import OUTLINE_FILE_SOURCE
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
 from geotools.maps.static_parts import _style
-from geotools.maps.style import DEFAULT_BASEMAP, TEXT, check_lang, check_profile
+from geotools.maps.style import DEFAULT_BASEMAP, TEXT, check_lang, check_profile, layer_label
 from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
 from geotools.privacy import (
@@ -69,9 +69,9 @@ _WINDOWS_RESERVED = frozenset(
 
 
 def describe_sources(
-    layers: Mapping[str, Layer], profile: str = "public", view: Any = None
+    layers: Mapping[str, Layer], profile: str = "public", view: Any = None, lang: Lang = "es"
 ) -> list[str]:
-    """Return one line per input layer for a map's sources box: kind, file, sources, licence.
+    """Return one line per input layer for a map's sources box: layer, file, sources, licence.
 
     The ``source`` values of a layer (e.g. "INGEMMET", "Defensoría del Pueblo") are listed, at
     most five, and the licence or terms an importer recorded (e.g. ACLED's). For incidents, only
@@ -88,15 +88,20 @@ def describe_sources(
         named when ``view`` is not given.
     view : ShareableView, optional
         The privacy gate's view of the map; its source names are used when given.
+    lang : {"es", "en"}, default "es"
+        Language of the map: the layer is named in it (:func:`geotools.maps.style.layer_label`,
+        e.g. "Concesiones").
 
     Returns
     -------
     list of str
-        ``"kind: file — source; source... (+N) — licence"`` per layer (plain text).
+        ``"Layer: file — source; source... (+N) — licence"`` per layer (plain text).
     """
+    check_lang(lang)
     lines = []
     for kind, layer in layers.items():
-        parts = [f"{kind}: {' + '.join(path.name for path, _ in layer.files)}"]
+        files = " + ".join(path.name for path, _ in layer.files)
+        parts = [f"{layer_label(kind, lang)}: {files}"]
         if view is not None:
             names = list(view.sources.get(kind, []))
         else:
@@ -281,7 +286,7 @@ def write_map_html(
         hexagons=hexagons,
         overlaps=result.overlaps,
         timeseries=result.timeseries,
-        sources=describe_sources(layers, profile, view) + extra_sources,
+        sources=describe_sources(layers, profile, view, lang) + extra_sources,
         attribution=attribution,
         basemap=basemap,
         communities=frames.get("communities"),

@@ -458,7 +458,49 @@ VALUE_LABELS: dict[str, dict[str, dict[str, str]]] = {
         "en": {"road": "Road", "pipeline": "Pipeline", "power_line": "Power line"},
         "es": {"road": "Carretera", "pipeline": "Ducto", "power_line": "Línea eléctrica"},
     },
+    # Layer kinds (geotools.io.LAYER_KINDS, areas, regions), as the sources box names them.
+    "layer": {
+        "en": {
+            "territories": "Territories",
+            "parcels": "Parcels",
+            "concessions": "Concessions",
+            "incidents": "Incidents",
+            "infrastructure": "Infrastructure",
+            "communities": "Communities",
+            "areas": "Areas",
+            "regions": "Regions",
+        },
+        "es": {
+            "territories": "Territorios",
+            "parcels": "Predios",
+            "concessions": "Concesiones",
+            "incidents": "Incidentes",
+            "infrastructure": "Infraestructura",
+            "communities": "Comunidades",
+            "areas": "Áreas",
+            "regions": "Regiones",
+        },
+    },
 }
+
+
+def layer_label(kind: str, lang: str) -> str:
+    """Return the name of a layer kind in a map's language (``VALUE_LABELS["layer"]``).
+
+    Parameters
+    ----------
+    kind : str
+        Layer kind, e.g. ``"concessions"``; a kind without a label (an ``--areas`` name) is
+        returned as it is.
+    lang : {"es", "en"}
+        Language of the map.
+
+    Returns
+    -------
+    str
+        E.g. ``"Concesiones"`` in Spanish, ``"Concessions"`` in English.
+    """
+    return VALUE_LABELS["layer"][lang].get(kind, kind)
 
 #: Label prefix of popup rows that break down the row above them.
 SUB_ROW = "&nbsp;&nbsp;· "

@@ -421,7 +421,8 @@ def write_map_tiles(
         fetch_map_assets(cache_dir, urls=list(VIEWER_ASSETS.values()))  # fail before writing
     out = Path(out_dir)
     names = [f"{kind}.pmtiles" for kind in tiles] + [VIEWER_NAME] + ([LIB_DIR] if offline else [])
-    lines = describe_sources(layers, profile, view) + ([attribution] if attribution else [])
+    lines = describe_sources(layers, profile, view, lang)
+    lines += [attribution] if attribution else []
     with staged_outputs(out, names, overwrite=overwrite, group="tiles") as stage:
         for kind, frame in tiles.items():
             minzoom = min(layer_minzoom(kind, len(frame)), maxzoom)

@@ -34,6 +34,7 @@ from geotools.export import compute_sha256, write_csv, write_geojson, write_geop
 from geotools.io import Layer
 from geotools.maps import write_map_html
 from geotools.maps.region_layer import check_shade_column
+from geotools.maps.style import layer_label
 from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     GeneralisedIncidents,
@@ -438,7 +439,7 @@ def publish_bundle(
         shp_names = _write_formats(frames, options.formats, stage)
         attribution = (
             "; ".join(
-                f"Incidents: {s['licence']}"
+                f"{layer_label('incidents', options.lang)}: {s['licence']}"
                 for s in bundle.sources
                 if s["layer"] == "incidents" and s.get("licence")
             )
