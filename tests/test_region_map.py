@@ -33,7 +33,7 @@ from shapely.geometry import box
 from test_community_publish import A, B, _offset, build_inputs, layer_args
 
 from geotools.cli import main
-from geotools.maps.region_layer import compute_class_breaks
+from geotools.maps.region_layer import class_labels, compute_class_breaks
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +167,44 @@ def test_class_breaks_by_hand() -> None:
     assert compute_class_breaks([0, 1, 2, 3, 10, 25, 81]) == [0, 2, 3, 8, 22, 81]
     assert compute_class_breaks([4, 4]) == [4, 4]
     assert compute_class_breaks([]) == []
+
+
+def test_class_labels_of_counts_do_not_overlap() -> None:
+    """Breaks [0, 3, 84, 580] of community counts (the INEI departments): classes [0, 3),
+    [3, 84), [84, 580] hold the whole numbers 0-2, 3-83 and 84-580, and say so; hectares keep
+    the continuous "low-high" reading; a class of one whole number reads as that number."""
+    assert class_labels([0, 3, 84, 580], "communities", "en", whole=True) == [
+        "0–2", "3–83", "84–580",
+    ]
+    assert class_labels([0, 1, 2, 3, 10], "incidents", "en", whole=True) == [
+        "0", "1", "2", "3–10",
+    ]
+    assert class_labels([1000, 2500, 12000], "claimed_ha", "en") == [
+        "1,000\u00a0ha–2,500\u00a0ha", "2,500\u00a0ha–12,000\u00a0ha",
+    ]
+    assert class_labels([0.5, 1.5, 4], "ratio", "es") == ["0,5–1,5", "1,5–4"]
+    assert class_labels([4, 4], "incidents", "en", whole=True) == ["4"]
+
+
+def test_legend_has_integer_classes_and_a_suppressed_entry(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Internal: Oeste 5, Este 1 incidents -> breaks [1, 2, 3, 4, 5] (quantiles 1.8, 2.6, 3.4,
+    4.2 up to whole numbers): classes 1, 2, 3 and 4-5, none overlapping. Public: Oeste 3,
+    Este "<3" -> the class "3" and the entry "fewer than 3" of its own (grey), with the note."""
+    for profile, rows in (
+        ("internal", ["1", "2", "3", "4–5"]),
+        ("public", ["3", "fewer than 3"]),
+    ):
+        out = tmp_path / f"{profile}.html"
+        result = _map(inputs, out, "--profile", profile, "--shade-regions", "incidents")
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        section = re.search(r'gt-sec\\">Incidents(?:</div>|<\\/div>)(.*?)gt-sec', page)
+        assert section is not None
+        body = json.loads(f'"{section.group(1)}"')
+        texts = re.findall(r"</span>([^<]*)<", body)
+        assert texts == rows, texts
 
 
 def test_the_gate_decides_what_of_regions_is_public(inputs: dict[str, Path]) -> None:

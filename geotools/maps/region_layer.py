@@ -134,6 +134,50 @@ def compute_class_breaks(values: Sequence[float] | np.ndarray, classes: int = 5)
     return [float(b) for b in breaks]
 
 
+def class_labels(
+    breaks: Sequence[float], column: str, lang: str, *, whole: bool = False
+) -> list[str]:
+    """Legend texts of the classes of :func:`compute_class_breaks` (plain text, unescaped).
+
+    Classes are closed on the left, the last on both sides. Whole-number values (counts) get
+    whole-number classes that do not overlap: breaks ``[0, 3, 84, 580]`` read "0–2", "3–83",
+    "84–580" (a class holding one whole number reads as that number). Other values read
+    "low–high", the upper end belonging to the next class.
+
+    Parameters
+    ----------
+    breaks : sequence of float
+        Increasing class breaks (``len(classes) + 1`` of them).
+    column : str
+        The ``region_stats`` column shaded (``*_ha`` columns read as hectares).
+    lang : {"es", "en"}
+        Language of the number format.
+    whole : bool, default False
+        The values are whole numbers (counts).
+
+    Returns
+    -------
+    list of str
+        One text per class, e.g. ``["0–2", "3–83", "84–580"]``.
+    """
+    labels = []
+    last = len(breaks) - 2
+    for k in range(last + 1):
+        low, high = float(breaks[k]), float(breaks[k + 1])
+        if whole and low.is_integer() and high.is_integer() and k < last:
+            high -= 1.0
+        low_text = _plain_value(low, column, lang)
+        labels.append(low_text if high <= low else f"{low_text}–{_plain_value(high, column, lang)}")
+    return labels
+
+
+def _plain_value(value: float, column: str, lang: str) -> str:
+    """A class break as plain text (hectares or a number)."""
+    if column.endswith("_ha"):
+        return format_hectares(value, lang)
+    return format_number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def region_label(column: str, lang: str) -> str:
     """The label of a ``region_stats`` column in ``lang`` (plain text; the column name when
     unknown).
@@ -240,16 +284,12 @@ def _region_layer(
             f"{name}: {texts[column][i]}" for i, name in enumerate(names)
         ]
         rows = []
-        for k, colour in enumerate(colours):
-            low, high = breaks[k], breaks[k + 1]
-            span = (
-                f"{_value_text(low, column, lang)}–{_value_text(high, column, lang)}"
-                if high > low
-                else _value_text(low, column, lang)
-            )
+        whole = bool(np.all(values[classes >= 0] == np.round(values[classes >= 0])))
+        spans = class_labels(breaks, column, lang, whole=whole)
+        for colour, span in zip(colours, spans, strict=True):
             rows.append(
                 f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
-                f"{span}</div>"
+                f"{escape_html(span)}</div>"
             )
         if suppressed.any():
             floor = int(str(raw[suppressed].iloc[0]).lstrip("<"))
