@@ -902,6 +902,74 @@ def test_community_points_and_shaded_regions_in_the_browser(
     opened.assert_clean()
 
 
+def test_search_finds_community_points_by_name(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    """The search box lists the territory and every community point (names as text, a repeated
+    name qualified by its people, then numbered if need be); picking a point zooms past the clustering to
+    it and opens its popup; a hostile name is found, shown and never run."""
+    hostile = "Nueva <img src=x onerror=window.gtPwned=7> {{ 7*7 }}"
+    territories = gpd.GeoDataFrame(
+        {"territory_id": ["T1"], "name": ["Santa Rosa"], "claimed_ha": [1000.0]},
+        geometry=[box(-74.8, -8.5, -74.7, -8.4)],
+        crs=4326,
+    )
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": ["C1", "C2", "C3", "C4"],
+            "name": [hostile, "Santa Rosa", "Puerto Alegre", "Puerto Alegre"],
+            "people": ["Shipibo", "Asháninka", "Yine", "Yine"],
+            "population": [240, 80, 120, 60],
+        },
+        geometry=[Point(-74.75, -8.45), Point(-74.2, -8.1), Point(-73.9, -8.0),
+                  Point(-73.5, -7.6)],
+        crs=4326,
+    )
+    target = tmp_path / "search.html"
+    build_map(territories, communities=communities, lang="es").save(str(target))
+    opened = open_map(target)
+    page = opened.page
+    search = page.get_by_placeholder(TEXT["es"]["search"])
+    search.focus()
+    options = page.locator(".gt-search datalist option")
+    assert [options.nth(i).get_attribute("value") for i in range(options.count())] == [
+        "Santa Rosa", hostile, "Santa Rosa · Asháninka", "Puerto Alegre", "Puerto Alegre · Yine",
+    ]
+    for wanted, point, people in (
+        ("Puerto Alegre · Yine", (-73.5, -7.6), "Yine"),
+        (hostile, (-74.75, -8.45), "Shipibo"),
+        ("santa rosa · ash", (-74.2, -8.1), "Asháninka"),
+    ):
+        page.evaluate(f"() => {opened.map_name}.closePopup()")
+        popup = page.locator(".leaflet-popup-content")
+        popup.first.wait_for(state="detached", timeout=5000)
+        search.fill(wanted)
+        search.press("Enter")
+        popup.wait_for(state="visible", timeout=5000)
+        text = popup.inner_text()
+        assert people in text and (wanted != hostile or hostile in text), (wanted, text)
+        centre = page.evaluate(f"() => {opened.map_name}.getCenter()")
+        # Centred on the point (the popup's auto-pan may move it a few pixels).
+        assert abs(centre["lng"] - point[0]) < 0.005 and abs(centre["lat"] - point[1]) < 0.01
+        assert page.evaluate(f"() => {opened.map_name}.getZoom()") >= 13
+    page.evaluate(f"() => {opened.map_name}.closePopup()")
+    popup.first.wait_for(state="detached", timeout=5000)
+    search.fill("santa rosa")
+    search.press("Enter")  # the territory comes first
+    popup.wait_for(state="visible", timeout=5000)
+    assert "Santa Rosa" in popup.inner_text() and "Asháninka" not in popup.inner_text()
+    search.fill("nadie")
+    search.press("Enter")
+    assert page.evaluate("() => document.querySelector('.gt-search input').validationMessage") \
+        == TEXT["es"]["search_none"]
+    _settle(opened)
+    _screenshot(opened, "search_community_point.png")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.gtPwned") is None
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    opened.assert_clean()
+
+
 # --------------------------------------------------------------------------------------------
 # Compact layers (issue 15): geometry decoded and popups built in the page
 # --------------------------------------------------------------------------------------------
