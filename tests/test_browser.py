@@ -906,8 +906,8 @@ def test_search_finds_community_points_by_name(
     open_map: Callable[..., MapPage], tmp_path: Path
 ) -> None:
     """The search box lists the territory and every community point (names as text, a repeated
-    name qualified by its people, then numbered if need be); picking a point zooms past the clustering to
-    it and opens its popup; a hostile name is found, shown and never run."""
+    name qualified by its people, then numbered if need be); picking a point zooms past the
+    clustering to it and opens its popup; a hostile name is found, shown and never run."""
     hostile = "Nueva <img src=x onerror=window.gtPwned=7> {{ 7*7 }}"
     territories = gpd.GeoDataFrame(
         {"territory_id": ["T1"], "name": ["Santa Rosa"], "claimed_ha": [1000.0]},
