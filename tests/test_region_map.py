@@ -271,3 +271,51 @@ def test_public_bundle_with_regions(inputs: dict[str, Path], tmp_path: Path) -> 
     assert "### region_stats.csv" in readme and "| region_stats.csv |" in readme
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "Regiones: Incidentes" in page
+
+
+@pytest.mark.parametrize(
+    ("profile", "legend", "fills"),
+    [
+        # Public: Oeste 3 (the one class "3"), Este "<3": the "fewer than 3" class of its own.
+        ("public", ["3", "fewer than 3"], ["#feedde", "#f0f0f0"]),
+        # Internal: Oeste 5, Este 1 -> classes 1, 2, 3, 4-5 (the lightest and darkest colours).
+        ("internal", ["1", "2", "3", "4–5"], ["#a63603", "#feedde"]),
+    ],
+)
+def test_png_overview_draws_regions_and_communities_through_the_gate(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
+    legend: list[str],
+    fills: list[str],
+) -> None:
+    """``map --png`` shades the regions in the web map's classes (same gate view) and draws
+    the two community points, each with its legend entries."""
+    import matplotlib.colors as mcolors
+
+    import geotools.maps.files as files
+
+    figures: dict[str, Any] = {}
+    saved = files._save
+    monkeypatch.setattr(
+        files, "_save", lambda fig, path, title: (figures.__setitem__(path.name, fig),
+                                                  saved(fig, path, title))
+    )
+    pngs = tmp_path / "png"
+    result = _map(inputs, tmp_path / "map.html", "--profile", profile,
+                  "--shade-regions", "incidents", "--png", str(pngs))
+    assert result.exit_code == 0, result.output
+    assert (pngs / "overview.png").stat().st_size > 10_000
+    fig = figures["overview.png"]
+    texts = [t.get_text() for t in next(
+        ax for ax in fig.axes if ax.get_label() == "legend").get_legend().get_texts()]
+    start = texts.index("Regions: Incidents")
+    assert texts[start + 1: start + 1 + len(legend)] == legend
+    assert texts[start + 1 + len(legend)] == "Communities (points)"
+    assert texts[start + 2 + len(legend)] == "Communities"
+    ax = next(ax for ax in fig.axes if ax.get_label() == "map")
+    shaded = next(c for c in ax.collections if c.get_zorder() == 0.5)
+    assert [mcolors.to_hex(c) for c in shaded.get_facecolor()] == fills
+    points = [c for c in ax.collections if c.get_zorder() == 6]
+    assert sum(len(c.get_offsets()) for c in points) == 2  # communities A and B

@@ -307,6 +307,8 @@ def write_static_map_files(
     lang: Lang = "es",
     profile: Profile = "public",
     overwrite: bool = False,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> list[Path]:
     """Write the static PNG maps (overview and one per territory) for reports.
 
@@ -327,6 +329,10 @@ def write_static_map_files(
         Who the maps are for; ``"internal"`` draws restricted incidents at their true place.
     overwrite : bool, default False
         Replace PNG files an earlier run wrote.
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons of ``result.regions``, drawn on the overview through the gate.
+    shade_regions : str, optional
+        ``region_stats`` column to shade them by.
 
     Returns
     -------
@@ -334,7 +340,14 @@ def write_static_map_files(
         The files written.
     """
     return write_static_maps(
-        result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
+        result,
+        layers,
+        out_dir,
+        lang=lang,
+        profile=profile,
+        overwrite=overwrite,
+        regions=regions,
+        shade_regions=shade_regions,
     )
 
 
@@ -517,6 +530,8 @@ def write_static_maps(
     overwrite: bool = False,
     dpi: float = 200,
     data_date: str | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> list[Path]:
     """Write ``overview.png`` and one ``<territory_id>.png`` per territory into ``out_dir``.
 
@@ -544,6 +559,12 @@ def write_static_maps(
         Resolution: 200 dpi gives 1496 px wide images for an A4 page width (190 mm).
     data_date : str, optional
         Date the data describe, for the caption (default: latest date found in the layers).
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons ``result.regions`` was computed from: the overview draws them as
+        the privacy gate lets them out for ``profile`` (as :func:`write_map_html`), with the
+        community points of the view.
+    shade_regions : str, optional
+        ``region_stats`` column to shade the regions by (the web map's classes).
 
     Returns
     -------
@@ -559,13 +580,23 @@ def write_static_maps(
     """
     check_lang(lang)
     check_profile(profile)
+    region_view = (
+        region_frame(regions, result.regions)
+        if regions is not None and result.regions is not None
+        else None
+    )
     if result.options.get("shareable_view") != profile:
         view = compute_shareable_view(
-            result, layers, profile=profile, policy=PrivacyPolicy(restricted="aggregate")
+            result,
+            layers,
+            profile=profile,
+            policy=PrivacyPolicy(restricted="aggregate"),
+            regions=regions,
         )
         options = {**view.result.options, "shareable_withheld": view.withheld}
         result = replace(view.result, options=options)
         layers = dict(view.layers)
+        region_view = view.regions
     out = Path(out_dir)
     ids = result.territories["territory_id"].tolist()
     names = territory_filenames(ids)
@@ -574,7 +605,14 @@ def write_static_maps(
     with staged_outputs(out, all_names, overwrite=overwrite) as stage:
         title = TEXT[lang]["title"]
         fig = build_overview_figure(
-            result, layers, lang=lang, profile=profile, dpi=dpi, data_date=data_date
+            result,
+            layers,
+            lang=lang,
+            profile=profile,
+            dpi=dpi,
+            data_date=data_date,
+            regions=region_view,
+            shade_regions=shade_regions,
         )
         _save(fig, stage / OVERVIEW_NAME, title)
         log.info("static maps: overview written (%d territories to go).", total)

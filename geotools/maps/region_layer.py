@@ -15,6 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -132,6 +133,73 @@ def compute_class_breaks(values: Sequence[float] | np.ndarray, classes: int = 5)
         cuts = [float(math.ceil(c)) for c in cuts]
     breaks = sorted({low, *[c for c in cuts if low < c < high], high})
     return [float(b) for b in breaks]
+
+
+@dataclass(frozen=True)
+class RegionShading:
+    """How regions are shaded by one column: the same classes on the web map, the static PNG
+    maps and the vector tiles.
+
+    Attributes
+    ----------
+    classes : numpy.ndarray
+        Class of each region: ``0 .. len(colours) - 1``, ``-1`` no data, ``-2`` a suppressed
+        count (``"<N"``: the "fewer than N" class).
+    breaks : list of float
+        Class breaks (:func:`compute_class_breaks`, of the shown values only).
+    colours : list of str
+        Fill colour of each class.
+    labels : list of str
+        Legend text of each class (:func:`class_labels`, plain text).
+    floor : int or None
+        ``N`` of the suppressed counts (``"<N"``), None when none is suppressed.
+    """
+
+    classes: np.ndarray
+    breaks: list[float]
+    colours: list[str]
+    labels: list[str]
+    floor: int | None
+
+
+def shade_classes(values: pd.Series, column: str, lang: str) -> RegionShading:
+    """Classes, colours and legend texts of regions shaded by ``values`` (a column of the
+    gate's region view).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column's values: numbers, ``"<N"`` (suppressed counts) or missing.
+    column : str
+        The column's name (``*_ha`` read as hectares).
+    lang : {"es", "en"}
+        Language of the legend texts.
+
+    Returns
+    -------
+    RegionShading
+        Suppressed counts are a class of their own and never enter the breaks.
+    """
+    raw = values.astype("string").str.strip()
+    suppressed = raw.str.fullmatch(r"<\d+").fillna(False).to_numpy(dtype=bool)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    breaks = compute_class_breaks(numbers[~suppressed])
+    classes = np.full(len(values), -1)
+    known = np.isfinite(numbers) & ~suppressed
+    if breaks:
+        classes[known] = np.clip(
+            np.searchsorted(breaks, numbers[known], side="right") - 1, 0, len(breaks) - 2
+        )
+    classes[suppressed] = -2
+    whole = bool(np.all(numbers[known] == np.round(numbers[known])))
+    floor = int(str(raw[suppressed].iloc[0]).lstrip("<")) if suppressed.any() else None
+    return RegionShading(
+        classes,
+        breaks,
+        _ramp(len(breaks) - 1),
+        class_labels(breaks, column, lang, whole=whole) if breaks else [],
+        floor,
+    )
 
 
 def class_labels(
@@ -255,18 +323,9 @@ def _region_layer(
             f"{escape_html(label)}</div>"
         )
     else:
-        raw = frame[column].astype("string").str.strip()
-        suppressed = raw.str.fullmatch(r"<\d+").fillna(False).to_numpy(dtype=bool)
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        breaks = compute_class_breaks(values[~suppressed])
-        classes = np.full(len(frame), -1)
-        if breaks:
-            known = np.isfinite(values) & ~suppressed
-            classes[known] = np.clip(
-                np.searchsorted(breaks, values[known], side="right") - 1, 0, len(breaks) - 2
-            )
-        classes[suppressed] = -2
-        colours = _ramp(len(breaks) - 1)
+        shading = shade_classes(frame[column], column, lang)
+        classes = shading.classes
+        colours = shading.colours
         styles = {
             k: {
                 "fillColor": colours[k] if k >= 0 else (
@@ -284,15 +343,13 @@ def _region_layer(
             f"{name}: {texts[column][i]}" for i, name in enumerate(names)
         ]
         rows = []
-        whole = bool(np.all(values[classes >= 0] == np.round(values[classes >= 0])))
-        spans = class_labels(breaks, column, lang, whole=whole)
-        for colour, span in zip(colours, spans, strict=True):
+        for colour, span in zip(colours, shading.labels, strict=True):
             rows.append(
                 f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
                 f"{escape_html(span)}</div>"
             )
-        if suppressed.any():
-            floor = int(str(raw[suppressed].iloc[0]).lstrip("<"))
+        if shading.floor is not None:
+            floor = shading.floor
             rows.append(
                 f'<div class="gt-row"><span class="gt-sw" style="background:{SUPPRESSED_COLOUR}">'
                 f"</span>{escape_html(t['fewer_than'].format(n=floor))}</div>"
