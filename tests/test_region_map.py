@@ -308,7 +308,7 @@ def test_png_overview_draws_regions_and_communities_through_the_gate(
     assert result.exit_code == 0, result.output
     assert (pngs / "overview.png").stat().st_size > 10_000
     fig = figures["overview.png"]
-    texts = [t.get_text() for t in next(
+    texts = [t.get_text().replace("\n", " ") for t in next(
         ax for ax in fig.axes if ax.get_label() == "legend").get_legend().get_texts()]
     start = texts.index("Regions: Incidents")
     assert texts[start + 1: start + 1 + len(legend)] == legend
