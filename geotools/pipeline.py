@@ -720,6 +720,8 @@ def run_map(
             offline=offline,
             hexagons=cells,
             basemap=basemap,
+            regions=region_frame,
+            shade_regions=shade_regions,
         )
     if png_dir is not None:
         written += write_static_map_files(

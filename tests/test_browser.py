@@ -1197,6 +1197,63 @@ def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
         each.page.context.close()
 
 
+def test_tile_viewer_draws_regions_and_community_points(
+    tmp_path: Path, browser: Any, asset_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiles of the small case of ``test_community_publish`` with two regions shaded by
+    incidents (public: Oeste 1 of its 3 incidents is public -> "<3", Este none -> "<3"): the
+    community point's popup (its name as text, 1 public incident within 5 km) and the region's
+    ("fewer than 3"); the legend lists both layers."""
+    from _range_server import serve_folder
+    from click.testing import CliRunner
+    from test_community_publish import build_inputs, layer_args
+
+    from geotools.cli import main
+
+    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
+    paths = build_inputs(tmp_path / "in")
+    regions = tmp_path / "in" / "regiones.geojson"
+    gpd.GeoDataFrame(
+        {"region_id": ["W", "E"], "region": ["Oeste", "Este"]},
+        geometry=[box(-74.9, -8.6, -74.72, -8.3), box(-74.72, -8.6, -74.4, -8.3)],
+        crs=4326,
+    ).to_file(regions)
+    out = tmp_path / "site"
+    args = [*layer_args(paths), "--regions", str(regions), "--shade-regions", "incidents",
+            "--lang", "en", "--offline", "--basemap", "none", "--tiles", str(out)]
+    result = CliRunner().invoke(main, ["map", *args])
+    assert result.exit_code == 0, result.output
+    with serve_folder(out) as base:
+        opened = _open_tile_viewer(browser, base, VIEWPORT)
+        page = opened.page
+        page.evaluate("() => gtMap.jumpTo({center: [-74.62, -8.45], zoom: 10})")
+        page.wait_for_function("() => gtMap.loaded() && gtMap.areTilesLoaded()")
+        legend = page.locator("#gt-panel").inner_text()
+        assert "Regions: Incidents" in legend and "fewer than 3" in legend
+        assert "Communities (points)" in legend
+
+        def popup_at(lon: float, lat: float) -> str:
+            page.evaluate("() => document.querySelectorAll('.maplibregl-popup')"
+                          ".forEach(p => p.remove())")
+            x, y = page.evaluate(
+                f"() => {{ const p = gtMap.project([{lon}, {lat}]); return [p.x, p.y]; }}"
+            )
+            page.mouse.click(x, y)
+            popup = page.locator(".maplibregl-popup-content")
+            popup.wait_for(state="visible", timeout=5000)
+            return str(popup.inner_text())
+
+        text = popup_at(-74.477, -8.45)  # community B, in Este
+        assert "San Pedro" in text and "Kakataibo" in text and "85" in text, text
+        assert "Incidents within 5 km\t0" in text, text
+        text = popup_at(-74.5, -8.55)  # Este, away from the point
+        assert text.startswith("Este") and "Incidents\tfewer than 3" in text, text
+        _screenshot(opened, "tiles_viewer_regions.png")
+        assert opened.dialogs == []
+        opened.assert_clean()
+        page.context.close()
+
+
 def test_tile_viewer_loads_its_pinned_scripts_from_the_cdn_without_offline(
     tmp_path: Path, browser: Any, asset_cache: Path
 ) -> None:

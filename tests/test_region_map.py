@@ -319,3 +319,65 @@ def test_png_overview_draws_regions_and_communities_through_the_gate(
     assert [mcolors.to_hex(c) for c in shaded.get_facecolor()] == fills
     points = [c for c in ax.collections if c.get_zorder() == 6]
     assert sum(len(c.get_offsets()) for c in points) == 2  # communities A and B
+
+
+@pytest.mark.parametrize(
+    ("profile", "incidents", "classes", "nearby"),
+    [
+        # Public: Oeste 3 incidents, Este "<3" (class -2); killings "<3" in both (0 and 1);
+        # near A the public threat (1 km), invasion (2 km) and threat (3 km): 3; near B the
+        # public killing 1 km north: 1.
+        ("public", ["3", "<3"], [0, -2], [3, 1]),
+        # Internal: 5 and 1 (classes 1, 2, 3, 4-5: Oeste in the last, Este in the first);
+        # near A also the restricted attack (0.5 km) and the confidential killing at A: 5.
+        ("internal", ["5", "1"], [3, 0], [5, 1]),
+    ],
+)
+def test_tiles_carry_regions_and_communities_as_the_gate_lets_them_out(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    profile: str,
+    incidents: list[str],
+    classes: list[int],
+    nearby: list[int],
+) -> None:
+    """``map --tiles`` writes regions.pmtiles and communities.pmtiles, read back with GDAL:
+    only allow-listed properties, the figures of the gate's view (suppressed counts as the
+    text "<3", as the web map), the web map's classes; the viewer draws and lists both."""
+    import pyogrio
+
+    from geotools.maps import TILE_PROPERTIES
+
+    site = tmp_path / "site"
+    result = _map(inputs, tmp_path / "map.html", "--profile", profile,
+                  "--shade-regions", "incidents", "--tiles", str(site))
+    assert result.exit_code == 0, result.output
+    for kind in ("regions", "communities"):
+        fields = set(pyogrio.read_info(site / f"{kind}.pmtiles", layer=kind)["fields"])
+        assert fields - {"mvt_id"} <= set(TILE_PROPERTIES[kind]), fields
+    regions = pyogrio.read_dataframe(site / "regions.pmtiles", layer="regions", ZOOM_LEVEL=10)
+    regions = regions.drop_duplicates("region_id").set_index("region").loc[["Oeste", "Este"]]
+    assert regions["incidents"].tolist() == incidents
+    assert regions["shade"].tolist() == incidents
+    assert regions["k"].tolist() == classes
+    killings = ["<3", "<3"] if profile == "public" else ["1", "1"]
+    assert regions["killings"].tolist() == killings
+    assert regions["communities"].tolist() == ["1", "1"]
+    points = pyogrio.read_dataframe(
+        site / "communities.pmtiles", layer="communities", ZOOM_LEVEL=10
+    ).to_crs(4326)
+    points = points.assign(lon=points.geometry.representative_point().x).sort_values("lon")
+    assert points["incidents_nearby"].tolist() == nearby
+    assert points["exact"].tolist() == [1, 1]
+    assert abs(points["lon"].iloc[0] - A[0]) < 1e-4 and abs(points["lon"].iloc[1] - B[0]) < 1e-4
+    page = (site / "index.html").read_text(encoding="utf-8")
+    config = json.loads(re.search(
+        r'<script type="application/json" id="gt-config">(.*?)</script>', page, re.S
+    ).group(1))
+    ids = [layer["id"] for layer in config["style"]["layers"]]
+    assert {"regions-fill", "regions-line", "communities-circle"} <= set(ids)
+    assert ids.index("regions-fill") < ids.index("territories-titled")  # under the territories
+    legend = {s["title"]: [r["label"] for r in s["rows"]] for s in config["legend"]}
+    expected = ["3", "fewer than 3"] if profile == "public" else ["1", "2", "3", "4–5"]
+    assert legend["Regions: Incidents"] == expected
+    assert legend["Communities (points)"] == ["Communities"]

@@ -27,6 +27,7 @@ from geotools.crs import PERU_BOUNDS
 from geotools.maps.assets import _JSD
 from geotools.maps.elements import escape_html
 from geotools.maps.style import (
+    COMMUNITY_COLOUR,
     CONCESSION_STYLES,
     H3_AREA_KM2,
     HEXAGON_BREAKS,
@@ -35,6 +36,7 @@ from geotools.maps.style import (
     INFRASTRUCTURE_STYLES,
     NO_DATA_COLOUR,
     RISK_COLOURS,
+    SUPPRESSED_COLOUR,
     TENURE_COLOURS,
     TERRITORY_OUTLINE,
     TEXT,
@@ -93,7 +95,7 @@ _TEXT_KEYS = (
     "concession", "kind", "status", "holder", "date", "severity", "source", "precision",
     "withheld", "name", "infrastructure", "risk_line", "risk_score", "drivers", "forest_loss",
     "hex_risk", "hex_violence", "hex_concessions", "hex_tenure", "generalised", "legend",
-    "sources_button", "sources",
+    "sources_button", "sources", "fewer_than", "population", "families",
 )
 
 
@@ -140,6 +142,23 @@ def _style_layers(kind: str, frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         layers.append({"id": "territories-outline", "type": "line", "paint": {
             "line-color": TERRITORY_OUTLINE, "line-width": 1.2}})
         return layers
+    if kind == "regions":
+        colours = frame.attrs.get("legend", {}).get("colours", [])
+        fill: list[Any] = ["match", ["coalesce", ["get", "k"], -1], -2, SUPPRESSED_COLOUR]
+        for k, colour in enumerate(colours):
+            fill += [k, colour]
+        return [
+            {"id": "regions-fill", "type": "fill", "paint": {
+                "fill-color": [*fill, NO_DATA_COLOUR], "fill-opacity": 0.6 if colours else 0.0}},
+            {"id": "regions-line", "type": "line", "paint": {
+                "line-color": "#555555", "line-width": 1.0, "line-opacity": 0.8}},
+        ]
+    if kind == "communities":
+        return [{"id": "communities-circle", "type": "circle", "paint": {
+            "circle-color": ["case", ["==", ["get", "exact"], 0], "#ffffff", COMMUNITY_COLOUR],
+            "circle-stroke-color": ["case", ["==", ["get", "exact"], 0], COMMUNITY_COLOUR,
+                                    "#ffffff"],
+            "circle-stroke-width": 1.2, "circle-radius": 4.5}}]
     if kind == "hexagons":
         return [{"id": "hexagons-fill", "type": "fill", "layout": {"visibility": "none"},
                  "paint": {"fill-color": _steps("risk", HEXAGON_BREAKS, HEXAGON_COLOURS),
@@ -193,6 +212,14 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
     """Legend sections: a title and rows of (shape, colour, label), only for what is drawn."""
     t, labels = TEXT[lang], VALUE_LABELS
     sections = []
+    if "regions" in tiles:
+        legend = tiles["regions"].attrs.get("legend", {})
+        sections.append({"title": legend.get("title", t["regions_outline"]),
+                         "rows": legend.get("rows", [])})
+    if "communities" in tiles:
+        sections.append({"title": t["layer_communities"], "rows": [
+            {"shape": "circle", "colour": COMMUNITY_COLOUR,
+             "label": t["layer_communities"].split(" (")[0]}]})
     territories = tiles.get("territories")
     if territories is not None and "risk_class" in territories.columns:
         names = labels["risk_class"][lang]
@@ -238,6 +265,16 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
             + [{"shape": "hollow", "colour": "#555555", "label": t["hollow_note"]},
                {"shape": "note", "colour": "", "label": t["size_note"]}]})
     return sections
+
+
+def _region_figures(regions: gpd.GeoDataFrame | None) -> list[list[str]]:
+    """``[property, label]`` of the figures a region popup lists (the shading first)."""
+    if regions is None:
+        return []
+    legend = regions.attrs.get("legend", {})
+    shade = [["shade", legend["shade_label"]]] if legend.get("shade_label") else []
+    figures = regions.attrs.get("figures", {})
+    return shade + [[k, v] for k, v in figures.items() if v != legend.get("shade_label")]
 
 
 def _bounds(tiles: Mapping[str, gpd.GeoDataFrame]) -> list[float]:
@@ -331,7 +368,9 @@ def viewer_config(
     labels = {"territories": t["layer_territories"].split(" (")[0],
               "hexagons": t["layer_hexagons"], "parcels": t["layer_parcels"],
               "concessions": t["layer_concessions"], "infrastructure": t["layer_infrastructure"],
-              "incidents": t["layer_incidents"]}
+              "incidents": t["layer_incidents"], "communities": t["layer_communities"],
+              "regions": tiles["regions"].attrs.get("legend", {}).get(
+                  "title", t["regions_outline"]) if "regions" in tiles else ""}
     for kind, frame in tiles.items():
         # Tile URLs, bounds and zooms are given here rather than read from the archive's
         # header, which MapLibre's PMTiles protocol refuses when the data is one point.
@@ -368,6 +407,10 @@ def viewer_config(
         "legend": _legend(tiles, lang),
         "text": {**{key: t[key] for key in _TEXT_KEYS}, **TILE_TEXT[lang]},
         "values": {key: VALUE_LABELS[key][lang] for key in VALUE_LABELS},
+        "regionFigures": _region_figures(tiles.get("regions")),
+        "communityNearby": tiles["communities"].attrs.get("nearby_label", "")
+        if "communities" in tiles else "",
+        "communityApprox": t["approximate_location"].format(precision="").rstrip(" :()"),
         "style": {"version": 8, "sources": style_sources, "layers": style_layers},
     }
 
