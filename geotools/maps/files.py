@@ -32,7 +32,7 @@ from geotools.errors import ValidationError
 from geotools.io import Layer, read_frame
 from geotools.maps.assets import fetch_map_assets
 from geotools.maps.incident_layer import select_visible_incidents
-from geotools.maps.inline import inline_map_assets
+from geotools.maps.inline import find_asset_urls, inline_map_assets
 from geotools.maps.outline import OUTLINE_FILE_SOURCE
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
@@ -215,7 +215,8 @@ def write_map_html(
     title : str, optional
         Title shown on the map; a default title in ``lang`` otherwise.
     offline : bool, default False
-        Inline the JavaScript and CSS (downloaded or cached by :func:`fetch_map_assets`).
+        Inline the JavaScript and CSS (downloaded or cached by :func:`fetch_map_assets`: only
+        the scripts and style sheets the page loads, Leaflet and its plugins).
     hexagons : geopandas.GeoDataFrame, optional
         Risk hexagons from :func:`compute_map_hexagons`.
     attribution : str, optional
@@ -292,7 +293,8 @@ def write_map_html(
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:
-        page = inline_map_assets(page, fetch_map_assets())
+        # Only what the page loads (Leaflet and its plugins), never the tile viewer's MapLibre.
+        page = inline_map_assets(page, fetch_map_assets(urls=find_asset_urls(page)))
     path = Path(target)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8")
