@@ -319,6 +319,9 @@ def test_png_overview_draws_regions_and_communities_through_the_gate(
     assert [mcolors.to_hex(c) for c in shaded.get_facecolor()] == fills
     points = [c for c in ax.collections if c.get_zorder() == 6]
     assert sum(len(c.get_offsets()) for c in points) == 2  # communities A and B
+    # T1's own map: community A inside it (B, 30 km east, is out of its view).
+    own = next(ax for ax in figures["T1.png"].axes if ax.get_label() == "map")
+    assert sum(len(c.get_offsets()) for c in own.collections if c.get_zorder() == 6) == 1
 
 
 @pytest.mark.parametrize(

@@ -587,7 +587,8 @@ def build_territory_figure(
 
     The territory is shown with a margin: its untitled part (``result.untitled``) and its
     parcels clipped to it, coloured by tenure; concessions hatched by kind; infrastructure; the
-    incidents ``profile`` allows, inside and around it; neighbouring territories outlined. The
+    incidents ``profile`` allows, inside and around it; the community points of
+    ``layers["communities"]`` (the gate's view) in view; neighbouring territories outlined. The
     header holds the interactive map's headline sentence (``"200 de 8 600 ha tituladas
     (2,3 %)"``), the risk class, score and drivers, and the concession and incident figures.
 
@@ -681,6 +682,9 @@ def build_territory_figure(
         kinds, statuses = _draw_concessions(ax, context["concessions"], crs)
         infra = _draw_infrastructure(ax, context["infrastructure"], crs, lang)
         incident_kinds = _draw_incidents(ax, _in_view(incidents, view_ll), crs)
+        place_rows = draw_communities(
+            ax, _in_view(_frame(layers, "communities"), view_ll), crs, lang
+        )
         _scale_bar(ax, crs)
         _north_arrow(ax, crs)
         land_rows.insert(
@@ -705,6 +709,8 @@ def build_territory_figure(
             incident_kinds=incident_kinds,
             infrastructure=infra,
         )
+        rows += place_rows
+        headings |= {label for handle, label in place_rows if not handle.get_visible()}
         _legend(lax, rows, headings)
         date_text = _date_text(
             lang,
