@@ -115,3 +115,48 @@ def test_departments_shaded_by_communities_have_integer_classes(
         1: [4, 13, 24, 36, 74],
         2: [125, 208, 211, 321, 580],
     }
+
+
+def test_national_tiles_carry_departments_and_community_points(
+    realdata: Path, tmp_path: Path
+) -> None:
+    """The same national map as vector tiles (public): regions.pmtiles holds the 25
+    departments with the counts of the HTML map (Cusco 10, Áncash 9; Ucayali, Loreto and Madre
+    de Dios "<3", the "fewer than" class -2) and communities.pmtiles the 1,600 points with
+    their recounted figures, both read back with GDAL."""
+    import pyogrio
+
+    conflicts = tmp_path / "conflicts.gpkg"
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["import", "defensoria", str(realdata / CONFLICTS), "--out", str(conflicts)]
+    )
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    args = [
+        "map", "--territories", realdata / OAP / "reservas-territoriales.geojson",
+        "--communities", realdata / OAP / "comunidades-nativas.geojson",
+        "--incidents", conflicts, "--regions", realdata / DEPARTMENTS,
+        "--shade-regions", "incidents", "--no-hexagons", "--basemap", "none",
+        "--lang", "en", "--tiles", site,
+    ]  # fmt: skip
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    regions = pyogrio.read_dataframe(site / "regions.pmtiles", layer="regions", ZOOM_LEVEL=4)
+    regions = regions.drop_duplicates("region_id").set_index("region")
+    assert len(regions) == 25
+    for name, count in (("CUSCO", "10"), ("ANCASH", "9"), ("APURIMAC", "9")):
+        assert regions.loc[name, "incidents"] == count and regions.loc[name, "k"] >= 0
+    for name in ("UCAYALI", "LORETO", "MADRE DE DIOS"):
+        assert (regions.loc[name, "incidents"], regions.loc[name, "k"]) == ("<3", -2)
+    assert regions.loc["LORETO", "communities"] == "580"
+    # Zoom 0 is one tile: each point once (higher zooms repeat points in tile buffers).
+    points = pyogrio.read_dataframe(
+        site / "communities.pmtiles", layer="communities", ZOOM_LEVEL=0
+    )
+    assert len(points) == 1600
+    assert set(points.columns) - {"mvt_id", "geometry"} <= {
+        "name", "people", "population", "families", "incidents_nearby", "exact"
+    }
+    for kind in ("regions", "communities"):
+        assert (site / f"{kind}.pmtiles").stat().st_size < 600_000
