@@ -86,12 +86,12 @@ class SearchControl(MacroElement):
                     sources.forEach(function(source) {
                         var own = texts(source.names), extra = texts(source.extra);
                         own.forEach(function(name, i) {
-                            var text = name, n = 2;
+                            var base = name, text = name, n = 2;
                             if (taken.has(text.toLowerCase()) && extra[i]) {
-                                text = name + " · " + extra[i];
+                                base = text = name + " · " + extra[i];
                             }
                             while (taken.has(text.toLowerCase())) {
-                                text = name + " (" + n++ + ")";
+                                text = base + " (" + n++ + ")";
                             }
                             taken.add(text.toLowerCase());
                             entries.push({name: text, show: function() { source.show(i); }});
