@@ -365,7 +365,7 @@ def build_overview_figure(
     communities = _frame(layers, "communities")
     extent = shapely.union_all(
         [shapely.box(*territories.total_bounds)]
-        + [shapely.box(*b) for b in place_bounds(regions, communities)]
+        + [shapely.box(*b) for b in place_bounds(regions, communities)]  # as the web map fits
     )
     crs = choose_display_crs(extent.bounds)
     view = shapely.box(*extent.bounds).buffer(0.25 * _span_deg(territories))
