@@ -57,8 +57,7 @@ VIEWER_ASSETS = {
 #: Texts of the viewer that the HTML map does not have.
 TILE_TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "hint": "Click a territory, an incident, a community, a region or the outline of a "
-        "parcel or concession.",
+        "hint": "Click a territory, an incident or the outline of a parcel or concession.",
         "layers": "Layers",
         "shading": "Territory shading",
         "made_with": "Made with geotools {version}: vector tiles (PMTiles) and MapLibre GL JS.",
@@ -68,8 +67,7 @@ TILE_TEXT: dict[str, dict[str, str]] = {
         "on (zoom in).",
     },
     "es": {
-        "hint": "Haga clic en un territorio, un incidente, una comunidad, una región o el "
-        "borde de un predio o concesión.",
+        "hint": "Haga clic en un territorio, un incidente o el borde de un predio o concesión.",
         "layers": "Capas",
         "shading": "Color de los territorios",
         "made_with": "Hecho con geotools {version}: teselas vectoriales (PMTiles) y "
