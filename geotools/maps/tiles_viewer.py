@@ -58,6 +58,8 @@ VIEWER_ASSETS = {
 TILE_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "hint": "Click a territory, an incident or the outline of a parcel or concession.",
+        "hint_places": "Click a territory, an incident, a community, a region or the outline "
+        "of a parcel or concession.",
         "layers": "Layers",
         "shading": "Territory shading",
         "made_with": "Made with geotools {version}: vector tiles (PMTiles) and MapLibre GL JS.",
@@ -68,6 +70,8 @@ TILE_TEXT: dict[str, dict[str, str]] = {
     },
     "es": {
         "hint": "Haga clic en un territorio, un incidente o el borde de un predio o concesión.",
+        "hint_places": "Haga clic en un territorio, un incidente, una comunidad, una región o "
+        "el borde de un predio o concesión.",
         "layers": "Capas",
         "shading": "Color de los territorios",
         "made_with": "Hecho con geotools {version}: teselas vectoriales (PMTiles) y "
@@ -287,9 +291,11 @@ def _bounds(tiles: Mapping[str, gpd.GeoDataFrame]) -> list[float]:
             float(boxes[:, 2].max()), float(boxes[:, 3].max())]
 
 
-def _notes(notes: Mapping[str, Any], lang: str, attribution: str | None) -> list[str]:
+def _notes(
+    notes: Mapping[str, Any], lang: str, attribution: str | None, places: bool = False
+) -> list[str]:
     t = TEXT[lang]
-    lines = [TILE_TEXT[lang]["hint"]]
+    lines = [TILE_TEXT[lang]["hint_places" if places else "hint"]]
     if attribution:
         lines.append(attribution)
     if notes.get("withheld"):
@@ -396,7 +402,8 @@ def viewer_config(
     return {
         "lang": lang,
         "title": title if title is not None else t["title"],
-        "notes": _notes(notes, lang, attribution)
+        "notes": _notes(notes, lang, attribution, places="regions" in tiles
+                        or "communities" in tiles)
         + ([TILE_TEXT[lang]["zoom_in"].format(zoom=minzooms["incidents"])]
            if minzooms.get("incidents") else []),
         "sources": [line for line in sources if line],
