@@ -722,9 +722,18 @@ def run_map(
             offline=offline,
             hexagons=cells,
             basemap=basemap,
+            regions=region_frame,
+            shade_regions=shade_regions,
         )
     if png_dir is not None:
         written += write_static_map_files(
-            result, layers, png_dir, lang=lang, profile=profile, overwrite=overwrite
+            result,
+            layers,
+            png_dir,
+            lang=lang,
+            profile=profile,
+            overwrite=overwrite,
+            regions=region_frame,
+            shade_regions=shade_regions,
         )
     return RunResult(result, layers, written)

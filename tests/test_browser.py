@@ -902,6 +902,74 @@ def test_community_points_and_shaded_regions_in_the_browser(
     opened.assert_clean()
 
 
+def test_search_finds_community_points_by_name(
+    open_map: Callable[..., MapPage], tmp_path: Path
+) -> None:
+    """The search box lists the territory and every community point (names as text, a repeated
+    name qualified by its people, then numbered if need be); picking a point zooms past the
+    clustering to it and opens its popup; a hostile name is found, shown and never run."""
+    hostile = "Nueva <img src=x onerror=window.gtPwned=7> {{ 7*7 }}"
+    territories = gpd.GeoDataFrame(
+        {"territory_id": ["T1"], "name": ["Santa Rosa"], "claimed_ha": [1000.0]},
+        geometry=[box(-74.8, -8.5, -74.7, -8.4)],
+        crs=4326,
+    )
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": ["C1", "C2", "C3", "C4"],
+            "name": [hostile, "Santa Rosa", "Puerto Alegre", "Puerto Alegre"],
+            "people": ["Shipibo", "Asháninka", "Yine", "Yine"],
+            "population": [240, 80, 120, 60],
+        },
+        geometry=[Point(-74.75, -8.45), Point(-74.2, -8.1), Point(-73.9, -8.0),
+                  Point(-73.5, -7.6)],
+        crs=4326,
+    )
+    target = tmp_path / "search.html"
+    build_map(territories, communities=communities, lang="es").save(str(target))
+    opened = open_map(target)
+    page = opened.page
+    search = page.get_by_placeholder(TEXT["es"]["search"])
+    search.focus()
+    options = page.locator(".gt-search datalist option")
+    assert [options.nth(i).get_attribute("value") for i in range(options.count())] == [
+        "Santa Rosa", hostile, "Santa Rosa · Asháninka", "Puerto Alegre", "Puerto Alegre · Yine",
+    ]
+    for wanted, point, people in (
+        ("Puerto Alegre · Yine", (-73.5, -7.6), "Yine"),
+        (hostile, (-74.75, -8.45), "Shipibo"),
+        ("santa rosa · ash", (-74.2, -8.1), "Asháninka"),
+    ):
+        page.evaluate(f"() => {opened.map_name}.closePopup()")
+        popup = page.locator(".leaflet-popup-content")
+        popup.first.wait_for(state="detached", timeout=5000)
+        search.fill(wanted)
+        search.press("Enter")
+        popup.wait_for(state="visible", timeout=5000)
+        text = popup.inner_text()
+        assert people in text and (wanted != hostile or hostile in text), (wanted, text)
+        centre = page.evaluate(f"() => {opened.map_name}.getCenter()")
+        # Centred on the point (the popup's auto-pan may move it a few pixels).
+        assert abs(centre["lng"] - point[0]) < 0.005 and abs(centre["lat"] - point[1]) < 0.01
+        assert page.evaluate(f"() => {opened.map_name}.getZoom()") >= 13
+    page.evaluate(f"() => {opened.map_name}.closePopup()")
+    popup.first.wait_for(state="detached", timeout=5000)
+    search.fill("santa rosa")
+    search.press("Enter")  # the territory comes first
+    popup.wait_for(state="visible", timeout=5000)
+    assert "Santa Rosa" in popup.inner_text() and "Asháninka" not in popup.inner_text()
+    search.fill("nadie")
+    search.press("Enter")
+    assert page.evaluate("() => document.querySelector('.gt-search input').validationMessage") \
+        == TEXT["es"]["search_none"]
+    _settle(opened)
+    _screenshot(opened, "search_community_point.png")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.gtPwned") is None
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    opened.assert_clean()
+
+
 # --------------------------------------------------------------------------------------------
 # Compact layers (issue 15): geometry decoded and popups built in the page
 # --------------------------------------------------------------------------------------------
@@ -1127,6 +1195,63 @@ def test_tile_viewer_draws_from_its_folder_with_the_network_blocked(
         assert each.dialogs == []
         each.assert_clean()
         each.page.context.close()
+
+
+def test_tile_viewer_draws_regions_and_community_points(
+    tmp_path: Path, browser: Any, asset_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiles of the small case of ``test_community_publish`` with two regions shaded by
+    incidents (public: Oeste 1 of its 3 incidents is public -> "<3", Este none -> "<3"): the
+    community point's popup (its name as text, 1 public incident within 5 km) and the region's
+    ("fewer than 3"); the legend lists both layers."""
+    from _range_server import serve_folder
+    from click.testing import CliRunner
+    from test_community_publish import build_inputs, layer_args
+
+    from geotools.cli import main
+
+    monkeypatch.setenv(CACHE_ENV, str(asset_cache))
+    paths = build_inputs(tmp_path / "in")
+    regions = tmp_path / "in" / "regiones.geojson"
+    gpd.GeoDataFrame(
+        {"region_id": ["W", "E"], "region": ["Oeste", "Este"]},
+        geometry=[box(-74.9, -8.6, -74.72, -8.3), box(-74.72, -8.6, -74.4, -8.3)],
+        crs=4326,
+    ).to_file(regions)
+    out = tmp_path / "site"
+    args = [*layer_args(paths), "--regions", str(regions), "--shade-regions", "incidents",
+            "--lang", "en", "--offline", "--basemap", "none", "--tiles", str(out)]
+    result = CliRunner().invoke(main, ["map", *args])
+    assert result.exit_code == 0, result.output
+    with serve_folder(out) as base:
+        opened = _open_tile_viewer(browser, base, VIEWPORT)
+        page = opened.page
+        page.evaluate("() => gtMap.jumpTo({center: [-74.62, -8.45], zoom: 10})")
+        page.wait_for_function("() => gtMap.loaded() && gtMap.areTilesLoaded()")
+        legend = page.locator("#gt-panel").inner_text()
+        assert "Regions: Incidents" in legend and "fewer than 3" in legend
+        assert "Communities (points)" in legend
+
+        def popup_at(lon: float, lat: float) -> str:
+            page.evaluate("() => document.querySelectorAll('.maplibregl-popup')"
+                          ".forEach(p => p.remove())")
+            x, y = page.evaluate(
+                f"() => {{ const p = gtMap.project([{lon}, {lat}]); return [p.x, p.y]; }}"
+            )
+            page.mouse.click(x, y)
+            popup = page.locator(".maplibregl-popup-content")
+            popup.wait_for(state="visible", timeout=5000)
+            return str(popup.inner_text())
+
+        text = popup_at(-74.477, -8.45)  # community B, in Este
+        assert "San Pedro" in text and "Kakataibo" in text and "85" in text, text
+        assert "Incidents within 5 km\t0" in text, text
+        text = popup_at(-74.5, -8.55)  # Este, away from the point
+        assert text.startswith("Este") and "Incidents\tfewer than 3" in text, text
+        _screenshot(opened, "tiles_viewer_regions.png")
+        assert opened.dialogs == []
+        opened.assert_clean()
+        page.context.close()
 
 
 def test_tile_viewer_loads_its_pinned_scripts_from_the_cdn_without_offline(

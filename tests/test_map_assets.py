@@ -319,3 +319,42 @@ def test_cli_fetch_assets_error_is_one_line(
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: https://") and "offline" in lines[0]
+
+
+def test_each_output_fetches_only_the_packages_it_needs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An empty cache: ``map --offline`` asks for Leaflet and its plugins only (never the tile
+    viewer's 6.5 MB MapLibre), ``map --tiles DIR --offline`` for MapLibre and PMTiles only,
+    ``fetch-assets`` for every package of the table."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    asked: list[str] = []
+
+    def install(cache: Path, package: ma.NpmPackage, paths: list[str]) -> None:
+        asked.append(package.name)  # nothing is written: reading the cache then fails
+
+    monkeypatch.setattr(ma, "_install_package", install)
+    monkeypatch.setenv(ma.CACHE_ENV, str(tmp_path / "cache"))
+    territories = tmp_path / "t.geojson"
+    gpd.GeoDataFrame(
+        {"territory_id": ["T1"], "name": ["Uno"]}, geometry=[box(-74.6, -9.6, -74.5, -9.5)],
+        crs=4326,
+    ).to_file(territories)
+    viewer = {ma.MAPLIBRE.name, ma.PMTILES.name}
+    every = {a.package.name for a in ma.ASSETS.values() if a.package is not None}
+    for extra in (["--out", str(tmp_path / "m.html")], ["--tiles", str(tmp_path / "site")]):
+        asked.clear()
+        args = ["map", "--territories", str(territories), "--offline", "--basemap", "none",
+                "--no-hexagons", *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "error:" in result.output  # the empty cache
+        if extra[0] == "--out":  # Leaflet and the plugins this page loads, no MapLibre
+            assert "leaflet" in asked and not viewer & set(asked), asked
+            assert set(asked) <= every - viewer
+        else:
+            assert set(asked) == viewer, asked
+    asked.clear()
+    CliRunner().invoke(main, ["fetch-assets"])
+    assert set(asked) == every

@@ -33,7 +33,7 @@ from shapely.geometry import box
 from test_community_publish import A, B, _offset, build_inputs, layer_args
 
 from geotools.cli import main
-from geotools.maps.region_layer import compute_class_breaks
+from geotools.maps.region_layer import class_labels, compute_class_breaks
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +169,44 @@ def test_class_breaks_by_hand() -> None:
     assert compute_class_breaks([]) == []
 
 
+def test_class_labels_of_counts_do_not_overlap() -> None:
+    """Breaks [0, 3, 84, 580] of community counts (the INEI departments): classes [0, 3),
+    [3, 84), [84, 580] hold the whole numbers 0-2, 3-83 and 84-580, and say so; hectares keep
+    the continuous "low-high" reading; a class of one whole number reads as that number."""
+    assert class_labels([0, 3, 84, 580], "communities", "en", whole=True) == [
+        "0–2", "3–83", "84–580",
+    ]
+    assert class_labels([0, 1, 2, 3, 10], "incidents", "en", whole=True) == [
+        "0", "1", "2", "3–10",
+    ]
+    assert class_labels([1000, 2500, 12000], "claimed_ha", "en") == [
+        "1,000\u00a0ha–2,500\u00a0ha", "2,500\u00a0ha–12,000\u00a0ha",
+    ]
+    assert class_labels([0.5, 1.5, 4], "ratio", "es") == ["0,5–1,5", "1,5–4"]
+    assert class_labels([4, 4], "incidents", "en", whole=True) == ["4"]
+
+
+def test_legend_has_integer_classes_and_a_suppressed_entry(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """Internal: Oeste 5, Este 1 incidents -> breaks [1, 2, 3, 4, 5] (quantiles 1.8, 2.6, 3.4,
+    4.2 up to whole numbers): classes 1, 2, 3 and 4-5, none overlapping. Public: Oeste 3,
+    Este "<3" -> the class "3" and the entry "fewer than 3" of its own (grey), with the note."""
+    for profile, rows in (
+        ("internal", ["1", "2", "3", "4–5"]),
+        ("public", ["3", "fewer than 3"]),
+    ):
+        out = tmp_path / f"{profile}.html"
+        result = _map(inputs, out, "--profile", profile, "--shade-regions", "incidents")
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        section = re.search(r'gt-sec\\">Incidents(?:</div>|<\\/div>)(.*?)gt-sec', page)
+        assert section is not None
+        body = json.loads(f'"{section.group(1)}"')
+        texts = re.findall(r"</span>([^<]*)<", body)
+        assert texts == rows, texts
+
+
 def test_the_gate_decides_what_of_regions_is_public(inputs: dict[str, Path]) -> None:
     """``compute_shareable_view`` recounts and suppresses region counts; without the region
     polygons a public view carries no region table at all (nothing unrecounted slips out)."""
@@ -233,3 +271,116 @@ def test_public_bundle_with_regions(inputs: dict[str, Path], tmp_path: Path) -> 
     assert "### region_stats.csv" in readme and "| region_stats.csv |" in readme
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "Regiones: Incidentes" in page
+
+
+@pytest.mark.parametrize(
+    ("profile", "legend", "fills"),
+    [
+        # Public: Oeste 3 (the one class "3"), Este "<3": the "fewer than 3" class of its own.
+        ("public", ["3", "fewer than 3"], ["#feedde", "#f0f0f0"]),
+        # Internal: Oeste 5, Este 1 -> classes 1, 2, 3, 4-5 (the lightest and darkest colours).
+        ("internal", ["1", "2", "3", "4–5"], ["#a63603", "#feedde"]),
+    ],
+)
+def test_png_overview_draws_regions_and_communities_through_the_gate(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
+    legend: list[str],
+    fills: list[str],
+) -> None:
+    """``map --png`` shades the regions in the web map's classes (same gate view) and draws
+    the two community points, each with its legend entries."""
+    import matplotlib.colors as mcolors
+
+    import geotools.maps.files as files
+
+    figures: dict[str, Any] = {}
+    saved = files._save
+    monkeypatch.setattr(
+        files, "_save", lambda fig, path, title: (figures.__setitem__(path.name, fig),
+                                                  saved(fig, path, title))
+    )
+    pngs = tmp_path / "png"
+    result = _map(inputs, tmp_path / "map.html", "--profile", profile,
+                  "--shade-regions", "incidents", "--png", str(pngs))
+    assert result.exit_code == 0, result.output
+    assert (pngs / "overview.png").stat().st_size > 10_000
+    fig = figures["overview.png"]
+    texts = [t.get_text().replace("\n", " ") for t in next(
+        ax for ax in fig.axes if ax.get_label() == "legend").get_legend().get_texts()]
+    start = texts.index("Regions: Incidents")
+    assert texts[start + 1: start + 1 + len(legend)] == legend
+    assert texts[start + 1 + len(legend)] == "Communities (points)"
+    assert texts[start + 2 + len(legend)] == "Communities"
+    ax = next(ax for ax in fig.axes if ax.get_label() == "map")
+    shaded = next(c for c in ax.collections if c.get_zorder() == 0.5)
+    assert [mcolors.to_hex(c) for c in shaded.get_facecolor()] == fills
+    points = [c for c in ax.collections if c.get_zorder() == 6]
+    assert sum(len(c.get_offsets()) for c in points) == 2  # communities A and B
+    # T1's own map: community A inside it (B, 30 km east, is out of its view).
+    own = next(ax for ax in figures["T1.png"].axes if ax.get_label() == "map")
+    assert sum(len(c.get_offsets()) for c in own.collections if c.get_zorder() == 6) == 1
+
+
+@pytest.mark.parametrize(
+    ("profile", "incidents", "classes", "nearby"),
+    [
+        # Public: Oeste 3 incidents, Este "<3" (class -2); killings "<3" in both (0 and 1);
+        # near A the public threat (1 km), invasion (2 km) and threat (3 km): 3; near B the
+        # public killing 1 km north: 1.
+        ("public", ["3", "<3"], [0, -2], [3, 1]),
+        # Internal: 5 and 1 (classes 1, 2, 3, 4-5: Oeste in the last, Este in the first);
+        # near A also the restricted attack (0.5 km) and the confidential killing at A: 5.
+        ("internal", ["5", "1"], [3, 0], [5, 1]),
+    ],
+)
+def test_tiles_carry_regions_and_communities_as_the_gate_lets_them_out(
+    inputs: dict[str, Path],
+    tmp_path: Path,
+    profile: str,
+    incidents: list[str],
+    classes: list[int],
+    nearby: list[int],
+) -> None:
+    """``map --tiles`` writes regions.pmtiles and communities.pmtiles, read back with GDAL:
+    only allow-listed properties, the figures of the gate's view (suppressed counts as the
+    text "<3", as the web map), the web map's classes; the viewer draws and lists both."""
+    import pyogrio
+
+    from geotools.maps import TILE_PROPERTIES
+
+    site = tmp_path / "site"
+    result = _map(inputs, tmp_path / "map.html", "--profile", profile,
+                  "--shade-regions", "incidents", "--tiles", str(site))
+    assert result.exit_code == 0, result.output
+    for kind in ("regions", "communities"):
+        fields = set(pyogrio.read_info(site / f"{kind}.pmtiles", layer=kind)["fields"])
+        assert fields - {"mvt_id"} <= set(TILE_PROPERTIES[kind]), fields
+    regions = pyogrio.read_dataframe(site / "regions.pmtiles", layer="regions", ZOOM_LEVEL=10)
+    regions = regions.drop_duplicates("region_id").set_index("region").loc[["Oeste", "Este"]]
+    assert regions["incidents"].tolist() == incidents
+    assert regions["shade"].tolist() == incidents
+    assert regions["k"].tolist() == classes
+    killings = ["<3", "<3"] if profile == "public" else ["1", "1"]
+    assert regions["killings"].tolist() == killings
+    assert regions["communities"].tolist() == ["1", "1"]
+    points = pyogrio.read_dataframe(
+        site / "communities.pmtiles", layer="communities", ZOOM_LEVEL=10
+    ).to_crs(4326)
+    points = points.assign(lon=points.geometry.representative_point().x).sort_values("lon")
+    assert points["incidents_nearby"].tolist() == nearby
+    assert points["exact"].tolist() == [1, 1]
+    assert abs(points["lon"].iloc[0] - A[0]) < 1e-4 and abs(points["lon"].iloc[1] - B[0]) < 1e-4
+    page = (site / "index.html").read_text(encoding="utf-8")
+    config = json.loads(re.search(
+        r'<script type="application/json" id="gt-config">(.*?)</script>', page, re.S
+    ).group(1))
+    ids = [layer["id"] for layer in config["style"]["layers"]]
+    assert {"regions-fill", "regions-line", "communities-circle"} <= set(ids)
+    assert ids.index("regions-fill") < ids.index("territories-titled")  # under the territories
+    legend = {s["title"]: [r["label"] for r in s["rows"]] for s in config["legend"]}
+    expected = ["3", "fewer than 3"] if profile == "public" else ["1", "2", "3", "4–5"]
+    assert legend["Regions: Incidents"] == expected
+    assert legend["Communities (points)"] == ["Communities"]

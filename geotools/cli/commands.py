@@ -734,12 +734,15 @@ def run_command(project: str, out: str | None, overwrite: bool) -> None:
 )
 @common_options
 def fetch_assets_command(cache: str | None) -> None:
-    """Download the JavaScript and CSS that maps load from CDNs (Leaflet and its plugins; MapLibre
-    GL JS and the PMTiles protocol for --tiles), once.
+    """Download all the JavaScript and CSS that maps load from CDNs, once: Leaflet and its
+    plugins (the HTML map) and MapLibre GL JS with the PMTiles protocol (the --tiles viewer;
+    MapLibre alone is about 6.5 MB).
 
     The files come from pinned npm packages (checked against their sha512 integrity) and are
     kept in a local cache, from which maps can be made to work offline (basemap tiles aside) and
-    browser tests run without internet. Needs the npm registry only on the first run.
+    browser tests run without internet. Needs the npm registry only on the first run. Other
+    commands fetch only what they need: 'map --offline' Leaflet and its plugins, 'map --tiles
+    DIR --offline' MapLibre and PMTiles.
     """
     where = fetch_map_assets(cache)
     echo(f"Map assets cached in {where}")

@@ -109,6 +109,20 @@ class CommunityMarkers(JSCSSMixin, MacroElement):
                 return m;
             });
             cluster.addLayers(markers);
+            // The search box (geotools.maps.search) finds the points by name: zoom past the
+            // clustering (zoom 11) to the point, then open its popup.
+            (map.gtSearch = map.gtSearch || []).push({
+                names: D.names,
+                extra: D.pts.map(function(p) { return p[3] >= 0 ? D.people[p[3]] : ""; }),
+                show: function(i) {
+                    if (!map.hasLayer(cluster)) { map.addLayer(cluster); }
+                    var m = markers[i];
+                    map.setView(m.getLatLng(), Math.max(map.getZoom(), 13), {animate: false});
+                    if (m._map) { m.openPopup(); }
+                    else { L.popup({maxWidth: 340}).setLatLng(m.getLatLng())
+                        .setContent(popup(i)).openOn(map); }
+                }
+            });
             {{ this.layer_name }} = cluster;
             cluster.addTo(map);
         })();

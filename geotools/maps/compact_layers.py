@@ -25,7 +25,7 @@ from geotools.maps.compact import (
     compact_payload,
     render_layout,
 )
-from geotools.maps.elements import JsName, SearchControl, encode_braces, escape_html
+from geotools.maps.elements import JsName, encode_braces, escape_html
 from geotools.maps.layers import (
     EXTRA_POPUP_COLUMN,
     _column,
@@ -38,6 +38,7 @@ from geotools.maps.layers import (
     _titled_class,
     _titled_pct,
 )
+from geotools.maps.search import SearchControl
 from geotools.maps.style import (
     CONCESSION_STYLES,
     NO_DATA_COLOUR,

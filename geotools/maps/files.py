@@ -33,7 +33,7 @@ from geotools.errors import ValidationError
 from geotools.io import Layer, read_frame
 from geotools.maps.assets import fetch_map_assets
 from geotools.maps.incident_layer import select_visible_incidents
-from geotools.maps.inline import inline_map_assets
+from geotools.maps.inline import find_asset_urls, inline_map_assets
 from geotools.maps.outline import OUTLINE_FILE_SOURCE
 from geotools.maps.page import compact_json_escapes
 from geotools.maps.static import LayerLike, build_overview_figure, build_territory_figure
@@ -221,7 +221,8 @@ def write_map_html(
     title : str, optional
         Title shown on the map; a default title in ``lang`` otherwise.
     offline : bool, default False
-        Inline the JavaScript and CSS (downloaded or cached by :func:`fetch_map_assets`).
+        Inline the JavaScript and CSS (downloaded or cached by :func:`fetch_map_assets`: only
+        the scripts and style sheets the page loads, Leaflet and its plugins).
     hexagons : geopandas.GeoDataFrame, optional
         Risk hexagons from :func:`compute_map_hexagons`.
     attribution : str, optional
@@ -298,7 +299,8 @@ def write_map_html(
     )
     page = compact_json_escapes(fmap.get_root().render())
     if offline:
-        page = inline_map_assets(page, fetch_map_assets())
+        # Only what the page loads (Leaflet and its plugins), never the tile viewer's MapLibre.
+        page = inline_map_assets(page, fetch_map_assets(urls=find_asset_urls(page)))
     path = Path(target)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -313,6 +315,8 @@ def write_static_map_files(
     lang: Lang = "es",
     profile: Profile = "public",
     overwrite: bool = False,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> list[Path]:
     """Write the static PNG maps (overview and one per territory) for reports.
 
@@ -333,6 +337,10 @@ def write_static_map_files(
         Who the maps are for; ``"internal"`` draws restricted incidents at their true place.
     overwrite : bool, default False
         Replace PNG files an earlier run wrote.
+    regions : geopandas.GeoDataFrame, optional
+        Region polygons of ``result.regions``, drawn on the overview through the gate.
+    shade_regions : str, optional
+        ``region_stats`` column to shade them by.
 
     Returns
     -------
@@ -340,7 +348,14 @@ def write_static_map_files(
         The files written.
     """
     return write_static_maps(
-        result, layers, out_dir, lang=lang, profile=profile, overwrite=overwrite
+        result,
+        layers,
+        out_dir,
+        lang=lang,
+        profile=profile,
+        overwrite=overwrite,
+        regions=regions,
+        shade_regions=shade_regions,
     )
 
 
@@ -524,6 +539,8 @@ def write_static_maps(
     overwrite: bool = False,
     dpi: float = 200,
     data_date: str | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> list[Path]:
     """Write ``overview.png`` and one ``<territory_id>.png`` per territory into ``out_dir``.
 
@@ -551,6 +568,12 @@ def write_static_maps(
         Resolution: 200 dpi gives 1496 px wide images for an A4 page width (190 mm).
     data_date : str, optional
         Date the data describe, for the caption (default: latest date found in the layers).
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons ``result.regions`` was computed from: the overview draws them as
+        the privacy gate lets them out for ``profile`` (as :func:`write_map_html`), with the
+        community points of the view.
+    shade_regions : str, optional
+        ``region_stats`` column to shade the regions by (the web map's classes).
 
     Returns
     -------
@@ -566,13 +589,23 @@ def write_static_maps(
     """
     check_lang(lang)
     check_profile(profile)
+    region_view = (
+        region_frame(regions, result.regions)
+        if regions is not None and result.regions is not None
+        else None
+    )
     if result.options.get("shareable_view") != profile:
         view = compute_shareable_view(
-            result, layers, profile=profile, policy=PrivacyPolicy(restricted="aggregate")
+            result,
+            layers,
+            profile=profile,
+            policy=PrivacyPolicy(restricted="aggregate"),
+            regions=regions,
         )
         options = {**view.result.options, "shareable_withheld": view.withheld}
         result = replace(view.result, options=options)
         layers = dict(view.layers)
+        region_view = view.regions
     out = Path(out_dir)
     ids = result.territories["territory_id"].tolist()
     names = territory_filenames(ids)
@@ -581,7 +614,14 @@ def write_static_maps(
     with staged_outputs(out, all_names, overwrite=overwrite) as stage:
         title = TEXT[lang]["title"]
         fig = build_overview_figure(
-            result, layers, lang=lang, profile=profile, dpi=dpi, data_date=data_date
+            result,
+            layers,
+            lang=lang,
+            profile=profile,
+            dpi=dpi,
+            data_date=data_date,
+            regions=region_view,
+            shade_regions=shade_regions,
         )
         _save(fig, stage / OVERVIEW_NAME, title)
         log.info("static maps: overview written (%d territories to go).", total)

@@ -15,6 +15,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -134,6 +135,117 @@ def compute_class_breaks(values: Sequence[float] | np.ndarray, classes: int = 5)
     return [float(b) for b in breaks]
 
 
+@dataclass(frozen=True)
+class RegionShading:
+    """How regions are shaded by one column: the same classes on the web map, the static PNG
+    maps and the vector tiles.
+
+    Attributes
+    ----------
+    classes : numpy.ndarray
+        Class of each region: ``0 .. len(colours) - 1``, ``-1`` no data, ``-2`` a suppressed
+        count (``"<N"``: the "fewer than N" class).
+    breaks : list of float
+        Class breaks (:func:`compute_class_breaks`, of the shown values only).
+    colours : list of str
+        Fill colour of each class.
+    labels : list of str
+        Legend text of each class (:func:`class_labels`, plain text).
+    floor : int or None
+        ``N`` of the suppressed counts (``"<N"``), None when none is suppressed.
+    """
+
+    classes: np.ndarray
+    breaks: list[float]
+    colours: list[str]
+    labels: list[str]
+    floor: int | None
+
+
+def shade_classes(values: pd.Series, column: str, lang: str) -> RegionShading:
+    """Classes, colours and legend texts of regions shaded by ``values`` (a column of the
+    gate's region view).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column's values: numbers, ``"<N"`` (suppressed counts) or missing.
+    column : str
+        The column's name (``*_ha`` read as hectares).
+    lang : {"es", "en"}
+        Language of the legend texts.
+
+    Returns
+    -------
+    RegionShading
+        Suppressed counts are a class of their own and never enter the breaks.
+    """
+    raw = values.astype("string").str.strip()
+    suppressed = raw.str.fullmatch(r"<\d+").fillna(False).to_numpy(dtype=bool)
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    breaks = compute_class_breaks(numbers[~suppressed])
+    classes = np.full(len(values), -1)
+    known = np.isfinite(numbers) & ~suppressed
+    if breaks:
+        classes[known] = np.clip(
+            np.searchsorted(breaks, numbers[known], side="right") - 1, 0, len(breaks) - 2
+        )
+    classes[suppressed] = -2
+    whole = bool(np.all(numbers[known] == np.round(numbers[known])))
+    floor = int(str(raw[suppressed].iloc[0]).lstrip("<")) if suppressed.any() else None
+    return RegionShading(
+        classes,
+        breaks,
+        _ramp(len(breaks) - 1),
+        class_labels(breaks, column, lang, whole=whole) if breaks else [],
+        floor,
+    )
+
+
+def class_labels(
+    breaks: Sequence[float], column: str, lang: str, *, whole: bool = False
+) -> list[str]:
+    """Legend texts of the classes of :func:`compute_class_breaks` (plain text, unescaped).
+
+    Classes are closed on the left, the last on both sides. Whole-number values (counts) get
+    whole-number classes that do not overlap: breaks ``[0, 3, 84, 580]`` read "0–2", "3–83",
+    "84–580" (a class holding one whole number reads as that number). Other values read
+    "low–high", the upper end belonging to the next class.
+
+    Parameters
+    ----------
+    breaks : sequence of float
+        Increasing class breaks (``len(classes) + 1`` of them).
+    column : str
+        The ``region_stats`` column shaded (``*_ha`` columns read as hectares).
+    lang : {"es", "en"}
+        Language of the number format.
+    whole : bool, default False
+        The values are whole numbers (counts).
+
+    Returns
+    -------
+    list of str
+        One text per class, e.g. ``["0–2", "3–83", "84–580"]``.
+    """
+    labels = []
+    last = len(breaks) - 2
+    for k in range(last + 1):
+        low, high = float(breaks[k]), float(breaks[k + 1])
+        if whole and low.is_integer() and high.is_integer() and k < last:
+            high -= 1.0
+        low_text = _plain_value(low, column, lang)
+        labels.append(low_text if high <= low else f"{low_text}–{_plain_value(high, column, lang)}")
+    return labels
+
+
+def _plain_value(value: float, column: str, lang: str) -> str:
+    """A class break as plain text (hectares or a number)."""
+    if column.endswith("_ha"):
+        return format_hectares(value, lang)
+    return format_number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def region_label(column: str, lang: str) -> str:
     """The label of a ``region_stats`` column in ``lang`` (plain text; the column name when
     unknown).
@@ -211,18 +323,9 @@ def _region_layer(
             f"{escape_html(label)}</div>"
         )
     else:
-        raw = frame[column].astype("string").str.strip()
-        suppressed = raw.str.fullmatch(r"<\d+").fillna(False).to_numpy(dtype=bool)
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        breaks = compute_class_breaks(values[~suppressed])
-        classes = np.full(len(frame), -1)
-        if breaks:
-            known = np.isfinite(values) & ~suppressed
-            classes[known] = np.clip(
-                np.searchsorted(breaks, values[known], side="right") - 1, 0, len(breaks) - 2
-            )
-        classes[suppressed] = -2
-        colours = _ramp(len(breaks) - 1)
+        shading = shade_classes(frame[column], column, lang)
+        classes = shading.classes
+        colours = shading.colours
         styles = {
             k: {
                 "fillColor": colours[k] if k >= 0 else (
@@ -240,19 +343,13 @@ def _region_layer(
             f"{name}: {texts[column][i]}" for i, name in enumerate(names)
         ]
         rows = []
-        for k, colour in enumerate(colours):
-            low, high = breaks[k], breaks[k + 1]
-            span = (
-                f"{_value_text(low, column, lang)}–{_value_text(high, column, lang)}"
-                if high > low
-                else _value_text(low, column, lang)
-            )
+        for colour, span in zip(colours, shading.labels, strict=True):
             rows.append(
                 f'<div class="gt-row"><span class="gt-sw" style="background:{colour}"></span>'
-                f"{span}</div>"
+                f"{escape_html(span)}</div>"
             )
-        if suppressed.any():
-            floor = int(str(raw[suppressed].iloc[0]).lstrip("<"))
+        if shading.floor is not None:
+            floor = shading.floor
             rows.append(
                 f'<div class="gt-row"><span class="gt-sw" style="background:{SUPPRESSED_COLOUR}">'
                 f"</span>{escape_html(t['fewer_than'].format(n=floor))}</div>"

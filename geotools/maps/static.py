@@ -66,6 +66,7 @@ from geotools.maps.static_parts import (
     _title,
     choose_display_crs,
 )
+from geotools.maps.static_places import draw_communities, draw_regions, place_bounds
 from geotools.maps.style import (
     CONCESSION_STYLES,
     FILL_ALPHA,
@@ -302,6 +303,8 @@ def build_overview_figure(
     dpi: float = 200,
     title: str | None = None,
     data_date: str | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> Figure:
     """Build the overview map: every territory shaded by risk class, with its context.
 
@@ -330,6 +333,12 @@ def build_overview_figure(
     data_date : str, optional
         Date the data describe, for the caption; otherwise the latest date found in the drawn
         layers.
+    regions : geopandas.GeoDataFrame, optional
+        The privacy gate's region view (``ShareableView.regions``): drawn under everything,
+        shaded by ``shade_regions`` as on the web map (:mod:`geotools.maps.static_places`).
+        Community points (``layers["communities"]``) are drawn when present.
+    shade_regions : str, optional
+        Column of ``regions`` to shade by; outlines only when omitted.
 
     Returns
     -------
@@ -353,8 +362,13 @@ def build_overview_figure(
     territories = territories.to_crs(WGS84)
     geoms = territories.geometry.to_numpy()
     territories = territories.loc[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    crs = choose_display_crs(territories.total_bounds)
-    view = shapely.box(*territories.total_bounds).buffer(0.25 * _span_deg(territories))
+    communities = _frame(layers, "communities")
+    extent = shapely.union_all(
+        [shapely.box(*territories.total_bounds)]
+        + [shapely.box(*b) for b in place_bounds(regions, communities)]  # as the web map fits
+    )
+    crs = choose_display_crs(extent.bounds)
+    view = shapely.box(*extent.bounds).buffer(0.25 * _span_deg(territories))
 
     with _style():
         fig = _new_figure(OVERVIEW_SIZE, dpi)
@@ -375,7 +389,9 @@ def build_overview_figure(
         ax = fig.add_axes(rect, label=MAP_AXES_LABEL)
         lax = fig.add_axes((0.715, rect[1], 0.27, rect[3]), label="legend")
         projected = territories.to_crs(crs)
-        _set_extent(ax, projected.total_bounds, 0.06)
+        _set_extent(ax, gpd.GeoSeries([extent], crs=WGS84).to_crs(crs).total_bounds, 0.06)
+        place_rows = draw_regions(ax, regions, shade_regions, crs, lang)
+        place_rows += draw_communities(ax, _in_view(communities, view), crs, lang)
 
         codes = _codes(projected, "risk_class", list(RISK_COLOURS), "")
         fills = [RISK_COLOURS.get(c, NO_DATA_COLOUR) for c in codes]
@@ -431,6 +447,8 @@ def build_overview_figure(
             incident_kinds=incident_kinds,
             infrastructure=infra,
         )
+        rows += place_rows
+        headings |= {label for handle, label in place_rows if not handle.get_visible()}
         _legend(lax, rows, headings)
         _literal_texts(fig)
     log.debug(
@@ -569,7 +587,8 @@ def build_territory_figure(
 
     The territory is shown with a margin: its untitled part (``result.untitled``) and its
     parcels clipped to it, coloured by tenure; concessions hatched by kind; infrastructure; the
-    incidents ``profile`` allows, inside and around it; neighbouring territories outlined. The
+    incidents ``profile`` allows, inside and around it; the community points of
+    ``layers["communities"]`` (the gate's view) in view; neighbouring territories outlined. The
     header holds the interactive map's headline sentence (``"200 de 8 600 ha tituladas
     (2,3 %)"``), the risk class, score and drivers, and the concession and incident figures.
 
@@ -663,6 +682,9 @@ def build_territory_figure(
         kinds, statuses = _draw_concessions(ax, context["concessions"], crs)
         infra = _draw_infrastructure(ax, context["infrastructure"], crs, lang)
         incident_kinds = _draw_incidents(ax, _in_view(incidents, view_ll), crs)
+        place_rows = draw_communities(
+            ax, _in_view(_frame(layers, "communities"), view_ll), crs, lang
+        )
         _scale_bar(ax, crs)
         _north_arrow(ax, crs)
         land_rows.insert(
@@ -687,6 +709,8 @@ def build_territory_figure(
             incident_kinds=incident_kinds,
             infrastructure=infra,
         )
+        rows += place_rows
+        headings |= {label for handle, label in place_rows if not handle.get_visible()}
         _legend(lax, rows, headings)
         date_text = _date_text(
             lang,

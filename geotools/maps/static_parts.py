@@ -297,7 +297,11 @@ def _legend(
     if not rows:
         return
     handles, labels = zip(*rows, strict=True)
-    wrapped = [textwrap.fill(label, LEGEND_WRAP) for label in labels]
+    # Headings are bold and larger: wrapped shorter so that they fit the legend's width too.
+    wrapped = [
+        textwrap.fill(label, LEGEND_WRAP - 5 if label in headings else LEGEND_WRAP)
+        for label in labels
+    ]
     legend = lax.legend(
         handles,
         wrapped,
@@ -311,7 +315,7 @@ def _legend(
         labelspacing=0.45,
     )
     for text in legend.get_texts():
-        if text.get_text() in {textwrap.fill(h, LEGEND_WRAP) for h in headings}:
+        if text.get_text() in {textwrap.fill(h, LEGEND_WRAP - 5) for h in headings}:
             text.set_fontweight("bold")
             text.set_fontsize(7.5)
 

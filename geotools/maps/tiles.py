@@ -33,7 +33,20 @@ from geotools.io import Layer
 from geotools.maps.assets import ASSETS, MAPLIBRE, PMTILES, _cache, _package_file, fetch_map_assets
 from geotools.maps.files import describe_sources, shareable_view
 from geotools.maps.incident_layer import _date_texts, select_visible_incidents
-from geotools.maps.style import DEFAULT_BASEMAP, check_basemap, check_lang, check_profile
+from geotools.maps.style import (
+    DEFAULT_BASEMAP,
+    TEXT,
+    check_basemap,
+    check_lang,
+    check_profile,
+    format_number,
+)
+from geotools.maps.tile_places import (
+    COMMUNITY_FIGURES,
+    REGION_FIGURES,
+    community_tiles,
+    region_tiles,
+)
 from geotools.maps.tiles_viewer import VIEWER_ASSETS, build_viewer_page
 from geotools.outputs import staged_outputs
 from geotools.privacy import (
@@ -41,13 +54,23 @@ from geotools.privacy import (
     UNCERTAINTY_COLUMN,
     classify_sensitivity,
     parse_flag,
+    region_frame,
 )
 from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
 
 #: Layers in drawing order (bottom first); a layer is written when the view has features of it.
-TILE_LAYERS = ("territories", "hexagons", "parcels", "concessions", "infrastructure", "incidents")
+TILE_LAYERS = (
+    "regions",
+    "territories",
+    "hexagons",
+    "parcels",
+    "concessions",
+    "infrastructure",
+    "communities",
+    "incidents",
+)
 
 #: The only properties a tile archive may carry, per layer (a column must also be in the privacy
 #: gate's view). ``exact`` (incidents, 0/1) and ``drivers`` (territories, in the map's language)
@@ -73,6 +96,9 @@ TILE_PROPERTIES: dict[str, tuple[str, ...]] = {
         "drivers",
     ),
     "hexagons": ("risk", "violence", "concessions", "tenure", "tenure_known"),
+    # The gate's region view (counts below the minimum as "<N"); shade and k: the shading.
+    "regions": ("region_id", "region", *REGION_FIGURES, "shade", "k"),
+    "communities": (*COMMUNITY_FIGURES, "exact"),
     "parcels": ("parcel_id", "tenure"),
     "concessions": ("concession_id", "kind", "status", "holder"),
     "infrastructure": ("kind", "name"),
@@ -327,6 +353,8 @@ def write_map_tiles(
     basemap: str = DEFAULT_BASEMAP,
     maxzoom: int = TILE_MAXZOOM,
     cache_dir: str | os.PathLike[str] | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    shade_regions: str | None = None,
 ) -> list[Path]:
     """Write the map of a run as vector tiles (PMTiles, one archive per layer) and a viewer.
 
@@ -370,6 +398,12 @@ def write_map_tiles(
         Highest zoom level with tiles (the viewer over-zooms beyond it).
     cache_dir : str or path-like, optional
         Asset cache for ``offline``; default :func:`geotools.maps.default_cache_dir`.
+    regions : geopandas.GeoDataFrame, optional
+        The region polygons ``result.regions`` was computed from: ``regions.pmtiles`` with
+        their figures as the gate lets them out (:mod:`geotools.maps.tile_places`). Community
+        points of the view go into ``communities.pmtiles``.
+    shade_regions : str, optional
+        ``region_stats`` column to shade the regions by (the web map's classes).
 
     Returns
     -------
@@ -400,9 +434,15 @@ def write_map_tiles(
     view = None
     withheld = 0
     frames = {kind: layer.frame for kind, layer in layers.items()}
+    region_view = (
+        region_frame(regions, result.regions)
+        if regions is not None and result.regions is not None
+        else None
+    )
     if result.options.get("shareable_view") != profile:
-        view = shareable_view(result, layers, profile)
+        view = shareable_view(result, layers, profile, regions=regions)
         result, frames, withheld = view.result, dict(view.layers), view.withheld
+        region_view = view.regions
     else:
         withheld = int(result.options.get("shareable_withheld", 0) or 0)
     sources: dict[str, gpd.GeoDataFrame] = {"territories": result.territories}
@@ -411,12 +451,26 @@ def write_map_tiles(
     for kind in ("parcels", "concessions", "infrastructure", "incidents"):
         if frames.get(kind) is not None:
             sources[kind] = frames[kind]
+    places: dict[str, gpd.GeoDataFrame] = {}
+    if region_view is not None and len(region_view):
+        places["regions"] = region_tiles(region_view, shade_regions, lang)
+    if frames.get("communities") is not None and len(frames["communities"]):
+        stats = getattr(result.communities, "stats", None)
+        places["communities"] = community_tiles(frames["communities"], stats)
+        km = result.nearby_km
+        places["communities"].attrs["nearby_label"] = TEXT[lang]["incidents_within"].format(
+            km=format_number(km, lang, 0 if float(km).is_integer() else 1)
+        )
     tiles: dict[str, gpd.GeoDataFrame] = {}
     for kind in TILE_LAYERS:
-        if kind in sources:
+        if kind in places:
+            frame = places[kind]
+        elif kind in sources:
             frame = tile_frame(sources[kind], kind, lang, profile)
-            if len(frame):
-                tiles[kind] = frame
+        else:
+            continue
+        if len(frame):
+            tiles[kind] = frame
     if offline:
         fetch_map_assets(cache_dir, urls=list(VIEWER_ASSETS.values()))  # fail before writing
     out = Path(out_dir)

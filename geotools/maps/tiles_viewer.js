@@ -191,9 +191,33 @@ const popups = {
     return box;
   },
 };
+// A region's figure as the web map shows it: "<3" (a count the gate suppressed) as "fewer than 3".
+function figure(key, v) {
+  const below = /^<(\d+)$/.exec(String(v === undefined || v === null ? "" : v));
+  if (below) return fill(T.fewer_than, {n: below[1]});
+  return /_ha$/.test(key) ? ha(v) : fmt(v, Number(v) % 1 ? 1 : 0);
+}
+popups.regions = function (p) {
+  const box = el("div", "gt-popup");
+  box.appendChild(el("div", "gt-h", p.region || p.region_id));
+  box.appendChild(table((C.regionFigures || []).map(([key, name]) => [name, missing(p[key])
+    && !/^</.test(String(p[key] || "")) ? null : figure(key, p[key])])));
+  return box;
+};
+popups.communities = function (p) {
+  const box = el("div", "gt-popup");
+  box.appendChild(el("div", "gt-h", p.name));
+  if (p.people) box.appendChild(el("div", "gt-sub", p.people));
+  box.appendChild(table([[T.population, missing(p.population) ? null : fmt(p.population, 0)],
+    [T.families, missing(p.families) ? null : fmt(p.families, 0)],
+    [C.communityNearby, missing(p.incidents_nearby) ? null : fmt(p.incidents_nearby, 0)]]));
+  if (Number(p.exact) === 0) box.appendChild(el("div", "gt-note", C.communityApprox));
+  return box;
+};
 // Which layer answers a click, first match wins: points, lines, outlines, then areas.
-const ORDER = [["incidents-circle", 0], ["infrastructure-line", 4], ["concessions-line", 4],
-  ["parcels-line", 4], ["territories-risk", 0], ["territories-titled", 0], ["hexagons-fill", 0]];
+const ORDER = [["incidents-circle", 0], ["communities-circle", 2], ["infrastructure-line", 4],
+  ["concessions-line", 4], ["parcels-line", 4], ["territories-risk", 0], ["territories-titled", 0],
+  ["hexagons-fill", 0], ["regions-fill", 0]];
 function hit(point) {
   for (const [id, pad] of ORDER) {
     if (!map.getLayer(id) || map.getLayoutProperty(id, "visibility") === "none") continue;

@@ -27,6 +27,7 @@ from geotools.crs import PERU_BOUNDS
 from geotools.maps.assets import _JSD
 from geotools.maps.elements import escape_html
 from geotools.maps.style import (
+    COMMUNITY_COLOUR,
     CONCESSION_STYLES,
     H3_AREA_KM2,
     HEXAGON_BREAKS,
@@ -35,6 +36,7 @@ from geotools.maps.style import (
     INFRASTRUCTURE_STYLES,
     NO_DATA_COLOUR,
     RISK_COLOURS,
+    SUPPRESSED_COLOUR,
     TENURE_COLOURS,
     TERRITORY_OUTLINE,
     TEXT,
@@ -56,6 +58,8 @@ VIEWER_ASSETS = {
 TILE_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "hint": "Click a territory, an incident or the outline of a parcel or concession.",
+        "hint_places": "Click a territory, an incident, a community, a region or the outline "
+        "of a parcel or concession.",
         "layers": "Layers",
         "shading": "Territory shading",
         "made_with": "Made with geotools {version}: vector tiles (PMTiles) and MapLibre GL JS.",
@@ -66,6 +70,8 @@ TILE_TEXT: dict[str, dict[str, str]] = {
     },
     "es": {
         "hint": "Haga clic en un territorio, un incidente o el borde de un predio o concesión.",
+        "hint_places": "Haga clic en un territorio, un incidente, una comunidad, una región o "
+        "el borde de un predio o concesión.",
         "layers": "Capas",
         "shading": "Color de los territorios",
         "made_with": "Hecho con geotools {version}: teselas vectoriales (PMTiles) y "
@@ -94,7 +100,7 @@ _TEXT_KEYS = (
     "withheld", "name", "infrastructure", "risk_line", "risk_score", "drivers", "forest_loss",
     "hex_risk", "hex_violence", "hex_concessions", "hex_tenure", "hex_tenure_unknown",
     "hex_tenure_partly", "generalised", "legend",
-    "sources_button", "sources",
+    "sources_button", "sources", "fewer_than", "population", "families",
 )
 
 
@@ -141,6 +147,23 @@ def _style_layers(kind: str, frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
         layers.append({"id": "territories-outline", "type": "line", "paint": {
             "line-color": TERRITORY_OUTLINE, "line-width": 1.2}})
         return layers
+    if kind == "regions":
+        colours = frame.attrs.get("legend", {}).get("colours", [])
+        fill: list[Any] = ["match", ["coalesce", ["get", "k"], -1], -2, SUPPRESSED_COLOUR]
+        for k, colour in enumerate(colours):
+            fill += [k, colour]
+        return [
+            {"id": "regions-fill", "type": "fill", "paint": {
+                "fill-color": [*fill, NO_DATA_COLOUR], "fill-opacity": 0.6 if colours else 0.0}},
+            {"id": "regions-line", "type": "line", "paint": {
+                "line-color": "#555555", "line-width": 1.0, "line-opacity": 0.8}},
+        ]
+    if kind == "communities":
+        return [{"id": "communities-circle", "type": "circle", "paint": {
+            "circle-color": ["case", ["==", ["get", "exact"], 0], "#ffffff", COMMUNITY_COLOUR],
+            "circle-stroke-color": ["case", ["==", ["get", "exact"], 0], COMMUNITY_COLOUR,
+                                    "#ffffff"],
+            "circle-stroke-width": 1.2, "circle-radius": 4.5}}]
     if kind == "hexagons":
         return [{"id": "hexagons-fill", "type": "fill", "layout": {"visibility": "none"},
                  "paint": {"fill-color": _steps("risk", HEXAGON_BREAKS, HEXAGON_COLOURS),
@@ -194,6 +217,14 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
     """Legend sections: a title and rows of (shape, colour, label), only for what is drawn."""
     t, labels = TEXT[lang], VALUE_LABELS
     sections = []
+    if "regions" in tiles:
+        legend = tiles["regions"].attrs.get("legend", {})
+        sections.append({"title": legend.get("title", t["regions_outline"]),
+                         "rows": legend.get("rows", [])})
+    if "communities" in tiles:
+        sections.append({"title": t["layer_communities"], "rows": [
+            {"shape": "circle", "colour": COMMUNITY_COLOUR,
+             "label": t["layer_communities"].split(" (")[0]}]})
     territories = tiles.get("territories")
     if territories is not None and "risk_class" in territories.columns:
         names = labels["risk_class"][lang]
@@ -241,6 +272,16 @@ def _legend(tiles: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[dict[str, 
     return sections
 
 
+def _region_figures(regions: gpd.GeoDataFrame | None) -> list[list[str]]:
+    """``[property, label]`` of the figures a region popup lists (the shading first)."""
+    if regions is None:
+        return []
+    legend = regions.attrs.get("legend", {})
+    shade = [["shade", legend["shade_label"]]] if legend.get("shade_label") else []
+    figures = regions.attrs.get("figures", {})
+    return shade + [[k, v] for k, v in figures.items() if v != legend.get("shade_label")]
+
+
 def _bounds(tiles: Mapping[str, gpd.GeoDataFrame]) -> list[float]:
     boxes = np.array([f.total_bounds for f in tiles.values() if len(f)], dtype=float)
     boxes = boxes.reshape(-1, 4)
@@ -251,9 +292,11 @@ def _bounds(tiles: Mapping[str, gpd.GeoDataFrame]) -> list[float]:
             float(boxes[:, 2].max()), float(boxes[:, 3].max())]
 
 
-def _notes(notes: Mapping[str, Any], lang: str, attribution: str | None) -> list[str]:
+def _notes(
+    notes: Mapping[str, Any], lang: str, attribution: str | None, places: bool = False
+) -> list[str]:
     t = TEXT[lang]
-    lines = [TILE_TEXT[lang]["hint"]]
+    lines = [TILE_TEXT[lang]["hint_places" if places else "hint"]]
     if attribution:
         lines.append(attribution)
     if notes.get("withheld"):
@@ -334,7 +377,9 @@ def viewer_config(
     labels = {"territories": t["layer_territories"].split(" (")[0],
               "hexagons": t["layer_hexagons"], "parcels": t["layer_parcels"],
               "concessions": t["layer_concessions"], "infrastructure": t["layer_infrastructure"],
-              "incidents": t["layer_incidents"]}
+              "incidents": t["layer_incidents"], "communities": t["layer_communities"],
+              "regions": tiles["regions"].attrs.get("legend", {}).get(
+                  "title", t["regions_outline"]) if "regions" in tiles else ""}
     for kind, frame in tiles.items():
         # Tile URLs, bounds and zooms are given here rather than read from the archive's
         # header, which MapLibre's PMTiles protocol refuses when the data is one point.
@@ -360,7 +405,8 @@ def viewer_config(
     return {
         "lang": lang,
         "title": title if title is not None else t["title"],
-        "notes": _notes(notes, lang, attribution)
+        "notes": _notes(notes, lang, attribution, places="regions" in tiles
+                        or "communities" in tiles)
         + ([TILE_TEXT[lang]["zoom_in"].format(zoom=minzooms["incidents"])]
            if minzooms.get("incidents") else []),
         "sources": [line for line in sources if line],
@@ -371,6 +417,10 @@ def viewer_config(
         "legend": _legend(tiles, lang),
         "text": {**{key: t[key] for key in _TEXT_KEYS}, **TILE_TEXT[lang]},
         "values": {key: VALUE_LABELS[key][lang] for key in VALUE_LABELS},
+        "regionFigures": _region_figures(tiles.get("regions")),
+        "communityNearby": tiles["communities"].attrs.get("nearby_label", "")
+        if "communities" in tiles else "",
+        "communityApprox": t["approximate_location"].format(precision="").rstrip(" :()"),
         "style": {"version": 8, "sources": style_sources, "layers": style_layers},
     }
 

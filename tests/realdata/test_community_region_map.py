@@ -77,3 +77,86 @@ def test_national_map_of_communities_and_conflicts(realdata: Path, tmp_path: Pat
         assert tips[name] == "fewer than 3"
     assert "<th>Community points</th><td>74</td>" in regions["CUSCO"]["popup"]
     assert "<th>Community points</th><td>580</td>" in regions["LORETO"]["popup"]
+
+
+def test_departments_shaded_by_communities_have_integer_classes(
+    realdata: Path, tmp_path: Path
+) -> None:
+    """The 25 departments shaded by their native-community points: breaks 0, 3, 84, 580 (the
+    quantiles rounded up to whole numbers), read "0–2", "3–83", "84–580" (before: "0–3, 3–84,
+    84–580", a department with 3 or 84 in two classes). Counted by hand from the tooltips:
+    14 departments with 0 and Ayacucho with 2 in the first class; Cajamarca 4, Huánuco 13,
+    Madre de Dios 24, San Martín 36, Cusco 74 in the second; Pasco 125, Junín 208, Amazonas 211,
+    Ucayali 321, Loreto 580 in the third."""
+    out = tmp_path / "map.html"
+    args = [
+        "map", "--territories", realdata / OAP / "reservas-territoriales.geojson",
+        "--communities", realdata / OAP / "comunidades-nativas.geojson",
+        "--regions", realdata / DEPARTMENTS, "--shade-regions", "communities",
+        "--no-hexagons", "--basemap", "none", "--lang", "en", "--out", out,
+    ]  # fmt: skip
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    section = re.search(r'gt-sec\\">Community points<\\/div>(.*?)gt-sec', page)
+    assert section is not None
+    legend = re.findall(r"</span>([^<]*)<", json.loads(f'"{section.group(1)}"'))
+    assert legend == ["0–2", "3–83", "84–580"]
+    regions = next(
+        {f["properties"]["tooltip"]: f["properties"]["k"] for f in c["features"]}
+        for c, _ in _embedded(page, "_add(")
+        if any(f["properties"].get("tooltip", "").startswith("CUSCO") for f in c["features"])
+    )
+    by_class: dict[int, list[int]] = {}
+    for tip, k in regions.items():
+        by_class.setdefault(k, []).append(int(tip.split(": ")[1]))
+    assert {k: sorted(v) for k, v in by_class.items()} == {
+        0: [0] * 14 + [2],
+        1: [4, 13, 24, 36, 74],
+        2: [125, 208, 211, 321, 580],
+    }
+
+
+def test_national_tiles_carry_departments_and_community_points(
+    realdata: Path, tmp_path: Path
+) -> None:
+    """The same national map as vector tiles (public): regions.pmtiles holds the 25
+    departments with the counts of the HTML map (Cusco 10, Áncash 9; Ucayali, Loreto and Madre
+    de Dios "<3", the "fewer than" class -2) and communities.pmtiles the 1,600 points with
+    their recounted figures, both read back with GDAL."""
+    import pyogrio
+
+    conflicts = tmp_path / "conflicts.gpkg"
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["import", "defensoria", str(realdata / CONFLICTS), "--out", str(conflicts)]
+    )
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    args = [
+        "map", "--territories", realdata / OAP / "reservas-territoriales.geojson",
+        "--communities", realdata / OAP / "comunidades-nativas.geojson",
+        "--incidents", conflicts, "--regions", realdata / DEPARTMENTS,
+        "--shade-regions", "incidents", "--no-hexagons", "--basemap", "none",
+        "--lang", "en", "--tiles", site,
+    ]  # fmt: skip
+    result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    regions = pyogrio.read_dataframe(site / "regions.pmtiles", layer="regions", ZOOM_LEVEL=4)
+    regions = regions.drop_duplicates("region_id").set_index("region")
+    assert len(regions) == 25
+    for name, count in (("CUSCO", "10"), ("ANCASH", "9"), ("APURIMAC", "9")):
+        assert regions.loc[name, "incidents"] == count and regions.loc[name, "k"] >= 0
+    for name in ("UCAYALI", "LORETO", "MADRE DE DIOS"):
+        assert (regions.loc[name, "incidents"], regions.loc[name, "k"]) == ("<3", -2)
+    assert regions.loc["LORETO", "communities"] == "580"
+    # Zoom 0 is one tile: each point once (higher zooms repeat points in tile buffers).
+    points = pyogrio.read_dataframe(
+        site / "communities.pmtiles", layer="communities", ZOOM_LEVEL=0
+    )
+    assert len(points) == 1600
+    assert set(points.columns) - {"mvt_id", "geometry"} <= {
+        "name", "people", "population", "families", "incidents_nearby", "exact"
+    }
+    for kind in ("regions", "communities"):
+        assert (site / f"{kind}.pmtiles").stat().st_size < 600_000
