@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
 from geotools.schema import normalise_name
+from geotools.text import UNSAFE_CHARACTERS, escape_terminal
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,25 @@ def _detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+#: Surrogates stand for undecodable bytes of a file name (a Latin-1 name): GDAL and pandas read
+#: those, so only controls and format characters make an input name unusable.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_unsafe_name(path: Path) -> None:
+    """Raise a one-line SourceError when an input file name holds a control character.
+
+    GDAL drops some (``\\r``) and then looks for another file; a terminal acts on others
+    (``\\x1b``). The path is named escaped, with the fix.
+    """
+    found = UNSAFE_CHARACTERS.search(_SURROGATES.sub("", str(path)))
+    if found is not None:
+        raise SourceError(
+            f"{escape_terminal(path)}: the file name holds the control or invisible character "
+            f"{escape_terminal(found.group())}; rename the file to printable characters only"
+        )
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV/TSV (any of ``,``/``;``/tab, UTF-8 or Latin-1) or an Excel sheet, all as text.
 
@@ -238,6 +259,7 @@ def read_table(path: Path) -> pd.DataFrame:
     SourceError
         The file is missing, unreadable, or Excel without ``openpyxl`` installed.
     """
+    _refuse_unsafe_name(path)
     if not path.exists():
         raise SourceError(f"{path}: file not found")
     if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -304,6 +326,7 @@ def read_frame(
     """
     file, inner = parse_layer_argument(path)
     layer = layer or inner
+    _refuse_unsafe_name(file)
     if not file.exists():
         raise SourceError(f"{file}: file not found")
     assumed: CRS | None = None
