@@ -294,34 +294,44 @@ def _acquire_lock(path: Path, target: Path) -> int:
         os.close(fd)  # the holder removed the file between our open and lock: try again
 
 
+#: Characters GDAL drops from a file name (it then writes or reads another file): refused in
+#: every component of an output path, even in a folder that exists already.
+GDAL_DROPPED = re.compile("[\t\n\r]")
+
+
 def refuse_unsafe_name(target: str | os.PathLike[str]) -> None:
     """Raise :class:`OutputError` when an output path holds a control or invisible character.
 
-    GDAL drops some controls (``\\r``) from file names, so it would write a file other than the
-    one geotools renames (a run ends on a missing file and leaves a staging file behind); a
-    terminal would act on others (``\\x1b``) when the name is shown. Such names are refused
-    before anything is written: C0 and C1 controls, DEL, bidi and other format characters,
-    line separators and undecodable bytes (see :data:`geotools.text.UNSAFE_CHARACTERS`).
+    GDAL drops ``\\r``, ``\\n`` and ``\\t`` from file names, so it would write a file other
+    than the one geotools renames (a run ended on a missing file and left a staging file
+    behind); a terminal would act on others (``\\x1b``) wherever the name is shown. The names
+    geotools creates (the file or folder, and missing parent folders) may hold none of
+    :data:`geotools.text.UNSAFE_CHARACTERS` (C0 and C1 controls, DEL, bidi and other format
+    characters, line separators, undecodable bytes); a folder that exists already only none of
+    :data:`GDAL_DROPPED`. Checked before anything is written.
 
     Parameters
     ----------
     target : str or path-like
-        An output file or folder; every component of the path as given is checked.
+        An output file or folder, as given.
 
     Raises
     ------
     OutputError
-        A component holds such a character (the path is named with it escaped).
+        A name holds such a character (the path is named with it escaped).
     """
-    text = os.fspath(target)
-    if isinstance(text, bytes):  # pragma: no cover - geotools passes str paths
-        text = os.fsdecode(text)
-    found = UNSAFE_CHARACTERS.search(text)
-    if found is not None:
-        raise OutputError(
-            f"{escape_terminal(text)}: the output name holds the control or invisible character "
-            f"{escape_terminal(found.group())}; choose a name of printable characters only"
-        )
+    path = Path(target)
+    for part in (path, *path.parents):
+        if not part.name:
+            continue
+        exists = part != path and (part.exists() or part.is_symlink())
+        found = (GDAL_DROPPED if exists else UNSAFE_CHARACTERS).search(part.name)
+        if found is not None:
+            raise OutputError(
+                f"{escape_terminal(path)}: the output name holds the control or invisible "
+                f"character {escape_terminal(found.group())}; choose a name of printable "
+                "characters only"
+            )
 
 
 def refuse_symlink(target: str | os.PathLike[str]) -> None:

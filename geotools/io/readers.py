@@ -26,7 +26,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
 from geotools.schema import normalise_name
-from geotools.text import UNSAFE_CHARACTERS, escape_terminal
+from geotools.text import escape_terminal
 
 log = logging.getLogger(__name__)
 
@@ -222,22 +222,19 @@ def _detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-#: Surrogates stand for undecodable bytes of a file name (a Latin-1 name): GDAL and pandas read
-#: those, so only controls and format characters make an input name unusable.
-_SURROGATES = re.compile("[\ud800-\udfff]")
+#: Characters GDAL drops from a file name: it would read another file (``a.geojson`` for
+#: ``a\\r.geojson``). Other controls are read as given and shown escaped.
+_GDAL_DROPPED = re.compile("[\t\n\r]")
 
 
 def _refuse_unsafe_name(path: Path) -> None:
-    """Raise a one-line SourceError when an input file name holds a control character.
-
-    GDAL drops some (``\\r``) and then looks for another file; a terminal acts on others
-    (``\\x1b``). The path is named escaped, with the fix.
-    """
-    found = UNSAFE_CHARACTERS.search(_SURROGATES.sub("", str(path)))
+    """Raise a one-line SourceError, naming the path escaped, for a name readers mishandle."""
+    found = _GDAL_DROPPED.search(str(path))
     if found is not None:
         raise SourceError(
-            f"{escape_terminal(path)}: the file name holds the control or invisible character "
-            f"{escape_terminal(found.group())}; rename the file to printable characters only"
+            f"{escape_terminal(path)}: the file name holds the control character "
+            f"{escape_terminal(found.group())}, which GDAL drops (it would read another file); "
+            "rename the file to printable characters only"
         )
 
 
@@ -353,6 +350,11 @@ def read_frame(
             )
     except (SourceError, CRSError):
         raise
+    except UnicodeEncodeError as exc:  # undecodable bytes of the name: GDAL takes UTF-8 only
+        raise SourceError(
+            f"{escape_terminal(file)}: the file name is not valid UTF-8, so GDAL cannot open it; "
+            "rename the file"
+        ) from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise SourceError(f"{file}: cannot read it ({first_line(exc)})") from exc
     except Exception as exc:

@@ -121,6 +121,38 @@ def test_input_name_with_a_control_is_a_clear_error(tmp_path, command):
     code, output = run(args, tmp_path)
     assert code != 0
     name = {"validate": "t\\r.geojson", "import": "a\\r.csv"}[command]
-    assert f"error: {name}: the file name holds the control or invisible character \\r" in output
+    assert f"error: {name}: the file name holds the control character \\r, which GDAL" in output
     assert "unexpected" not in output and "\r" not in output
     assert "o.gpkg" not in os.listdir(tmp_path)
+
+
+def test_input_name_gdal_would_read_as_another_file_is_refused(tmp_path):
+    """GDAL drops "\\r": asked for t\\r.geojson it would read t.geojson, another file."""
+    (tmp_path / "t.geojson").write_bytes((RAW / "territories.geojson").read_bytes())
+    (tmp_path / "t\r.geojson").write_bytes((RAW / "territories.geojson").read_bytes())
+    code, output = run(["validate", "--as", "territories", "t\r.geojson"], tmp_path)
+    assert code != 0
+    assert "error: t\\r.geojson: the file name holds the control character" in output
+
+
+def test_input_name_with_undecodable_bytes_is_a_clear_error(tmp_path):
+    name = os.fsdecode(b"t\xff.geojson")
+    (tmp_path / name).write_bytes((RAW / "territories.geojson").read_bytes())
+    code, output = run(["validate", "--as", "territories", name], tmp_path)
+    assert code != 0
+    assert "error: t\\udcff.geojson: the file name is not valid UTF-8" in output
+    assert "unexpected" not in output
+
+
+def test_an_existing_folder_may_hold_controls_gdal_keeps(tmp_path):
+    """Only the names geotools creates must be clean; an existing folder is the user's."""
+    (tmp_path / "a.csv").write_text(ACLED_CSV, encoding="utf-8")
+    (tmp_path / "in\x1b[31m").mkdir()
+    code, output = run(["import", "acled", "a.csv", "--out", "in\x1b[31m/o.gpkg"], tmp_path)
+    assert code == 0, output
+    assert (tmp_path / "in\x1b[31m" / "o.gpkg").is_file()
+    assert "in\\x1b[31m/o.gpkg" in output and "\x1b" not in output
+    (tmp_path / "in\r").mkdir()  # but GDAL would drop this one
+    code, output = run(["import", "acled", "a.csv", "--out", "in\r/o.gpkg"], tmp_path)
+    assert code != 0 and "output name holds the control" in output
+    assert sorted(p.name for p in (tmp_path / "in\r").iterdir()) == []
