@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARK = "document.documentElement.setAttribute('data-pwned', '1')"
 NAME = f'<img src=x onerror="{MARK}"> {{{{ 7*7 }}}} {{0}}'
 PEOPLE = f"<script>{MARK}</script> & {{1}}"
-HOLDER = f'<svg onload="{MARK}"></svg>\'"'
+HOLDER = f"<svg onload=\"{MARK}\"></svg>'\""
 PARCEL = "<b>P1</b> {2}"
 
 #: Opens every popup and tooltip of the compact layers and keeps a copy of each in the page.

@@ -55,10 +55,8 @@ def test_restricted_incident_on_a_territory_vertex_is_named(tmp_path: Path) -> N
 
 def test_confidential_incident_is_named_by_its_position_not_its_id(tmp_path: Path) -> None:
     message = _publish_with(tmp_path, "CONF-001")
-    assert (
-        "a confidential incident (record 5 of the incidents layer; its id is not published)"
+    assert "a confidential incident (record 5 of the incidents layer; its id is not published)" \
         in message
-    )
     assert "at feature 1 (territory_id T1)" in message
     assert "CONF-001" not in message and "CONF" not in message
     assert not any(form in message for form in _coordinate_forms(*CORNER))
@@ -71,16 +69,10 @@ def test_a_search_point_in_a_text_file_is_named_by_line(tmp_path: Path) -> None:
     root.mkdir()
     true = np.array([[-74.712345, -8.356789], [-74.6, -8.5]])
     features = [
-        {
-            "type": "Feature",
-            "properties": {"territory_id": "T9"},
-            "geometry": {"type": "Point", "coordinates": [-74.1, -8.1]},
-        },
-        {
-            "type": "Feature",
-            "properties": {"territory_id": "T1"},
-            "geometry": {"type": "Point", "coordinates": [-74.712345, -8.356789]},
-        },
+        {"type": "Feature", "properties": {"territory_id": "T9"},
+         "geometry": {"type": "Point", "coordinates": [-74.1, -8.1]}},
+        {"type": "Feature", "properties": {"territory_id": "T1"},
+         "geometry": {"type": "Point", "coordinates": [-74.712345, -8.356789]}},
     ]
     text = json.dumps({"type": "FeatureCollection", "features": features}, indent=1)
     (root / "labels.geojson").write_text(text, encoding="utf-8")
@@ -112,14 +104,8 @@ def test_a_point_near_a_restricted_place_names_the_record(tmp_path: Path) -> Non
     root.mkdir()
     true = np.array([[-74.712345, -8.356789]])
     point = {"type": "Point", "coordinates": [-74.707345, -8.356789]}  # 0.005 deg east
-    text = json.dumps(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {"type": "Feature", "properties": {"territory_id": "T1"}, "geometry": point}
-            ],
-        }
-    )
+    text = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"territory_id": "T1"}, "geometry": point}]})
     (root / "labels.geojson").write_text(text, encoding="utf-8")
     withheld = Withheld(
         true_points=true,

@@ -40,7 +40,7 @@ ATTACKS = [
     "@SUM(A1)",
     "\tfoo",
     "\rbar",
-    'Alfa\r=HYPERLINK("http://x")',  # a bare CR ends the row unless quoted: row injection
+    "Alfa\r=HYPERLINK(\"http://x\")",  # a bare CR ends the row unless quoted: row injection
 ]
 #: How they read back: quoted, and CR written as LF (so that the cell is quoted).
 NEUTRALISED = ["'" + a if a.startswith(("=", "+", "-", "@", "\t", "\r")) else a for a in ATTACKS]
@@ -342,12 +342,8 @@ def test_an_output_set_aside_by_a_killed_swap_is_put_back(
     out = tmp_path / "stats"
     assert run(stats_args(inputs, out)).exit_code == 0
     before = snapshot(out)
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
     aside = tmp_path / f".stats.geotools-old-{HOST_TAG}-{int(dead.stdout)}-00ff"
     out.rename(aside)
     result = run(stats_args(inputs, out))
@@ -464,7 +460,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_geopackage_is_byte_identical_between_runs(inputs: dict[str, Path], tmp_path: Path) -> None:
+def test_geopackage_is_byte_identical_between_runs(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
     for name in ("a", "b"):
         assert run(stats_args(inputs, tmp_path / name)).exit_code == 0
     assert sha256(tmp_path / "a" / "analysis.gpkg") == sha256(tmp_path / "b" / "analysis.gpkg")

@@ -172,11 +172,7 @@ def _core_release(
     territories = read_layer(tmp_path / "territories.geojson", "territories").frame
     store = PositionStore.open(store_path, KEY)
     out = generalise_incidents(
-        layer.frame,
-        policy or PrivacyPolicy(),
-        KEY,
-        territories=territories,
-        store=store,
+        layer.frame, policy or PrivacyPolicy(), KEY, territories=territories, store=store,
         **constraints,
     )
     store.save()
@@ -241,7 +237,9 @@ def test_two_ranges_rows_reordered_ids_removed_and_water_added(
     hexagons = out / "incident_hexagons.geojson"
     assert not hexagons.exists()  # a withheld kept point is not put in a hexagon either
 
-    _assert_not_narrowed([_published(b) for b in bundles], {"R1": 3, "R2": 4, "R3": 4})
+    _assert_not_narrowed(
+        [_published(b) for b in bundles], {"R1": 3, "R2": 4, "R3": 4}
+    )
     # The store keeps positions, never true coordinates.
     text = store.read_text(encoding="utf-8")
     for lon, lat in TRUTH.values():
@@ -332,13 +330,8 @@ def test_without_a_store_two_ranges_are_independent_draws() -> None:
     # The ray attack that recovered the truth to under 1 m on the old code: assume both points
     # lie on one ray, solve for the shared uniform draw, step back from the first point.
     recovered = [
-        min(
-            (
-                GEOD.inv(*_ray_attack(a.x[i], a.y[i], b.x[i], b.y[i], u), x[i], y[i])[2]
-                for u in _ray_roots(a.x[i], a.y[i], b.x[i], b.y[i])
-            ),
-            default=np.inf,
-        )
+        min((GEOD.inv(*_ray_attack(a.x[i], a.y[i], b.x[i], b.y[i], u), x[i], y[i])[2]
+             for u in _ray_roots(a.x[i], a.y[i], b.x[i], b.y[i])), default=np.inf)
         for i in range(60)
     ]
     assert np.mean(np.array(recovered) < 50.0) < 0.05, sorted(recovered)[:5]

@@ -206,7 +206,7 @@ def test_publish_is_escaped(study, tmp_path):
 def test_run_project_file_is_escaped(study, tmp_path):
     project = study["territories"].parent / f"study{FILE_TAG}.toml"
     layers = "\n".join(
-        f"[layers.{kind}]\npath = {json.dumps(path.name)}" for kind, path in study.items()
+        f'[layers.{kind}]\npath = {json.dumps(path.name)}' for kind, path in study.items()
     )
     project.write_text(
         f'[project]\nname = {json.dumps(HOSTILE)}\nout = "out"\n\n{layers}\n', encoding="utf-8"
@@ -315,6 +315,7 @@ def test_log_formatter_escapes_args_tracebacks_and_keeps_the_record():
     assert lines[-1].endswith("\\nerror: forged\\u202eedoc\\u2066x\\u2069\\x9b2J")
     assert not any(x.startswith("error: forged") for x in lines)
     assert records[0].args == (HOSTILE, "c\x1b[8m")  # other handlers get the record as it was
+
 
 
 def test_library_warnings_and_records_are_escaped_too(study, monkeypatch, capsys):

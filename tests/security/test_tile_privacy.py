@@ -22,24 +22,14 @@ from shapely.geometry import Point
 from geotools.cli import main
 from geotools.maps.tiles import TILE_MAXZOOM
 
-SECRETS = (
-    "Juana Quispe",
-    "Ana Rengifo",
-    "Pedro Mori",
-    "Rosa Vela",
-    "Luis Ramos",
-    "+51 999 111 222",
-    "Ataque secreto XQ2",
-    "Asesinato ZK9",
-    "Quema WV7",
-)
+SECRETS = ("Juana Quispe", "Ana Rengifo", "Pedro Mori", "Rosa Vela", "Luis Ramos",
+           "+51 999 111 222", "Ataque secreto XQ2", "Asesinato ZK9", "Quema WV7")
 
 
 def tiles(tmp_path: Path, *extra: str) -> Path:
     out = tmp_path / "site"
     result = CliRunner().invoke(
-        main,
-        ["map", *write_study(tmp_path / "in"), "--tiles", str(out), *extra],
+        main, ["map", *write_study(tmp_path / "in"), "--tiles", str(out), *extra],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -49,9 +39,8 @@ def tiles(tmp_path: Path, *extra: str) -> Path:
 def every_zoom(path: Path) -> pd.DataFrame:
     """All feature pieces of the archive at every zoom level, stacked (with ``zoom``)."""
     frames = [
-        pd.DataFrame(
-            pyogrio.read_dataframe(path, layer=path.stem, ZOOM_LEVEL=z, read_geometry=False)
-        ).assign(zoom=z)
+        pd.DataFrame(pyogrio.read_dataframe(path, layer=path.stem, ZOOM_LEVEL=z,
+                                            read_geometry=False)).assign(zoom=z)
         for z in range(TILE_MAXZOOM + 1)
     ]
     return pd.concat(frames, ignore_index=True)
@@ -88,13 +77,8 @@ def test_internal_archive_draws_restricted_but_never_confidential_or_personal(
     # I2 is restricted and I4 unmarked (restricted by default): drawn, at their place, on an
     # internal map; I3 is confidential: never drawn, not even internally.
     assert set(incidents["incident_id"]) == {"I1", "I2", "I4"}
-    top = (
-        pyogrio.read_dataframe(
-            out / "incidents.pmtiles", layer="incidents", ZOOM_LEVEL=TILE_MAXZOOM
-        )
-        .to_crs(4326)
-        .set_index("incident_id")
-    )
+    top = pyogrio.read_dataframe(out / "incidents.pmtiles", layer="incidents",
+                                 ZOOM_LEVEL=TILE_MAXZOOM).to_crs(4326).set_index("incident_id")
     assert top.geometry["I2"].distance(Point(-74.52, -9.52)) < 1e-4  # the tile grid, ~10 m
     descriptions = incidents.dropna(subset=["description"])
     assert set(descriptions["incident_id"]) == {"I1"}  # a restricted record's text is withheld
@@ -112,13 +96,8 @@ def test_a_far_restricted_incident_adds_no_public_hexagons(tmp_path: Path) -> No
     write_study(study)
     points = gpd.read_file(study / "i.geojson")
     far = gpd.GeoDataFrame(
-        {
-            "incident_id": ["I9"],
-            "date": ["2024-05-01"],
-            "kind": ["threat"],
-            "severity": [5],
-            "sensitivity": ["restricted"],
-        },
+        {"incident_id": ["I9"], "date": ["2024-05-01"], "kind": ["threat"], "severity": [5],
+         "sensitivity": ["restricted"]},
         geometry=[Point(-72.0, -6.0)],
         crs=4326,
     )
@@ -136,16 +115,8 @@ def test_a_far_restricted_incident_adds_no_public_hexagons(tmp_path: Path) -> No
 
 
 def write_study_args(folder: Path) -> list[str]:
-    return [
-        "--territories",
-        str(folder / "t.geojson"),
-        "--parcels",
-        str(folder / "p.geojson"),
-        "--concessions",
-        str(folder / "c.geojson"),
-        "--incidents",
-        str(folder / "i.geojson"),
-    ]
+    return ["--territories", str(folder / "t.geojson"), "--parcels", str(folder / "p.geojson"),
+            "--concessions", str(folder / "c.geojson"), "--incidents", str(folder / "i.geojson")]
 
 
 @pytest.mark.parametrize("profile", ["public", "internal"])
