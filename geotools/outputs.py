@@ -39,6 +39,7 @@ from geotools.errors import (
     OutputLockedError,
     first_line,
 )
+from geotools.text import UNSAFE_CHARACTERS, escape_terminal
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +294,51 @@ def _acquire_lock(path: Path, target: Path) -> int:
         os.close(fd)  # the holder removed the file between our open and lock: try again
 
 
+#: Characters GDAL drops from a file name (it then writes or reads another file): refused in
+#: every component of an output path, even in a folder that exists already.
+GDAL_DROPPED = re.compile("[\t\n\r]")
+
+
+def refuse_unsafe_name(target: str | os.PathLike[str]) -> None:
+    """Raise :class:`OutputError` when an output path holds a control or invisible character.
+
+    GDAL drops ``\\r``, ``\\n`` and ``\\t`` from file names, so it would write a file other
+    than the one geotools renames (a run ended on a missing file and left a staging file
+    behind); a terminal would act on others (``\\x1b``) wherever the name is shown. The names
+    geotools creates (the file or folder, and missing parent folders) may hold none of
+    :data:`geotools.text.UNSAFE_CHARACTERS` (C0 and C1 controls, DEL, bidi and other format
+    characters, line separators, undecodable bytes); a folder that exists already only none of
+    :data:`GDAL_DROPPED`. Checked before anything is written.
+
+    Parameters
+    ----------
+    target : str or path-like
+        An output file or folder, as given.
+
+    Raises
+    ------
+    OutputError
+        A name holds such a character (the path is named with it escaped).
+    """
+    path = Path(target)
+    for part in (path, *path.parents):
+        if not part.name:
+            continue
+        exists = part != path and (part.exists() or part.is_symlink())
+        found = (GDAL_DROPPED if exists else UNSAFE_CHARACTERS).search(part.name)
+        if found is not None:
+            raise OutputError(
+                f"{escape_terminal(path)}: the output name holds the control or invisible "
+                f"character {escape_terminal(found.group())}; choose a name of printable "
+                "characters only"
+            )
+
+
 def refuse_symlink(target: str | os.PathLike[str]) -> None:
-    """Raise :class:`OutputError` when an output path is a symbolic link.
+    """Raise :class:`OutputError` when an output path is a symbolic link (or a bad name).
+
+    The name is checked first (:func:`refuse_unsafe_name`): every caller checks an output
+    before writing it through this function.
 
     Replacing a link by renames would replace the link and leave what it points to (an old
     bundle, say) unchanged while reporting success; writing through it would replace a folder
@@ -308,8 +352,10 @@ def refuse_symlink(target: str | os.PathLike[str]) -> None:
     Raises
     ------
     OutputError
-        ``target`` is a symbolic link (even a dangling one).
+        ``target`` is a symbolic link (even a dangling one), or its name holds a control or
+        invisible character.
     """
+    refuse_unsafe_name(target)
     target = Path(target)
     if target.is_symlink():
         raise OutputError(
@@ -507,6 +553,16 @@ def _record_in_marker(target: Path, group: str = "file") -> None:
         _remove(tmp)
 
 
+def _remove_part(tmp: Path, stem: str) -> None:
+    """Remove a temporary file and whatever a writer made beside it under its unique name
+    ``stem`` (``-journal``, ``-wal``, sidecar files): nothing is left, whatever the failure."""
+    _remove(tmp)
+    with contextlib.suppress(OSError):
+        for entry in tmp.parent.iterdir():
+            if entry.name.startswith(stem):
+                _remove(entry)
+
+
 def _in_active_stage(target: Path) -> bool:
     path = os.path.abspath(target)
     return any(path.startswith(stage + os.sep) for stage in _ACTIVE_STAGES)
@@ -536,6 +592,7 @@ def atomic_path(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """
     target = Path(target)
     staged = _in_active_stage(target)
+    refuse_unsafe_name(target.name if staged else target)
     if not staged:
         refuse_symlink(target)
     with contextlib.ExitStack() as stack:
@@ -547,8 +604,8 @@ def atomic_path(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
             raise OutputExistsError(f"{target}: is a folder; choose a file name for --out")
         if target.exists() and not overwrite:
             raise OutputExistsError(f"{target}: already exists; pass --overwrite to replace it")
-        tmp = _temp_path(target, "part")
-        tmp = tmp.with_name(tmp.name + target.suffix)
+        base = _temp_path(target, "part")
+        tmp = base.with_name(base.name + target.suffix)
         try:
             with _write_errors(target):
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -557,7 +614,7 @@ def atomic_path(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
                     _record_in_marker(target)
                 os.replace(tmp, target)
         finally:
-            _remove(tmp)
+            _remove_part(tmp, base.name)
 
 
 def check_outputs_free(out_dir: Path, names: list[str], *, overwrite: bool = False) -> None:

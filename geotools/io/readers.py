@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
 from geotools.schema import normalise_name
+from geotools.text import escape_terminal
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,22 @@ def _detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+#: Characters GDAL drops from a file name: it would read another file (``a.geojson`` for
+#: ``a\\r.geojson``). Other controls are read as given and shown escaped.
+_GDAL_DROPPED = re.compile("[\t\n\r]")
+
+
+def _refuse_unsafe_name(path: Path) -> None:
+    """Raise a one-line SourceError, naming the path escaped, for a name readers mishandle."""
+    found = _GDAL_DROPPED.search(str(path))
+    if found is not None:
+        raise SourceError(
+            f"{escape_terminal(path)}: the file name holds the control character "
+            f"{escape_terminal(found.group())}, which GDAL drops (it would read another file); "
+            "rename the file to printable characters only"
+        )
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV/TSV (any of ``,``/``;``/tab, UTF-8 or Latin-1) or an Excel sheet, all as text.
 
@@ -238,6 +256,7 @@ def read_table(path: Path) -> pd.DataFrame:
     SourceError
         The file is missing, unreadable, or Excel without ``openpyxl`` installed.
     """
+    _refuse_unsafe_name(path)
     if not path.exists():
         raise SourceError(f"{path}: file not found")
     if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -304,6 +323,7 @@ def read_frame(
     """
     file, inner = parse_layer_argument(path)
     layer = layer or inner
+    _refuse_unsafe_name(file)
     if not file.exists():
         raise SourceError(f"{file}: file not found")
     assumed: CRS | None = None
@@ -330,6 +350,11 @@ def read_frame(
             )
     except (SourceError, CRSError):
         raise
+    except UnicodeEncodeError as exc:  # undecodable bytes of the name: GDAL takes UTF-8 only
+        raise SourceError(
+            f"{escape_terminal(file)}: the file name is not valid UTF-8, so GDAL cannot open it; "
+            "rename the file"
+        ) from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise SourceError(f"{file}: cannot read it ({first_line(exc)})") from exc
     except Exception as exc:

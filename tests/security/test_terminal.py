@@ -181,22 +181,26 @@ def test_validate_group_territories_column_error_is_escaped(study):
 
 
 def test_map_and_its_log_are_escaped(study, tmp_path):
-    out = tmp_path / f"map{FILE_TAG}.html"
+    # A new output name may not hold controls (tests/security/test_output_names.py); an existing
+    # folder may, and is shown escaped.
+    (tmp_path / f"maps{FILE_TAG}").mkdir()
+    out = tmp_path / f"maps{FILE_TAG}" / "map.html"
     result = invoke(
         ["map", *layer_args(study), "--out", out, "--no-hexagons", "--embed", "--title", HOSTILE]
     )
     assert result.exit_code == 0, result.output
     assert_safe(result)
-    assert f"Wrote {tmp_path}/map\\x1b[31m\\x07\\u202e\\x9b.html" in result.stdout
+    assert f"Wrote {tmp_path}/maps\\x1b[31m\\x07\\u202e\\x9b/map.html" in result.stdout
     assert 'title="Evil\\x1b[2J' in result.stdout  # the --embed snippet
 
 
 def test_publish_is_escaped(study, tmp_path):
-    out = tmp_path / f"bundle{FILE_TAG}"
+    (tmp_path / f"pub{FILE_TAG}").mkdir()  # an existing folder (a new name is refused)
+    out = tmp_path / f"pub{FILE_TAG}" / "bundle"
     result = invoke(["publish", *layer_args(study), "--out", out, "--min-count", "3"])
     assert result.exit_code == 0, result.output
     assert_safe(result)
-    assert "bundle\\x1b[31m\\x07\\u202e\\x9b/" in result.stdout
+    assert "pub\\x1b[31m\\x07\\u202e\\x9b/bundle/" in result.stdout
 
 
 def test_run_project_file_is_escaped(study, tmp_path):
@@ -223,7 +227,7 @@ def test_import_is_escaped(tmp_path):
         f'"PER\x1b[2J2",2021-02-04,Riots,Mob violence,"-8.4\x1b]0;x\x07",-74.55,Ñuñoa\n',
         encoding="utf-8",
     )
-    result = invoke(["import", "acled", source, "--out", tmp_path / f"out{FILE_TAG}.gpkg"])
+    result = invoke(["import", "acled", source, "--out", tmp_path / "out.gpkg"])
     assert result.exit_code == 0, result.output
     assert_safe(result)
     assert "acled\\x1b[31m\\x07\\u202e\\x9b.csv" in result.stdout

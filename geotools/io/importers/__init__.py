@@ -49,7 +49,8 @@ kobo (incidents)
     dropped; altitude and accuracy kept as ``gps_altitude_m``, ``gps_accuracy_m``.
 
 acled (incidents)
-    ACLED CSV/XLSX export (needs ``event_id_cnty``, ``event_date``, ``latitude``, ``longitude``).
+    ACLED CSV/XLSX export (needs ``event_id_cnty``, ``event_date``, ``event_type``,
+    ``latitude``, ``longitude``).
     event_id_cnty -> incident_id; event_date -> date (text); notes -> description; source ->
     source. geo_precision 1 -> locality (coded to a town or village, not a GPS point), 2 ->
     district, 3 -> district (ACLED 3 is a province or region: coarser, but district is the

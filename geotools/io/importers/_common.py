@@ -195,9 +195,30 @@ def require(
     if missing:
         raise SourceError(
             f"{path}: not {what}: missing column(s) {', '.join(missing)} "
-            f"(columns are {', '.join(names_seen[:12])}{', ...' if len(names_seen) > 12 else ''})"
+            f"({columns_found(names_seen)})"
         )
     return {label: str(column) for label, column in found.items()}
+
+
+def columns_found(columns: Iterable[object], limit: int = 12) -> str:
+    """Return ``"columns are a, b, c, ..."`` (the first ``limit``), for a missing-column message.
+
+    Parameters
+    ----------
+    columns : iterable
+        Columns of the table read.
+    limit : int, default 12
+        How many to name.
+
+    Returns
+    -------
+    str
+        The text; ``"no columns"`` for a table without any.
+    """
+    names = [str(c) for c in columns]
+    if not names:
+        return "no columns"
+    return f"columns are {', '.join(names[:limit])}{', ...' if len(names) > limit else ''}"
 
 
 def point_array(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> np.ndarray:
@@ -251,9 +272,8 @@ def read_points(
     """
     if is_table(path):
         table = read_table(path)
-        if extra_required:
-            require(table.columns, path, extra_required, what)
-        coords = require(table.columns, path, {"longitude": LON_NAMES, "latitude": LAT_NAMES}, what)
+        lonlat = {"longitude": LON_NAMES, "latitude": LAT_NAMES}
+        coords = require(table.columns, path, {**(extra_required or {}), **lonlat}, what)
         geoms = point_array(table[coords["longitude"]], table[coords["latitude"]])
         return table, geoms, "EPSG:4326", [coords["longitude"], coords["latitude"]]
     frame = read_frame(path).reset_index(drop=True)
@@ -286,6 +306,30 @@ def first_present(table: pd.DataFrame, columns: Sequence[str | None]) -> pd.Seri
     block = table[present].astype(object)
     block = block.where(block.notna() & (block.astype(str).apply(lambda s: s.str.strip()) != ""))
     return block.bfill(axis=1).iloc[:, 0]
+
+
+def normalised_text(series: pd.Series) -> pd.Series:
+    """Return each value's normalised name as a plain object Series (None where missing).
+
+    Whatever the source dtype (Arrow or Python strings, numbers read from a GeoJSON, a column
+    with no value at all), the result compares with ``isin`` and ``==`` like text: mapping an
+    all-missing Arrow string column gives an Arrow ``null`` column, on which ``isin`` fails.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Source values of any dtype.
+
+    Returns
+    -------
+    pandas.Series
+        :func:`geotools.schema.normalise_name` of ``str(value)`` (object dtype), indexed like
+        ``series``; None where a value is missing.
+    """
+    values = series.astype(object)
+    present = values.notna()
+    table = {value: normalise_name(str(value)) for value in pd.unique(values[present])}
+    return values.map(table).astype(object).where(present, None)
 
 
 def recode(series: pd.Series, lookup: Callable[[str], str | None]) -> pd.Series:

@@ -12,11 +12,11 @@ from geotools.io.importers._common import (
     assemble,
     find_column,
     finish,
+    normalised_text,
     point_array,
     read_table,
     require,
 )
-from geotools.schema import normalise_name
 
 NAME = "acled"
 LICENCE = (
@@ -61,13 +61,13 @@ PROTEST_TYPES = ("protests", "riots")
 
 def _kind(event_type: pd.Series, sub_event: pd.Series, deaths: np.ndarray) -> pd.Series:
     """Return the canonical kind of each event (vectorised over the distinct values)."""
-    etype = event_type.astype("string").map(normalise_name, na_action="ignore")
-    sub = sub_event.astype("string").map(normalise_name, na_action="ignore")
+    etype = normalised_text(event_type)
+    sub = normalised_text(sub_event)
     kind = sub.map(SUB_EVENT_KIND).fillna(etype.map(EVENT_TYPE_KIND)).astype(object)
     killed = deaths > 0
     protest = etype.isin(PROTEST_TYPES).to_numpy(dtype=bool)
-    civilians = (etype == "violence_against_civilians").fillna(False).to_numpy(dtype=bool)
-    mob = (sub == "mob_violence").fillna(False).to_numpy(dtype=bool)
+    civilians = (etype == "violence_against_civilians").to_numpy(dtype=bool)
+    mob = (sub == "mob_violence").to_numpy(dtype=bool)
     kind[killed & protest & ~mob] = "protest_casualty"
     kind[killed & civilians] = "killing"
     # Unknown types are kept as given (the schema layer lists them).
@@ -82,7 +82,7 @@ def read_acled(path: Path) -> gpd.GeoDataFrame:
     ----------
     path : pathlib.Path
         An export of the ACLED data tool or API with at least ``event_id_cnty``, ``event_date``,
-        ``latitude`` and ``longitude``.
+        ``event_type`` (the kind of each event is read from it), ``latitude`` and ``longitude``.
 
     Returns
     -------
@@ -102,6 +102,7 @@ def read_acled(path: Path) -> gpd.GeoDataFrame:
         {
             "event_id_cnty": ("event_id_cnty",),
             "event_date": ("event_date",),
+            "event_type": ("event_type",),
             "latitude": ("latitude",),
             "longitude": ("longitude",),
         },
@@ -163,6 +164,11 @@ def read_acled(path: Path) -> gpd.GeoDataFrame:
         "estimates); the numeric fatalities column is kept",
         "sensitivity 'public' (ACLED events are published), but see the licence note",
     ]
-    consumed: list[str | None] = [*cols.values(), get["notes"], source_col]
+    kept = cols["event_type"]  # event_type stays in the output, as the notes say
+    consumed: list[str | None] = [
+        *(c for c in cols.values() if c != kept),
+        get["notes"],
+        source_col,
+    ]
     out = assemble(table, geoms, "EPSG:4326", "incidents", canonical, consumed=consumed)
     return finish(out, NAME, notes, LICENCE)

@@ -9,8 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geotools.io.importers._common import assemble, find_column, finish, read_points
-from geotools.schema import normalise_name
+from geotools.io.importers._common import (
+    assemble,
+    find_column,
+    finish,
+    normalised_text,
+    read_points,
+)
 
 NAME = "defensoria"
 LICENCE = (
@@ -94,7 +99,7 @@ def read_defensoria(path: Path) -> gpd.GeoDataFrame:
     n = len(table)
     ids = pd.Series(np.arange(1, n + 1), dtype="string").str.zfill(3)
     violent = (
-        table[violence].astype("string").map(normalise_name, na_action="ignore").eq("si")
+        normalised_text(table[violence]).eq("si")
         if violence
         else pd.Series(False, index=table.index)
     ).fillna(False)

@@ -11,6 +11,7 @@ from geotools.errors import SourceError
 from geotools.io.importers._common import (
     assemble,
     check_exists,
+    columns_found,
     find_column,
     finish,
     is_table,
@@ -78,7 +79,8 @@ def read_csv_points(path: Path) -> gpd.GeoDataFrame:
     if "date" not in found:
         raise SourceError(
             f"{path}: no date column for incidents (looked for "
-            f"{', '.join(('date', *ALIASES['incidents']['date']))}); rename it or use "
+            f"{', '.join(('date', *ALIASES['incidents']['date']))}; {columns_found(columns)}); "
+            "rename it or use "
             "geotools.io.read_layer with a field mapping"
         )
     mapped = ", ".join(f"{src} -> {dst}" for dst, src in found.items() if src != dst)

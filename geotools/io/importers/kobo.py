@@ -13,6 +13,7 @@ from geotools.errors import SourceError
 from geotools.io.importers._common import (
     GEOPOINT_TEXT,
     assemble,
+    columns_found,
     find_column,
     finish,
     first_present,
@@ -155,7 +156,8 @@ def _geopoint(table: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str],
         return parts, [lon, lat], f"{lat}/{lon}", []
     raise SourceError(
         f"{path}: no geopoint found (looked for _<field>_latitude/_<field>_longitude or "
-        "<field>-Latitude/<field>-Longitude columns, or a column of 'lat lon alt accuracy' values)"
+        "<field>-Latitude/<field>-Longitude columns, or a column of 'lat lon alt accuracy' "
+        f"values; {columns_found(columns)})"
     )
 
 
@@ -209,7 +211,7 @@ def read_kobo(path: Path) -> gpd.GeoDataFrame:
     if form["date"] is None and not submitted:
         raise SourceError(
             f"{path}: no date: no fecha/date question and no _submission_time/SubmissionDate "
-            "column; is it a KoboToolbox/ODK export?"
+            f"column ({columns_found(columns)}); is it a KoboToolbox/ODK export?"
         )
     date = first_present(table, [form["date"], *submitted[:1]])
     notes.append(

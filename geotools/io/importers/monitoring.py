@@ -86,7 +86,8 @@ def read_monitoring(path: Path) -> gpd.GeoDataFrame:
             "responsable",
         )
     }
-    federation = table[col["federacion"]] if col["federacion"] else None
+    # As text whatever the source type (a number or no value at all in a GeoJSON).
+    federation = table[col["federacion"]].astype("string") if col["federacion"] else None
     source = (
         (federation.str.strip() + ": " + SOURCE_SUFFIX).fillna(SOURCE_SUFFIX)
         if federation is not None
