@@ -35,6 +35,7 @@ from geotools.maps import (
 )
 from geotools.maps.region_layer import check_shade_column
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
+from geotools.privacy import check_permissions
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
 from geotools.schema import DEFAULT_NEARBY_KM, Lang, Profile
@@ -597,6 +598,7 @@ def run_map(
     regions: str | os.PathLike[str] | None = None,
     shade_regions: str | None = None,
     outline: str | os.PathLike[str] | None = None,
+    permissions: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Read, analyse and draw: the Python form of ``geotools map``.
 
@@ -652,6 +654,10 @@ def run_map(
     outline : str or path-like, optional
         Polygons drawn as a thin grey outline under the map (default with ``basemap="none"``:
         the packaged outline of Peru and its neighbours).
+    permissions : mapping of str to str, optional
+        Layer kind -> the publisher's statement that the source allowed record-level
+        publishing; a public map refuses a layer whose terms require it without one
+        (:func:`geotools.privacy.check_permissions`).
 
     Returns
     -------
@@ -683,6 +689,8 @@ def run_map(
         weights=weights,
         edges=edges,
     )
+    if profile == "public":
+        check_permissions(layers, permissions or {}, output="map")
     result = compute_stats(
         layers, nearby_km=nearby_km, forest_loss=forest_loss, risk_config=risk_config
     )

@@ -516,7 +516,10 @@ def test_not_redistributable_layer_is_published_as_aggregates(
     layers = _layers({k: v for k, v in inputs.items() if k != "incidents"})
     layers["incidents"] = read_layer(acled, "incidents", source="acled")
     out = tmp_path / "bundle"
-    publish_bundle(layers, out, PublishOptions(secret=SECRET, created="2024-01-01"))
+    # ACLED's terms require permission: without a statement the publisher must choose
+    # aggregates explicitly (otherwise the bundle is refused, tests/test_permission_terms.py).
+    options = PublishOptions(secret=SECRET, created="2024-01-01", aggregate_only=True)
+    publish_bundle(layers, out, options)
     assert not (out / "incidents.geojson").exists()
     hexagons = json.loads((out / "incident_hexagons.geojson").read_text(encoding="utf-8"))
     assert sorted(f["properties"]["incidents"] for f in hexagons["features"]) == ["<3", "<3"]

@@ -43,6 +43,7 @@ from geotools.cli.options import (
     pop_layer_paths,
     profile_option,
 )
+from geotools.cli.permission_options import parse_permissions, permission_option
 from geotools.cli.study_options import (
     areas_option,
     check_study_options,
@@ -357,6 +358,7 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     "with --offline its scripts are copied into DIR/lib); serve the folder with any static "
     "server that answers range requests (docs/tiles.md).",
 )
+@permission_option("map (and its tiles and PNGs)")
 @overwrite_option("Replace an existing file.")
 @common_options
 def map_command(
@@ -373,6 +375,7 @@ def map_command(
     outline: str | None,
     png_dir: str | None,
     tiles_dir: str | None,
+    permissions: tuple[str, ...],
     overwrite: bool,
     nearby_km: float,
     assume_crs: tuple[str, ...],
@@ -424,6 +427,7 @@ def map_command(
         regions=regions,
         shade_regions=shade_regions,
         outline=outline,
+        permissions=parse_permissions(permissions),
     )
     if target is not None:
         echo(f"Wrote {target}")
@@ -488,6 +492,11 @@ def map_command(
 @lang_option()
 @offline_option
 @basemap_option
+@permission_option("bundle")
+@click.option("--aggregate-only", is_flag=True,
+              help="Public profile: publish the incidents of a layer whose terms require "
+              "permission (and no --permission is given) only as aggregates: hexagon and "
+              "territory counts, small ones suppressed.")
 @overwrite_option("Replace an existing bundle folder.")
 @common_options
 def publish_command(
@@ -510,6 +519,8 @@ def publish_command(
     lang: Lang,
     offline: bool,
     basemap: str,
+    permissions: tuple[str, ...],
+    aggregate_only: bool,
     overwrite: bool,
     nearby_km: float,
     assume_crs: tuple[str, ...],
@@ -547,6 +558,8 @@ def publish_command(
         offline=offline,
         basemap=basemap,
         shade_regions=shade_regions,
+        permissions=parse_permissions(permissions),
+        aggregate_only=aggregate_only,
     )
     if (
         profile == "public"

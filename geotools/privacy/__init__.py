@@ -59,6 +59,11 @@ from geotools.privacy.keys import (
     derive_key,
     draw_uniforms,
 )
+from geotools.privacy.permission import (
+    PermissionRequiredError,
+    check_permissions,
+    needs_permission,
+)
 from geotools.privacy.places import (
     is_region_incident_column,
     region_frame,
@@ -123,6 +128,7 @@ __all__ = [
     "VOCABULARY_COLUMNS",
     "Displacement",
     "GeneralisedIncidents",
+    "PermissionRequiredError",
     "PositionStore",
     "PrivacyError",
     "PrivacyPolicy",
@@ -130,6 +136,7 @@ __all__ = [
     "Withheld",
     "aggregate_to_hexagons",
     "allow_columns",
+    "check_permissions",
     "check_public_policy",
     "classify_sensitivity",
     "compute_identities",
@@ -142,6 +149,7 @@ __all__ = [
     "find_privacy_markers",
     "generalise_incidents",
     "is_region_incident_column",
+    "needs_permission",
     "normalise_text",
     "parse_flag",
     "radius_of_precision",

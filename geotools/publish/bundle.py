@@ -39,6 +39,7 @@ from geotools.outputs import mark_output_folder, staged_outputs
 from geotools.privacy import (
     GeneralisedIncidents,
     ShareableView,
+    check_permissions,
     compute_shareable_view,
     derive_key,
     find_personal_columns,
@@ -186,9 +187,12 @@ def _prepare(
         )
     # One gate for every public file: statistics of every incident, then the view recounts
     # them from what is published, at the published places.
-    redistributable = (
-        describe_licence(layers["incidents"])["redistributable"] if "incidents" in layers else True
+    # A layer whose terms require permission: records only with a stated permission,
+    # else aggregates (--aggregate-only, incidents) or a one-line refusal.
+    allowed = check_permissions(
+        layers, options.permissions, aggregate_only=options.aggregate_only, output="bundle"
     )
+    redistributable = allowed.get("incidents", True)
     key = derive_key(options.secret) if options.secret else None
     view = compute_shareable_view(
         compute(layers),
@@ -209,6 +213,10 @@ def _prepare(
         frames.pop("incidents", None)
     map_layers = {kind: dataclasses.replace(layers[kind], frame=frames[kind]) for kind in frames}
     sources = _describe_sources(layers, "public", view)
+    for entry in sources:
+        if entry["layer"] in options.permissions:
+            entry["redistributable"] = True
+            entry["permission"] = str(options.permissions[entry["layer"]]).strip()
     attribution = [f"{s['layer']}: {s['licence']}" for s in sources if s.get("licence")]
     generalised = view.generalised
     if generalised is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from geotools.privacy import (
     PositionStore,
     PrivacyPolicy,
     check_public_policy,
+    needs_permission,
 )
 from geotools.schema import Lang, Profile
 
@@ -40,11 +40,9 @@ SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
 DEMO_KEY = "geotools-demo-secret-invented-locations-only"
 #: Old name of :data:`DEMO_KEY`.
 DEMO_SECRET = DEMO_KEY
-#: Sources whose terms forbid passing raw records on (importer names).
-NOT_REDISTRIBUTABLE_SOURCES = frozenset({"acled"})
-_NO_REDISTRIBUTION = re.compile(
-    r"forbid\w* redistribut|not (be )?redistribut|aggregates only", re.IGNORECASE
-)
+#: Sources whose terms forbid passing raw records on (importer names); see
+#: :mod:`geotools.privacy.permission` for every term that requires permission.
+NOT_REDISTRIBUTABLE_SOURCES = frozenset({"acled", "monitoring"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,15 +63,14 @@ def describe_licence(layer: Layer) -> dict[str, Any]:
     -------
     dict of str to Any
         ``importer`` (name or None), ``licence`` (text or None) and ``redistributable``:
-        False for sources whose terms forbid redistribution (ACLED) or a licence text that says
-        so, True otherwise.
+        False for sources whose terms require permission for record-level publishing (ACLED,
+        the indigenous monitors, a licence note saying so:
+        :func:`geotools.privacy.needs_permission`), True otherwise.
     """
     importer = layer.ledger.notes.get("importer") or {}
     source = importer.get("source")
     licence = importer.get("licence")
-    redistributable = not (
-        source in NOT_REDISTRIBUTABLE_SOURCES or (licence and _NO_REDISTRIBUTION.search(licence))
-    )
+    redistributable = not needs_permission(source, licence)
     return {"importer": source, "licence": licence, "redistributable": bool(redistributable)}
 
 
@@ -119,6 +116,13 @@ class PublishOptions:
         Basemap of the bundle's map (:func:`geotools.maps.build_map`).
     shade_regions : str or None
         With regions: the ``region_stats`` column the bundle's map shades them by.
+    permissions : dict of str to str
+        Layer kind -> the publisher's statement that the source allowed record-level
+        publishing ("who granted, when"); recorded in the README and ``datapackage.json``.
+        A public bundle refuses a layer whose terms require permission
+        (:func:`geotools.privacy.needs_permission`) without one, unless ``aggregate_only``.
+    aggregate_only : bool
+        Publish the incidents of such a layer only as aggregates (hexagon and territory counts).
 
     A public profile's policy must respect the safe floors
     (:func:`geotools.privacy.check_public_policy`): it is refused otherwise.
@@ -137,6 +141,8 @@ class PublishOptions:
     offline: bool = False
     basemap: str = DEFAULT_BASEMAP
     shade_regions: str | None = None
+    permissions: dict[str, str] = field(default_factory=dict)
+    aggregate_only: bool = False
 
     def __post_init__(self) -> None:
         check_basemap(self.basemap)

@@ -624,7 +624,12 @@ def _write_readme(
         )
         if source.get("licence"):
             lines.append(f"  - Licence / terms: {_md(source['licence'])}")
-        if not source.get("redistributable", True):
+        if source.get("permission"):
+            lines.append(
+                "  - Its terms require permission for record-level publishing; the publisher "
+                f"states: {_md(source['permission'])}"
+            )
+        elif not source.get("redistributable", True):
             lines.append(
                 "  - Not redistributable record by record: published as aggregates "
                 "only, with the attribution above."
@@ -750,7 +755,11 @@ def _write_datapackage(
         "version": __version__,
         "profile": "data-package",
         "keywords": ["land tenure", "indigenous territories", "geotools", bundle.profile],
-        "sources": [{"title": f"{s['layer']}: {s['file']}"} for s in bundle.sources],
+        "sources": [
+            {"title": f"{s['layer']}: {s['file']}"}
+            | ({"permission": s["permission"]} if s.get("permission") else {})
+            for s in bundle.sources
+        ],
         "licenses": [{"name": "other-at", "title": text} for text in licences]
         or [{"name": "other-nc", "title": "See README.md: sources keep their own terms"}],
         "resources": resources,
