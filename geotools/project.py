@@ -40,6 +40,7 @@ from geotools.pipeline import (
     write_risk_surface_outputs,
     write_stats,
 )
+from geotools.privacy import check_permissions
 from geotools.schema import (
     DEFAULT_NEARBY_KM,
     LANGS,
@@ -65,6 +66,7 @@ LAYER_KEYS = {
     "group_by",
     "weight",
     "edges",
+    "permission",
 }
 
 
@@ -84,6 +86,7 @@ class LayerSpec:
     group_by: str | None = None
     weight: str | None = None
     edges: str = DEFAULT_EDGES
+    permission: str | None = None
 
 
 @dataclass
@@ -269,6 +272,7 @@ def read_project(path: str | os.PathLike[str]) -> Project:
             group_by=_optional_text(spec, "group_by", where, "territories", file),
             weight=_optional_text(spec, "weight", where, "concessions", file),
             edges=_edges(spec.get("edges", default_edges), f"layers.{where}", file),
+            permission=_permission(spec, where, file),
         )
     try:
         check_study_layers(layers, "[layers.{kind}]")
@@ -305,6 +309,20 @@ def read_project(path: str | os.PathLike[str]) -> Project:
         regions=base / region_spec["path"] if region_spec else None,
         areas=areas,
     )
+
+
+def _permission(spec: dict[str, Any], where: str, file: Path) -> str | None:
+    """A layer's ``permission``: the publisher's statement that its source allowed
+    record-level publishing (who granted it, when); see :mod:`geotools.privacy.permission`."""
+    value = spec.get("permission")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            f'{file}: [layers.{where}] permission must say who granted it and when, e.g. '
+            'permission = "FEDIQUEP assembly, 2026-11-30"'
+        )
+    return value.strip()
 
 
 def _optional_text(
@@ -419,6 +437,10 @@ def run_project(
         check_outputs_free(project.map.parent, [project.map.name], overwrite=overwrite)
     regions = read_constraint(project.regions, "regions")
     layers = read_project_layers(project)
+    if project.map is not None and project.map_profile == "public":
+        # Before anything is written: the map may not draw records whose terms need permission.
+        stated = {k: v.permission for k, v in project.layers.items() if v.permission}
+        check_permissions(layers, stated, output="project map")
     areas = read_project_areas(project)
     compute = compute_stats if "territories" in layers else compute_community_study
     result = compute(

@@ -10,13 +10,16 @@ the floor, per-territory counts).
 
 How a licence is recognised as "permission required" (:func:`needs_permission`), any of:
 
-- the importer's name is in :data:`PERMISSION_SOURCES` (``acled``, ``monitoring``);
+- the importer's name is in :data:`PERMISSION_SOURCES` (``acled``, ``monitoring``, ``mapeo``);
 - the licence note holds the explicit flag :data:`PERMISSION_FLAG` (``[permission-required]``,
   any case), for a licence note written by hand or by another importer;
 - the licence note's wording matches :data:`PERMISSION_WORDING` (English or Spanish: "forbid
   redistributing", "not redistributable", "aggregates only", "ask ... before republishing",
   "permission required", "requires permission", "without permission", "do not republish",
-  "solicitar/pedir permiso", "autorización previa", "consentimiento previo"...).
+  "solicitar/pedir permiso", "autorización previa", "consentimiento previo", "free, prior and
+  informed consent", "FPIC", "only with the ... consent"...). So Mapeo's "share only with the
+  free, prior and informed consent of the community" is in the class; LandMark's "check them
+  before redistributing" (terms vary by row) and Defensoría's "cite both" are not.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from geotools.privacy.rules import select_drawable
 from geotools.text import escape_terminal
 
 #: Importers whose sources' terms require permission for record-level publishing.
-PERMISSION_SOURCES = frozenset({"acled", "monitoring"})
+PERMISSION_SOURCES = frozenset({"acled", "monitoring", "mapeo"})
 #: Explicit flag a licence note may carry to say the same.
 PERMISSION_FLAG = "[permission-required]"
 #: Wording of such terms (case-insensitive).
@@ -40,7 +43,8 @@ PERMISSION_WORDING = re.compile(
     r"|permission (?:is )?required|requires? (?:\w+ )?permission|without (?:\w+ )?permission"
     r"|\bdo not (?:re)?(?:publish|distribute)|no (?:re)?distribution"
     r"|(?:solicitar|pedir|requiere)\w* (?:\w+ ){0,2}(?:permiso|autorizaci[oó]n)"
-    r"|autorizaci[oó]n previa|consentimiento previo|prohib\w* (?:la )?(?:re)?distribu",
+    r"|autorizaci[oó]n previa|consentimiento previo|prohib\w* (?:la )?(?:re)?distribu"
+    r"|prior,? (?:and )?informed consent|\bFPIC\b|only with (?:the )?(?:[\w-]+,? ){0,4}consent",
     re.IGNORECASE,
 )
 
@@ -110,7 +114,8 @@ def check_permissions(
         per-territory counts) when no statement is given (a bundle; a map or tiles draw
         records, so they have no such way out).
     output : str, default "bundle"
-        What is being written (``bundle``, ``map``): a public map draws only the incidents
+        What is being written (``bundle``, ``map``, ``project map``: the statement is then
+        asked for as the project file's ``permission`` key): a public map draws only the incidents
         :func:`geotools.privacy.rules.select_drawable` lets through, so an incidents layer with
         none of them is not refused there (it is only counted); also named in the error.
 
@@ -159,11 +164,16 @@ def check_permissions(
                 " or leave the layer out (geotools publish --aggregate-only publishes its "
                 "hexagon counts)"
             )
+        state = (
+            f'permission = "who granted, when" in [layers.{kind}]'
+            if output.startswith("project")
+            else f'--permission {kind}="who granted, when"'
+        )
         raise PermissionRequiredError(
             f"{kind} ({escape_terminal(layer.path.name)}): its terms require permission for "
             f"record-level publishing in a public {output} "
             f"(licence: {escape_terminal(licence or source or '')!r}); state it with "
-            f'--permission {kind}="who granted, when"{way_out}'
+            f"{state}{way_out}"
         )
     return allowed
 

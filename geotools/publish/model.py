@@ -28,6 +28,7 @@ from geotools.privacy import (
     check_public_policy,
     needs_permission,
 )
+from geotools.privacy.permission import PERMISSION_SOURCES
 from geotools.schema import Lang, Profile
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ SECRET_ENV = "GEOTOOLS_PUBLISH_SECRET"
 DEMO_KEY = "geotools-demo-secret-invented-locations-only"
 #: Old name of :data:`DEMO_KEY`.
 DEMO_SECRET = DEMO_KEY
-#: Sources whose terms forbid passing raw records on (importer names); see
-#: :mod:`geotools.privacy.permission` for every term that requires permission.
-NOT_REDISTRIBUTABLE_SOURCES = frozenset({"acled", "monitoring"})
+#: Sources whose terms forbid passing raw records on without permission (importer names;
+#: kept for the public API): :data:`geotools.privacy.permission.PERMISSION_SOURCES`.
+NOT_REDISTRIBUTABLE_SOURCES = PERMISSION_SOURCES
 
 
 # --------------------------------------------------------------------------------------------

@@ -214,7 +214,11 @@ def test_monitors_licence_reaches_bundle_readme_and_map(realdata: Path, tmp_path
     secret = tmp_path / "secret.txt"
     secret.write_text("k" * 64, encoding="utf-8")
     bundle = tmp_path / "bundle"
-    published = run(["publish", *layers, "--out", bundle, "--secret-file", secret])
+    # The monitors' terms require permission for record-level publishing: a bundle needs a
+    # stated permission (or --aggregate-only) since branch q1; tests/realdata/
+    # test_permission_terms.py checks the refusal.
+    published = run(["publish", *layers, "--out", bundle, "--secret-file", secret,
+                     "--permission", "incidents=FEDIQUEP, 2026-11-30"])
     assert published.exit_code == 0, published.output
     readme = (bundle / "README.md").read_text(encoding="utf-8")
     assert MONITORS_TERMS in readme
