@@ -34,6 +34,7 @@ from geotools.maps import (
     write_static_map_files,
 )
 from geotools.maps.region_layer import check_shade_column
+from geotools.maps.style import layer_label
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.privacy import check_permissions
 from geotools.provenance import build_provenance, describe_area_crs
@@ -573,6 +574,27 @@ def run_publish(
     )
 
 
+#: How a map states a permission for record-level publishing (:func:`run_map`).
+PERMISSION_STATED = {
+    "es": "{layer}: permiso de publicación registro por registro declarado por quien publica: "
+    "{statement}",
+    "en": "{layer}: permission for record-level publishing stated by the publisher: "
+    "{statement}",
+}
+
+
+def _stated_permissions(
+    permissions: Mapping[str, str], layers: Mapping[str, Layer], lang: Lang
+) -> str | None:
+    """The map's attribution line for the stated permissions (plain text; the map escapes it)."""
+    lines = [
+        PERMISSION_STATED[lang].format(layer=layer_label(kind, lang), statement=statement)
+        for kind, statement in permissions.items()
+        if kind in layers
+    ]
+    return "; ".join(lines) or None
+
+
 def run_map(
     paths: Mapping[str, LayerPaths | None],
     target: str | os.PathLike[str] | None,
@@ -716,6 +738,7 @@ def run_map(
                 regions=region_frame,
                 shade_regions=shade_regions,
                 outline=outline,
+                attribution=_stated_permissions(permissions or {}, layers, lang),
             )
         )
     if tiles_dir is not None:

@@ -358,7 +358,7 @@ def _validate_regions(path: str, assume_crs: str | None) -> Layer:
     "with --offline its scripts are copied into DIR/lib); serve the folder with any static "
     "server that answers range requests (docs/tiles.md).",
 )
-@permission_option("map (and its tiles and PNGs)")
+@permission_option("map, tiles and PNGs")
 @overwrite_option("Replace an existing file.")
 @common_options
 def map_command(

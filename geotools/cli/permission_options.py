@@ -19,22 +19,27 @@ def permission_option(output: str) -> Callable[[F], F]:
     Parameters
     ----------
     output : str
-        What the command writes ("bundle", "map"), for the help text.
+        What the command writes ("bundle", or "map, tiles and PNGs"), for the help text.
 
     Returns
     -------
     callable
         A click decorator adding ``permissions`` (tuple of ``LAYER=TEXT`` strings).
     """
+    recorded = (
+        "Recorded in the bundle's README and datapackage.json."
+        if output == "bundle"
+        else "Shown in the map's attribution."
+    )
     return click.option(
         "--permission",
         "permissions",
         multiple=True,
         metavar='LAYER="WHO, WHEN"',
         help=f"State that the source of LAYER allowed record-level publishing in this public "
-        f"{output} (who granted it, when); needed for a layer whose terms require permission "
-        "(ACLED, the indigenous monitors' federations, a licence note saying so). Recorded "
-        "in the bundle's README and datapackage.json. Repeatable.",
+        f"{output}: who granted it, when. Needed for a layer whose terms require permission "
+        f"(ACLED, the indigenous monitors' federations, a licence note saying so). {recorded} "
+        "Repeatable.",
     )
 
 

@@ -116,6 +116,11 @@ def test_map_refused_when_records_would_be_drawn(study, tmp_path: Path) -> None:
     allowed = run(["map", *base, "--out", tmp_path / "m.html", "--permission",
                    f"incidents={STATEMENT}"])
     assert allowed.exit_code == 0, allowed.output
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    # The statement in the map's attribution, escaped: shown as text, never as markup.
+    assert "stated by the publisher" not in page  # Spanish map by default
+    assert "declarado por quien publica: FEDIQUEP assembly &lt;b&gt;Andoas&lt;/b&gt;" in page
+    assert "<b>Andoas" not in page
 
 
 def _public_copy(imported: Path, folder: Path) -> Path:
