@@ -37,6 +37,7 @@ from geotools.maps.region_layer import check_shade_column
 from geotools.maps.style import layer_label
 from geotools.outputs import atomic_path, check_outputs_free, staged_outputs
 from geotools.privacy import check_permissions
+from geotools.privacy.permission import PERMISSION_STATED
 from geotools.provenance import build_provenance, describe_area_crs
 from geotools.publish import BundleReport, PublishOptions, publish_bundle
 from geotools.schema import DEFAULT_NEARBY_KM, Lang, Profile
@@ -572,15 +573,6 @@ def run_publish(
         water=read_constraint(water, "water"),
         regions=read_constraint(regions, "regions"),
     )
-
-
-#: How a map states a permission for record-level publishing (:func:`run_map`).
-PERMISSION_STATED = {
-    "es": "{layer}: permiso de publicación registro por registro declarado por quien publica: "
-    "{statement}",
-    "en": "{layer}: permission for record-level publishing stated by the publisher: "
-    "{statement}",
-}
 
 
 def _stated_permissions(

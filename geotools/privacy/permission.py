@@ -48,6 +48,15 @@ PERMISSION_WORDING = re.compile(
     re.IGNORECASE,
 )
 
+#: How a map states a permission for record-level publishing (``{layer}``: the layer's name in
+#: the map's language; ``{statement}``: the publisher's words, escaped by the map).
+PERMISSION_STATED = {
+    "es": "{layer}: permiso de publicación registro por registro declarado por quien publica: "
+    "{statement}",
+    "en": "{layer}: permission for record-level publishing stated by the publisher: "
+    "{statement}",
+}
+
 
 class PermissionRequiredError(PrivacyError):
     """A layer's terms require permission for record-level publishing and none was stated."""
@@ -172,7 +181,8 @@ def check_permissions(
         raise PermissionRequiredError(
             f"{kind} ({escape_terminal(layer.path.name)}): its terms require permission for "
             f"record-level publishing in a public {output} "
-            f"(licence: {escape_terminal(licence or source or '')!r}); state it with "
+            f'(licence: "{escape_terminal(licence or source or "")}"); state it with '
+
             f"{state}{way_out}"
         )
     return allowed

@@ -46,6 +46,7 @@ from geotools.privacy import (
     region_frame,
     select_drawable,
 )
+from geotools.privacy.permission import PERMISSION_STATED
 from geotools.publish.leakcheck import check_bundle
 from geotools.publish.model import (
     FORMATS,
@@ -447,9 +448,18 @@ def publish_bundle(
         shp_names = _write_formats(frames, options.formats, stage)
         attribution = (
             "; ".join(
-                f"{layer_label('incidents', options.lang)}: {s['licence']}"
-                for s in bundle.sources
-                if s["layer"] == "incidents" and s.get("licence")
+                [
+                    f"{layer_label('incidents', options.lang)}: {s['licence']}"
+                    for s in bundle.sources
+                    if s["layer"] == "incidents" and s.get("licence")
+                ]
+                + [
+                    PERMISSION_STATED[options.lang].format(
+                        layer=layer_label(s["layer"], options.lang), statement=s["permission"]
+                    )
+                    for s in bundle.sources
+                    if s.get("permission")
+                ]
             )
             or None
         )

@@ -81,6 +81,8 @@ def test_bundle_with_permission_records_the_statement(study, tmp_path: Path) -> 
     package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     stated = [s for s in package["sources"] if s.get("permission")]
     assert stated == [{"title": "incidents: monitoreo.gpkg", "permission": STATEMENT}]
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "quien publica: FEDIQUEP assembly &lt;b&gt;Andoas&lt;/b&gt;" in page  # escaped
 
 
 def test_bundle_aggregate_only_publishes_hexagon_counts(study, tmp_path: Path) -> None:

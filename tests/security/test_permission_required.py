@@ -53,7 +53,7 @@ def _monitors_layers(tmp_path: Path) -> dict:
     layers = {k: read_layer(p, k) for k, p in build_inputs(tmp_path / "in").items()}
     # The notes geotools import stores with a monitors' layer (io.layers.import_metadata).
     layers["incidents"].ledger.notes["importer"] = {
-        "source": None, "notes": [], "licence": MONITORS + " <script>x</script>"
+        "source": None, "notes": [], "licence": MONITORS + " \x1b[2J\u202e<script>x</script>"
     }
     return layers
 
@@ -65,6 +65,9 @@ def test_public_bundle_of_monitors_records_is_refused(tmp_path: Path) -> None:
         publish_bundle(layers, out, PublishOptions(secret=SECRET, created="2024-01-01"))
     message = str(caught.value)
     assert "\n" not in message
+    # The licence text is data: control and bidi characters shown as escapes, once.
+    assert "\x1b" not in message and "\u202e" not in message
+    assert "record-level data \\x1b[2J\\u202e<script>x</script>\")" in message
     assert message.startswith("incidents (incidents.csv): its terms require permission")
     assert "ask them before republishing record-level data" in message
     assert '--permission incidents="who granted, when"' in message and "--aggregate-only" in message
