@@ -25,6 +25,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
+from geotools.io.gdalpath import gdal_path
 from geotools.schema import normalise_name
 from geotools.text import escape_terminal
 
@@ -469,9 +470,17 @@ def _typical_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float
 
 
 def _read_ogr(file: Path, layer: str | None) -> gpd.GeoDataFrame:
-    target = str(file)
-    if file.suffix.lower() == ".zip":
-        target = f"/vsizip/{file}"
+    # GDAL opens exactly ``file``: never a name it would read as another file (see gdalpath).
+    with gdal_path(file, zipped=file.suffix.lower() == ".zip") as target:
+        try:
+            return _read_ogr_at(file, target, layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            # Name the file as given, not the link GDAL opened.
+            message = first_line(exc).replace(target, str(file))
+            raise SourceError(f"{file}: cannot read it ({message})") from exc
+
+
+def _read_ogr_at(file: Path, target: str, layer: str | None) -> gpd.GeoDataFrame:
     if layer is None:
         layers = pyogrio.list_layers(target)
         if len(layers) > 1:
