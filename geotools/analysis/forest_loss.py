@@ -58,7 +58,7 @@ from rasterio.windows import Window
 
 from geotools.area import M2_PER_HA, compute_area_ha
 from geotools.errors import CRSError, SourceError, ValidationError
-from geotools.io.gdalpath import gdal_path
+from geotools.gdalpath import gdal_path
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from geotools.area import DEFAULT_EDGES, EDGE_READINGS, read_edges
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
-from geotools.io.gdalpath import gdal_path
+from geotools.gdalpath import gdal_path
 from geotools.io.importers import IMPORT_ATTR, import_file
 from geotools.io.readers import (
     CRS_ASSUMPTION,

@@ -25,7 +25,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
-from geotools.io.gdalpath import gdal_path
+from geotools.gdalpath import gdal_path
 from geotools.schema import normalise_name
 from geotools.text import escape_terminal
 

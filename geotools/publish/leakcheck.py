@@ -26,6 +26,7 @@ import shapely
 from pyproj import Geod
 
 from geotools.errors import LeakError
+from geotools.gdalpath import gdal_path
 from geotools.maps import STATIC_TEXT, TEXT, VALUE_LABELS
 from geotools.privacy import Withheld, normalise_text
 from geotools.provenance import AREA_METHOD, CAVEATS
@@ -538,8 +539,10 @@ def check_bundle(
         if suffix in SKIPPED_SUFFIXES:
             continue
         if suffix in TABLE_SUFFIXES:
-            for layer_name, *_ in pyogrio.list_layers(path):
-                frame = pyogrio.read_dataframe(path, layer=layer_name)
+            with gdal_path(path) as gdal_name:
+                layers = [str(row[0]) for row in pyogrio.list_layers(gdal_name)]
+                frames = [pyogrio.read_dataframe(gdal_name, layer=n) for n in layers]
+            for layer_name, frame in zip(layers, frames, strict=True):
                 label = f"{name}:{layer_name}"
                 where = functools.partial(_column_parts, frame)
                 _search_text(label, _table_text(frame), needles, findings, where)

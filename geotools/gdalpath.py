@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +107,37 @@ def gdal_path(path: str | os.PathLike[str], zipped: bool = False) -> Iterator[st
                 "letters, digits, '-', '_' and '.' only"
             ) from exc
         yield f"/vsizip/{alias}" if zipped else str(alias)
+
+
+@contextlib.contextmanager
+def gdal_write_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a name under which GDAL writes exactly ``path`` (and its sidecars beside it).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to create (a staging name, usually: see :func:`geotools.outputs.atomic_path`).
+        A file already there is moved under the plain name first, so that GDAL can append.
+
+    Yields
+    ------
+    str
+        The absolute path when GDAL takes it as it is; otherwise a plain name in a private
+        temporary folder, whose files (``output.shp``, ``output.dbf``...) are moved to
+        ``path``'s folder under ``path``'s stem when the block ends without error (and
+        dropped when it raises).
+    """
+    file = Path(os.path.abspath(os.fspath(path)))
+    text = str(file)
+    if gdal_reads_as_given(text) and vsi_path(text) == text:
+        yield text
+        return
+    suffix = file.suffix if _PLAIN_SUFFIX.fullmatch(file.suffix) else ""
+    stem = file.name[: len(file.name) - len(suffix)]
+    with tempfile.TemporaryDirectory(prefix="geotools-output-") as folder:
+        alias = Path(folder) / f"output{suffix}"
+        if file.exists():
+            shutil.move(file, alias)
+        yield str(alias)
+        for entry in sorted(Path(folder).iterdir()):
+            shutil.move(entry, file.parent / f"{stem}{entry.name[len('output') :]}")
