@@ -578,9 +578,11 @@ def check_bundle(
         text = path.read_text(encoding="utf-8", errors="replace")
         frame = None
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            with open(path, "rb") as handle:  # a handle: pandas reads "file:..." as a URL
+                frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
         elif suffix == ".geojson":
-            frame = gpd.read_file(path)
+            with gdal_path(path) as gdal_name:
+                frame = gpd.read_file(gdal_name)
 
         def parts(table: pd.DataFrame | None = frame, raw: str = text) -> list[tuple[str, str]]:
             return _column_parts(table) if table is not None else _line_parts(raw)
