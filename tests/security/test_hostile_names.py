@@ -199,9 +199,7 @@ def test_stats_and_validate_read_the_files_named(tmp_path, stem):
     plain.mkdir()
     base = [("territories", "territories.geojson"), ("incidents", "incidents.csv"),
             ("forest-loss", "forest_loss.tif")]  # fmt: skip
-    code, output = run(
-        ["stats", *[f"--{k}={RAW / f}" for k, f in base], "--out", "st"], plain
-    )
+    code, output = run(["stats", *[f"--{k}={RAW / f}" for k, f in base], "--out", "st"], plain)
     assert code == 0, output
     hostile = tmp_path / "hostile"
     hostile.mkdir()
@@ -302,3 +300,21 @@ def test_gdal_write_path_moves_sidecars_and_drops_them_on_error(tmp_path):
     with pytest.raises(RuntimeError):
         failing_writer()
     assert not (tmp_path / "c!d.gpkg").exists()
+
+
+@pytest.mark.parametrize("stem", ["a;b", "a!b"])
+def test_map_and_tiles_read_and_write_the_names_given(tmp_path, stem):
+    shutil.copy(RAW / "territories.geojson", tmp_path / f"{stem}.geojson")
+    plant_decoys(tmp_path, ".geojson")
+    before = set(os.listdir(tmp_path))
+    args = ["map", f"--territories={stem}.geojson", f"--incidents={RAW / 'incidents.csv'}"]
+    code, output = run([*args, "--out", f"{stem}.html", "--tiles", f"{stem} tiles"], tmp_path)
+    assert code == 0, output
+    assert set(os.listdir(tmp_path)) - before == {f"{stem}.html", f"{stem} tiles"}
+    assert "DECOY" not in (tmp_path / f"{stem}.html").read_text(encoding="utf-8")
+    tiles = sorted(os.listdir(tmp_path / f"{stem} tiles"))
+    assert [t for t in tiles if t.endswith(".pmtiles")] == [
+        "hexagons.pmtiles",
+        "incidents.pmtiles",
+        "territories.pmtiles",
+    ]
