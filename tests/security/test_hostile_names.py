@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import rasterio
 import shapely
 from click.testing import CliRunner
 
@@ -68,12 +69,11 @@ def plant_decoys(folder: Path, suffix: str) -> None:
             continue
         if name.endswith(".tif"):
             shutil.copy(RAW / "forest_loss.tif", target)  # same size, values changed below
-            import rasterio
-
             with rasterio.open(target, "r+") as ds:
                 ds.write(np.zeros((ds.height, ds.width), ds.dtypes[0]), 1)
         elif name.endswith(".zip"):
-            pyogrio.write_dataframe(decoy_frame(), folder / "decoy.shp")
+            with gdal_write_path(folder / "decoy.shp") as gdal_name:
+                pyogrio.write_dataframe(decoy_frame(), gdal_name)
             with zipfile.ZipFile(target, "w") as archive:
                 for part in sorted(folder.glob("decoy.*")):
                     archive.write(part, part.name)
@@ -81,8 +81,9 @@ def plant_decoys(folder: Path, suffix: str) -> None:
         elif name.endswith((".csv", ".xlsx")):
             target.write_text("longitude,latitude,name\n-75,-9,DECOY\n", encoding="utf-8")
         else:
-            pyogrio.write_dataframe(decoy_frame(), target, driver="GPKG" if name.endswith(
-                ".gpkg") else "GeoJSON")  # fmt: skip
+            driver = "GPKG" if name.endswith(".gpkg") else "GeoJSON"
+            with gdal_write_path(target) as gdal_name:  # the folder itself may be hostile
+                pyogrio.write_dataframe(decoy_frame(), gdal_name, driver=driver)
 
 
 def run(args: list[str], cwd: Path) -> tuple[int, str]:
@@ -318,3 +319,36 @@ def test_map_and_tiles_read_and_write_the_names_given(tmp_path, stem):
         "incidents.pmtiles",
         "territories.pmtiles",
     ]
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["/vsicurl/https://example.invalid/t.geojson", "/vsimem/t.geojson", "PG:dbname=geo"],
+)
+def test_gdal_only_names_are_refused_in_one_line(tmp_path, monkeypatch, given):
+    """Virtual file systems and connection strings are not files: nothing is opened."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SourceError) as info:
+        read_frame(given)
+    message = str(info.value)
+    assert message.startswith(given[:8])
+    assert message.endswith(": file not found") and "\n" not in message
+
+
+def test_project_file_in_a_hostile_folder_reads_and_writes_the_names_given(tmp_path):
+    folder = tmp_path / "d;a!ta"
+    folder.mkdir()
+    shutil.copy(RAW / "territories.geojson", folder / "t;x!y.geojson")
+    shutil.copy(RAW / "incidents.csv", folder / "i;n.csv")
+    plant_decoys(folder, ".geojson")
+    (folder / "p;x!.toml").write_text(
+        '[project]\nname = "hostile"\nout = "o;ut!"\n\n[layers.territories]\n'
+        'path = "t;x!y.geojson"\n\n[layers.incidents]\npath = "i;n.csv"\n',
+        encoding="utf-8",
+    )
+    code, output = run(["run", "p;x!.toml"], folder)
+    assert code == 0, output
+    table = pd.read_csv(folder / "o;ut!" / "territory_stats.csv")
+    expected = gpd.read_file(RAW / "territories.geojson")
+    assert sorted(table["territory_id"]) == sorted(expected["territory_id"])
+    assert (folder / "o;ut!" / "risk_surface.tif").is_file()  # rasterio write, same folder
