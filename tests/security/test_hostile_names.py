@@ -352,3 +352,14 @@ def test_project_file_in_a_hostile_folder_reads_and_writes_the_names_given(tmp_p
     expected = gpd.read_file(RAW / "territories.geojson")
     assert sorted(table["territory_id"]) == sorted(expected["territory_id"])
     assert (folder / "o;ut!" / "risk_surface.tif").is_file()  # rasterio write, same folder
+
+
+def test_locate_km_reads_the_marks_table_named(tmp_path):
+    """pandas took "file:m.csv" for the URL of m.csv."""
+    (tmp_path / "file:m.csv").write_text("km,name\n1.5,real\n", encoding="utf-8")
+    (tmp_path / "m.csv").write_text("km,name\n2.5,DECOY\n", encoding="utf-8")
+    args = ["locate-km", f"--infrastructure={RAW / 'infrastructure.geojson'}"]
+    code, output = run([*args, "--marks", "file:m.csv", "--out", "l;x.geojson"], tmp_path)
+    assert code == 0, output
+    text = (tmp_path / "l;x.geojson").read_text(encoding="utf-8")
+    assert '"name": "real"' in text and "DECOY" not in text
