@@ -190,6 +190,7 @@ def _projected_area(
 
 def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
     name = os.fspath(raster)
+    safe = name
     try:
         with gdal_path(name) as safe, rasterio.open(safe) as src:
             if not 1 <= band <= src.count:
@@ -212,7 +213,8 @@ def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
                 is_float=np.dtype(src.dtypes[band - 1]).kind == "f",
             )
     except RasterioIOError as exc:
-        raise SourceError(f"{name}: cannot open raster ({exc}); check the path") from exc
+        shown = str(exc).replace(safe, name)  # the name given, not the link GDAL opened
+        raise SourceError(f"{name}: cannot open raster ({shown}); check the path") from exc
 
 
 def _sample_windows(width: int, height: int) -> list[Window]:

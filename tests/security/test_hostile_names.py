@@ -363,3 +363,20 @@ def test_locate_km_reads_the_marks_table_named(tmp_path):
     assert code == 0, output
     text = (tmp_path / "l;x.geojson").read_text(encoding="utf-8")
     assert '"name": "real"' in text and "DECOY" not in text
+
+
+@pytest.mark.parametrize("stem", ["bad;x", "bad!x"])
+def test_unreadable_files_are_named_as_given_not_by_their_link(tmp_path, monkeypatch, stem):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / f"{stem}.geojson").write_text("not json", encoding="utf-8")
+    (tmp_path / f"{stem}.tif").write_text("not a raster", encoding="utf-8")
+    zones = gpd.read_file(RAW / "territories.geojson").rename(columns={"territory_id": "zone_id"})
+    for call, file in (
+        (lambda: read_frame(f"{stem}.geojson"), f"{stem}.geojson"),
+        (lambda: compute_loss_by_year(zones, f"{stem}.tif"), f"{stem}.tif"),
+    ):
+        with pytest.raises(SourceError) as info:
+            call()
+        message = str(info.value)
+        assert message.startswith(f"{file}: cannot ")
+        assert "geotools-input-" not in message and "\n" not in message
