@@ -23,6 +23,7 @@ import pyogrio
 import shapely
 
 from geotools.errors import OutputError, first_line
+from geotools.gdalpath import gdal_write_path
 from geotools.outputs import atomic_path
 
 
@@ -238,15 +239,15 @@ def write_geopackage(
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_timestamp()})
     try:
-        with atomic_path(target, overwrite=overwrite) as tmp:
+        with atomic_path(target, overwrite=overwrite) as tmp, gdal_write_path(tmp) as gdal_tmp:
             for name, frame in layers.items():
                 try:
                     pyogrio.write_dataframe(
                         frame,
-                        tmp,
+                        gdal_tmp,
                         layer=name,
                         driver="GPKG",
-                        append=tmp.exists(),
+                        append=Path(gdal_tmp).exists(),
                         layer_metadata=dict((metadata or {}).get(name) or {}) or None,
                     )
                 except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:

@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "geotools.errors",
             "geotools.export",
             "geotools.outputs",
+            "geotools.gdalpath",
             "geotools.geometry",
             "geotools.parallel",
             "geotools.schema",

@@ -58,6 +58,7 @@ from rasterio.windows import Window
 
 from geotools.area import M2_PER_HA, compute_area_ha
 from geotools.errors import CRSError, SourceError, ValidationError
+from geotools.gdalpath import gdal_path
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,9 @@ def _projected_area(
 
 def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
     name = os.fspath(raster)
+    safe = name
     try:
-        with rasterio.open(name) as src:
+        with gdal_path(name) as safe, rasterio.open(safe) as src:
             if not 1 <= band <= src.count:
                 raise SourceError(
                     f"{name}: band {band} does not exist (the file has {src.count}); "
@@ -211,7 +213,8 @@ def _open_grid(raster: str | os.PathLike[str], band: int) -> _Grid:
                 is_float=np.dtype(src.dtypes[band - 1]).kind == "f",
             )
     except RasterioIOError as exc:
-        raise SourceError(f"{name}: cannot open raster ({exc}); check the path") from exc
+        shown = str(exc).replace(safe, name)  # the name given, not the link GDAL opened
+        raise SourceError(f"{name}: cannot open raster ({shown}); check the path") from exc
 
 
 def _sample_windows(width: int, height: int) -> list[Window]:
@@ -253,7 +256,7 @@ def check_loss_codes(
     """
     name = os.fspath(raster)
     top = dt.date.today().year - LOSSYEAR_BASE if max_code is None else max_code
-    with rasterio.open(name) as ds:
+    with gdal_path(name) as safe, rasterio.open(safe) as ds:
         scaled = ds.scales[band - 1] != 1.0 or ds.offsets[band - 1] != 0.0
         parts = [
             np.ma.compressed(ds.read(band, window=w, masked=True))
@@ -666,7 +669,7 @@ def compute_loss_by_year(
     row_area = row_area_m2(grid.transform, grid.height, geod) if grid.crs.is_geographic else None
 
     todo = np.flatnonzero(touching)
-    with rasterio.open(os.fspath(raster)) as ds:
+    with gdal_path(raster) as safe, rasterio.open(safe) as ds:
         source = RasterioRasterSource(ds, band)
         native, default = _weighted_mode(grid, ds, band)
         if native:

@@ -83,6 +83,7 @@ from rasterio.enums import Resampling
 from scipy import ndimage
 
 from geotools.area import area_crs_for, project_to_area_crs
+from geotools.gdalpath import gdal_write_path
 from geotools.outputs import atomic_path
 
 log = logging.getLogger(__name__)
@@ -638,7 +639,11 @@ def write_risk_surface(
         "tenure_unknown_rule": "where band tenure_known is 0 the tenure band is NaN and risk is "
         "renormalised over violence and concessions",
     }
-    with atomic_path(target, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with (
+        atomic_path(target, overwrite=overwrite) as tmp,
+        gdal_write_path(tmp) as gdal_tmp,
+        rasterio.open(gdal_tmp, "w", **profile) as dst,
+    ):
         for index, (name, array) in enumerate(bands, start=1):
             dst.write(np.asarray(array, dtype=np.float32), index)
             dst.set_band_description(index, name)

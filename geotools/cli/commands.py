@@ -703,7 +703,8 @@ def locate_km_command(
     check_outputs_free(target.parent, [target.name], overwrite=overwrite)
     lines = read_layer(infrastructure, "infrastructure", assume_crs=assume_crs)
     try:
-        table = pd.read_csv(marks, dtype=str)
+        with open(marks, "rb") as handle:  # a handle: pandas reads "file:a.csv" as a URL
+            table = pd.read_csv(handle, dtype=str)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"{marks}: not a readable CSV ({exc})") from exc
     if "km" not in table.columns:

@@ -24,6 +24,7 @@ from geotools.area import DEFAULT_EDGES, EDGE_READINGS, read_edges
 from geotools.crs import describe_crs
 from geotools.errors import SourceError, ValidationError
 from geotools.export import compute_sha256
+from geotools.gdalpath import gdal_path
 from geotools.io.importers import IMPORT_ATTR, import_file
 from geotools.io.readers import (
     CRS_ASSUMPTION,
@@ -434,9 +435,10 @@ def _stored_import(file: Path, layer: str | None) -> dict | None:
     if file.suffix.lower() != ".gpkg":
         return None
     try:
-        meta = pyogrio.read_info(str(file), layer=layer).get("layer_metadata") or {}
+        with gdal_path(file) as target:
+            meta = pyogrio.read_info(target, layer=layer).get("layer_metadata") or {}
         notes = json.loads(meta[IMPORT_ATTR]) if IMPORT_ATTR in meta else None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError):
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, SourceError):
         return None
     return notes if isinstance(notes, dict) and notes.get("source") else None
 

@@ -25,6 +25,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from geotools.crs import check_coordinates_plausible, describe_crs, suggest_utm_epsg
 from geotools.errors import CRSError, SourceError, first_line
+from geotools.gdalpath import gdal_path
 from geotools.schema import normalise_name
 from geotools.text import escape_terminal
 
@@ -266,7 +267,9 @@ def read_table(path: Path) -> pd.DataFrame:
                 "or save the sheet as CSV"
             )
         try:
-            table = pd.read_excel(path, sheet_name=0, dtype=str)
+            # A handle, never the name: pandas reads ``file:a.xlsx`` as a URL for ``a.xlsx``.
+            with open(path, "rb") as handle:
+                table = pd.read_excel(handle, sheet_name=0, dtype=str)
         except Exception as exc:
             raise SourceError(f"{path}: not a readable spreadsheet ({exc})") from exc
         return table.reset_index(drop=True)
@@ -274,9 +277,10 @@ def read_table(path: Path) -> pd.DataFrame:
         try:
             with open(path, encoding=encoding, newline="") as handle:
                 header = handle.readline()
-            return pd.read_csv(
-                path, sep=_detect_delimiter(header), dtype=str, encoding=encoding
-            ).reset_index(drop=True)
+                handle.seek(0)
+                return pd.read_csv(
+                    handle, sep=_detect_delimiter(header), dtype=str
+                ).reset_index(drop=True)
         except UnicodeDecodeError:
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -338,9 +342,10 @@ def read_frame(
             frame = _frame_from_table(read_table(file), file, assumed, xy_columns)
         elif suffix in PARQUET_SUFFIXES:
             try:
-                frame = gpd.read_parquet(file)
+                frame = gpd.read_parquet(os.path.abspath(file))
             except ValueError:
-                frame = _frame_from_table(pd.read_parquet(file), file, assumed, xy_columns)
+                table = pd.read_parquet(os.path.abspath(file))
+                frame = _frame_from_table(table, file, assumed, xy_columns)
         else:
             frame = _read_ogr(file, layer)
         if xy_columns is not None and frame.attrs.get(XY_COLUMNS) is None:
@@ -469,9 +474,17 @@ def _typical_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float
 
 
 def _read_ogr(file: Path, layer: str | None) -> gpd.GeoDataFrame:
-    target = str(file)
-    if file.suffix.lower() == ".zip":
-        target = f"/vsizip/{file}"
+    # GDAL opens exactly ``file``: never a name it would read as another file (see gdalpath).
+    with gdal_path(file, zipped=file.suffix.lower() == ".zip") as target:
+        try:
+            return _read_ogr_at(file, target, layer)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            # Name the file as given, not the link GDAL opened.
+            message = first_line(exc).replace(target, str(file))
+            raise SourceError(f"{file}: cannot read it ({message})") from exc
+
+
+def _read_ogr_at(file: Path, target: str, layer: str | None) -> gpd.GeoDataFrame:
     if layer is None:
         layers = pyogrio.list_layers(target)
         if len(layers) > 1:

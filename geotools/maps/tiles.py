@@ -29,6 +29,7 @@ import pyogrio
 
 from geotools.analysis.stats import StatsResult
 from geotools.errors import OutputError
+from geotools.gdalpath import gdal_write_path
 from geotools.io import Layer
 from geotools.maps.assets import ASSETS, MAPLIBRE, PMTILES, _cache, _package_file, fetch_map_assets
 from geotools.maps.files import describe_sources, shareable_view
@@ -294,7 +295,8 @@ def write_tile_archive(
         options["SIMPLIFICATION"] = str(SIMPLIFICATION)
         options["SIMPLIFICATION_MAX_ZOOM"] = str(SIMPLIFICATION_MAX_ZOOM)
         options["MAX_SIZE"] = str(MAX_TILE_BYTES)
-    pyogrio.write_dataframe(frame, target, driver="PMTiles", layer=layer, dataset_options=options)
+    with gdal_write_path(target) as name:
+        pyogrio.write_dataframe(frame, name, driver="PMTiles", layer=layer, dataset_options=options)
     return target
 
 

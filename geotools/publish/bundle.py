@@ -31,6 +31,7 @@ from geotools.analysis.risk import RiskConfig
 from geotools.analysis.stats import StatsResult, compute_stats, round_table
 from geotools.errors import BundleError, ForeignFilesError
 from geotools.export import compute_sha256, write_csv, write_geojson, write_geopackage
+from geotools.gdalpath import gdal_write_path
 from geotools.io import Layer
 from geotools.maps import write_map_html
 from geotools.maps.region_layer import check_shade_column
@@ -354,16 +355,18 @@ def _write_formats(
             rename = _shapefile_names(columns)
             names[stem] = {v: k for k, v in rename.items() if v != k}
             (stage / "shp").mkdir(exist_ok=True)
-            pyogrio.write_dataframe(
-                wgs.rename(columns=rename),
-                stage / "shp" / f"{stem}.shp",
-                driver="ESRI Shapefile",
-                promote_to_multi=bool(wgs.geom_type.str.startswith("Multi").any()),
-                encoding="UTF-8",
-            )
+            with gdal_write_path(stage / "shp" / f"{stem}.shp") as shp:
+                pyogrio.write_dataframe(
+                    wgs.rename(columns=rename),
+                    shp,
+                    driver="ESRI Shapefile",
+                    promote_to_multi=bool(wgs.geom_type.str.startswith("Multi").any()),
+                    encoding="UTF-8",
+                )
         if "kml" in formats:
             (stage / "kml").mkdir(exist_ok=True)
-            pyogrio.write_dataframe(wgs, stage / "kml" / f"{stem}.kml", driver="KML")
+            with gdal_write_path(stage / "kml" / f"{stem}.kml") as kml:
+                pyogrio.write_dataframe(wgs, kml, driver="KML")
     return names
 
 

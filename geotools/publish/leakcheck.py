@@ -26,6 +26,7 @@ import shapely
 from pyproj import Geod
 
 from geotools.errors import LeakError
+from geotools.gdalpath import gdal_path
 from geotools.maps import STATIC_TEXT, TEXT, VALUE_LABELS
 from geotools.privacy import Withheld, normalise_text
 from geotools.provenance import AREA_METHOD, CAVEATS
@@ -538,8 +539,10 @@ def check_bundle(
         if suffix in SKIPPED_SUFFIXES:
             continue
         if suffix in TABLE_SUFFIXES:
-            for layer_name, *_ in pyogrio.list_layers(path):
-                frame = pyogrio.read_dataframe(path, layer=layer_name)
+            with gdal_path(path) as gdal_name:
+                layers = [str(row[0]) for row in pyogrio.list_layers(gdal_name)]
+                frames = [pyogrio.read_dataframe(gdal_name, layer=n) for n in layers]
+            for layer_name, frame in zip(layers, frames, strict=True):
                 label = f"{name}:{layer_name}"
                 where = functools.partial(_column_parts, frame)
                 _search_text(label, _table_text(frame), needles, findings, where)
@@ -575,9 +578,11 @@ def check_bundle(
         text = path.read_text(encoding="utf-8", errors="replace")
         frame = None
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            with open(path, "rb") as handle:  # a handle: pandas reads "file:..." as a URL
+                frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
         elif suffix == ".geojson":
-            frame = gpd.read_file(path)
+            with gdal_path(path) as gdal_name:
+                frame = gpd.read_file(gdal_name)
 
         def parts(table: pd.DataFrame | None = frame, raw: str = text) -> list[tuple[str, str]]:
             return _column_parts(table) if table is not None else _line_parts(raw)
