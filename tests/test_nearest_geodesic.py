@@ -137,6 +137,10 @@ def test_random_points_agree_with_brute_force() -> None:
     )
     assert np.abs(exact - truth).max() <= 1.0
     assert (old >= truth - 1.0).all()  # the planar candidate never understates
+    # One zone object shared by all pairs takes the segment-tree path; distinct copies of it the
+    # per-pair numpy path: same figures.
+    copies = shapely.from_wkb(shapely.to_wkb(zones))
+    assert np.array_equal(nearest_geodesic_m(copies, points, PERU_ALBERS), exact)
 
 
 def test_boundary_lines_and_points_as_zones() -> None:

@@ -67,6 +67,39 @@ def _outline_coords(zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return coords, line_zone[part], part
 
 
+def _segments_near(
+    a: np.ndarray,
+    b: np.ndarray,
+    seg_zone: np.ndarray,
+    uid: np.ndarray,
+    points: np.ndarray,
+    reach: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pair, segment) for every segment of a pair's zone within ``reach`` of its point.
+
+    Segments are sorted by zone. When zones are shared by many pairs, a tree over the segments
+    answers; otherwise every segment of each pair's zone is tested in numpy.
+    """
+    counts = np.bincount(seg_zone, minlength=int(uid.max()) + 1)
+    per_pair = counts[uid]
+    if per_pair.sum() > 8 * len(a):
+        lines = np.asarray(shapely.linestrings(np.stack([a, b], axis=1)), dtype=object)
+        pair, seg = shapely.STRtree(lines).query(points, predicate="dwithin", distance=reach)
+        keep = seg_zone[seg] == uid[pair]
+        return pair[keep], seg[keep]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    pair = np.repeat(np.arange(len(uid)), per_pair)
+    seg = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    seg += offsets[uid][pair]
+    p = shapely.get_coordinates(points)[pair]
+    ab = b[seg] - a[seg]
+    length2 = np.einsum("ij,ij->i", ab, ab)
+    t = np.einsum("ij,ij->i", p - a[seg], ab) / np.where(length2 > 0, length2, 1.0)
+    foot = a[seg] + np.clip(t, 0.0, 1.0)[:, None] * ab
+    keep = np.hypot(*(foot - p).T) <= reach[pair]
+    return pair[keep], seg[keep]
+
+
 def refine_distance_m(
     zones: np.ndarray, points: np.ndarray, d0: np.ndarray, reach: np.ndarray, crs: CRS
 ) -> np.ndarray:
@@ -101,13 +134,11 @@ def refine_distance_m(
     coords, seg_zone, part = _outline_coords(zones[first])
     same = (part[1:] == part[:-1]) & np.isfinite(coords[1:]).all(axis=1)
     start = np.flatnonzero(same)
+    start = start[np.argsort(seg_zone[start], kind="stable")]  # segments grouped by zone
     a_all, b_all, seg_zone = coords[start], coords[start + 1], seg_zone[start]
     if len(a_all) == 0:
         return out
-    segments = shapely.linestrings(np.stack([a_all, b_all], axis=1))
-    seg_pair, seg = shapely.STRtree(segments).query(points, predicate="dwithin", distance=reach)
-    keep = seg_zone[seg] == uid[seg_pair]
-    seg_pair, seg = seg_pair[keep], seg[keep]
+    seg_pair, seg = _segments_near(a_all, b_all, seg_zone, uid, points, reach)
     a, b = a_all[seg], b_all[seg]
     pxy = shapely.get_coordinates(points)
     ab = b - a
