@@ -2,7 +2,7 @@
 
 :func:`nearest_geodesic_m` starts from the boundary point nearest in the equal-area plane and
 measures its geodesic distance ``d0`` (pyproj.Geod). That is an *upper* bound of the true
-nearest distance: the Albers plane's scale differs east-west from north-south (up to ~0.5 % in
+nearest distance: the Albers plane's scale differs east-west from north-south (by up to 1.5 % in
 Peru), so the plane may pick another part of the boundary than the ellipsoid would
 (docs/area.md, "Distances").
 
@@ -191,7 +191,7 @@ def nearest_geodesic_m(
         whose side of a threshold could differ between the planar candidate and the true
         nearest point are refined (exact to :data:`TOLERANCE_M`); the others keep the
         geodesic distance to the planar candidate, which overstates by at most the plane's
-        scale error (about 0.5 % in Peru) and is on the right side of every threshold.
+        scale anisotropy (up to 1.5 % in Peru) and is on the right side of every threshold.
         ``None`` (the default) refines every pair.
 
     Returns
