@@ -17,7 +17,9 @@ the pieces used (:data:`TOLERANCE_M` is the stated bound).
 Refining every pair costs a geodesic computation per nearby boundary vertex, so callers pass the
 thresholds their decisions use: only pairs for which ``d0`` is above a threshold while a lower
 bound (planar distance over the largest local scale) is not, i.e. whose side of a threshold could
-change, are refined; ``thresholds_m=None`` refines every pair.
+change, are refined; ``thresholds_m=None`` refines every pair. (A cheap prefilter first keeps
+pairs with ``d0`` within 5 % above a threshold: it assumes the plane's scale differs between
+directions by under 5 %, as any Albers over Peru-sized extents does: 1.5 % at most in Peru.)
 """
 
 from __future__ import annotations
