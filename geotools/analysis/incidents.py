@@ -24,24 +24,27 @@ Two steps, both vectorised (STRtree queries, numpy, pandas groupby):
     outcomes are exclusive; an incident may relate to several territories.
 
 Distances are geodesic (WGS84) between the point and the nearest point of the territory (or its
-boundary) found in the equal-area plane (:func:`compute_geodesic_distance_m`). Candidates are
-searched in the plane with the margin :data:`SEARCH_MARGIN`.
+boundary) (:func:`compute_geodesic_distance_m`): the nearest point in the equal-area plane, refined
+to the geodesic nearest point (within 1 m) for every pair whose side of a threshold (``nearby_km``,
+an uncertainty radius) could change (:mod:`geotools.analysis.nearest`). Candidates are searched in
+the plane with the margin :data:`SEARCH_MARGIN`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Geod
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geotools.analysis.nearest import nearest_geodesic_m
 from geotools.area import area_crs_for, project_to_area_crs
 from geotools.geometry import query_pairs
 from geotools.parallel import map_chunks
@@ -54,7 +57,12 @@ _GEOD = Geod(ellps="WGS84")
 SEARCH_MARGIN = 1.25
 
 
-def compute_geodesic_distance_m(zones: np.ndarray, points: np.ndarray, crs: CRS) -> np.ndarray:
+def compute_geodesic_distance_m(
+    zones: np.ndarray,
+    points: np.ndarray,
+    crs: CRS,
+    thresholds_m: Sequence[float | np.ndarray] | None = None,
+) -> np.ndarray:
     """Return the geodesic distance (m) from each point to its paired zone.
 
     Parameters
@@ -63,21 +71,17 @@ def compute_geodesic_distance_m(zones: np.ndarray, points: np.ndarray, crs: CRS)
         Paired arrays (same length) in the planar ``crs``.
     crs : pyproj.CRS
         Their CRS.
+    thresholds_m : sequence of float or numpy.ndarray, optional
+        Distances the result is compared with: only pairs whose side of one could change are
+        refined to the geodesic nearest point
+        (:func:`geotools.analysis.nearest.nearest_geodesic_m`); ``None`` refines every pair.
 
     Returns
     -------
     numpy.ndarray of float
         Metres on the ellipsoid from the point to the nearest point of the zone (0 inside).
     """
-    if len(zones) == 0:
-        return np.zeros(0)
-    lines = shapely.shortest_line(zones, points)
-    coords = shapely.get_coordinates(lines).reshape(-1, 2, 2)
-    to_lonlat = Transformer.from_crs(crs, 4326, always_xy=True)
-    lon1, lat1 = to_lonlat.transform(coords[:, 0, 0], coords[:, 0, 1])
-    lon2, lat2 = to_lonlat.transform(coords[:, 1, 0], coords[:, 1, 1])
-    _, _, dist = _GEOD.inv(lon1, lat1, lon2, lat2)
-    return np.asarray(dist, dtype=float)
+    return nearest_geodesic_m(zones, points, crs, thresholds_m)
 
 
 def count_incidents(
@@ -114,7 +118,9 @@ def count_incidents(
             predicate="dwithin",
             distance=nearby_km * 1000 * SEARCH_MARGIN,
         )
-        dist = compute_geodesic_distance_m(territory_geoms[t_near], incident_geoms[p_near], crs)
+        dist = compute_geodesic_distance_m(
+            territory_geoms[t_near], incident_geoms[p_near], crs, [nearby_km * 1000]
+        )
         outside = ~shapely.intersects(territory_geoms[t_near], incident_geoms[p_near])
         keep = outside & (dist <= nearby_km * 1000)
         nearby = np.bincount(t_near[keep], minlength=n)
@@ -404,7 +410,9 @@ def classify_pairs(
         lookup = np.full(len(territory_geoms), -1, dtype=np.intp)
         lookup[np.unique(t_in[fuzzy])] = np.arange(len(boundaries))
         zones = boundaries[lookup[t_in[fuzzy]]]
-        d = compute_geodesic_distance_m(zones, incident_geoms[p_in[fuzzy]], crs)
+        d = compute_geodesic_distance_m(
+            zones, incident_geoms[p_in[fuzzy]], crs, [radius_m[p_in[fuzzy]]]
+        )
         dist_in[fuzzy] = d
         rel_in[fuzzy] = np.where(d > radius_m[p_in[fuzzy]], INSIDE, UNCERTAIN)
 
@@ -424,12 +432,13 @@ def classify_pairs(
         if np.any(limit < reach_m * SEARCH_MARGIN):
             close = shapely.dwithin(territory_geoms[t_c], incident_geoms[p_c], limit)
             t_c, p_c = t_c[close], p_c[close]
+        r = radius_m[p_c]
         d = map_chunks(
-            lambda z, p: compute_geodesic_distance_m(z, p, crs),
+            lambda z, p, rr: compute_geodesic_distance_m(z, p, crs, [nearby_m, rr]),
             territory_geoms[t_c],
             incident_geoms[p_c],
+            r,
         )
-        r = radius_m[p_c]
         rel = np.where(d < r, UNCERTAIN, np.where(d <= nearby_m, NEARBY, UNRELATED))
         related = rel != UNRELATED
         t_out, p_out = t_c[related], p_c[related]
