@@ -29,6 +29,7 @@ from geotools.io import Layer, LayerPaths, check_raster, read_frame, read_inputs
 from geotools.io.areas import AREAS_KEY, check_area_name, read_areas, split_area_settings
 from geotools.maps import (
     compute_map_hexagons,
+    shareable_view,
     write_map_html,
     write_map_tiles,
     write_static_map_files,
@@ -713,6 +714,8 @@ def run_map(
         if shade_regions is not None:
             check_shade_column(result.regions, shade_regions)
     cells = compute_map_hexagons(result, layers, profile=profile) if hexagons else None
+    # One pass through the privacy gate for every output of the command.
+    view = shareable_view(result, layers, profile, regions=region_frame)
     written: list[Path] = []
     if out is not None:
         written.append(
@@ -731,6 +734,7 @@ def run_map(
                 shade_regions=shade_regions,
                 outline=outline,
                 attribution=_stated_permissions(permissions or {}, layers, lang),
+                view=view,
             )
         )
     if tiles_dir is not None:
@@ -747,6 +751,7 @@ def run_map(
             basemap=basemap,
             regions=region_frame,
             shade_regions=shade_regions,
+            view=view,
         )
     if png_dir is not None:
         written += write_static_map_files(
@@ -758,5 +763,6 @@ def run_map(
             overwrite=overwrite,
             regions=region_frame,
             shade_regions=shade_regions,
+            view=view,
         )
     return RunResult(result, layers, written)

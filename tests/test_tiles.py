@@ -197,3 +197,25 @@ def test_legend_lists_only_the_kinds_drawn() -> None:
               for section in config["legend"]}
     assert legend["Concessions"] == ["Mining"]
     assert legend["Parcels (tenure)"] == ["Titled", "no data"]  # "odd" is drawn grey
+
+
+def test_html_tiles_and_pngs_of_one_command_share_one_gate_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The privacy gate recounts everything; one `map` command runs it once for all its
+    outputs (it ran once per output before)."""
+    import geotools.maps.files as files
+
+    calls: list[str] = []
+    gate = files.compute_shareable_view
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(str(kwargs.get("profile")))
+        return gate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "compute_shareable_view", counting)
+    args = write_study(tmp_path / "in")
+    run_map(*args, "--out", str(tmp_path / "m.html"), "--tiles", str(tmp_path / "t"),
+            "--png", str(tmp_path / "png"), "--no-hexagons")  # fmt: skip
+    assert calls == ["public"]
+    assert (tmp_path / "m.html").is_file() and (tmp_path / "png" / "overview.png").is_file()

@@ -43,6 +43,7 @@ from geotools.maps.web import build_map
 from geotools.outputs import atomic_path, staged_outputs
 from geotools.privacy import (
     PrivacyPolicy,
+    ShareableView,
     compute_shareable_view,
     region_frame,
     select_drawable,
@@ -188,6 +189,7 @@ def write_map_html(
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
     outline: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    view: ShareableView | None = None,
 ) -> Path:
     """Build the risk map from a run and save it as one HTML file, atomically.
 
@@ -242,6 +244,10 @@ def write_map_html(
         without it, a map with ``basemap="none"`` draws the packaged outline of Peru and its
         neighbours (Natural Earth 1:110m). Given ``regions`` are drawn as a layer of
         their own (with their figures), not as the outline.
+    view : ShareableView, optional
+        The gate's view of ``result`` for ``profile`` (with the same ``regions``), when the
+        caller already has it (:func:`shareable_view`): one gate run serves the HTML map, the
+        tiles and the PNGs of one command. Computed here when omitted.
 
     Returns
     -------
@@ -259,7 +265,6 @@ def write_map_html(
     if outline is not None and not isinstance(outline, gpd.GeoDataFrame):
         extra_sources.append(OUTLINE_FILE_SOURCE[lang].format(name=Path(outline).name))
         outline = read_frame(outline)
-    view = None
     frames = {kind: layer.frame for kind, layer in layers.items()}
     region_view = (
         region_frame(regions, result.regions)
@@ -267,7 +272,10 @@ def write_map_html(
         else None
     )
     if result.options.get("shareable_view") != profile:
-        view = shareable_view(result, layers, profile, regions=regions)
+        if view is None:
+            view = shareable_view(result, layers, profile, regions=regions)
+        elif view.profile != profile:
+            raise ValueError(f"view of profile {view.profile!r} given for a {profile!r} output")
         result, frames, region_view = view.result, dict(view.layers), view.regions
         if "incidents" in frames and view.withheld:
             frames["incidents"] = gpd.GeoDataFrame(
@@ -317,6 +325,7 @@ def write_static_map_files(
     overwrite: bool = False,
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
+    view: ShareableView | None = None,
 ) -> list[Path]:
     """Write the static PNG maps (overview and one per territory) for reports.
 
@@ -341,6 +350,10 @@ def write_static_map_files(
         Region polygons of ``result.regions``, drawn on the overview through the gate.
     shade_regions : str, optional
         ``region_stats`` column to shade them by.
+    view : ShareableView, optional
+        The gate's view of ``result`` for ``profile`` (with the same ``regions``), when the
+        caller already has it (:func:`shareable_view`): one gate run serves the HTML map, the
+        tiles and the PNGs of one command. Computed here when omitted.
 
     Returns
     -------
@@ -356,6 +369,7 @@ def write_static_map_files(
         overwrite=overwrite,
         regions=regions,
         shade_regions=shade_regions,
+        view=view,
     )
 
 
@@ -541,6 +555,7 @@ def write_static_maps(
     data_date: str | None = None,
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
+    view: ShareableView | None = None,
 ) -> list[Path]:
     """Write ``overview.png`` and one ``<territory_id>.png`` per territory into ``out_dir``.
 
@@ -574,6 +589,10 @@ def write_static_maps(
         community points of the view.
     shade_regions : str, optional
         ``region_stats`` column to shade the regions by (the web map's classes).
+    view : ShareableView, optional
+        The gate's view of ``result`` for ``profile`` (with the same ``regions``), when the
+        caller already has it (:func:`shareable_view`): one gate run serves the HTML map, the
+        tiles and the PNGs of one command. Computed here when omitted.
 
     Returns
     -------
@@ -595,13 +614,16 @@ def write_static_maps(
         else None
     )
     if result.options.get("shareable_view") != profile:
-        view = compute_shareable_view(
-            result,
-            layers,
-            profile=profile,
-            policy=PrivacyPolicy(restricted="aggregate"),
-            regions=regions,
-        )
+        if view is None:
+            view = compute_shareable_view(
+                result,
+                layers,
+                profile=profile,
+                policy=PrivacyPolicy(restricted="aggregate"),
+                regions=regions,
+            )
+        elif view.profile != profile:
+            raise ValueError(f"view of profile {view.profile!r} given for a {profile!r} output")
         options = {**view.result.options, "shareable_withheld": view.withheld}
         result = replace(view.result, options=options)
         layers = dict(view.layers)

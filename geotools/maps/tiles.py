@@ -53,6 +53,7 @@ from geotools.outputs import staged_outputs
 from geotools.privacy import (
     GENERALISED_COLUMN,
     UNCERTAINTY_COLUMN,
+    ShareableView,
     classify_sensitivity,
     parse_flag,
     region_frame,
@@ -357,6 +358,7 @@ def write_map_tiles(
     cache_dir: str | os.PathLike[str] | None = None,
     regions: gpd.GeoDataFrame | None = None,
     shade_regions: str | None = None,
+    view: ShareableView | None = None,
 ) -> list[Path]:
     """Write the map of a run as vector tiles (PMTiles, one archive per layer) and a viewer.
 
@@ -406,6 +408,10 @@ def write_map_tiles(
         points of the view go into ``communities.pmtiles``.
     shade_regions : str, optional
         ``region_stats`` column to shade the regions by (the web map's classes).
+    view : ShareableView, optional
+        The gate's view of ``result`` for ``profile`` (with the same ``regions``), when the
+        caller already has it (:func:`shareable_view`): one gate run serves the HTML map, the
+        tiles and the PNGs of one command. Computed here when omitted.
 
     Returns
     -------
@@ -433,7 +439,6 @@ def write_map_tiles(
             "never serve %s on a public web server",
             out_dir,
         )
-    view = None
     withheld = 0
     frames = {kind: layer.frame for kind, layer in layers.items()}
     region_view = (
@@ -442,7 +447,10 @@ def write_map_tiles(
         else None
     )
     if result.options.get("shareable_view") != profile:
-        view = shareable_view(result, layers, profile, regions=regions)
+        if view is None:
+            view = shareable_view(result, layers, profile, regions=regions)
+        elif view.profile != profile:
+            raise ValueError(f"view of profile {view.profile!r} given for a {profile!r} output")
         result, frames, withheld = view.result, dict(view.layers), view.withheld
         region_view = view.regions
     else:
